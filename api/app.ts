@@ -1,0 +1,19 @@
+// The Express application: routes wired to their dependencies, no listening.
+import express, { type Express } from "express";
+import { pinoHttp } from "pino-http";
+import type { Logger } from "pino";
+import type { Database } from "./db.js";
+import { healthRoutes } from "./health.routes.js";
+
+export interface AppContext {
+  db: Database;
+  logger: Logger;
+}
+
+export function createApp({ db, logger }: AppContext): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === "/healthz" } }));
+  app.use(healthRoutes(db));
+  return app;
+}

@@ -1,0 +1,61 @@
+// The set-up behind `npm start` and `npm test`: every step uses what the machine
+// has, else falls back (install, start, download, build), and says which.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { ensureCompose, ensureDocker } from "./docker.js";
+import { ipfsClusterBuild, ensureImages } from "./images.js";
+import { BootstrapError, say } from "./log.js";
+import { applyMigrations } from "./migrations.js";
+import { repoRoot } from "./paths.js";
+import { ensurePostgres } from "./postgres.js";
+import { ensurePrismaClient } from "./prisma-client.js";
+import { ensurePulumi } from "./pulumi.js";
+
+type Mode = "start" | "test";
+
+async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
+  const started = Date.now();
+  await ensurePrismaClient();
+  await ensureDocker();
+  const compose = await ensureCompose();
+  say(`compose: using ${compose}`);
+  const databaseUrl = await ensurePostgres(mode === "test" ? "provisioner_test" : "provisioner");
+  const applied = await applyMigrations(databaseUrl);
+  say(applied.length ? `database: applied ${applied.join(", ")}` : "database: migrations up to date");
+  const pulumiEnv = await ensurePulumi();
+  const imageEnv = await ensureImages();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, DATABASE_URL: databaseUrl, PROVISIONER_COMPOSE: compose };
+  if (mode === "test") {
+    // The official client, for tests that check a cluster the way users would.
+    env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;
+  }
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return env;
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv[2] as Mode;
+  if (mode !== "start" && mode !== "test") throw new Error("usage: bootstrap start|test [args]");
+  const env = await prepare(mode);
+  if (mode === "start") {
+    Object.assign(process.env, env);
+    await import("../../api/main.js");
+    return;
+  }
+  say("running the tests (vitest)");
+  const vitest = spawn(path.join(repoRoot, "node_modules", ".bin", "vitest"), ["run", ...process.argv.slice(3)], {
+    cwd: repoRoot,
+    env,
+    stdio: "inherit",
+  });
+  vitest.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof BootstrapError) {
+    process.stderr.write(`\n[bootstrap] error: ${error.message}\n${error.hint ? `[bootstrap] ${error.hint}\n` : ""}`);
+  } else {
+    process.stderr.write(`\n[bootstrap] unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+  }
+  process.exit(1);
+});

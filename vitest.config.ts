@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["**/*.test.ts"],
+    exclude: ["node_modules/**", ".data/**", "prisma/generated/**"],
+    // End-to-end tests drive real engines (Docker, Pulumi); they set their own, longer timeouts.
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Docker-heavy tests compete for 2 cores; files run one at a time.
+    fileParallelism: false,
+  },
+});
