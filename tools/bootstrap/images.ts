@@ -21,6 +21,8 @@ type Rootfs = keyof typeof rootfsPackages;
 
 interface LocalRecipe {
   rootfs: Rootfs;
+  /** Tag of the local build when it differs from the official image's version. */
+  version?: string;
   /** Go-built binaries to copy into the build context. */
   binaries?: () => Promise<string[]>;
 }
@@ -56,7 +58,7 @@ const recipes: Record<ImageName, LocalRecipe> = {
     },
   },
   postgres: { rootfs: "postgres" },
-  pgbouncer: { rootfs: "postgres" },
+  pgbouncer: { rootfs: "postgres", version: "1.18-bookworm" },
 };
 
 const recipeDirs: Record<ImageName, string> = {
@@ -88,7 +90,8 @@ async function ensureRootfs(name: Rootfs): Promise<string> {
   if (await imageExists(tag)) return tag;
   await ensureDebianPackages(["mmdebstrap"], "building local images");
   const log = path.join(logDir, `rootfs-${name}.log`);
-  const tar = path.join(cacheDir, "rootfs", `${name}.tar.tmp-${process.pid}`);
+  // mmdebstrap picks its output format from the extension: keep ".tar" last.
+  const tar = path.join(cacheDir, "rootfs", `${name}-${process.pid}.tar`);
   fs.mkdirSync(path.dirname(tar), { recursive: true });
   try {
     await longStep(`Building a Debian root file system "${name}" with mmdebstrap (first run only; log: ${log})`, async () => {
@@ -98,7 +101,7 @@ async function ensureRootfs(name: Rootfs): Promise<string> {
       await runLogged("docker", ["import", tar, tag], log, { step: `docker import (${name})` });
     });
   } finally {
-    fs.rmSync(tar, { force: true });
+    fs.rmSync(tar, { recursive: true, force: true });
   }
   return tag;
 }
@@ -108,7 +111,7 @@ async function buildLocal(name: ImageName): Promise<string> {
   const recipe = recipes[name];
   const recipeDir = path.join(imagesDir, recipeDirs[name]);
   const official = imageDefaults[name].official;
-  const version = official.slice(official.lastIndexOf(":") + 1);
+  const version = recipe.version ?? official.slice(official.lastIndexOf(":") + 1);
   const tag = `provisioner.local/${recipeDirs[name]}:${version}`;
 
   const base = await ensureRootfs(recipe.rootfs);

@@ -26,7 +26,7 @@ function seconds(ms: number): string {
 export async function longStep<T>(label: string, work: () => Promise<T>, heartbeatMs = 30_000): Promise<T> {
   const started = Date.now();
   say(`${label}...`);
-  const timer = setInterval(() => say(`  still ${label.charAt(0).toLowerCase()}${label.slice(1)} (${seconds(Date.now() - started)})`), heartbeatMs);
+  const timer = setInterval(() => say(`  ...still working (${seconds(Date.now() - started)})`), heartbeatMs);
   try {
     const result = await work();
     say(`  done in ${seconds(Date.now() - started)}`);

@@ -15,7 +15,7 @@ const passwordFile = path.join(dataDir, "postgres.password");
 const logFile = path.join(dataDir, "postgres.log");
 const superuser = "provisioner";
 
-async function findBinDir(): Promise<string | undefined> {
+function findBinDir(): string | undefined {
   const root = "/usr/lib/postgresql";
   if (!fs.existsSync(root)) return undefined;
   const versions = fs
@@ -114,10 +114,10 @@ export async function ensurePostgres(database: string): Promise<string> {
     say("postgres: using DATABASE_URL");
     return process.env.DATABASE_URL;
   }
-  let binDir = await findBinDir();
+  let binDir = findBinDir();
   if (!binDir) {
     await ensureDebianPackages(["postgresql"], "a local control-plane database");
-    binDir = await findBinDir();
+    binDir = findBinDir();
     if (!binDir) throw new BootstrapError("postgres: the postgresql package installed no server binaries.");
   }
   const port = Number(process.env.PROVISIONER_PG_PORT ?? 54329);
