@@ -60,10 +60,10 @@ describe("smoke: the Kubo image on the Docker engine", () => {
     const port = await publishedPort(name, "5001/tcp");
     const identity = await eventually(
       async () => {
-        const response = await fetch(`http://127.0.0.1:${port}/api/v0/id`, { method: "POST" });
+        const response = await fetch(`http://127.0.0.1:${port}/api/v0/id`, { method: "POST", signal: AbortSignal.timeout(3000) });
         return response.ok ? ((await response.json()) as { ID: string; AgentVersion: string }) : undefined;
       },
-      60_000,
+      90_000,
       "the Kubo RPC API",
     );
     expect(identity.ID).toMatch(/^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/);
