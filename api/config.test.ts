@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+const base = { DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/db" };
+
+describe("loadConfig", () => {
+  it("uses the embedded defaults and the official images", () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({ port: 3000, host: "127.0.0.1", logLevel: "info", databaseUrl: base.DATABASE_URL });
+    expect(config.pulumiBackendUrl).toMatch(/^file:\/\/.*\.data\/pulumi-state$/);
+    expect(config.images).toEqual({
+      kubo: "ipfs/kubo:v0.39.0",
+      ipfsCluster: "ipfs/ipfs-cluster:v1.1.6",
+      postgres: "postgres:15",
+      pgbouncer: "edoburu/pgbouncer:v1.24.1-p1",
+    });
+  });
+
+  it("takes image overrides from PROVISIONER_IMAGE_*", () => {
+    expect(loadConfig({ ...base, PROVISIONER_IMAGE_KUBO: "registry.example/kubo:x" }).images.kubo).toBe("registry.example/kubo:x");
+  });
+
+  it("when DATABASE_URL is missing, then the error names it", () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/DATABASE_URL/);
+  });
+
+  it("when PORT is not a port number, then the error names PORT", () => {
+    expect(() => loadConfig({ ...base, PORT: "http" })).toThrow(/PORT/);
+    expect(() => loadConfig({ ...base, PORT: "70000" })).toThrow(/PORT/);
+  });
+});
