@@ -1,0 +1,55 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { renderCompose } from "./compose.js";
+import type { SystemModel } from "./system.js";
+
+const model: SystemModel = {
+  project: "team-a-db",
+  labels: { "provisioner.team": "team-a" },
+  volumes: ["data"],
+  files: { "init.sh": "echo hi\n" },
+  services: {
+    db: {
+      image: "postgres:15",
+      environment: { A: "1" },
+      ports: [{ host: 19000, container: 5432, hostIp: "127.0.0.1" }],
+      mounts: [
+        { source: "data", target: "/var/lib/postgresql/data" },
+        { source: "file:init.sh", target: "/init.sh", readOnly: true },
+      ],
+      healthCheck: { test: ["CMD", "true"], intervalSeconds: 2, timeoutSeconds: 3, retries: 4, startPeriodSeconds: 5 },
+      limits: { cpus: 0.5, memoryMb: 256 },
+      restart: "unless-stopped",
+    },
+    app: { image: "app:1", dependsOn: ["db"], limits: { cpus: 1, memoryMb: 128 }, restart: "no" },
+  },
+};
+
+describe("renderCompose", () => {
+  it("renders services, one private network and labelled volumes", () => {
+    const doc = parse(renderCompose(model)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(doc.version).toBe("2.4");
+    expect(doc.services.db).toEqual({
+      image: "postgres:15",
+      container_name: "team-a-db-db",
+      hostname: "db",
+      restart: "unless-stopped",
+      cpus: 0.5,
+      mem_limit: "256m",
+      labels: { "provisioner.team": "team-a", "provisioner.project": "team-a-db", "provisioner.service": "db" },
+      networks: ["default"],
+      environment: { A: "1" },
+      ports: ["127.0.0.1:19000:5432"],
+      volumes: ["data:/var/lib/postgresql/data", "./files/init.sh:/init.sh:ro"],
+      healthcheck: { test: ["CMD", "true"], interval: "2s", timeout: "3s", retries: 4, start_period: "5s" },
+    });
+    expect(doc.services.app.depends_on).toEqual({ db: { condition: "service_healthy" } });
+    expect(doc.networks).toEqual({ default: { name: "team-a-db-net", labels: { "provisioner.team": "team-a", "provisioner.project": "team-a-db" } } });
+    expect(doc.volumes.data.name).toBe("team-a-db-data");
+  });
+
+  it("refuses a mount of an undeclared volume and a dependency on an unknown service", () => {
+    expect(() => renderCompose({ ...model, volumes: [] })).toThrow(/volume "data"/);
+    expect(() => renderCompose({ ...model, services: { app: { ...model.services.app!, dependsOn: ["nope"] } } })).toThrow(/unknown service "nope"/);
+  });
+});

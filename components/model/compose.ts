@@ -1,0 +1,77 @@
+// Renders a SystemModel as a Compose file (format 2.4: understood by both
+// `docker compose` and docker-compose 1.29, with CPU/memory limits and
+// depends_on health conditions).
+import { stringify } from "yaml";
+import type { Mount, ServiceSpec, SystemModel } from "./system.js";
+
+const filePrefix = "file:";
+
+/** Where the system's files sit next to the Compose file on the host. */
+export const filesDir = "files";
+
+/** Label on every container, volume and network of a project: how teardown finds them. */
+export const projectLabel = "provisioner.project";
+
+function labelsOf(model: SystemModel): Record<string, string> {
+  return { ...model.labels, [projectLabel]: model.project };
+}
+
+function mountSpec(model: SystemModel, mount: Mount): string {
+  const source = mount.source.startsWith(filePrefix) ? `./${filesDir}/${mount.source.slice(filePrefix.length)}` : mount.source;
+  if (!mount.source.startsWith(filePrefix) && !model.volumes.includes(mount.source)) {
+    throw new Error(`volume "${mount.source}" is mounted but not declared`);
+  }
+  return `${source}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
+}
+
+function renderService(model: SystemModel, name: string, spec: ServiceSpec): Record<string, unknown> {
+  const service: Record<string, unknown> = {
+    image: spec.image,
+    container_name: `${model.project}-${name}`,
+    hostname: name,
+    restart: spec.restart,
+    cpus: spec.limits.cpus,
+    mem_limit: `${spec.limits.memoryMb}m`,
+    labels: { ...labelsOf(model), "provisioner.service": name },
+    networks: ["default"],
+  };
+  if (spec.user) service.user = spec.user;
+  if (spec.entrypoint) service.entrypoint = spec.entrypoint;
+  if (spec.command) service.command = spec.command;
+  if (spec.environment && Object.keys(spec.environment).length) service.environment = spec.environment;
+  if (spec.ports?.length) {
+    service.ports = spec.ports.map((p) => `${p.hostIp}:${p.host}:${p.container}${p.protocol === "udp" ? "/udp" : ""}`);
+  }
+  if (spec.mounts?.length) service.volumes = spec.mounts.map((m) => mountSpec(model, m));
+  if (spec.healthCheck) {
+    const h = spec.healthCheck;
+    service.healthcheck = {
+      test: h.test,
+      interval: `${h.intervalSeconds}s`,
+      timeout: `${h.timeoutSeconds}s`,
+      retries: h.retries,
+      start_period: `${h.startPeriodSeconds}s`,
+    };
+  }
+  if (spec.dependsOn?.length) {
+    service.depends_on = Object.fromEntries(
+      spec.dependsOn.map((dep) => {
+        const target = model.services[dep];
+        if (!target) throw new Error(`service "${name}" depends on unknown service "${dep}"`);
+        return [dep, { condition: target.healthCheck ? "service_healthy" : "service_started" }];
+      }),
+    );
+  }
+  return service;
+}
+
+export function renderCompose(model: SystemModel): string {
+  const document = {
+    version: "2.4",
+    services: Object.fromEntries(Object.entries(model.services).map(([name, spec]) => [name, renderService(model, name, spec)])),
+    // One network per resource: nothing is shared between resources or teams.
+    networks: { default: { name: `${model.project}-net`, labels: labelsOf(model) } },
+    volumes: Object.fromEntries(model.volumes.map((v) => [v, { name: `${model.project}-${v}`, labels: labelsOf(model) }])),
+  };
+  return stringify(document, { lineWidth: 0 });
+}

@@ -1,0 +1,69 @@
+// Shell scripts the Docker-host target runs on the host (locally or over SSH):
+// write the project's files, bring it up, wait until healthy; or take it down
+// and remove everything carrying the project's label. POSIX sh + docker only,
+// so any Docker host runs them as they are.
+import { filesDir, projectLabel, renderCompose } from "./compose.js";
+import type { SystemModel } from "./system.js";
+
+function quote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Writes a file from base64, so any content survives the shell unchanged. */
+function writeFile(path: string, content: string): string {
+  return `printf '%s' ${quote(Buffer.from(content).toString("base64"))} | base64 -d > ${quote(path)}`;
+}
+
+const pickCompose = `if docker compose version >/dev/null 2>&1; then dc="docker compose"; else dc="docker-compose"; fi`;
+
+export interface ScriptOptions {
+  /** Directory on the host holding one folder per project. */
+  projectsDir: string;
+  /** How long to wait for every container to be healthy. */
+  healthTimeoutSeconds: number;
+}
+
+export function upScript(model: SystemModel, options: ScriptOptions): string {
+  const dir = `${options.projectsDir}/${model.project}`;
+  const lines = [
+    "set -eu",
+    "umask 077", // the Compose file holds the generated credentials
+    pickCompose,
+    `mkdir -p ${quote(`${dir}/${filesDir}`)}`,
+    `cd ${quote(dir)}`,
+    writeFile("docker-compose.yml", renderCompose(model)),
+    ...Object.entries(model.files).map(([name, content]) => writeFile(`${filesDir}/${name}`, content)),
+    // Containers run as other users than the one deploying: files must be readable.
+    `chmod 0755 . ${filesDir} && chmod 0644 ${filesDir}/* 2>/dev/null || true`,
+    `$dc -p ${quote(model.project)} up -d --remove-orphans`,
+    `deadline=$(( $(date +%s) + ${options.healthTimeoutSeconds} ))`,
+    "while :; do",
+    `  pending=$(docker ps -a --filter label=${projectLabel}=${model.project} --format '{{.Names}}' | while read -r c; do`,
+    `    s=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$c")`,
+    `    case "$s" in healthy|running) ;; *) echo "$c:$s" ;; esac`,
+    "  done)",
+    '  [ -z "$pending" ] && break',
+    '  if [ "$(date +%s)" -ge "$deadline" ]; then echo "not healthy in time: $pending" >&2; exit 1; fi',
+    "  sleep 1",
+    "done",
+    `echo "project ${model.project} is up and healthy"`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** Takes the project down; then removes whatever still carries its label. */
+export function downScript(project: string, options: Pick<ScriptOptions, "projectsDir">): string {
+  const dir = `${options.projectsDir}/${project}`;
+  const filter = `--filter label=${projectLabel}=${project}`;
+  return [
+    "set -u",
+    pickCompose,
+    `if [ -f ${quote(`${dir}/docker-compose.yml`)} ]; then (cd ${quote(dir)} && $dc -p ${quote(project)} down -v --remove-orphans --timeout 20); fi`,
+    `ids=$(docker ps -aq ${filter}); [ -z "$ids" ] || docker rm -f -v $ids`,
+    `ids=$(docker volume ls -q ${filter}); [ -z "$ids" ] || docker volume rm -f $ids`,
+    `ids=$(docker network ls -q ${filter}); [ -z "$ids" ] || docker network rm $ids`,
+    `rm -rf ${quote(dir)}`,
+    `left=$(docker ps -aq ${filter}; docker volume ls -q ${filter}; docker network ls -q ${filter})`,
+    `if [ -n "$left" ]; then echo "could not remove: $left" >&2; exit 1; fi`,
+  ].join("\n");
+}

@@ -1,0 +1,52 @@
+// A template's system described as data: the services to run and what the
+// resource exposes. Pure types; the targets turn them into running containers.
+
+export interface PortMapping {
+  /** Port on the host, from the allocation the caller passed in. */
+  host: number;
+  container: number;
+  protocol?: "tcp" | "udp";
+  /** Address to publish on; "0.0.0.0" for every interface. */
+  hostIp: string;
+}
+
+export interface Mount {
+  /** A named volume of the system, or a file of the system (`file:` + its name). */
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface HealthCheck {
+  test: string[];
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  retries: number;
+  startPeriodSeconds: number;
+}
+
+export interface ServiceSpec {
+  image: string;
+  entrypoint?: string[];
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: PortMapping[];
+  mounts?: Mount[];
+  healthCheck?: HealthCheck;
+  /** Services that must be healthy (or just started, without a health check) first. */
+  dependsOn?: string[];
+  limits: { cpus: number; memoryMb: number };
+  restart: "unless-stopped" | "on-failure" | "no";
+  user?: string;
+}
+
+export interface SystemModel {
+  /** Compose project name: unique per resource, a DNS label. */
+  project: string;
+  /** Labels put on every container, volume and network. */
+  labels: Record<string, string>;
+  services: Record<string, ServiceSpec>;
+  volumes: string[];
+  /** Small configuration files mounted into services (name → content). */
+  files: Record<string, string>;
+}

@@ -1,0 +1,53 @@
+// The Docker-host target: a system deployed as one Compose project, through
+// @pulumi/command — on this machine (local.Command) or on a server over SSH
+// (remote.Command). Create and update run the same script (write files,
+// `up -d --remove-orphans`, wait until healthy); delete takes it all down.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { downScript, upScript } from "../model/deploy-script.js";
+import type { SystemModel } from "../model/system.js";
+
+export interface SshConnection {
+  host: pulumi.Input<string>;
+  port?: pulumi.Input<number>;
+  user?: pulumi.Input<string>;
+  privateKey?: pulumi.Input<string>;
+  password?: pulumi.Input<string>;
+}
+
+export interface DockerHostTarget {
+  /** Omit to deploy on the machine running Pulumi. */
+  ssh?: SshConnection;
+  /** Folder on the Docker host holding one directory per project. */
+  projectsDir: string;
+  /** How long to wait for the containers to become healthy. */
+  healthTimeoutSeconds?: number;
+}
+
+// The script comes on stdin: a temp file keeps compose from reading it as input.
+const runStdin = 'f=$(mktemp) && cat > "$f" && sh "$f"; rc=$?; rm -f "$f"; exit $rc';
+
+/** Creates the Command that deploys `model`; its stdout ends when the system is healthy. */
+export function deployToDockerHost(
+  name: string,
+  model: pulumi.Output<SystemModel>,
+  project: string,
+  target: DockerHostTarget,
+  opts: pulumi.CustomResourceOptions,
+): command.local.Command | command.remote.Command {
+  const scriptOptions = { projectsDir: target.projectsDir, healthTimeoutSeconds: target.healthTimeoutSeconds ?? 300 };
+  const args = {
+    create: runStdin,
+    update: runStdin,
+    delete: downScript(project, scriptOptions),
+    stdin: model.apply((m) => upScript(m, scriptOptions)),
+    // The previous run's output is not needed, and would grow the state.
+    addPreviousOutputInEnv: false,
+  };
+  // Replacing runs the old project's `down` first: both would own the same names.
+  const options = { ...opts, deleteBeforeReplace: true };
+  if (target.ssh) {
+    return new command.remote.Command(name, { ...args, connection: target.ssh }, options);
+  }
+  return new command.local.Command(name, args, options);
+}

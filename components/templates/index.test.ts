@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { deriveIdentity } from "../model/identity.js";
+import { buildSystem, prepareRequest, templates } from "./index.js";
+import { TemplateInputError } from "./request.js";
+
+const images = { kubo: "kubo:t", ipfsCluster: "cluster:t", postgres: "postgres:t", pgbouncer: "pgbouncer:t" };
+const secrets = { clusterSecret: "ab".repeat(32), identitySeed: "cd".repeat(32), restApiPassword: "ef".repeat(24), apiPassword: "12".repeat(24), password: "34".repeat(24) };
+const inputs = (ports: Record<string, number>) => ({ ports, secrets, images, publishIp: "0.0.0.0", publicHost: "host.example" });
+
+describe("prepareRequest", () => {
+  it("lists every template of the product", () => {
+    expect(Object.keys(templates).sort()).toEqual(["ipfs-cluster-small", "large-storage", "medium-storage", "postgres-small", "small-storage"]);
+  });
+
+  it.each([
+    [{ template: "nope", name: "a", team: "t" }, "template"],
+    [{ template: "postgres-small", name: "a b", team: "t" }, "name"],
+    [{ template: "postgres-small", name: "../x", team: "t" }, "name"],
+    [{ template: "postgres-small", name: "a;b", team: "t" }, "name"],
+    [{ template: "postgres-small", name: "a".repeat(200), team: "t" }, "name"],
+    [{ template: "postgres-small", name: "a", team: "T!" }, "team"],
+    [{ template: "postgres-small", name: "a", team: "t", size: "huge" }, "size"],
+    [{ template: "postgres-small", name: "a", team: "t", options: { backupTime: "25:00" } }, "options.backupTime"],
+    [{ template: "postgres-small", name: "a", team: "t", options: { extra: 1 } }, "options.extra"],
+    [{ template: "ipfs-cluster-small", name: "a", team: "t", options: { peers: 10 } }, "options.peers"],
+    [{ template: "ipfs-cluster-small", name: "a", team: "t", options: { replicationMin: 3, replicationMax: 2 } }, "options.replicationMin"],
+  ])("refuses %j naming %s", (request, field) => {
+    try {
+      prepareRequest(request);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(TemplateInputError);
+      expect((error as TemplateInputError).field).toBe(field);
+    }
+  });
+});
+
+describe("ipfs-cluster-small", () => {
+  const prepared = prepareRequest({ template: "ipfs-cluster-small", name: "files", team: "web" });
+  const ports = { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004 };
+
+  it("defaults to 3 peers replicating between 2 and 3, and asks for their ports", () => {
+    expect(prepared.options).toEqual({ peers: 3, replicationMin: 2, replicationMax: 3, publicNetwork: true });
+    expect(prepared.portNames).toEqual(Object.keys(ports));
+    expect(prepared.secretSizes).toEqual({ clusterSecret: 32, identitySeed: 32, restApiPassword: 24 });
+  });
+
+  it("runs a Kubo node and a cluster peer per peer, bootstrapped to each other", () => {
+    const { model, outputs } = buildSystem(prepared, inputs(ports));
+    expect(Object.keys(model.services).sort()).toEqual(["cluster0", "cluster1", "cluster2", "ipfs0", "ipfs1", "ipfs2"]);
+    const peer1 = model.services.cluster1!;
+    const id = (i: number) => deriveIdentity(secrets.identitySeed, i).id;
+    expect(peer1.environment).toMatchObject({
+      CLUSTER_PEERNAME: "cluster1",
+      CLUSTER_SECRET: secrets.clusterSecret,
+      CLUSTER_ID: id(1),
+      CLUSTER_PEERADDRESSES: `/dns4/cluster0/tcp/9096/p2p/${id(0)},/dns4/cluster2/tcp/9096/p2p/${id(2)}`,
+      CLUSTER_CRDT_CLUSTERNAME: "web-files",
+      CLUSTER_CRDT_TRUSTEDPEERS: "*",
+      CLUSTER_REPLICATIONFACTORMIN: "2",
+      CLUSTER_REPLICATIONFACTORMAX: "3",
+      CLUSTER_IPFSHTTP_NODEMULTIADDRESS: "/dns4/ipfs1/tcp/5001",
+      CLUSTER_IPFSPROXY_NODEMULTIADDRESS: "/dns4/ipfs1/tcp/5001",
+      CLUSTER_RESTAPI_BASICAUTHCREDENTIALS: `admin:${secrets.restApiPassword}`,
+    });
+    expect(peer1.ports).toBeUndefined();
+    expect(model.services.cluster0!.ports).toEqual([
+      { host: 19000, container: 9094, hostIp: "0.0.0.0" },
+      { host: 19001, container: 9097, hostIp: "0.0.0.0" },
+    ]);
+    // Kubo: gateway published, RPC API (5001) not.
+    expect(model.services.ipfs2!.ports).toEqual([{ host: 19004, container: 8080, hostIp: "0.0.0.0" }]);
+    expect(model.services.ipfs2!.environment).toMatchObject({ PROVISIONER_STORAGE_MAX: "5GB" });
+    expect(model.services.ipfs2!.image).toBe("kubo:t");
+    expect(outputs.endpoint).toEqual({
+      restApi: "http://host.example:19000",
+      pinningServiceApi: "http://host.example:19001",
+      gateway0: "http://host.example:19002",
+      gateway1: "http://host.example:19003",
+      gateway2: "http://host.example:19004",
+    });
+    expect(JSON.stringify(outputs.endpoint)).not.toContain(secrets.restApiPassword);
+    expect(outputs.credentials).toEqual({ username: "admin", password: secrets.restApiPassword });
+  });
+
+  it("when a port of the allocation is missing, then it names it", () => {
+    expect(() => buildSystem(prepared, inputs({ ...ports, gateway2: undefined as unknown as number }))).toThrow(/^ports.gateway2: /);
+  });
+});
+
+describe("storage templates", () => {
+  it.each([
+    ["small-storage", "5GB"],
+    ["medium-storage", "25GB"],
+    ["large-storage", "100GB"],
+  ])("%s runs one Kubo node with StorageMax %s and an authenticated API", (template, storageMax) => {
+    const { model, outputs } = buildSystem(prepareRequest({ template, name: "blobs", team: "t" }), inputs({ api: 19010, gateway: 19011 }));
+    expect(Object.keys(model.services)).toEqual(["ipfs"]);
+    expect(model.services.ipfs!.environment).toEqual({ PROVISIONER_STORAGE_MAX: storageMax, PROVISIONER_PUBLIC_NETWORK: "true", PROVISIONER_API_PASSWORD: secrets.apiPassword });
+    expect(model.services.ipfs!.ports?.map((p) => p.container)).toEqual([5001, 8080]);
+    expect(outputs.endpoint).toEqual({ api: "http://host.example:19010", gateway: "http://host.example:19011" });
+  });
+});
+
+describe("postgres-small", () => {
+  it("runs PostgreSQL, PgBouncer (published) and a backup sidecar with generated credentials", () => {
+    const prepared = prepareRequest({ template: "postgres-small", name: "orders", team: "shop" });
+    const { model, outputs } = buildSystem(prepared, inputs({ pgbouncer: 19020 }));
+    expect(Object.keys(model.services)).toEqual(["postgres", "pgbouncer", "backup"]);
+    expect(model.services.postgres!.ports).toBeUndefined();
+    expect(model.services.pgbouncer!.ports).toEqual([{ host: 19020, container: 5432, hostIp: "0.0.0.0" }]);
+    expect(model.services.pgbouncer!.environment).toMatchObject({ DB_HOST: "postgres", DB_USER: "shop_orders_app", DB_NAME: "shop_orders", AUTH_TYPE: "scram-sha-256", POOL_MODE: "transaction" });
+    expect(model.services.backup!.environment).toMatchObject({ BACKUP_TIME: "02:00", BACKUP_RETENTION: "7" });
+    expect(outputs.endpoint).toEqual({ host: "host.example", port: "19020", database: "shop_orders", url: "postgresql://host.example:19020/shop_orders" });
+    expect(outputs.credentials.connectionString).toBe(`postgresql://shop_orders_app:${secrets.password}@host.example:19020/shop_orders`);
+  });
+});

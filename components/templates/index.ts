@@ -1,0 +1,90 @@
+// The template catalogue, and turning a request into a system and its outputs.
+import type { ImageSet } from "../images.js";
+import type { SystemModel } from "../model/system.js";
+import { ipfsClusterSmall } from "./ipfs-cluster.js";
+import { postgresSmall } from "./postgres.js";
+import { checkDnsLabel, TemplateInputError } from "./request.js";
+import { sizes, type SizeName } from "./sizes.js";
+import { largeStorage, mediumStorage, smallStorage } from "./storage.js";
+import type { Template, TemplateOutputs } from "./template.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each template has its own options type
+export const templates: Record<string, Template<any>> = Object.fromEntries(
+  [ipfsClusterSmall, postgresSmall, smallStorage, mediumStorage, largeStorage].map((t) => [t.id, t]),
+);
+
+export interface TemplateRequest {
+  template: string;
+  name: string;
+  team: string;
+  size?: string;
+  options?: unknown;
+}
+
+export interface PreparedRequest {
+  template: Template<unknown>;
+  name: string;
+  team: string;
+  size: SizeName;
+  options: unknown;
+  /** Compose project and stack name: team and name, unique per resource. */
+  project: string;
+  portNames: string[];
+  secretSizes: Record<string, number>;
+}
+
+/** Validates a request completely; throws TemplateInputError naming the field. Creates nothing. */
+export function prepareRequest(request: TemplateRequest): PreparedRequest {
+  const template = typeof request.template === "string" ? templates[request.template] : undefined;
+  if (!template) {
+    throw new TemplateInputError("template", `unknown template; one of ${Object.keys(templates).join(", ")}`);
+  }
+  const name = checkDnsLabel("name", request.name, 40);
+  const team = checkDnsLabel("team", request.team, 20);
+  const size = request.size ?? template.defaultSize;
+  if (!(template.sizes as readonly string[]).includes(size)) {
+    throw new TemplateInputError("size", `must be one of ${template.sizes.join(", ")}`);
+  }
+  const options = template.parseOptions(request.options);
+  return {
+    template,
+    name,
+    team,
+    size: size as SizeName,
+    options,
+    project: `${team}-${name}`,
+    portNames: template.portNames(options),
+    secretSizes: template.secrets(options),
+  };
+}
+
+export interface BuildInputs {
+  ports: Record<string, number>;
+  secrets: Record<string, string>;
+  images: ImageSet;
+  publishIp: string;
+  publicHost: string;
+}
+
+export function buildSystem(prepared: PreparedRequest, inputs: BuildInputs): { model: SystemModel; outputs: TemplateOutputs } {
+  for (const port of prepared.portNames) {
+    const value = inputs.ports[port];
+    if (!Number.isInteger(value) || value! < 1 || value! > 65535) throw new TemplateInputError(`ports.${port}`, "must be an allocated host port");
+  }
+  const context = {
+    project: prepared.project,
+    labels: {
+      "provisioner.team": prepared.team,
+      "provisioner.resource": prepared.name,
+      "provisioner.template": prepared.template.id,
+    },
+    size: sizes[prepared.size],
+    ports: inputs.ports,
+    images: inputs.images,
+    options: prepared.options,
+    secrets: inputs.secrets,
+    publishIp: inputs.publishIp,
+    publicHost: inputs.publicHost,
+  };
+  return { model: prepared.template.build(context), outputs: prepared.template.outputs(context) };
+}

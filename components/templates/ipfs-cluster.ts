@@ -1,0 +1,127 @@
+// ipfs-cluster-small: N Kubo nodes + N ipfs-cluster peers (CRDT consensus,
+// shared secret, fixed identities bootstrapped to each other, replication
+// between min and max), REST API and Pinning Service API published with auth.
+import { deriveIdentity } from "../model/identity.js";
+import type { ServiceSpec, SystemModel } from "../model/system.js";
+import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
+import { checkInteger, TemplateInputError } from "./request.js";
+import { optionsObject, type Template, type TemplateContext } from "./template.js";
+
+export interface IpfsClusterOptions {
+  peers: number;
+  replicationMin: number;
+  replicationMax: number;
+  /** Join the public IPFS network (bootstrap peers, delegated routing). */
+  publicNetwork: boolean;
+}
+
+const restApiUser = "admin";
+
+function parseOptions(raw: unknown): IpfsClusterOptions {
+  const o = optionsObject(raw, ["peers", "replicationMin", "replicationMax", "publicNetwork"]);
+  const peers = o.peers === undefined ? 3 : checkInteger("options.peers", o.peers, 1, 9);
+  const replicationMax = o.replicationMax === undefined ? Math.min(3, peers) : checkInteger("options.replicationMax", o.replicationMax, 1, peers);
+  const replicationMin = o.replicationMin === undefined ? Math.min(2, replicationMax) : checkInteger("options.replicationMin", o.replicationMin, 1, peers);
+  if (replicationMin > replicationMax) throw new TemplateInputError("options.replicationMin", "must not exceed options.replicationMax");
+  if (o.publicNetwork !== undefined && typeof o.publicNetwork !== "boolean") throw new TemplateInputError("options.publicNetwork", "must be a boolean");
+  return { peers, replicationMin, replicationMax, publicNetwork: (o.publicNetwork as boolean | undefined) ?? true };
+}
+
+const peerName = (i: number) => `cluster${i}`;
+const kuboName = (i: number) => `ipfs${i}`;
+
+function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): ServiceSpec {
+  const { options, secrets } = ctx;
+  const identity = deriveIdentity(secrets.identitySeed!, i);
+  const others = Array.from({ length: options.peers }, (_, j) => j).filter((j) => j !== i);
+  const credentials = `${restApiUser}:${secrets.restApiPassword}`;
+  const service: ServiceSpec = {
+    image: ctx.images.ipfsCluster,
+    environment: {
+      CLUSTER_PEERNAME: peerName(i),
+      CLUSTER_SECRET: secrets.clusterSecret!,
+      CLUSTER_ID: identity.id,
+      CLUSTER_PRIVATEKEY: identity.privateKey,
+      CLUSTER_PEERADDRESSES: others.map((j) => `/dns4/${peerName(j)}/tcp/9096/p2p/${deriveIdentity(secrets.identitySeed!, j).id}`).join(","),
+      CLUSTER_CRDT_CLUSTERNAME: ctx.project,
+      CLUSTER_CRDT_TRUSTEDPEERS: "*",
+      CLUSTER_MONITORPINGINTERVAL: "2s",
+      CLUSTER_REPLICATIONFACTORMIN: String(options.replicationMin),
+      CLUSTER_REPLICATIONFACTORMAX: String(options.replicationMax),
+      CLUSTER_IPFSHTTP_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
+      CLUSTER_IPFSPROXY_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
+      CLUSTER_RESTAPI_HTTPLISTENMULTIADDRESS: "/ip4/0.0.0.0/tcp/9094",
+      CLUSTER_RESTAPI_BASICAUTHCREDENTIALS: credentials,
+      CLUSTER_PINSVCAPI_HTTPLISTENMULTIADDRESS: "/ip4/0.0.0.0/tcp/9097",
+      CLUSTER_PINSVCAPI_BASICAUTHCREDENTIALS: credentials,
+    },
+    mounts: [{ source: `${peerName(i)}-data`, target: "/data/ipfs-cluster" }],
+    dependsOn: [kuboName(i)],
+    healthCheck: {
+      test: ["CMD-SHELL", 'ipfs-cluster-ctl --force-http --basic-auth "$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" id >/dev/null'],
+      intervalSeconds: 2,
+      timeoutSeconds: 5,
+      retries: 30,
+      startPeriodSeconds: 5,
+    },
+    limits: { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb },
+    restart: "unless-stopped",
+  };
+  // Clients reach the cluster through peer 0; the others stay on the private network.
+  if (i === 0) {
+    service.ports = [
+      { host: ctx.ports.restApi!, container: 9094, hostIp: ctx.publishIp },
+      { host: ctx.ports.pinningServiceApi!, container: 9097, hostIp: ctx.publishIp },
+    ];
+  }
+  return service;
+}
+
+function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
+  const services: Record<string, ServiceSpec> = {};
+  const volumes: string[] = [];
+  for (let i = 0; i < ctx.options.peers; i++) {
+    services[kuboName(i)] = {
+      ...kuboService({
+        image: ctx.images.kubo,
+        size: ctx.size,
+        storageGb: ctx.size.storageGb,
+        publicNetwork: ctx.options.publicNetwork,
+        volume: `${kuboName(i)}-data`,
+      }),
+      ports: [{ host: ctx.ports[`gateway${i}`]!, container: 8080, hostIp: ctx.publishIp }],
+    };
+    services[peerName(i)] = clusterPeer(ctx, i);
+    volumes.push(`${kuboName(i)}-data`, `${peerName(i)}-data`);
+  }
+  return { project: ctx.project, labels: ctx.labels, services, volumes, files: { [kuboInitFile]: kuboInitScript } };
+}
+
+export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
+  id: "ipfs-cluster-small",
+  description: "IPFS Cluster: Kubo nodes with ipfs-cluster peers (CRDT consensus), pins replicated between min and max peers",
+  sizes: ["small", "medium", "large"],
+  defaultSize: "small",
+  optionsSchema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      peers: { type: "integer", minimum: 1, maximum: 9, default: 3 },
+      replicationMin: { type: "integer", minimum: 1, maximum: 9, default: 2 },
+      replicationMax: { type: "integer", minimum: 1, maximum: 9, default: 3 },
+      publicNetwork: { type: "boolean", default: true },
+    },
+  },
+  parseOptions,
+  portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`)],
+  secrets: () => ({ clusterSecret: 32, identitySeed: 32, restApiPassword: 24 }),
+  build,
+  outputs: (ctx) => ({
+    endpoint: {
+      restApi: `http://${ctx.publicHost}:${ctx.ports.restApi}`,
+      pinningServiceApi: `http://${ctx.publicHost}:${ctx.ports.pinningServiceApi}`,
+      ...Object.fromEntries(Array.from({ length: ctx.options.peers }, (_, i) => [`gateway${i}`, `http://${ctx.publicHost}:${ctx.ports[`gateway${i}`]}`])),
+    },
+    credentials: { username: restApiUser, password: ctx.secrets.restApiPassword! },
+  }),
+};

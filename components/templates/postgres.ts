@@ -1,0 +1,151 @@
+// postgres-small: PostgreSQL behind PgBouncer (published, SCRAM), with a backup
+// sidecar writing a pg_dump every day and keeping the last N.
+import type { ServiceSpec, SystemModel } from "../model/system.js";
+import { checkInteger, TemplateInputError } from "./request.js";
+import { optionsObject, type Template, type TemplateContext } from "./template.js";
+
+export interface PostgresOptions {
+  /** Daily backup time, HH:MM in UTC. */
+  backupTime: string;
+  /** Number of dumps kept. */
+  backupRetention: number;
+  poolMode: "session" | "transaction";
+}
+
+export const backupScriptFile = "backup.sh";
+
+/** `backup.sh once` takes a dump now; `backup.sh daily` runs forever, at BACKUP_TIME. */
+export const backupScript = `#!/bin/sh
+# Logical backups: pg_dump -Fc into /backups, keeping the newest BACKUP_RETENTION.
+set -eu
+run_once() {
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  file="/backups/$POSTGRES_DB-$stamp.dump"
+  PGPASSWORD="$POSTGRES_PASSWORD" pg_dump -h postgres -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Fc -f "$file.partial"
+  mv "$file.partial" "$file"
+  ls -1t /backups/*.dump | tail -n +$((BACKUP_RETENTION + 1)) | xargs -r rm -f
+  echo "backup written: $file"
+}
+case "\${1:-daily}" in
+  once) run_once ;;
+  daily)
+    while :; do
+      now=$(date -u +%s)
+      next=$(date -u -d "today $BACKUP_TIME" +%s)
+      [ "$next" -gt "$now" ] || next=$(date -u -d "tomorrow $BACKUP_TIME" +%s)
+      sleep $((next - now))
+      run_once || echo "backup failed" >&2
+    done ;;
+esac
+`;
+
+function parseOptions(raw: unknown): PostgresOptions {
+  const o = optionsObject(raw, ["backupTime", "backupRetention", "poolMode"]);
+  const backupTime = o.backupTime ?? "02:00";
+  if (typeof backupTime !== "string" || !/^([01]\d|2[0-3]):[0-5]\d$/.test(backupTime)) {
+    throw new TemplateInputError("options.backupTime", "must be a time of day, HH:MM (UTC)");
+  }
+  const backupRetention = o.backupRetention === undefined ? 7 : checkInteger("options.backupRetention", o.backupRetention, 1, 365);
+  const poolMode = o.poolMode ?? "transaction";
+  if (poolMode !== "session" && poolMode !== "transaction") throw new TemplateInputError("options.poolMode", 'must be "session" or "transaction"');
+  return { backupTime, backupRetention, poolMode };
+}
+
+/** Database and role names come from the resource name (a DNS label, so only [a-z0-9-]). */
+export function databaseNames(project: string): { database: string; role: string } {
+  const database = project.replaceAll("-", "_");
+  return { database, role: `${database}_app`.slice(0, 63) };
+}
+
+export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<string, ServiceSpec> {
+  const { database, role } = databaseNames(ctx.project);
+  const password = ctx.secrets.password!;
+  const limits = { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb };
+  const pgEnv = { POSTGRES_USER: role, POSTGRES_PASSWORD: password, POSTGRES_DB: database };
+  return {
+    postgres: {
+      image: ctx.images.postgres,
+      environment: { ...pgEnv, POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256" },
+      mounts: [{ source: "pgdata", target: "/var/lib/postgresql/data" }],
+      healthCheck: {
+        test: ["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'],
+        intervalSeconds: 2,
+        timeoutSeconds: 5,
+        retries: 30,
+        startPeriodSeconds: 5,
+      },
+      limits,
+      restart: "unless-stopped",
+    },
+    pgbouncer: {
+      image: ctx.images.pgbouncer,
+      environment: {
+        DB_HOST: "postgres",
+        DB_PORT: "5432",
+        DB_USER: role,
+        DB_PASSWORD: password,
+        DB_NAME: database,
+        AUTH_TYPE: "scram-sha-256",
+        POOL_MODE: ctx.options.poolMode,
+        LISTEN_PORT: "5432",
+        ADMIN_USERS: role,
+      },
+      ports: [{ host: ctx.ports.pgbouncer!, container: 5432, hostIp: ctx.publishIp }],
+      dependsOn: ["postgres"],
+      limits: { cpus: Math.min(ctx.size.cpus, 0.5), memoryMb: 128 },
+      restart: "unless-stopped",
+    },
+    backup: {
+      image: ctx.images.postgres,
+      entrypoint: ["/bin/sh", `/etc/provisioner/${backupScriptFile}`],
+      command: ["daily"],
+      environment: { ...pgEnv, BACKUP_TIME: ctx.options.backupTime, BACKUP_RETENTION: String(ctx.options.backupRetention) },
+      user: "root",
+      mounts: [
+        { source: "backups", target: "/backups" },
+        { source: `file:${backupScriptFile}`, target: `/etc/provisioner/${backupScriptFile}`, readOnly: true },
+      ],
+      dependsOn: ["postgres"],
+      limits: { cpus: Math.min(ctx.size.cpus, 0.5), memoryMb: 256 },
+      restart: "unless-stopped",
+    },
+  };
+}
+
+export const postgresSmall: Template<PostgresOptions> = {
+  id: "postgres-small",
+  description: "PostgreSQL behind PgBouncer (SCRAM), with daily pg_dump backups",
+  sizes: ["small", "medium", "large"],
+  defaultSize: "small",
+  optionsSchema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      backupTime: { type: "string", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", default: "02:00" },
+      backupRetention: { type: "integer", minimum: 1, maximum: 365, default: 7 },
+      poolMode: { enum: ["session", "transaction"], default: "transaction" },
+    },
+  },
+  parseOptions,
+  portNames: () => ["pgbouncer"],
+  secrets: () => ({ password: 24 }),
+  build: (ctx): SystemModel => ({
+    project: ctx.project,
+    labels: ctx.labels,
+    services: postgresServices(ctx),
+    volumes: ["pgdata", "backups"],
+    files: { [backupScriptFile]: backupScript },
+  }),
+  outputs: (ctx) => {
+    const { database, role } = databaseNames(ctx.project);
+    const host = `${ctx.publicHost}:${ctx.ports.pgbouncer}`;
+    return {
+      endpoint: { host: ctx.publicHost, port: String(ctx.ports.pgbouncer), database, url: `postgresql://${host}/${database}` },
+      credentials: {
+        username: role,
+        password: ctx.secrets.password!,
+        connectionString: `postgresql://${role}:${ctx.secrets.password}@${host}/${database}`,
+      },
+    };
+  },
+};

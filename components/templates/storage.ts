@@ -1,0 +1,56 @@
+// small-storage, medium-storage, large-storage: one Kubo node with a fixed
+// StorageMax, gateway published, RPC API published behind basic auth.
+import type { SystemModel } from "../model/system.js";
+import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
+import { TemplateInputError } from "./request.js";
+import { optionsObject, type Template, type TemplateContext } from "./template.js";
+
+export interface StorageOptions {
+  publicNetwork: boolean;
+}
+
+export const kuboApiUser = "provisioner";
+
+function storageTemplate(id: string, storageGb: number): Template<StorageOptions> {
+  return {
+    id,
+    description: `One Kubo node with ${storageGb} GB of storage: public gateway, authenticated RPC API`,
+    sizes: ["small", "medium", "large"],
+    defaultSize: "small",
+    optionsSchema: {
+      type: "object",
+      additionalProperties: false,
+      properties: { publicNetwork: { type: "boolean", default: true } },
+    },
+    parseOptions(raw) {
+      const o = optionsObject(raw, ["publicNetwork"]);
+      if (o.publicNetwork !== undefined && typeof o.publicNetwork !== "boolean") throw new TemplateInputError("options.publicNetwork", "must be a boolean");
+      return { publicNetwork: (o.publicNetwork as boolean | undefined) ?? true };
+    },
+    portNames: () => ["api", "gateway"],
+    secrets: () => ({ apiPassword: 24 }),
+    build(ctx: TemplateContext<StorageOptions>): SystemModel {
+      const node = kuboService({
+        image: ctx.images.kubo,
+        size: ctx.size,
+        storageGb,
+        publicNetwork: ctx.options.publicNetwork,
+        apiPassword: ctx.secrets.apiPassword,
+        volume: "ipfs-data",
+      });
+      node.ports = [
+        { host: ctx.ports.api!, container: 5001, hostIp: ctx.publishIp },
+        { host: ctx.ports.gateway!, container: 8080, hostIp: ctx.publishIp },
+      ];
+      return { project: ctx.project, labels: ctx.labels, services: { ipfs: node }, volumes: ["ipfs-data"], files: { [kuboInitFile]: kuboInitScript } };
+    },
+    outputs: (ctx) => ({
+      endpoint: { api: `http://${ctx.publicHost}:${ctx.ports.api}`, gateway: `http://${ctx.publicHost}:${ctx.ports.gateway}` },
+      credentials: { username: kuboApiUser, password: ctx.secrets.apiPassword! },
+    }),
+  };
+}
+
+export const smallStorage = storageTemplate("small-storage", 5);
+export const mediumStorage = storageTemplate("medium-storage", 25);
+export const largeStorage = storageTemplate("large-storage", 100);
