@@ -37,7 +37,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
       ([secret, bytes]) =>
         [secret, new command.local.Command(`${name}-secret-${secret}`, { create: randomHex(bytes) }, { parent: this, additionalSecretOutputs: ["stdout"] })] as const,
     );
-    const secrets = pulumi.all(Object.fromEntries(secretCommands.map(([secret, cmd]) => [secret, cmd.stdout])));
+    const secrets = pulumi.all(Object.fromEntries(secretCommands.map(([secret, cmd]) => [secret, pulumi.secret(cmd.stdout)])));
 
     const publicHost = args.publicHost ?? (args.target.ssh ? pulumi.output(args.target.ssh.host) : pulumi.output("127.0.0.1"));
     const images = { ...resolveImages(), ...args.images };

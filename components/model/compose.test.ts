@@ -25,9 +25,16 @@ const model: SystemModel = {
   },
 };
 
+interface ComposeDocument {
+  version: string;
+  services: Record<string, Record<string, unknown>>;
+  networks: unknown;
+  volumes: Record<string, { name: string }>;
+}
+
 describe("renderCompose", () => {
   it("renders services, one private network and labelled volumes", () => {
-    const doc = parse(renderCompose(model)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const doc = parse(renderCompose(model)) as ComposeDocument;
     expect(doc.version).toBe("2.4");
     expect(doc.services.db).toEqual({
       image: "postgres:15",

@@ -33,8 +33,9 @@ export function upScript(model: SystemModel, options: ScriptOptions): string {
     `cd ${quote(dir)}`,
     writeFile("docker-compose.yml", renderCompose(model)),
     ...Object.entries(model.files).map(([name, content]) => writeFile(`${filesDir}/${name}`, content)),
-    // Containers run as other users than the one deploying: files must be readable.
-    `chmod 0755 . ${filesDir} && chmod 0644 ${filesDir}/* 2>/dev/null || true`,
+    // Containers read the files as their own users; the files hold no secrets
+    // (those stay in the Compose file, readable by the deploying user only).
+    `chmod 0644 ${filesDir}/* 2>/dev/null || true`,
     `$dc -p ${quote(model.project)} up -d --remove-orphans`,
     `deadline=$(( $(date +%s) + ${options.healthTimeoutSeconds} ))`,
     "while :; do",

@@ -40,7 +40,8 @@ export function deployToDockerHost(
     create: runStdin,
     update: runStdin,
     delete: downScript(project, scriptOptions),
-    stdin: model.apply((m) => upScript(m, scriptOptions)),
+    // The script carries the Compose file, and so the generated credentials.
+    stdin: pulumi.secret(model.apply((m) => upScript(m, scriptOptions))),
     // The previous run's output is not needed, and would grow the state.
     addPreviousOutputInEnv: false,
   };

@@ -45,7 +45,7 @@ export function prepareRequest(request: TemplateRequest): PreparedRequest {
   if (!(template.sizes as readonly string[]).includes(size)) {
     throw new TemplateInputError("size", `must be one of ${template.sizes.join(", ")}`);
   }
-  const options = template.parseOptions(request.options);
+  const options: unknown = template.parseOptions(request.options);
   return {
     template,
     name,

@@ -24,7 +24,7 @@ function parseOptions(raw: unknown): IpfsClusterOptions {
   const replicationMin = o.replicationMin === undefined ? Math.min(2, replicationMax) : checkInteger("options.replicationMin", o.replicationMin, 1, peers);
   if (replicationMin > replicationMax) throw new TemplateInputError("options.replicationMin", "must not exceed options.replicationMax");
   if (o.publicNetwork !== undefined && typeof o.publicNetwork !== "boolean") throw new TemplateInputError("options.publicNetwork", "must be a boolean");
-  return { peers, replicationMin, replicationMax, publicNetwork: (o.publicNetwork as boolean | undefined) ?? true };
+  return { peers, replicationMin, replicationMax, publicNetwork: (o.publicNetwork) ?? true };
 }
 
 const peerName = (i: number) => `cluster${i}`;

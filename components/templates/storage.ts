@@ -25,7 +25,7 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
     parseOptions(raw) {
       const o = optionsObject(raw, ["publicNetwork"]);
       if (o.publicNetwork !== undefined && typeof o.publicNetwork !== "boolean") throw new TemplateInputError("options.publicNetwork", "must be a boolean");
-      return { publicNetwork: (o.publicNetwork as boolean | undefined) ?? true };
+      return { publicNetwork: (o.publicNetwork) ?? true };
     },
     portNames: () => ["api", "gateway"],
     secrets: () => ({ apiPassword: 24 }),

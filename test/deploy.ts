@@ -1,0 +1,92 @@
+// Deploying a template for real in tests: the TemplateSystem component in an
+// inline Automation API program, file backend in a temp dir, local Docker host.
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { openStack } from "../automation/workspace.js";
+import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
+import { prepareRequest, type TemplateRequest } from "../components/templates/index.js";
+import { allocatePorts, defaultPortRange } from "../components/templates/request.js";
+import { docker } from "./docker.js";
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+  });
+}
+
+/** Ports for a test deployment: the allocator, skipping ports something on this machine holds. */
+export async function testPorts(names: string[]): Promise<Record<string, number>> {
+  const taken = new Set<number>();
+  for (;;) {
+    const ports = allocatePorts(names, taken, defaultPortRange);
+    const busy: number[] = [];
+    for (const port of Object.values(ports)) if (!(await portIsFree(port))) busy.push(port);
+    if (busy.length === 0) return ports;
+    busy.forEach((p) => taken.add(p));
+  }
+}
+
+export interface TestDeployment {
+  stack: Stack;
+  project: string;
+  args: TemplateSystemArgs;
+  up(args?: Partial<TemplateSystemArgs>): Promise<{ endpoint: Record<string, string>; credentials: Record<string, string> }>;
+  destroy(): Promise<void>;
+  workDir: string;
+}
+
+export async function testDeployment(request: TemplateRequest): Promise<TestDeployment> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `provisioner-${request.template}-`));
+  fs.mkdirSync(path.join(workDir, "state"));
+  const prepared = prepareRequest(request);
+  let args: TemplateSystemArgs = {
+    ...request,
+    ports: await testPorts(prepared.portNames),
+    target: { projectsDir: path.join(workDir, "projects"), healthTimeoutSeconds: 240 },
+    publishIp: "127.0.0.1",
+  };
+  const program = () => {
+    const system = new TemplateSystem(request.name, args);
+    return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials });
+  };
+  const stack = await openStack(
+    { projectName: "provisioner-test", stackName: prepared.project, backendUrl: `file://${path.join(workDir, "state")}`, passphrase: "test-passphrase" },
+    program,
+  );
+  return {
+    stack,
+    project: prepared.project,
+    get args() {
+      return args;
+    },
+    workDir,
+    async up(changes) {
+      args = { ...args, ...changes };
+      const result = await stack.up();
+      return {
+        endpoint: result.outputs.endpoint!.value as Record<string, string>,
+        credentials: result.outputs.credentials!.value as Record<string, string>,
+      };
+    },
+    async destroy() {
+      await stack.destroy();
+      fs.rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Everything Docker still holds with the project's label. */
+export async function leftovers(project: string): Promise<string[]> {
+  const filter = `label=provisioner.project=${project}`;
+  const lists = await Promise.all([
+    docker("ps", "-aq", "--filter", filter),
+    docker("volume", "ls", "-q", "--filter", filter),
+    docker("network", "ls", "-q", "--filter", filter),
+  ]);
+  return lists.flatMap((l) => l.split("\n")).filter(Boolean);
+}
