@@ -62,7 +62,8 @@ describe("TemplateSystem (mocked engine)", () => {
     ]);
     expect(registered[1]!.inputs.create).toBe("od -An -vtx1 -N24 /dev/urandom | tr -d ' \\n'");
     const deploy = registered[2]!.inputs;
-    expect(deploy.create).toBe(deploy.update);
+    expect(deploy.create).toContain(" create;");
+    expect(deploy.update).toContain(" update;");
     expect(deploy.delete).toContain("down -v --remove-orphans");
     expect(deploy.delete).toContain("/srv/projects/qa-blobs");
     // The script carries the generated password: it is a secret input.

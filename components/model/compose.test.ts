@@ -50,9 +50,9 @@ describe("renderCompose", () => {
       volumes: ["data:/var/lib/postgresql/data", "./files/init.sh:/init.sh:ro"],
       healthcheck: { test: ["CMD", "true"], interval: "2s", timeout: "3s", retries: 4, start_period: "5s" },
     });
-    expect(doc.services.app.depends_on).toEqual({ db: { condition: "service_healthy" } });
+    expect(doc.services.app!.depends_on).toEqual({ db: { condition: "service_healthy" } });
     expect(doc.networks).toEqual({ default: { name: "team-a-db-net", labels: { "provisioner.team": "team-a", "provisioner.project": "team-a-db" } } });
-    expect(doc.volumes.data.name).toBe("team-a-db-data");
+    expect(doc.volumes.data!.name).toBe("team-a-db-data");
   });
 
   it("refuses a mount of an undeclared volume and a dependency on an unknown service", () => {

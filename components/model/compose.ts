@@ -65,10 +65,22 @@ function renderService(model: SystemModel, name: string, spec: ServiceSpec): Rec
   return service;
 }
 
+/**
+ * Compose substitutes $VARIABLES of the deploying shell in every value; the
+ * model's values are literal (a health check's "$POSTGRES_USER" is for the
+ * container's shell), so each $ is written as $$.
+ */
+function literal<T>(value: T): T {
+  if (typeof value === "string") return value.replaceAll("$", "$$$$") as T;
+  if (Array.isArray(value)) return value.map(literal) as T;
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literal(v)])) as T;
+  return value;
+}
+
 export function renderCompose(model: SystemModel): string {
   const document = {
     version: "2.4",
-    services: Object.fromEntries(Object.entries(model.services).map(([name, spec]) => [name, renderService(model, name, spec)])),
+    services: Object.fromEntries(Object.entries(model.services).map(([name, spec]) => [name, literal(renderService(model, name, spec))])),
     // One network per resource: nothing is shared between resources or teams.
     networks: { default: { name: `${model.project}-net`, labels: labelsOf(model) } },
     volumes: Object.fromEntries(model.volumes.map((v) => [v, { name: `${model.project}-${v}`, labels: labelsOf(model) }])),

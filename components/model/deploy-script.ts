@@ -23,12 +23,34 @@ export interface ScriptOptions {
   healthTimeoutSeconds: number;
 }
 
+/** Commands that remove a project and everything carrying its label. */
+function teardownLines(project: string, dir: string): string[] {
+  const filter = `--filter label=${projectLabel}=${project}`;
+  return [
+    `if [ -f ${quote(`${dir}/docker-compose.yml`)} ]; then (cd ${quote(dir)} && $dc -p ${quote(project)} down -v --remove-orphans --timeout 20); fi`,
+    `ids=$(docker ps -aq ${filter}); [ -z "$ids" ] || docker rm -f -v $ids`,
+    `ids=$(docker volume ls -q ${filter}); [ -z "$ids" ] || docker volume rm -f $ids`,
+    `ids=$(docker network ls -q ${filter}); [ -z "$ids" ] || docker network rm $ids`,
+    `rm -rf ${quote(dir)}`,
+  ];
+}
+
+/**
+ * `sh script create` or `sh script update`. A failed create removes what it
+ * started (Pulumi records no resource then, so nothing else would); a failed
+ * update leaves the system as it is, for the next update or a destroy.
+ */
 export function upScript(model: SystemModel, options: ScriptOptions): string {
   const dir = `${options.projectsDir}/${model.project}`;
+  const filter = `--filter label=${projectLabel}=${model.project}`;
   const lines = [
     "set -eu",
     "umask 077", // the Compose file holds the generated credentials
     pickCompose,
+    "teardown() {",
+    ...teardownLines(model.project, dir).map((l) => `  ${l}`),
+    "}",
+    `if [ "\${1:-update}" = create ]; then trap 'rc=$?; if [ $rc -ne 0 ]; then echo "create failed: removing what it started" >&2; teardown >&2 || true; fi' EXIT; fi`,
     `mkdir -p ${quote(`${dir}/${filesDir}`)}`,
     `cd ${quote(dir)}`,
     writeFile("docker-compose.yml", renderCompose(model)),
@@ -37,14 +59,21 @@ export function upScript(model: SystemModel, options: ScriptOptions): string {
     // (those stay in the Compose file, readable by the deploying user only).
     `chmod 0644 ${filesDir}/* 2>/dev/null || true`,
     `$dc -p ${quote(model.project)} up -d --remove-orphans`,
+    // Wait until every container is healthy (or running, without a health
+    // check); stop at the first that is unhealthy or stopped.
     `deadline=$(( $(date +%s) + ${options.healthTimeoutSeconds} ))`,
     "while :; do",
-    `  pending=$(docker ps -a --filter label=${projectLabel}=${model.project} --format '{{.Names}}' | while read -r c; do`,
+    "  pending=''; failed=''",
+    `  for c in $(docker ps -a ${filter} --format '{{.Names}}'); do`,
     `    s=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$c")`,
-    `    case "$s" in healthy|running) ;; *) echo "$c:$s" ;; esac`,
-    "  done)",
+    '    case "$s" in healthy|running) ;; starting) pending="$pending $c" ;; *) failed="$failed $c:$s" ;; esac',
+    "  done",
+    '  if [ -n "$failed" ] || { [ -n "$pending" ] && [ "$(date +%s)" -ge "$deadline" ]; }; then',
+    '    echo "not healthy:$failed$pending" >&2',
+    '    for c in $failed $pending; do c=${c%%:*}; echo "--- last log lines of $c" >&2; docker logs --tail 20 "$c" >&2 2>&1 || true; done',
+    "    exit 1",
+    "  fi",
     '  [ -z "$pending" ] && break',
-    '  if [ "$(date +%s)" -ge "$deadline" ]; then echo "not healthy in time: $pending" >&2; exit 1; fi',
     "  sleep 1",
     "done",
     `echo "project ${model.project} is up and healthy"`,
@@ -52,18 +81,13 @@ export function upScript(model: SystemModel, options: ScriptOptions): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Takes the project down; then removes whatever still carries its label. */
+/** Takes the project down, then removes whatever still carries its label. */
 export function downScript(project: string, options: Pick<ScriptOptions, "projectsDir">): string {
-  const dir = `${options.projectsDir}/${project}`;
   const filter = `--filter label=${projectLabel}=${project}`;
   return [
     "set -u",
     pickCompose,
-    `if [ -f ${quote(`${dir}/docker-compose.yml`)} ]; then (cd ${quote(dir)} && $dc -p ${quote(project)} down -v --remove-orphans --timeout 20); fi`,
-    `ids=$(docker ps -aq ${filter}); [ -z "$ids" ] || docker rm -f -v $ids`,
-    `ids=$(docker volume ls -q ${filter}); [ -z "$ids" ] || docker volume rm -f $ids`,
-    `ids=$(docker network ls -q ${filter}); [ -z "$ids" ] || docker network rm $ids`,
-    `rm -rf ${quote(dir)}`,
+    ...teardownLines(project, `${options.projectsDir}/${project}`),
     `left=$(docker ps -aq ${filter}; docker volume ls -q ${filter}; docker network ls -q ${filter})`,
     `if [ -n "$left" ]; then echo "could not remove: $left" >&2; exit 1; fi`,
   ].join("\n");

@@ -25,7 +25,7 @@ export interface DockerHostTarget {
 }
 
 // The script comes on stdin: a temp file keeps compose from reading it as input.
-const runStdin = 'f=$(mktemp) && cat > "$f" && sh "$f"; rc=$?; rm -f "$f"; exit $rc';
+const runScript = (step: "create" | "update") => `f=$(mktemp) && cat > "$f" && sh "$f" ${step}; rc=$?; rm -f "$f"; exit $rc`;
 
 /** Creates the Command that deploys `model`; its stdout ends when the system is healthy. */
 export function deployToDockerHost(
@@ -37,8 +37,8 @@ export function deployToDockerHost(
 ): command.local.Command | command.remote.Command {
   const scriptOptions = { projectsDir: target.projectsDir, healthTimeoutSeconds: target.healthTimeoutSeconds ?? 300 };
   const args = {
-    create: runStdin,
-    update: runStdin,
+    create: runScript("create"),
+    update: runScript("update"),
     delete: downScript(project, scriptOptions),
     // The script carries the Compose file, and so the generated credentials.
     stdin: pulumi.secret(model.apply((m) => upScript(m, scriptOptions))),

@@ -56,7 +56,7 @@ async function ensureCli(): Promise<string> {
     say(`pulumi: downloaded CLI ${pulumiVersion}`);
     return fetched;
   }
-  say("pulumi: download unreachable; building the CLI from the Go module proxy instead");
+  say("pulumi: download unreachable; using the CLI built from the Go module proxy");
   const built = await goBuild({
     name: "pulumi-cli",
     module: "pulumi",
