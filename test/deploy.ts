@@ -40,7 +40,7 @@ export interface TestDeployment {
   workDir: string;
 }
 
-export async function testDeployment(request: TemplateRequest): Promise<TestDeployment> {
+export async function testDeployment(request: TemplateRequest, overrides: Partial<TemplateSystemArgs> = {}): Promise<TestDeployment> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `provisioner-${request.template}-`));
   fs.mkdirSync(path.join(workDir, "state"));
   const prepared = prepareRequest(request);
@@ -49,6 +49,7 @@ export async function testDeployment(request: TemplateRequest): Promise<TestDepl
     ports: await testPorts(prepared.portNames),
     target: { projectsDir: path.join(workDir, "projects"), healthTimeoutSeconds: 240 },
     publishIp: "127.0.0.1",
+    ...overrides,
   };
   const program = () => {
     const system = new TemplateSystem(request.name, args);

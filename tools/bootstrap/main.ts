@@ -2,6 +2,7 @@
 // has, else falls back (install, start, download, build), and says which.
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { ensureDebianPackages } from "./apt.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
 import { BootstrapError, say } from "./log.js";
@@ -28,6 +29,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   if (mode === "test") {
     // The official client, for tests that check a cluster the way users would.
     env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;
+    // A real sshd (started by the test on a spare port) for the SSH target.
+    await ensureDebianPackages(["openssh-server"], "the SSH target's tests");
   }
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return env;
