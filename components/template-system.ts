@@ -3,7 +3,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveImages, type ImageSet } from "./images.js";
-import { buildSystem, prepareRequest, type TemplateRequest } from "./templates/index.js";
+import { buildSystem, checkPorts, prepareRequest, type TemplateRequest } from "./templates/index.js";
 import { deployToDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
 
 export interface TemplateSystemArgs extends TemplateRequest {
@@ -28,9 +28,10 @@ export class TemplateSystem extends pulumi.ComponentResource {
   readonly credentials: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: TemplateSystemArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("provisioner:index:TemplateSystem", name, {}, opts);
-    // Everything is validated before the first resource is registered.
+    // Validated before anything is registered, this component included.
     const prepared = prepareRequest(args);
+    checkPorts(prepared, args.ports);
+    super("provisioner:index:TemplateSystem", name, {}, opts);
 
     // Generated once, at create: an update keeps them (the command only reruns on replace).
     const secretCommands = Object.entries(prepared.secretSizes).map(

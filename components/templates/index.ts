@@ -66,11 +66,16 @@ export interface BuildInputs {
   publicHost: string;
 }
 
-export function buildSystem(prepared: PreparedRequest, inputs: BuildInputs): { model: SystemModel; outputs: TemplateOutputs } {
+/** Every port the template declared must be in the allocation. */
+export function checkPorts(prepared: PreparedRequest, ports: Record<string, number>): void {
   for (const port of prepared.portNames) {
-    const value = inputs.ports[port];
+    const value = ports[port];
     if (!Number.isInteger(value) || value! < 1 || value! > 65535) throw new TemplateInputError(`ports.${port}`, "must be an allocated host port");
   }
+}
+
+export function buildSystem(prepared: PreparedRequest, inputs: BuildInputs): { model: SystemModel; outputs: TemplateOutputs } {
+  checkPorts(prepared, inputs.ports);
   const context = {
     project: prepared.project,
     labels: {
