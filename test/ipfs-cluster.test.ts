@@ -60,7 +60,10 @@ describe("ipfs-cluster-small on the local Docker host", () => {
   it("pins a file added through the REST API on at least replication-min peers", { timeout: 120_000 }, async () => {
     const form = new FormData();
     form.append("file", new Blob([content]), "hello.txt");
-    const added = ndjson<{ cid: string }>(await (await api("/add?cid-version=1", { method: "POST", body: form })).text());
+    const response = await api("/add?cid-version=1", { method: "POST", body: form });
+    const body = await response.text();
+    expect(response.status, body).toBe(200);
+    const added = ndjson<{ cid: string }>(body);
     cid = added[0]!.cid;
     const peers = await eventually(async () => {
       const pinned = await pinnedPeers(cid);

@@ -54,7 +54,7 @@ describe("ipfs-cluster-small", () => {
       CLUSTER_PEERNAME: "cluster1",
       CLUSTER_SECRET: secrets.clusterSecret,
       CLUSTER_ID: id(1),
-      CLUSTER_PEERADDRESSES: `/dns4/cluster0/tcp/9096/p2p/${id(0)},/dns4/cluster2/tcp/9096/p2p/${id(2)}`,
+      CLUSTER_PEERADDRESSES: `/dns4/cluster0/tcp/9096/p2p/${id(0)}`,
       CLUSTER_CRDT_CLUSTERNAME: "web-files",
       CLUSTER_CRDT_TRUSTEDPEERS: "*",
       CLUSTER_REPLICATIONFACTORMIN: "2",
@@ -63,6 +63,8 @@ describe("ipfs-cluster-small", () => {
       CLUSTER_IPFSPROXY_NODEMULTIADDRESS: "/dns4/ipfs1/tcp/5001",
       CLUSTER_RESTAPI_BASICAUTHCREDENTIALS: `admin:${secrets.restApiPassword}`,
     });
+    expect(model.services.cluster2!.environment!.CLUSTER_PEERADDRESSES).toBe(`/dns4/cluster0/tcp/9096/p2p/${id(0)},/dns4/cluster1/tcp/9096/p2p/${id(1)}`);
+    expect(model.services.cluster0!.environment!.CLUSTER_PEERADDRESSES).toBe("");
     expect(peer1.ports).toBeUndefined();
     expect(model.services.cluster0!.ports).toEqual([
       { host: 19000, container: 9094, hostIp: "0.0.0.0" },

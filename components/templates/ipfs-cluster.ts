@@ -33,7 +33,9 @@ const kuboName = (i: number) => `ipfs${i}`;
 function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): ServiceSpec {
   const { options, secrets } = ctx;
   const identity = deriveIdentity(secrets.identitySeed!, i);
-  const others = Array.from({ length: options.peers }, (_, j) => j).filter((j) => j !== i);
+  // Each peer bootstraps to the peers before it: adding a peer changes no
+  // existing peer's settings, so an update starts only the new ones.
+  const earlier = Array.from({ length: i }, (_, j) => j);
   const credentials = `${restApiUser}:${secrets.restApiPassword}`;
   const service: ServiceSpec = {
     image: ctx.images.ipfsCluster,
@@ -42,7 +44,7 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_SECRET: secrets.clusterSecret!,
       CLUSTER_ID: identity.id,
       CLUSTER_PRIVATEKEY: identity.privateKey,
-      CLUSTER_PEERADDRESSES: others.map((j) => `/dns4/${peerName(j)}/tcp/9096/p2p/${deriveIdentity(secrets.identitySeed!, j).id}`).join(","),
+      CLUSTER_PEERADDRESSES: earlier.map((j) => `/dns4/${peerName(j)}/tcp/9096/p2p/${deriveIdentity(secrets.identitySeed!, j).id}`).join(","),
       CLUSTER_CRDT_CLUSTERNAME: ctx.project,
       CLUSTER_CRDT_TRUSTEDPEERS: "*",
       CLUSTER_MONITORPINGINTERVAL: "2s",
@@ -50,6 +52,9 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_REPLICATIONFACTORMAX: String(options.replicationMax),
       CLUSTER_IPFSHTTP_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
       CLUSTER_IPFSPROXY_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
+      // The peers connect their Kubo nodes to each other this long after start
+      // (default 30 s): until then a node can only serve what it pinned itself.
+      CLUSTER_IPFSHTTP_CONNECTSWARMSDELAY: "5s",
       CLUSTER_RESTAPI_HTTPLISTENMULTIADDRESS: "/ip4/0.0.0.0/tcp/9094",
       CLUSTER_RESTAPI_BASICAUTHCREDENTIALS: credentials,
       CLUSTER_PINSVCAPI_HTTPLISTENMULTIADDRESS: "/ip4/0.0.0.0/tcp/9097",
@@ -58,7 +63,12 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
     mounts: [{ source: `${peerName(i)}-data`, target: "/data/ipfs-cluster" }],
     dependsOn: [kuboName(i)],
     healthCheck: {
-      test: ["CMD-SHELL", 'ipfs-cluster-ctl --force-http --basic-auth "$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" id >/dev/null'],
+      // Healthy = can take a pin: this peer holds valid free-space metrics from
+      // at least replication-min peers (before that, /add answers "not enough peers").
+      test: [
+        "CMD-SHELL",
+        'n=$(ipfs-cluster-ctl --force-http --basic-auth "$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" --enc json health metrics freespace | grep -oE \'"valid": ?true\' | wc -l); [ "$n" -ge "$CLUSTER_REPLICATIONFACTORMIN" ]',
+      ],
       intervalSeconds: 2,
       timeoutSeconds: 5,
       retries: 30,
