@@ -58,6 +58,8 @@ export function upScript(model: SystemModel, options: ScriptOptions): string {
     // Containers read the files as their own users; the files hold no secrets
     // (those stay in the Compose file, readable by the deploying user only).
     `chmod 0644 ${filesDir}/* 2>/dev/null || true`,
+    `PROJECT=${quote(model.project)}`,
+    ...(model.beforeUp ?? []),
     `$dc -p ${quote(model.project)} up -d --remove-orphans`,
     // Wait until every container is healthy (or running, without a health
     // check); stop at the first that is unhealthy or stopped.

@@ -49,4 +49,10 @@ export interface SystemModel {
   volumes: string[];
   /** Small configuration files mounted into services (name → content). */
   files: Record<string, string>;
+  /**
+   * Shell commands run on the host before each `up`, with $PROJECT set: how a
+   * template prepares an update (e.g. takes peers out of a cluster before
+   * their containers are removed). Must be idempotent.
+   */
+  beforeUp?: string[];
 }

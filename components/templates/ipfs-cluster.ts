@@ -50,6 +50,8 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_MONITORPINGINTERVAL: "2s",
       CLUSTER_REPLICATIONFACTORMIN: String(options.replicationMin),
       CLUSTER_REPLICATIONFACTORMAX: String(options.replicationMax),
+      // Re-allocate a peer's pins when it is removed or down (upstream default: off).
+      CLUSTER_DISABLEREPINNING: "false",
       CLUSTER_IPFSHTTP_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
       CLUSTER_IPFSPROXY_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
       // The peers connect their Kubo nodes to each other this long after start
@@ -104,7 +106,52 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
     services[peerName(i)] = clusterPeer(ctx, i);
     volumes.push(`${kuboName(i)}-data`, `${peerName(i)}-data`);
   }
-  return { project: ctx.project, labels: ctx.labels, services, volumes, files: { [kuboInitFile]: kuboInitScript } };
+  return {
+    project: ctx.project,
+    labels: ctx.labels,
+    services,
+    volumes,
+    files: { [kuboInitFile]: kuboInitScript },
+    beforeUp: removePeersFirst(ctx),
+  };
+}
+
+const maxPeers = 9;
+
+/**
+ * When an update removes peers, take them out of the cluster while they still
+ * run: `peers rm` re-allocates their pins to the remaining peers, which fetch
+ * the content from them; wait until nothing is left pinning, then let Compose
+ * remove their containers.
+ *
+ * With CRDT consensus `peers rm` re-allocates first (Cluster.vacatePeer) and
+ * then answers "crdt consensus component cannot remove peers": CRDT has no
+ * peer set to edit, the peer leaves when it stops. That answer is expected.
+ */
+function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): string[] {
+  const ctl = `ipfs-cluster-ctl --force-http --basic-auth "$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS"`;
+  const lines: string[] = ["removed=''"];
+  for (let j = ctx.options.peers; j < maxPeers; j++) {
+    const id = deriveIdentity(ctx.secrets.identitySeed!, j).id;
+    lines.push(
+      `if [ -n "$(docker ps -q --filter "name=^$PROJECT-${peerName(j)}$")" ]; then`,
+      `  echo "taking ${peerName(j)} out of the cluster"`,
+      `  out=$(docker exec "$PROJECT-${peerName(0)}" sh -c '${ctl} peers rm ${id}' 2>&1) || case "$out" in *"cannot remove peers"*) ;; *) echo "$out" >&2; exit 1 ;; esac`,
+      "  removed=yes",
+      "fi",
+    );
+  }
+  lines.push(
+    'if [ -n "$removed" ]; then',
+    "  sleep 3", // the new allocations reach the peers through CRDT broadcasts
+    "  i=0",
+    `  while docker exec "$PROJECT-${peerName(0)}" sh -c '${ctl} --enc json status' | grep -qE '"status": ?"(pinning|pin_queued)"'; do`,
+    '    i=$((i + 1)); [ "$i" -lt 300 ] || { echo "pins still moving after 300 s" >&2; exit 1; }',
+    "    sleep 1",
+    "  done",
+    "fi",
+  );
+  return lines;
 }
 
 export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
