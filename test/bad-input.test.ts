@@ -28,7 +28,7 @@ describe("bad input to a real deployment", () => {
     ["a 200-character name", { name: "a".repeat(200) }, /name: must be at most 40 characters/],
     ["a port missing from the allocation", { ports: { api: 19990 } }, /ports\.gateway: must be an allocated host port/],
   ])("when the request has %s, then up fails naming the field and creates nothing", { timeout: 60_000 }, async (_, change, message) => {
-    const args = { ...valid, ...change } as TemplateSystemArgs;
+    const args = { ...valid, ...change };
     const stackName = `bad-${Math.random().toString(36).slice(2, 8)}`;
     const stack = await openStack(
       { projectName: "provisioner-test", stackName, backendUrl: `file://${workDir}`, passphrase: "test" },
@@ -38,7 +38,8 @@ describe("bad input to a real deployment", () => {
       },
     );
     await expect(stack.up()).rejects.toThrow(message);
-    const resources = (await stack.exportStack()).deployment.resources as { type: string }[] | undefined;
+    const { deployment } = (await stack.exportStack()) as { deployment: { resources?: { type: string }[] } };
+    const resources = deployment.resources;
     expect((resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"))).toEqual([]);
     expect(await leftovers(`qa-${String(args.name)}`)).toEqual([]);
     // Not locked: another operation on the stack runs at once.

@@ -9,7 +9,7 @@ const inputs = (ports: Record<string, number>) => ({ ports, secrets, images, pub
 
 describe("prepareRequest", () => {
   it("lists every template of the product", () => {
-    expect(Object.keys(templates).sort()).toEqual(["ipfs-cluster-small", "large-storage", "medium-storage", "postgres-small", "small-storage"]);
+    expect(Object.keys(templates).sort()).toEqual(["ipfs-cluster-small", "large-storage", "medium-storage", "postgres-medium", "postgres-small", "small-storage"]);
   });
 
   it.each([

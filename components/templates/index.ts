@@ -3,6 +3,7 @@ import type { ImageSet } from "../images.js";
 import type { SystemModel } from "../model/system.js";
 import { ipfsClusterSmall } from "./ipfs-cluster.js";
 import { postgresSmall } from "./postgres.js";
+import { postgresMedium } from "./postgres-medium.js";
 import { checkDnsLabel, TemplateInputError } from "./request.js";
 import { sizes, type SizeName } from "./sizes.js";
 import { largeStorage, mediumStorage, smallStorage } from "./storage.js";
@@ -10,7 +11,7 @@ import type { Template, TemplateOutputs } from "./template.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each template has its own options type
 export const templates: Record<string, Template<any>> = Object.fromEntries(
-  [ipfsClusterSmall, postgresSmall, smallStorage, mediumStorage, largeStorage].map((t) => [t.id, t]),
+  [ipfsClusterSmall, postgresSmall, postgresMedium, smallStorage, mediumStorage, largeStorage].map((t) => [t.id, t]),
 );
 
 export interface TemplateRequest {

@@ -1,0 +1,152 @@
+// postgres-medium: postgres-small plus a streaming read replica (published,
+// read-only) and WAL archiving with daily base backups for point-in-time
+// recovery (`pitr.sh "<time>"` in the backup container restores into a
+// scratch instance).
+import type { SystemModel } from "../model/system.js";
+import { backupScript, backupScriptFile, databaseNames, postgresServices, postgresSmall, type PostgresOptions } from "./postgres.js";
+import type { Template, TemplateContext } from "./template.js";
+
+const replicaScriptFile = "replica.sh";
+const primaryInitFile = "primary-init.sh";
+const pitrScriptFile = "pitr.sh";
+
+/** Runs once, at the primary's first start: the replication role and its pg_hba line. */
+const primaryInitScript = `#!/bin/sh
+set -e
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\
+  -c "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD '$REPLICATION_PASSWORD'"
+# "all" does not match replication connections.
+echo "host replication replicator all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+`;
+
+/** The replica's entry point: clone the primary on first start, then run as a hot standby. */
+const replicaScript = `#!/bin/sh
+set -eu
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  export PGPASSWORD="$REPLICATION_PASSWORD"
+  until pg_isready -q -h postgres -U replicator; do sleep 1; done
+  pg_receivewal -h postgres -U replicator --create-slot --if-not-exists -S replica1
+  pg_basebackup -h postgres -U replicator -D "$PGDATA" -R -X stream -S replica1
+  chmod 0700 "$PGDATA"
+fi
+exec postgres -c hot_standby=on
+`;
+
+/**
+ * Point-in-time recovery into a scratch instance: the newest base backup
+ * taken before the target, plus the archived WAL up to it. The instance
+ * listens on /tmp, port 5433, inside this container.
+ */
+const pitrScript = `#!/bin/sh
+set -eu
+target="$1"
+base=$(ls -1d /backups/base-* | sort | while read -r b; do
+  [ "$(date -u -d "$(cat "$b/taken_at")" +%s)" -le "$(date -u -d "$target" +%s)" ] && echo "$b"; done | tail -n 1)
+[ -n "$base" ] || { echo "no base backup before $target" >&2; exit 1; }
+dir=/tmp/pitr
+rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$base/base.tar.gz" -C "$dir"
+cat >> "$dir/postgresql.auto.conf" <<CONF
+restore_command = 'cp /archive/%f %p'
+recovery_target_time = '$target'
+recovery_target_action = 'promote'
+archive_mode = off
+CONF
+touch "$dir/recovery.signal"
+chown -R postgres "$dir" && chmod 0700 "$dir"
+su postgres -s /bin/sh -c "pg_ctl -D $dir -o \\"-p 5433 -k /tmp -c listen_addresses=''\\" -l /tmp/pitr.log -w -t 120 start"
+until [ "$(su postgres -s /bin/sh -c "psql -h /tmp -p 5433 -d postgres -Atc 'select pg_is_in_recovery()'")" = f ]; do sleep 1; done
+echo "restored from $base to $target"
+`;
+
+/** `backup.sh base`: a compressed base backup (with its WAL) for PITR. */
+const baseBackupAddition = `
+if [ "\${1:-}" = base ]; then
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  dir="/backups/base-$stamp"
+  mkdir -p "$dir.partial"
+  date -u +"%Y-%m-%d %H:%M:%S+00" > "$dir.partial/taken_at"
+  PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h postgres -U replicator -D "$dir.partial" -Ft -z -X fetch
+  mv "$dir.partial" "$dir"
+  ls -1dt /backups/base-* | grep -v partial | tail -n +$((BACKUP_RETENTION + 1)) | xargs -r rm -rf
+  echo "base backup written: $dir"
+  exit 0
+fi
+`;
+
+function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
+  const services = postgresServices(ctx);
+  const replication = { REPLICATION_PASSWORD: ctx.secrets.replicationPassword! };
+  const primary = services.postgres!;
+  // Root first: the archive volume must belong to postgres; then the image's own entry point.
+  primary.entrypoint = ["sh", "-c", 'mkdir -p /archive && chown postgres /archive && exec docker-entrypoint.sh "$@"', "--"];
+  primary.command = [
+    "postgres",
+    "-c", "wal_level=replica",
+    "-c", "archive_mode=on",
+    "-c", "archive_command=test ! -f /archive/%f && cp %p /archive/%f",
+    "-c", "archive_timeout=60",
+    "-c", "max_wal_senders=10",
+    "-c", "max_replication_slots=10",
+  ];
+  primary.environment = { ...primary.environment, ...replication };
+  primary.mounts = [
+    ...primary.mounts!,
+    { source: "archive", target: "/archive" },
+    { source: `file:${primaryInitFile}`, target: `/docker-entrypoint-initdb.d/${primaryInitFile}`, readOnly: true },
+  ];
+
+  services.replica = {
+    image: ctx.images.postgres,
+    entrypoint: ["/bin/sh", `/etc/provisioner/${replicaScriptFile}`],
+    user: "postgres",
+    environment: { ...replication, PGDATA: "/var/lib/postgresql/data" },
+    mounts: [
+      { source: "replica-data", target: "/var/lib/postgresql/data" },
+      { source: `file:${replicaScriptFile}`, target: `/etc/provisioner/${replicaScriptFile}`, readOnly: true },
+    ],
+    ports: [{ host: ctx.ports.replica!, container: 5432, hostIp: ctx.publishIp }],
+    healthCheck: { ...primary.healthCheck!, test: ["CMD-SHELL", "pg_isready -h 127.0.0.1"] },
+    dependsOn: ["postgres"],
+    limits: primary.limits,
+    restart: "unless-stopped",
+  };
+
+  const backup = services.backup!;
+  backup.environment = { ...backup.environment, ...replication };
+  backup.mounts = [
+    ...backup.mounts!,
+    { source: "archive", target: "/archive" },
+    { source: `file:${pitrScriptFile}`, target: `/etc/provisioner/${pitrScriptFile}`, readOnly: true },
+  ];
+
+  return {
+    project: ctx.project,
+    labels: ctx.labels,
+    services,
+    volumes: ["pgdata", "backups", "archive", "replica-data"],
+    files: {
+      [backupScriptFile]: backupScript.replace("set -eu\n", `set -eu\n${baseBackupAddition}`),
+      [primaryInitFile]: primaryInitScript,
+      [replicaScriptFile]: replicaScript,
+      [pitrScriptFile]: pitrScript,
+    },
+  };
+}
+
+export const postgresMedium: Template<PostgresOptions> = {
+  ...postgresSmall,
+  id: "postgres-medium",
+  description: "postgres-small plus a streaming read replica and WAL archiving for point-in-time recovery",
+  defaultSize: "medium",
+  portNames: () => ["pgbouncer", "replica"],
+  secrets: () => ({ password: 24, replicationPassword: 24 }),
+  build,
+  outputs: (ctx) => {
+    const small = postgresSmall.outputs(ctx);
+    const { database } = databaseNames(ctx.project);
+    return {
+      endpoint: { ...small.endpoint, replicaPort: String(ctx.ports.replica), replicaUrl: `postgresql://${ctx.publicHost}:${ctx.ports.replica}/${database}` },
+      credentials: small.credentials,
+    };
+  },
+};
