@@ -57,7 +57,7 @@ describe("postgres-medium on the local Docker host", () => {
 
     const restored = await docker("exec", backup, "sh", "/etc/provisioner/pitr.sh", `${beforeDeletion}+00`);
     expect(restored).toMatch(/restored from \/backups\/base-/);
-    const owner = await docker("exec", "-u", "postgres", backup, "psql", "-h", "/tmp", "-p", "5433", "-d", endpoint.database!, "-Atc", "SELECT owner FROM accounts WHERE id = 3");
+    const owner = await docker("exec", "-u", "postgres", backup, "psql", "-h", "/tmp", "-p", "5433", "-U", credentials.username!, "-d", endpoint.database!, "-Atc", "SELECT owner FROM accounts WHERE id = 3");
     expect(owner).toBe("grace");
   });
 });

@@ -53,8 +53,14 @@ archive_mode = off
 CONF
 touch "$dir/recovery.signal"
 chown -R postgres "$dir" && chmod 0700 "$dir"
-su postgres -s /bin/sh -c "pg_ctl -D $dir -o \\"-p 5433 -k /tmp -c listen_addresses=''\\" -l /tmp/pitr.log -w -t 120 start"
-until [ "$(su postgres -s /bin/sh -c "psql -h /tmp -p 5433 -d postgres -Atc 'select pg_is_in_recovery()'")" = f ]; do sleep 1; done
+if ! su postgres -s /bin/sh -c "pg_ctl -D $dir -o \\"-p 5433 -k /tmp -c listen_addresses=''\\" -l /tmp/pitr.log -w -t 120 start"; then
+  tail -n 20 /tmp/pitr.log >&2; exit 1
+fi
+i=0
+until [ "$(su postgres -s /bin/sh -c "psql -h /tmp -p 5433 -U $POSTGRES_USER -d postgres -Atc 'select pg_is_in_recovery()'")" = f ]; do
+  i=$((i + 1)); [ "$i" -lt 120 ] || { echo "still recovering after 120 s" >&2; tail -n 20 /tmp/pitr.log >&2; exit 1; }
+  sleep 1
+done
 echo "restored from $base to $target"
 `;
 
@@ -63,9 +69,9 @@ const baseBackupAddition = `
 if [ "\${1:-}" = base ]; then
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   dir="/backups/base-$stamp"
-  mkdir -p "$dir.partial"
-  date -u +"%Y-%m-%d %H:%M:%S+00" > "$dir.partial/taken_at"
   PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h postgres -U replicator -D "$dir.partial" -Ft -z -X fetch
+  # Recovery can target only moments after the backup ended.
+  date -u +"%Y-%m-%d %H:%M:%S+00" > "$dir.partial/taken_at"
   mv "$dir.partial" "$dir"
   ls -1dt /backups/base-* | grep -v partial | tail -n +$((BACKUP_RETENTION + 1)) | xargs -r rm -rf
   echo "base backup written: $dir"
