@@ -1,5 +1,7 @@
 // small-storage for real: one Kubo node through the Docker-host target.
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leftovers, testDeployment, type TestDeployment } from "./deploy.js";
 
@@ -7,13 +9,15 @@ describe("small-storage on the local Docker host", () => {
   let deployment: TestDeployment;
   let endpoint: Record<string, string>;
   let auth: string;
+  let password: string;
 
   beforeAll(async () => {
     // publicNetwork: false — this machine has no route to the public IPFS network.
     deployment = await testDeployment({ template: "small-storage", name: `blobs${process.pid}`, team: "qa", options: { publicNetwork: false } });
     const outputs = await deployment.up();
     endpoint = outputs.endpoint;
-    auth = `Basic ${Buffer.from(`${outputs.credentials.username}:${outputs.credentials.password}`).toString("base64")}`;
+    password = outputs.credentials.password!;
+    auth = `Basic ${Buffer.from(`${outputs.credentials.username}:${password}`).toString("base64")}`;
   }, 300_000);
 
   afterAll(async () => {
@@ -32,6 +36,15 @@ describe("small-storage on the local Docker host", () => {
     const served = await fetch(`${endpoint.gateway}/ipfs/${Hash}`);
     expect(served.status).toBe(200);
     expect(await served.text()).toBe(content);
+  });
+
+  it("keeps the generated password out of the Pulumi state in plaintext", () => {
+    const state = fs.readdirSync(path.join(deployment.workDir, "state"), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => fs.readFileSync(path.join(entry.parentPath, entry.name), "utf8"))
+      .join("\n");
+    expect(state).toContain("qa-blobs"); // the state is there...
+    expect(state).not.toContain(password); // ...and the secret only encrypted
   });
 
   it("has the size's StorageMax", async () => {

@@ -117,3 +117,20 @@ describe("postgres-small", () => {
     expect(outputs.credentials.connectionString).toBe(`postgresql://shop_orders_app:${secrets.password}@host.example:19020/shop_orders`);
   });
 });
+
+describe("postgres-medium", () => {
+  it("adds a published read-only replica and WAL archiving to postgres-small", () => {
+    const prepared = prepareRequest({ template: "postgres-medium", name: "ledger", team: "fin" });
+    expect(prepared.size).toBe("medium");
+    expect(prepared.secretSizes).toEqual({ password: 24, replicationPassword: 24 });
+    const { model, outputs } = buildSystem(prepared, inputs({ pgbouncer: 19030, replica: 19031 }));
+    expect(Object.keys(model.services)).toEqual(["postgres", "pgbouncer", "backup", "replica"]);
+    expect(model.services.postgres!.command).toEqual(expect.arrayContaining(["archive_mode=on", "wal_level=replica", "archive_command=test ! -f /archive/%f && cp %p /archive/%f"]));
+    expect(model.services.replica!.ports).toEqual([{ host: 19031, container: 5432, hostIp: "0.0.0.0" }]);
+    expect(model.services.replica!.dependsOn).toEqual(["postgres"]);
+    expect(model.volumes).toEqual(["pgdata", "backups", "archive", "replica-data"]);
+    expect(Object.keys(model.files).sort()).toEqual(["backup.sh", "pitr.sh", "primary-init.sh", "replica.sh"]);
+    expect(outputs.endpoint.replicaUrl).toBe("postgresql://host.example:19031/fin_ledger");
+    expect(JSON.stringify(outputs.endpoint)).not.toContain(secrets.password);
+  });
+});

@@ -12,7 +12,7 @@ import { ensurePostgres } from "./postgres.js";
 import { ensurePrismaClient } from "./prisma-client.js";
 import { ensurePulumi } from "./pulumi.js";
 
-type Mode = "start" | "test";
+type Mode = "start" | "test" | "bench";
 
 async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const started = Date.now();
@@ -20,7 +20,7 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   await ensureDocker();
   const compose = await ensureCompose();
   say(`compose: using ${compose}`);
-  const databaseUrl = await ensurePostgres(mode === "test" ? "provisioner_test" : "provisioner");
+  const databaseUrl = await ensurePostgres(mode === "start" ? "provisioner" : "provisioner_test");
   const applied = await applyMigrations(databaseUrl);
   say(applied.length ? `database: applied ${applied.join(", ")}` : "database: migrations up to date");
   const pulumiEnv = await ensurePulumi();
@@ -38,11 +38,17 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
 
 async function main(): Promise<void> {
   const mode = process.argv[2] as Mode;
-  if (mode !== "start" && mode !== "test") throw new Error("usage: bootstrap start|test [args]");
+  if (mode !== "start" && mode !== "test" && mode !== "bench") throw new Error("usage: bootstrap start|test|bench [args]");
   const env = await prepare(mode);
   if (mode === "start") {
     Object.assign(process.env, env);
     await import("../../api/main.js");
+    return;
+  }
+  if (mode === "bench") {
+    say("running the benchmarks");
+    const bench = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "bench", "deploy.ts")], { cwd: repoRoot, env, stdio: "inherit" });
+    bench.on("exit", (code) => process.exit(code ?? 1));
     return;
   }
   say("running the tests (vitest)");
