@@ -1,42 +1,20 @@
 // postgres-small for real: PostgreSQL behind PgBouncer, with backups that restore.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { docker } from "./docker.js";
-import { leftovers, testDeployment, type TestDeployment } from "./deploy.js";
-
-const execFileAsync = promisify(execFile);
+import { deployForSuite } from "./deploy.js";
+import { psql } from "./postgres-client.js";
 
 describe("postgres-small on the local Docker host", () => {
-  let deployment: TestDeployment;
-  let endpoint: Record<string, string>;
-  let credentials: Record<string, string>;
-
-  beforeAll(async () => {
-    deployment = await testDeployment({ template: "postgres-small", name: `orders${process.pid}`, team: "qa" });
-    ({ endpoint, credentials } = await deployment.up());
-  }, 300_000);
-
-  afterAll(async () => {
-    if (!deployment) return;
-    await deployment.destroy();
-    expect(await leftovers(deployment.project)).toEqual([]);
-  }, 120_000);
-
-  /** The psql client, through PgBouncer, as a user of the resource would connect. */
-  const psql = (sql: string, password = credentials.password!) =>
-    execFileAsync("psql", ["-h", endpoint.host!, "-p", endpoint.port!, "-U", credentials.username!, "-d", endpoint.database!, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql], {
-      env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "10" },
-    });
+  const suite = deployForSuite({ template: "postgres-small", name: `orders${process.pid}`, team: "qa" });
+  const sql = (statement: string, password?: string) => psql(suite.endpoint, suite.credentials, statement, { password });
 
   it("writes and reads a table through PgBouncer with the generated credentials", async () => {
-    await psql("CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items VALUES (1, 'one'), (2, 'two');");
-    const { stdout } = await psql("SELECT id || ':' || name FROM items ORDER BY id");
-    expect(stdout.trim().split("\n")).toEqual(["1:one", "2:two"]);
+    await sql("CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items VALUES (1, 'one'), (2, 'two');");
+    expect((await sql("SELECT id || ':' || name FROM items ORDER BY id")).split("\n")).toEqual(["1:one", "2:two"]);
   });
 
   it("takes a backup that restores into a scratch database with the same rows", async () => {
-    const backup = `${deployment.project}-backup`;
+    const backup = `${suite.deployment.project}-backup`;
     const written = await docker("exec", backup, "sh", "/etc/provisioner/backup.sh", "once");
     const file = written.match(/backup written: (\S+)/)![1]!;
     const restored = await docker(
@@ -47,6 +25,6 @@ describe("postgres-small on the local Docker host", () => {
   });
 
   it("when the password is wrong, then the connection is refused", async () => {
-    await expect(psql("SELECT 1", "wrong-password")).rejects.toThrow(/password authentication failed|SASL authentication failed/);
+    await expect(sql("SELECT 1", "wrong-password")).rejects.toThrow(/password authentication failed|SASL authentication failed/);
   });
 });

@@ -5,7 +5,7 @@ import { deriveIdentity } from "../model/identity.js";
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { checkInteger, TemplateInputError } from "./request.js";
-import { optionsObject, type Template, type TemplateContext } from "./template.js";
+import { healthCheck, optionsObject, type Template, type TemplateContext } from "./template.js";
 
 export interface IpfsClusterOptions {
   peers: number;
@@ -64,18 +64,12 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
     },
     mounts: [{ source: `${peerName(i)}-data`, target: "/data/ipfs-cluster" }],
     dependsOn: [kuboName(i)],
-    healthCheck: {
-      // Healthy = can take a pin: this peer holds valid free-space metrics from
-      // at least replication-min peers (before that, /add answers "not enough peers").
-      test: [
-        "CMD-SHELL",
-        'n=$(ipfs-cluster-ctl --force-http --basic-auth "$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" --enc json health metrics freespace | grep -oE \'"valid": ?true\' | wc -l); [ "$n" -ge "$CLUSTER_REPLICATIONFACTORMIN" ]',
-      ],
-      intervalSeconds: 2,
-      timeoutSeconds: 5,
-      retries: 30,
-      startPeriodSeconds: 5,
-    },
+    // Healthy = can take a pin: this peer holds valid free-space metrics from
+    // at least replication-min peers (before that, /add answers "not enough peers").
+    healthCheck: healthCheck([
+      "CMD-SHELL",
+      'n=$(ipfs-cluster-ctl --force-http --basic-auth "$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" --enc json health metrics freespace | grep -oE \'"valid": ?true\' | wc -l); [ "$n" -ge "$CLUSTER_REPLICATIONFACTORMIN" ]',
+    ]),
     limits: { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb },
     restart: "unless-stopped",
   };

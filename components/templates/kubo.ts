@@ -1,6 +1,7 @@
 // A Kubo node as a service of a system: shared by the cluster and storage templates.
 import type { ServiceSpec } from "../model/system.js";
 import type { SizeSpec } from "./sizes.js";
+import { healthCheck } from "./template.js";
 
 /** Applied by the image on every start (/container-init.d), before the daemon. */
 export const kuboInitScript = `#!/bin/sh
@@ -46,14 +47,8 @@ export function kuboService(options: KuboServiceOptions): ServiceSpec {
       { source: options.volume, target: "/data/ipfs" },
       { source: `file:${kuboInitFile}`, target: `/container-init.d/010-provisioner.sh`, readOnly: true },
     ],
-    healthCheck: {
-      // Through the RPC API, so it passes only once the daemon serves it.
-      test: ["CMD-SHELL", `ipfs --api=/ip4/127.0.0.1/tcp/5001${auth} id >/dev/null`],
-      intervalSeconds: 2,
-      timeoutSeconds: 5,
-      retries: 30,
-      startPeriodSeconds: 5,
-    },
+    // Through the RPC API, so it passes only once the daemon serves it.
+    healthCheck: healthCheck(["CMD-SHELL", `ipfs --api=/ip4/127.0.0.1/tcp/5001${auth} id >/dev/null`]),
     limits: { cpus: options.size.cpus, memoryMb: options.size.memoryMb },
     restart: "unless-stopped",
   };

@@ -4,7 +4,7 @@
 // scratch instance).
 import type { SystemModel } from "../model/system.js";
 import { backupScript, backupScriptFile, databaseNames, postgresServices, postgresSmall, type PostgresOptions } from "./postgres.js";
-import type { Template, TemplateContext } from "./template.js";
+import { healthCheck, type Template, type TemplateContext } from "./template.js";
 
 const replicaScriptFile = "replica.sh";
 const primaryInitFile = "primary-init.sh";
@@ -111,7 +111,7 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
       { source: `file:${replicaScriptFile}`, target: `/etc/provisioner/${replicaScriptFile}`, readOnly: true },
     ],
     ports: [{ host: ctx.ports.replica!, container: 5432, hostIp: ctx.publishIp }],
-    healthCheck: { ...primary.healthCheck!, test: ["CMD-SHELL", "pg_isready -h 127.0.0.1"] },
+    healthCheck: healthCheck(["CMD-SHELL", "pg_isready -h 127.0.0.1"]),
     dependsOn: ["postgres"],
     limits: primary.limits,
     restart: "unless-stopped",

@@ -2,7 +2,7 @@
 // sidecar writing a pg_dump every day and keeping the last N.
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { checkInteger, TemplateInputError } from "./request.js";
-import { optionsObject, type Template, type TemplateContext } from "./template.js";
+import { healthCheck, optionsObject, type Template, type TemplateContext } from "./template.js";
 
 export interface PostgresOptions {
   /** Daily backup time, HH:MM in UTC. */
@@ -29,11 +29,14 @@ run_once() {
 case "\${1:-daily}" in
   once) run_once ;;
   daily)
+    # PID 1 ignores SIGTERM unless it traps it; waiting on a background sleep
+    # lets the trap run at once, so a stop takes no grace period.
+    trap 'exit 0' TERM INT
     while :; do
       now=$(date -u +%s)
       next=$(date -u -d "today $BACKUP_TIME" +%s)
       [ "$next" -gt "$now" ] || next=$(date -u -d "tomorrow $BACKUP_TIME" +%s)
-      sleep $((next - now))
+      sleep $((next - now)) & wait $!
       run_once || echo "backup failed" >&2
     done ;;
 esac
@@ -67,13 +70,7 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
       image: ctx.images.postgres,
       environment: { ...pgEnv, POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256" },
       mounts: [{ source: "pgdata", target: "/var/lib/postgresql/data" }],
-      healthCheck: {
-        test: ["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'],
-        intervalSeconds: 2,
-        timeoutSeconds: 5,
-        retries: 30,
-        startPeriodSeconds: 5,
-      },
+      healthCheck: healthCheck(["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"']),
       limits,
       restart: "unless-stopped",
     },

@@ -1,7 +1,7 @@
 // The contract every template fulfils: validate options, declare the host
 // ports and secrets it needs, describe its system, and say what it exposes.
 import type { ImageSet } from "../images.js";
-import type { SystemModel } from "../model/system.js";
+import type { HealthCheck, SystemModel } from "../model/system.js";
 import { TemplateInputError } from "./request.js";
 import type { SizeName, SizeSpec } from "./sizes.js";
 
@@ -43,6 +43,11 @@ export interface Template<Options = unknown> {
   secrets(options: Options): Record<string, number>;
   build(context: TemplateContext<Options>): SystemModel;
   outputs(context: TemplateContext<Options>): TemplateOutputs;
+}
+
+/** Health checks of the templates' services: probe every 2 s, give up after a minute. */
+export function healthCheck(test: string[]): HealthCheck {
+  return { test, intervalSeconds: 2, timeoutSeconds: 5, retries: 30, startPeriodSeconds: 5 };
 }
 
 export function optionsObject(raw: unknown, known: readonly string[]): Record<string, unknown> {

@@ -1,0 +1,40 @@
+// A small client of ipfs-cluster's REST API for the tests.
+import { basicAuth } from "./deploy.js";
+
+export interface PinStatus {
+  cid: string;
+  peer_map: Record<string, { peername: string; status: string }>;
+}
+
+/** ipfs-cluster's REST API streams lists as newline-delimited JSON. */
+export function ndjson<T>(text: string): T[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as T);
+}
+
+export function clusterClient(suite: { endpoint: Record<string, string>; credentials: Record<string, string> }) {
+  /** Calls the REST API with the generated credentials; throws on an error status. */
+  const api = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${suite.endpoint.restApi}${path}`, { ...init, headers: { authorization: basicAuth(suite.credentials) }, signal: AbortSignal.timeout(30_000) });
+    const body = await response.text();
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${body}`);
+    return body;
+  };
+  return {
+    api,
+    async add(content: string): Promise<string> {
+      const form = new FormData();
+      form.append("file", new Blob([content]), "file.txt");
+      return ndjson<{ cid: string }>(await api("/add?cid-version=1", { method: "POST", body: form }))[0]!.cid;
+    },
+    async pinnedPeers(cid: string): Promise<string[]> {
+      const status = JSON.parse(await api(`/pins/${cid}`)) as PinStatus;
+      return Object.values(status.peer_map).filter((p) => p.status === "pinned").map((p) => p.peername);
+    },
+    async peerNames(): Promise<string[]> {
+      return ndjson<{ peername: string }>(await api("/peers")).map((p) => p.peername).sort();
+    },
+  };
+}
