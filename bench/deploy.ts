@@ -10,7 +10,7 @@ import path from "node:path";
 import { resolveImages } from "../components/images.js";
 import { downScript, upScript } from "../components/model/deploy-script.js";
 import { buildSystem, prepareRequest, type TemplateRequest } from "../components/templates/index.js";
-import { testDeployment, testPorts } from "../test/deploy.js";
+import { testDeployment, testPorts } from "../test/deployment.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 

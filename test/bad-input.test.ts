@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStack } from "../automation/workspace.js";
 import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
-import { leftovers } from "./deploy.js";
+import { leftovers } from "./deployment.js";
 
 describe("bad input to a real deployment", () => {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-bad-input-"));

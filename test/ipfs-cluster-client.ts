@@ -1,5 +1,5 @@
 // A small client of ipfs-cluster's REST API for the tests.
-import { basicAuth } from "./deploy.js";
+import { basicAuth } from "./suite.js";
 
 export interface PinStatus {
   cid: string;

@@ -3,7 +3,8 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { eventually } from "./docker.js";
-import { deployForSuite, testPorts } from "./deploy.js";
+import { testPorts } from "./deployment.js";
+import { deployForSuite } from "./suite.js";
 import { clusterClient } from "./ipfs-cluster-client.js";
 
 describe("scaling ipfs-cluster-small", () => {

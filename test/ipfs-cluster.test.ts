@@ -5,7 +5,7 @@ import crypto from "node:crypto";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { docker, eventually } from "./docker.js";
-import { basicAuth, deployForSuite } from "./deploy.js";
+import { basicAuth, deployForSuite } from "./suite.js";
 import { clusterClient, type PinStatus } from "./ipfs-cluster-client.js";
 
 const execFileAsync = promisify(execFile);

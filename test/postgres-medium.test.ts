@@ -1,7 +1,7 @@
 // postgres-medium for real: streaming replica and point-in-time recovery.
 import { describe, expect, it } from "vitest";
 import { docker, eventually } from "./docker.js";
-import { deployForSuite } from "./deploy.js";
+import { deployForSuite } from "./suite.js";
 import { psql } from "./postgres-client.js";
 
 describe("postgres-medium on the local Docker host", () => {

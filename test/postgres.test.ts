@@ -1,7 +1,7 @@
 // postgres-small for real: PostgreSQL behind PgBouncer, with backups that restore.
 import { describe, expect, it } from "vitest";
 import { docker } from "./docker.js";
-import { deployForSuite } from "./deploy.js";
+import { deployForSuite } from "./suite.js";
 import { psql } from "./postgres-client.js";
 
 describe("postgres-small on the local Docker host", () => {

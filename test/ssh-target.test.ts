@@ -8,7 +8,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./docker.js";
-import { leftovers, testDeployment, testPorts, type TestDeployment } from "./deploy.js";
+import { leftovers, testDeployment, testPorts, type TestDeployment } from "./deployment.js";
 
 const execFileAsync = promisify(execFile);
 

@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { basicAuth, deployForSuite } from "./deploy.js";
+import { basicAuth, deployForSuite } from "./suite.js";
 
 describe("small-storage on the local Docker host", () => {
   // publicNetwork: false — this machine has no route to the public IPFS network.

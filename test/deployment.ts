@@ -1,4 +1,4 @@
-// Deploying a template for real in tests: the TemplateSystem component in an
+// Deploying a template for real in tests and benchmarks: the TemplateSystem component in an
 // inline Automation API program, file backend in a temp dir, local Docker host.
 import fs from "node:fs";
 import net from "node:net";
@@ -9,7 +9,6 @@ import { openStack } from "../automation/workspace.js";
 import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
 import { prepareRequest, type TemplateRequest } from "../components/templates/index.js";
 import { allocatePorts, defaultPortRange } from "../components/templates/request.js";
-import { afterAll, beforeAll, expect } from "vitest";
 import { docker } from "./docker.js";
 
 function portIsFree(port: number): Promise<boolean> {
@@ -92,30 +91,3 @@ export async function leftovers(project: string): Promise<string[]> {
   ]);
   return lists.flatMap((l) => l.split("\n")).filter(Boolean);
 }
-
-export interface SuiteDeployment {
-  deployment: TestDeployment;
-  endpoint: Record<string, string>;
-  credentials: Record<string, string>;
-}
-
-/**
- * A deployment shared by a describe block: up before its tests, destroyed
- * after them, and then nothing with its label may remain in Docker.
- */
-export function deployForSuite(request: TemplateRequest, overrides: Partial<TemplateSystemArgs> = {}): SuiteDeployment {
-  const suite = {} as SuiteDeployment;
-  beforeAll(async () => {
-    suite.deployment = await testDeployment(request, overrides);
-    Object.assign(suite, await suite.deployment.up());
-  }, 400_000);
-  afterAll(async () => {
-    if (!suite.deployment) return;
-    await suite.deployment.destroy();
-    expect(await leftovers(suite.deployment.project)).toEqual([]);
-  }, 180_000);
-  return suite;
-}
-
-export const basicAuth = (credentials: Record<string, string>) =>
-  `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
