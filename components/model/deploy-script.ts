@@ -78,6 +78,7 @@ export function upScript(model: SystemModel, options: ScriptOptions): string {
     '  [ -z "$pending" ] && break',
     "  sleep 1",
     "done",
+    ...(model.afterUp ?? []),
     `echo "project ${model.project} is up and healthy"`,
   ];
   return `${lines.join("\n")}\n`;

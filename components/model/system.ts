@@ -55,4 +55,6 @@ export interface SystemModel {
    * their containers are removed). Must be idempotent.
    */
   beforeUp?: string[];
+  /** Shell commands run on the host once every container is healthy, with $PROJECT set. */
+  afterUp?: string[];
 }

@@ -107,7 +107,24 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
     volumes,
     files: { [kuboInitFile]: kuboInitScript },
     beforeUp: removePeersFirst(ctx),
+    afterUp: peerKuboNodes(ctx.options.peers),
   };
+}
+
+/**
+ * Keeps every Kubo node connected to every other (`swarm peering`: reconnects
+ * while the daemons run), so any gateway serves what any node holds. The
+ * cluster peers connect their nodes once, 5 s after start, which a node that
+ * joins later can miss.
+ */
+function peerKuboNodes(peers: number): string[] {
+  const nodes = Array.from({ length: peers }, (_, i) => i);
+  return [
+    ...nodes.map((i) => `id${i}=$(docker exec "$PROJECT-${kuboName(i)}" ipfs id -f '<id>')`),
+    ...nodes.flatMap((i) =>
+      nodes.filter((j) => j !== i).map((j) => `docker exec "$PROJECT-${kuboName(i)}" ipfs swarm peering add "/dns4/${kuboName(j)}/tcp/4001/p2p/$id${j}" >/dev/null`),
+    ),
+  ];
 }
 
 const maxPeers = 9;

@@ -35,7 +35,9 @@ function filesOf(dir: string): string[] {
 function buildKey(build: GoBuild): string {
   const hash = crypto.createHash("sha256");
   hash.update(JSON.stringify([build.binaries, build.ldflags, build.toolchain]));
-  for (const file of filesOf(path.join(repoRoot, "tools", "go", build.module))) hash.update(file).update(fs.readFileSync(file));
+  // Relative names: every clone of the repository shares the cached builds.
+  const moduleDir = path.join(repoRoot, "tools", "go", build.module);
+  for (const file of filesOf(moduleDir)) hash.update(path.relative(moduleDir, file)).update(fs.readFileSync(file));
   return hash.digest("hex").slice(0, 16);
 }
 
