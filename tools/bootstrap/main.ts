@@ -12,7 +12,15 @@ import { ensurePostgres } from "./postgres.js";
 import { ensurePrismaClient } from "./prisma-client.js";
 import { ensurePulumi } from "./pulumi.js";
 
-type Mode = "start" | "test" | "bench";
+type Mode = "start" | "test" | "bench" | "create-team";
+
+/** What create-team needs: the database, migrated. */
+async function prepareDatabase(): Promise<NodeJS.ProcessEnv> {
+  await ensurePrismaClient();
+  const databaseUrl = await ensurePostgres("provisioner");
+  await applyMigrations(databaseUrl);
+  return { ...process.env, DATABASE_URL: databaseUrl };
+}
 
 async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const started = Date.now();
@@ -38,7 +46,13 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
 
 async function main(): Promise<void> {
   const mode = process.argv[2] as Mode;
-  if (mode !== "start" && mode !== "test" && mode !== "bench") throw new Error("usage: bootstrap start|test|bench [args]");
+  if (mode === "create-team") {
+    const env = await prepareDatabase();
+    const tool = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools", "create-team.ts"), ...process.argv.slice(3)], { cwd: repoRoot, env, stdio: "inherit" });
+    tool.on("exit", (code) => process.exit(code ?? 1));
+    return;
+  }
+  if (mode !== "start" && mode !== "test" && mode !== "bench") throw new Error("usage: bootstrap start|test|bench|create-team [args]");
   const env = await prepare(mode);
   if (mode === "start") {
     Object.assign(process.env, env);

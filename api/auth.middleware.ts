@@ -1,0 +1,17 @@
+// Every /v1 request acts for the team its API key belongs to.
+import type { RequestHandler } from "express";
+import { unauthenticated } from "./errors.js";
+import type { TeamService } from "./teams.service.js";
+
+export function requireTeam(teams: TeamService): RequestHandler {
+  return async (req, res, next) => {
+    const [scheme, key] = (req.headers.authorization ?? "").split(" ");
+    const team = scheme === "Bearer" && key ? await teams.authenticate(key) : undefined;
+    if (!team) {
+      next(unauthenticated());
+      return;
+    }
+    res.locals.team = team;
+    next();
+  };
+}

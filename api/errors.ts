@@ -1,0 +1,41 @@
+// Errors the service answers with: typed where a client can act on them,
+// a generic 500 (with the request id, nothing else) for everything else.
+import type { ErrorRequestHandler } from "express";
+import type { Logger } from "pino";
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldError[],
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const unauthenticated = () => new ApiError(401, "unauthenticated", "a valid API key is required: Authorization: Bearer <key>");
+
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    if (error instanceof ApiError) {
+      res.status(error.status).json({ error: { code: error.code, message: error.message, ...(error.fields && { fields: error.fields }) } });
+      return;
+    }
+    // express.json(): malformed or oversized bodies arrive as errors with a status.
+    const status = (error as { status?: number }).status;
+    if (status === 400 || status === 413) {
+      const code = status === 413 ? "body_too_large" : "malformed_json";
+      res.status(status).json({ error: { code, message: status === 413 ? "the request body is too large" : "the request body is not valid JSON" } });
+      return;
+    }
+    logger.error({ err: error, requestId: req.id }, "unhandled error");
+    res.status(500).json({ error: { code: "internal", message: "internal error", requestId: req.id } });
+  };
+}

@@ -1,0 +1,36 @@
+// Teams and API keys against the real control-plane database.
+import crypto from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { createDatabase } from "./db.js";
+import { TeamService } from "./teams.service.js";
+
+const db = createDatabase(process.env.DATABASE_URL!);
+const teams = new TeamService(db);
+const unique = () => `t${crypto.randomBytes(4).toString("hex")}`;
+
+afterAll(() => db.$disconnect());
+
+describe("TeamService", () => {
+  it("creates a team whose key authenticates it, storing only the key's SHA-256", async () => {
+    const { team, apiKey } = await teams.create(unique(), "PRO");
+    expect(team.tier).toBe("PRO");
+    expect((await teams.authenticate(apiKey))?.id).toBe(team.id);
+    const [stored] = await db.apiKey.findMany({ where: { teamId: team.id } });
+    expect(stored!.hash).toBe(crypto.createHash("sha256").update(apiKey).digest("hex"));
+    expect(JSON.stringify(stored)).not.toContain(apiKey.split("_")[2]);
+  });
+
+  it("when the key is wrong, malformed or revoked, then it authenticates nobody", async () => {
+    const { team, apiKey } = await teams.create(unique());
+    const tampered = apiKey.slice(0, -1) + (apiKey.endsWith("A") ? "B" : "A");
+    expect(await teams.authenticate(tampered)).toBeUndefined();
+    expect(await teams.authenticate("not-a-key")).toBeUndefined();
+    await db.apiKey.updateMany({ where: { teamId: team.id }, data: { revokedAt: new Date() } });
+    expect(await teams.authenticate(apiKey)).toBeUndefined();
+  });
+
+  it("when the name is not a short DNS label, then it names the field", async () => {
+    await expect(teams.create("Team One")).rejects.toThrow(/^name: must be a DNS label/);
+    await expect(teams.create("a".repeat(21))).rejects.toThrow(/^name: must be at most 20 characters/);
+  });
+});

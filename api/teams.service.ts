@@ -1,0 +1,34 @@
+// Teams and their API keys. A key is shown once, at creation; the database
+// keeps only its SHA-256 (the key is 32 random bytes, so a fast hash is enough).
+import crypto from "node:crypto";
+import { checkDnsLabel } from "../components/templates/request.js";
+import type { Database } from "./db.js";
+import type { Team, Tier } from "../prisma/generated/client.js";
+
+const keyPattern = /^prov_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+const sha256 = (key: string) => crypto.createHash("sha256").update(key).digest();
+
+export class TeamService {
+  constructor(private readonly db: Database) {}
+
+  /** Creates a team with its first API key; returns the key in clear, once. */
+  async create(name: string, tier: Tier = "FREE"): Promise<{ team: Team; apiKey: string }> {
+    // The team name goes into resource and container names: a short DNS label.
+    checkDnsLabel("name", name, 20);
+    const prefix = crypto.randomBytes(6).toString("hex");
+    const apiKey = `prov_${prefix}_${crypto.randomBytes(32).toString("base64url")}`;
+    const team = await this.db.team.create({
+      data: { name, tier, apiKeys: { create: { prefix, hash: sha256(apiKey).toString("hex") } } },
+    });
+    return { team, apiKey };
+  }
+
+  /** The team an API key belongs to, or undefined for a malformed, unknown or revoked key. */
+  async authenticate(apiKey: string): Promise<Team | undefined> {
+    const match = keyPattern.exec(apiKey);
+    if (!match) return undefined;
+    const key = await this.db.apiKey.findUnique({ where: { prefix: match[1] }, include: { team: true } });
+    if (!key || key.revokedAt) return undefined;
+    return crypto.timingSafeEqual(Buffer.from(key.hash, "hex"), sha256(apiKey)) ? key.team : undefined;
+  }
+}

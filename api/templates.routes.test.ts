@@ -1,0 +1,55 @@
+// The /v1 API in-process on port 0, against the real database: authentication,
+// the template catalogue, and error bodies.
+import crypto from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "./app.js";
+import { createDatabase } from "./db.js";
+import { TeamService } from "./teams.service.js";
+
+describe("/v1 API", () => {
+  const db = createDatabase(process.env.DATABASE_URL!);
+  let server: Server;
+  let base: string;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    ({ apiKey } = await new TeamService(db).create(`t${crypto.randomBytes(4).toString("hex")}`));
+    server = createApp({ db, logger: pino({ level: "silent" }) }).listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await db.$disconnect();
+  });
+
+  const get = (path: string, key?: string) => fetch(`${base}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+  it("GET /v1/templates lists every template with its sizes, targets and parameters", async () => {
+    const response = await get("/v1/templates", apiKey);
+    expect(response.status).toBe(200);
+    const { templates } = (await response.json()) as { templates: { id: string; sizes: string[]; targets: string[]; parameters: { type: string } }[] };
+    expect(templates.map((t) => t.id).sort()).toEqual(["ipfs-cluster-small", "large-storage", "medium-storage", "postgres-medium", "postgres-small", "small-storage"]);
+    const cluster = templates.find((t) => t.id === "ipfs-cluster-small")!;
+    expect(cluster).toMatchObject({ sizes: ["small", "medium", "large"], targets: ["docker-host"], parameters: { type: "object" } });
+  });
+
+  it.each([
+    ["no key", undefined],
+    ["a malformed key", "nope"],
+    ["an unknown key", `prov_000000000000_${"A".repeat(43)}`],
+  ])("when the request has %s, then it gets 401 with a machine-readable body", async (_, key) => {
+    const response = await get("/v1/templates", key);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: { code: "unauthenticated", message: "a valid API key is required: Authorization: Bearer <key>" } });
+  });
+
+  it("when the body is malformed JSON, then it gets 400 malformed_json", async () => {
+    const response = await fetch(`${base}/v1/templates`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: "{" });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("malformed_json");
+  });
+});

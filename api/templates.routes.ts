@@ -1,0 +1,22 @@
+// GET /v1/templates: what can be provisioned, with each template's parameters.
+import { Router } from "express";
+import { templates } from "../components/templates/index.js";
+
+export const targets = ["docker-host"] as const;
+
+export function templateRoutes(): Router {
+  const router = Router();
+  router.get("/v1/templates", (_req, res) => {
+    res.json({
+      templates: Object.values(templates).map((t) => ({
+        id: t.id,
+        description: t.description,
+        sizes: t.sizes,
+        defaultSize: t.defaultSize,
+        targets,
+        parameters: t.optionsSchema,
+      })),
+    });
+  });
+  return router;
+}
