@@ -1,32 +1,26 @@
 // The /v1 API in-process on port 0, against the real database: authentication,
 // the template catalogue, and error bodies.
 import crypto from "node:crypto";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "./app.js";
 import { createDatabase } from "./db.js";
 import { TeamService } from "./teams.service.js";
+import { startTestServer } from "./test-server.js";
 
 describe("/v1 API", () => {
   const db = createDatabase(process.env.DATABASE_URL!);
-  let server: Server;
-  let base: string;
+  let server: Awaited<ReturnType<typeof startTestServer>>;
   let apiKey: string;
 
   beforeAll(async () => {
     ({ apiKey } = await new TeamService(db).create(`t${crypto.randomBytes(4).toString("hex")}`));
-    server = createApp({ db, logger: pino({ level: "silent" }) }).listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startTestServer(db);
   });
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     await db.$disconnect();
   });
 
-  const get = (path: string, key?: string) => fetch(`${base}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  const get = (path: string, key?: string) => fetch(`${server.base}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 
   it("GET /v1/templates lists every template with its sizes, targets and parameters", async () => {
     const response = await get("/v1/templates", apiKey);
@@ -48,7 +42,7 @@ describe("/v1 API", () => {
   });
 
   it("when the body is malformed JSON, then it gets 400 malformed_json", async () => {
-    const response = await fetch(`${base}/v1/templates`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: "{" });
+    const response = await fetch(`${server.base}/v1/templates`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: "{" });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("malformed_json");
   });

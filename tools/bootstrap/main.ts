@@ -1,4 +1,5 @@
-// The set-up behind `npm start` and `npm test`: every step uses what the machine
+// The set-up behind `npm start`, `npm test`, `npm run bench` and
+// `npm run create-team`: every step uses what the machine
 // has, else falls back (install, start, download, build), and says which.
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -14,26 +15,23 @@ import { ensurePulumi } from "./pulumi.js";
 
 type Mode = "start" | "test" | "bench" | "create-team";
 
-/** What create-team needs: the database, migrated. */
-async function prepareDatabase(): Promise<NodeJS.ProcessEnv> {
+/** The control-plane database, migrated, with its client generated. */
+async function prepareDatabase(database: string): Promise<string> {
   await ensurePrismaClient();
-  const databaseUrl = await ensurePostgres("provisioner");
-  await applyMigrations(databaseUrl);
-  return { ...process.env, DATABASE_URL: databaseUrl };
+  const databaseUrl = await ensurePostgres(database);
+  const applied = await applyMigrations(databaseUrl);
+  say(applied.length ? `database: applied ${applied.join(", ")}` : "database: migrations up to date");
+  return databaseUrl;
 }
 
 async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const started = Date.now();
-  await ensurePrismaClient();
   await ensureDocker();
-  const compose = await ensureCompose();
-  say(`compose: using ${compose}`);
-  const databaseUrl = await ensurePostgres(mode === "start" ? "provisioner" : "provisioner_test");
-  const applied = await applyMigrations(databaseUrl);
-  say(applied.length ? `database: applied ${applied.join(", ")}` : "database: migrations up to date");
+  say(`compose: using ${await ensureCompose()}`);
+  const databaseUrl = await prepareDatabase(mode === "start" ? "provisioner" : "provisioner_test");
   const pulumiEnv = await ensurePulumi();
   const imageEnv = await ensureImages();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, DATABASE_URL: databaseUrl, PROVISIONER_COMPOSE: compose };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, DATABASE_URL: databaseUrl };
   if (mode === "test") {
     // The official client, for tests that check a cluster the way users would.
     env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;
@@ -44,12 +42,19 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   return env;
 }
 
+/** Hands over to another program; its exit code becomes ours. */
+function runThenExit(file: string, args: string[], env: NodeJS.ProcessEnv): void {
+  const child = spawn(file, args, { cwd: repoRoot, env, stdio: "inherit" });
+  child.on("exit", (code) => process.exit(code ?? 1));
+}
+
+const tsx = (script: string, args: string[] = []) => ["--import", "tsx", path.join(repoRoot, script), ...args];
+
 async function main(): Promise<void> {
   const mode = process.argv[2] as Mode;
   if (mode === "create-team") {
-    const env = await prepareDatabase();
-    const tool = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools", "create-team.ts"), ...process.argv.slice(3)], { cwd: repoRoot, env, stdio: "inherit" });
-    tool.on("exit", (code) => process.exit(code ?? 1));
+    const env = { ...process.env, DATABASE_URL: await prepareDatabase("provisioner") };
+    runThenExit(process.execPath, tsx("tools/create-team.ts", process.argv.slice(3)), env);
     return;
   }
   if (mode !== "start" && mode !== "test" && mode !== "bench") throw new Error("usage: bootstrap start|test|bench|create-team [args]");
@@ -61,17 +66,11 @@ async function main(): Promise<void> {
   }
   if (mode === "bench") {
     say("running the benchmarks");
-    const bench = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "bench", "deploy.ts")], { cwd: repoRoot, env, stdio: "inherit" });
-    bench.on("exit", (code) => process.exit(code ?? 1));
+    runThenExit(process.execPath, tsx("bench/deploy.ts"), env);
     return;
   }
   say("running the tests (vitest)");
-  const vitest = spawn(path.join(repoRoot, "node_modules", ".bin", "vitest"), ["run", ...process.argv.slice(3)], {
-    cwd: repoRoot,
-    env,
-    stdio: "inherit",
-  });
-  vitest.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  runThenExit(path.join(repoRoot, "node_modules", ".bin", "vitest"), ["run", ...process.argv.slice(3)], env);
 }
 
 main().catch((error: unknown) => {
