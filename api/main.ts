@@ -1,11 +1,11 @@
 // Starts the service: configuration, database, HTTP server, clean shutdown.
 import type { AddressInfo } from "node:net";
-import { pino } from "pino";
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createDatabase } from "./db.js";
+import { createLogger } from "./logger.js";
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? "info" });
+const logger = createLogger(process.env.LOG_LEVEL ?? "info");
 
 try {
   const config = loadConfig();
