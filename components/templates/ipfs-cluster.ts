@@ -5,7 +5,8 @@ import { deriveIdentity } from "../model/identity.js";
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { checkInteger, TemplateInputError } from "./request.js";
-import { healthCheck, optionsObject, type Template, type TemplateContext } from "./template.js";
+import { sizeNames } from "./sizes.js";
+import { healthCheck, optionsObject, optionsSchema, publicNetworkOption, publicNetworkSchema, type Template, type TemplateContext } from "./template.js";
 
 export interface IpfsClusterOptions {
   peers: number;
@@ -16,15 +17,15 @@ export interface IpfsClusterOptions {
 }
 
 const restApiUser = "admin";
+const maxPeers = 9;
 
 function parseOptions(raw: unknown): IpfsClusterOptions {
   const o = optionsObject(raw, ["peers", "replicationMin", "replicationMax", "publicNetwork"]);
-  const peers = o.peers === undefined ? 3 : checkInteger("options.peers", o.peers, 1, 9);
+  const peers = o.peers === undefined ? 3 : checkInteger("options.peers", o.peers, 1, maxPeers);
   const replicationMax = o.replicationMax === undefined ? Math.min(3, peers) : checkInteger("options.replicationMax", o.replicationMax, 1, peers);
   const replicationMin = o.replicationMin === undefined ? Math.min(2, replicationMax) : checkInteger("options.replicationMin", o.replicationMin, 1, peers);
   if (replicationMin > replicationMax) throw new TemplateInputError("options.replicationMin", "must not exceed options.replicationMax");
-  if (o.publicNetwork !== undefined && typeof o.publicNetwork !== "boolean") throw new TemplateInputError("options.publicNetwork", "must be a boolean");
-  return { peers, replicationMin, replicationMax, publicNetwork: (o.publicNetwork) ?? true };
+  return { peers, replicationMin, replicationMax, publicNetwork: publicNetworkOption(o) };
 }
 
 const peerName = (i: number) => `cluster${i}`;
@@ -127,7 +128,6 @@ function peerKuboNodes(peers: number): string[] {
   ];
 }
 
-const maxPeers = 9;
 
 /**
  * When an update removes peers, take them out of the cluster while they still
@@ -168,18 +168,14 @@ function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): string[] {
 export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
   id: "ipfs-cluster-small",
   description: "IPFS Cluster: Kubo nodes with ipfs-cluster peers (CRDT consensus), pins replicated between min and max peers",
-  sizes: ["small", "medium", "large"],
+  sizes: sizeNames,
   defaultSize: "small",
-  optionsSchema: {
-    type: "object",
-    additionalProperties: false,
-    properties: {
-      peers: { type: "integer", minimum: 1, maximum: 9, default: 3 },
-      replicationMin: { type: "integer", minimum: 1, maximum: 9, default: 2 },
-      replicationMax: { type: "integer", minimum: 1, maximum: 9, default: 3 },
-      publicNetwork: { type: "boolean", default: true },
-    },
-  },
+  optionsSchema: optionsSchema({
+    peers: { type: "integer", minimum: 1, maximum: maxPeers, default: 3 },
+    replicationMin: { type: "integer", minimum: 1, maximum: maxPeers, default: 2 },
+    replicationMax: { type: "integer", minimum: 1, maximum: maxPeers, default: 3 },
+    publicNetwork: publicNetworkSchema,
+  }),
   parseOptions,
   portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`)],
   secrets: () => ({ clusterSecret: 32, identitySeed: 32, restApiPassword: 24 }),

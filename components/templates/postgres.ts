@@ -2,7 +2,8 @@
 // sidecar writing a pg_dump every day and keeping the last N.
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { checkInteger, TemplateInputError } from "./request.js";
-import { healthCheck, optionsObject, type Template, type TemplateContext } from "./template.js";
+import { sizeNames } from "./sizes.js";
+import { healthCheck, optionsObject, optionsSchema, type Template, type TemplateContext } from "./template.js";
 
 export interface PostgresOptions {
   /** Daily backup time, HH:MM in UTC. */
@@ -112,17 +113,13 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
 export const postgresSmall: Template<PostgresOptions> = {
   id: "postgres-small",
   description: "PostgreSQL behind PgBouncer (SCRAM), with daily pg_dump backups",
-  sizes: ["small", "medium", "large"],
+  sizes: sizeNames,
   defaultSize: "small",
-  optionsSchema: {
-    type: "object",
-    additionalProperties: false,
-    properties: {
-      backupTime: { type: "string", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", default: "02:00" },
-      backupRetention: { type: "integer", minimum: 1, maximum: 365, default: 7 },
-      poolMode: { enum: ["session", "transaction"], default: "transaction" },
-    },
-  },
+  optionsSchema: optionsSchema({
+    backupTime: { type: "string", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", default: "02:00" },
+    backupRetention: { type: "integer", minimum: 1, maximum: 365, default: 7 },
+    poolMode: { enum: ["session", "transaction"], default: "transaction" },
+  }),
   parseOptions,
   portNames: () => ["pgbouncer"],
   secrets: () => ({ password: 24 }),

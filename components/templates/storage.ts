@@ -2,8 +2,8 @@
 // StorageMax, gateway published, RPC API published behind basic auth.
 import type { SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
-import { TemplateInputError } from "./request.js";
-import { optionsObject, type Template, type TemplateContext } from "./template.js";
+import { sizeNames } from "./sizes.js";
+import { optionsObject, optionsSchema, publicNetworkOption, publicNetworkSchema, type Template, type TemplateContext } from "./template.js";
 
 export interface StorageOptions {
   publicNetwork: boolean;
@@ -15,18 +15,10 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
   return {
     id,
     description: `One Kubo node with ${storageGb} GB of storage: public gateway, authenticated RPC API`,
-    sizes: ["small", "medium", "large"],
+    sizes: sizeNames,
     defaultSize: "small",
-    optionsSchema: {
-      type: "object",
-      additionalProperties: false,
-      properties: { publicNetwork: { type: "boolean", default: true } },
-    },
-    parseOptions(raw) {
-      const o = optionsObject(raw, ["publicNetwork"]);
-      if (o.publicNetwork !== undefined && typeof o.publicNetwork !== "boolean") throw new TemplateInputError("options.publicNetwork", "must be a boolean");
-      return { publicNetwork: (o.publicNetwork) ?? true };
-    },
+    optionsSchema: optionsSchema({ publicNetwork: publicNetworkSchema }),
+    parseOptions: (raw) => ({ publicNetwork: publicNetworkOption(optionsObject(raw, ["publicNetwork"])) }),
     portNames: () => ["api", "gateway"],
     secrets: () => ({ apiPassword: 24 }),
     build(ctx: TemplateContext<StorageOptions>): SystemModel {

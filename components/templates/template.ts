@@ -50,6 +50,20 @@ export function healthCheck(test: string[]): HealthCheck {
   return { test, intervalSeconds: 2, timeoutSeconds: 5, retries: 30, startPeriodSeconds: 5 };
 }
 
+/** JSON Schema of a template's options: an object with exactly these properties. */
+export function optionsSchema(properties: Record<string, unknown>): Record<string, unknown> {
+  return { type: "object", additionalProperties: false, properties };
+}
+
+/** The IPFS templates' `publicNetwork` option: join the public IPFS network (default). */
+export const publicNetworkSchema = { type: "boolean", default: true };
+
+export function publicNetworkOption(options: Record<string, unknown>): boolean {
+  const value = options.publicNetwork ?? true;
+  if (typeof value !== "boolean") throw new TemplateInputError("options.publicNetwork", "must be a boolean");
+  return value;
+}
+
 export function optionsObject(raw: unknown, known: readonly string[]): Record<string, unknown> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== "object" || Array.isArray(raw)) throw new TemplateInputError("options", "must be an object");

@@ -41,9 +41,17 @@ function buildKey(build: GoBuild): string {
   return hash.digest("hex").slice(0, 16);
 }
 
+const buildDir = (build: GoBuild) => path.join(cacheDir, "bin", `${build.name}-${buildKey(build)}`);
+
+/** The directory of an earlier complete build, if there is one. */
+export function cachedGoBuild(build: GoBuild): string | undefined {
+  const outDir = buildDir(build);
+  return fs.existsSync(outDir) ? outDir : undefined;
+}
+
 /** Returns the directory holding the built binaries, building them on first use. */
 export async function goBuild(build: GoBuild): Promise<string> {
-  const outDir = path.join(cacheDir, "bin", `${build.name}-${buildKey(build)}`);
+  const outDir = buildDir(build);
   if (fs.existsSync(outDir)) return outDir;
 
   if (!(await commandExists("go"))) await ensureDebianPackages(["golang-go"], `the Go toolchain (${build.label})`);

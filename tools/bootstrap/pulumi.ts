@@ -5,7 +5,7 @@ import path from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import { SemVer } from "semver";
 import { commandExists, probe, runLogged } from "./exec.js";
-import { goBuild } from "./go.js";
+import { cachedGoBuild, goBuild } from "./go.js";
 import { say } from "./log.js";
 import { cacheDir, logDir, repoRoot } from "./paths.js";
 
@@ -50,20 +50,26 @@ async function ensureCli(): Promise<string> {
     say(`pulumi: using the downloaded CLI ${pulumiVersion}`);
     return downloaded;
   }
+  const cliBuild = {
+    name: "pulumi-cli",
+    module: "pulumi",
+    binaries: { pulumi: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" },
+    ldflags: `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${pulumiVersion}`,
+    label: `Building the Pulumi CLI ${pulumiVersion}`,
+  };
+  const builtEarlier = cachedGoBuild(cliBuild);
+  if (builtEarlier) {
+    say(`pulumi: using the CLI ${pulumiVersion} built earlier from the Go module proxy`);
+    return builtEarlier;
+  }
   say(`pulumi: not on PATH; trying to download CLI ${pulumiVersion}`);
   const fetched = await downloadCli();
   if (fetched) {
     say(`pulumi: downloaded CLI ${pulumiVersion}`);
     return fetched;
   }
-  say("pulumi: download unreachable; using the CLI built from the Go module proxy");
-  const built = await goBuild({
-    name: "pulumi-cli",
-    module: "pulumi",
-    binaries: { pulumi: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" },
-    ldflags: `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${pulumiVersion}`,
-    label: `Building the Pulumi CLI ${pulumiVersion}`,
-  });
+  say("pulumi: download unreachable; building the CLI from the Go module proxy");
+  const built = await goBuild(cliBuild);
   say(`pulumi: using the CLI built from source (${built})`);
   return built;
 }
