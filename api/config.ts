@@ -3,28 +3,53 @@
 import path from "node:path";
 import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
+import { parseKeyring, type Keyring } from "./credentials-cipher.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
+const dataDir = path.join(repoRoot, ".data");
+
+const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 
 const schema = z.object({
+  NODE_ENV: z.string().default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z.string().url({ message: "must be a postgresql:// URL" }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  PULUMI_BACKEND_URL: z.string().min(1).default(`file://${path.join(repoRoot, ".data", "pulumi-state")}`),
+  PULUMI_BACKEND_URL: z.string().min(1).default(`file://${path.join(dataDir, "pulumi-state")}`),
+  PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
+  PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),
+  PROVISIONER_PROJECTS_DIR: z.string().min(1).default(path.join(dataDir, "projects")),
+  PROVISIONER_PUBLISH_IP: z.string().min(1).default("0.0.0.0"),
+  PROVISIONER_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
+  OPERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  OPERATION_LEASE_SECONDS: seconds(30),
+  OPERATION_CANCEL_TIMEOUT_SECONDS: seconds(30),
+  HEALTH_TIMEOUT_SECONDS: seconds(300),
 });
 
 export interface Config {
+  production: boolean;
   port: number;
   host: string;
   databaseUrl: string;
   logLevel: string;
   pulumiBackendUrl: string;
+  passphrase: string;
+  keyring: Keyring;
+  projectsDir: string;
+  publishIp: string;
+  publicHost: string;
   images: ImageSet;
+  operations: { concurrency: number; leaseSeconds: number; cancelTimeoutSeconds: number; healthTimeoutSeconds: number };
 }
 
 export class ConfigError extends Error {}
 
+/**
+ * Outside development the service refuses to start without its secrets. In
+ * development (`npm start`) the bootstrap generates them once into .data/.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -32,12 +57,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const c = parsed.data;
+  let keyring: Keyring;
+  try {
+    keyring = parseKeyring(c.PROVISIONER_CREDENTIALS_KEYS);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: PROVISIONER_CREDENTIALS_KEYS: ${(error as Error).message}`);
+  }
   return {
+    production: c.NODE_ENV === "production",
     port: c.PORT,
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
     logLevel: c.LOG_LEVEL,
     pulumiBackendUrl: c.PULUMI_BACKEND_URL,
+    passphrase: c.PULUMI_CONFIG_PASSPHRASE,
+    keyring,
+    projectsDir: c.PROVISIONER_PROJECTS_DIR,
+    publishIp: c.PROVISIONER_PUBLISH_IP,
+    publicHost: c.PROVISIONER_PUBLIC_HOST,
     images: resolveImages(env),
+    operations: {
+      concurrency: c.OPERATION_CONCURRENCY,
+      leaseSeconds: c.OPERATION_LEASE_SECONDS,
+      cancelTimeoutSeconds: c.OPERATION_CANCEL_TIMEOUT_SECONDS,
+      healthTimeoutSeconds: c.HEALTH_TIMEOUT_SECONDS,
+    },
   };
 }

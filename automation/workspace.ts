@@ -10,6 +10,8 @@ export interface StackLocation {
   backendUrl: string;
   /** Encrypts the stack's secrets (PULUMI_CONFIG_PASSPHRASE). */
   passphrase: string;
+  /** Extra environment for the CLI and its plugins. */
+  env?: Record<string, string>;
 }
 
 export async function openStack(location: StackLocation, program: PulumiFn): Promise<Stack> {
@@ -22,6 +24,7 @@ export async function openStack(location: StackLocation, program: PulumiFn): Pro
         PULUMI_CONFIG_PASSPHRASE: location.passphrase,
         // The service runs the engine unattended: no update checks, no prompts.
         PULUMI_SKIP_UPDATE_CHECK: "true",
+        ...location.env,
       },
     },
   );

@@ -1,0 +1,89 @@
+// The service's Prometheus metrics: one registry, one place for names.
+import type { RequestHandler } from "express";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Database } from "./db.js";
+import type { Operation } from "../prisma/generated/client.js";
+import type { OperationObserver } from "../automation/operation-worker.js";
+import type { RunResult } from "../automation/operation-runner.js";
+
+export class Metrics implements OperationObserver {
+  readonly registry = new Registry();
+  private readonly httpDuration: Histogram;
+  private readonly operations: Counter;
+  private readonly operationDuration: Histogram;
+  private readonly inFlight: Gauge;
+  /** template/target of each running operation, for the labels at its end. */
+  private readonly labelsOf = new Map<string, { kind: string; template: string; target: string }>();
+
+  constructor(private readonly db: Database) {
+    collectDefaultMetrics({ register: this.registry });
+    this.httpDuration = new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request durations by method, route and status code.",
+      labelNames: ["method", "route", "status_code"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.operations = new Counter({
+      name: "provisioner_operations_total",
+      help: "Finished operations by kind, template, target and result.",
+      labelNames: ["kind", "template", "target", "result"],
+      registers: [this.registry],
+    });
+    this.operationDuration = new Histogram({
+      name: "provisioner_operation_duration_seconds",
+      help: "How long operations ran, by kind, template and target.",
+      labelNames: ["kind", "template", "target"],
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+      registers: [this.registry],
+    });
+    this.inFlight = new Gauge({ name: "provisioner_operations_in_flight", help: "Operations running in this instance.", registers: [this.registry] });
+    const database = this.db;
+    new Gauge({
+      name: "provisioner_resources",
+      help: "Resources by status and template.",
+      labelNames: ["status", "template"],
+      registers: [this.registry],
+      async collect() {
+        const groups = await database.resource.groupBy({ by: ["status", "template"], _count: { _all: true } });
+        this.reset();
+        for (const g of groups) this.set({ status: g.status, template: g.template }, g._count._all);
+      },
+    });
+    new Gauge({
+      name: "provisioner_queue_depth",
+      help: "Operations waiting in the queue (all instances).",
+      registers: [this.registry],
+      async collect() {
+        this.set(await database.operation.count({ where: { status: "QUEUED" } }));
+      },
+    });
+  }
+
+  /** Times every request; the route is the pattern (/v1/resources/:id), not the URL. */
+  httpMiddleware(): RequestHandler {
+    return (req, res, next) => {
+      const end = this.httpDuration.startTimer();
+      res.on("finish", () => {
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+        end({ method: req.method, route, status_code: res.statusCode });
+      });
+      next();
+    };
+  }
+
+  started(operation: Operation): void {
+    this.inFlight.inc();
+    void this.db.resource
+      .findUnique({ where: { id: operation.resourceId }, select: { template: true, target: true } })
+      .then((r) => this.labelsOf.set(operation.id, { kind: operation.kind, template: r?.template ?? "unknown", target: r?.target ?? "unknown" }));
+  }
+
+  finished(operation: Operation, result: RunResult, seconds: number): void {
+    this.inFlight.dec();
+    const labels = this.labelsOf.get(operation.id) ?? { kind: operation.kind, template: "unknown", target: "unknown" };
+    this.labelsOf.delete(operation.id);
+    this.operations.inc({ ...labels, result: result.status.toLowerCase() });
+    this.operationDuration.observe(labels, seconds);
+  }
+}

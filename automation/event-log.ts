@@ -1,0 +1,37 @@
+// What users watch: the deployment flow's stages, written as Event rows and
+// announced with NOTIFY so every service instance's SSE streams wake up.
+import type { Database } from "../api/db.js";
+
+export const eventChannel = "provisioner_events";
+
+/** The six stages of the deployment flow and where each starts. */
+export const stages = {
+  initialising: 0,
+  allocating: 20,
+  configuring: 40,
+  provisioning: 60,
+  verifying: 80,
+  complete: 100,
+} as const;
+
+export type Stage = keyof typeof stages | "failed" | "cancelled" | "queued" | "drift";
+
+export interface EventInput {
+  resourceId: string;
+  operationId?: string;
+  stage: Stage;
+  progress: number;
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+export class EventLog {
+  constructor(private readonly db: Database) {}
+
+  async record(event: EventInput): Promise<void> {
+    await this.db.$transaction([
+      this.db.event.create({ data: { ...event, progress: Math.round(event.progress), detail: event.detail as object | undefined } }),
+      this.db.$executeRaw`SELECT pg_notify(${eventChannel}, ${event.resourceId})`,
+    ]);
+  }
+}
