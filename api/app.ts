@@ -2,26 +2,46 @@
 import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
-import type { Database } from "./db.js";
 import { requireTeam } from "./auth.middleware.js";
+import type { Database } from "./db.js";
 import { errorMiddleware } from "./errors.js";
-import { healthRoutes } from "./health.routes.js";
+import type { EventNotifications } from "./event-stream.js";
+import { healthRoutes, type ReadinessCheck } from "./health.routes.js";
+import type { Metrics } from "./metrics.js";
+import { openApiDocument } from "./openapi.js";
+import { resourceRoutes } from "./resources.routes.js";
+import type { ResourceService } from "./resources.service.js";
 import { TeamService } from "./teams.service.js";
 import { templateRoutes } from "./templates.routes.js";
 
 export interface AppContext {
   db: Database;
   logger: Logger;
+  resources: ResourceService;
+  notifications: EventNotifications;
+  metrics: Metrics;
+  readiness: Record<string, ReadinessCheck>;
 }
 
-export function createApp({ db, logger }: AppContext): Express {
+const quiet = new Set(["/healthz", "/metrics"]);
+
+export function createApp(context: AppContext): Express {
   const app = express();
   app.disable("x-powered-by");
-  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === "/healthz" } }));
-  app.use(healthRoutes(db));
-  app.use("/v1", requireTeam(new TeamService(db)));
+  app.use(context.metrics.httpMiddleware());
+  app.use(pinoHttp({ logger: context.logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? "") } }));
+  app.use(healthRoutes(context.readiness));
+  app.get("/metrics", async (_req, res) => {
+    res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
+  });
+  const openApi = openApiDocument();
+  app.get("/v1/openapi.json", (_req, res) => {
+    res.json(openApi);
+  });
+  app.use("/v1", requireTeam(new TeamService(context.db)));
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes());
-  app.use(errorMiddleware(logger));
+  app.use(resourceRoutes(context.resources, context.notifications));
+  app.use(errorMiddleware(context.logger));
   return app;
 }

@@ -6,12 +6,12 @@ import type { TeamService } from "./teams.service.js";
 export function requireTeam(teams: TeamService): RequestHandler {
   return async (req, res, next) => {
     const [scheme, key] = (req.headers.authorization ?? "").split(" ");
-    const team = scheme === "Bearer" && key ? await teams.authenticate(key) : undefined;
-    if (!team) {
+    const actor = scheme === "Bearer" && key ? await teams.authenticate(key) : undefined;
+    if (!actor) {
       next(unauthenticated());
       return;
     }
-    res.locals.team = team;
+    res.locals.actor = actor;
     next();
   };
 }

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
 
-const base = { DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/db" };
+const base = {
+  DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/db",
+  PULUMI_CONFIG_PASSPHRASE: "a-passphrase-long-enough",
+  PROVISIONER_CREDENTIALS_KEYS: `k2:${Buffer.alloc(32, 2).toString("base64")},k1:${Buffer.alloc(32, 1).toString("base64")}`,
+};
 
 describe("loadConfig", () => {
   it("uses the embedded defaults and the official images", () => {
@@ -28,5 +32,19 @@ describe("loadConfig", () => {
   it("when PORT is not a port number, then the error names PORT", () => {
     expect(() => loadConfig({ ...base, PORT: "http" })).toThrow(/PORT/);
     expect(() => loadConfig({ ...base, PORT: "70000" })).toThrow(/PORT/);
+  });
+
+  it("when the passphrase or the credentials key is missing, then it refuses to start, naming the variable", () => {
+    const { PULUMI_CONFIG_PASSPHRASE: _, ...noPassphrase } = base;
+    expect(() => loadConfig({ ...noPassphrase, NODE_ENV: "production" })).toThrow(/PULUMI_CONFIG_PASSPHRASE/);
+    const { PROVISIONER_CREDENTIALS_KEYS: __, ...noKeys } = base;
+    expect(() => loadConfig(noKeys)).toThrow(/PROVISIONER_CREDENTIALS_KEYS/);
+  });
+
+  it("reads the credentials keyring, the first key active, and rejects keys of the wrong length", () => {
+    const { keyring } = loadConfig(base);
+    expect(keyring.activeKeyId).toBe("k2");
+    expect([...keyring.keys.keys()]).toEqual(["k2", "k1"]);
+    expect(() => loadConfig({ ...base, PROVISIONER_CREDENTIALS_KEYS: "k1:c2hvcnQ=" })).toThrow(/PROVISIONER_CREDENTIALS_KEYS: key k1 must be 32 bytes/);
   });
 });

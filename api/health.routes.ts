@@ -2,22 +2,34 @@
 import { Router } from "express";
 import type { Database } from "./db.js";
 
-export function healthRoutes(db: Database): Router {
+/** A dependency check: undefined when healthy, else what is wrong. */
+export type ReadinessCheck = () => Promise<string | undefined>;
+
+export function databaseCheck(db: Database): ReadinessCheck {
+  return async () => {
+    try {
+      const rows = await db.$queryRaw<{ pending: bigint }[]>`
+        SELECT count(*) AS pending FROM "_prisma_migrations" WHERE finished_at IS NULL AND rolled_back_at IS NULL`;
+      return Number(rows[0]?.pending ?? 0) === 0 ? undefined : "migration pending";
+    } catch {
+      return "unreachable";
+    }
+  };
+}
+
+export function healthRoutes(checks: Record<string, ReadinessCheck>): Router {
   const router = Router();
   // Liveness: the process serves requests.
   router.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
-  // Readiness: the database answers and its schema is migrated.
+  // Readiness: every dependency the service needs to provision answers.
   router.get("/readyz", async (_req, res) => {
-    try {
-      const rows = await db.$queryRaw<{ pending: bigint }[]>`
-        SELECT count(*) AS pending FROM "_prisma_migrations" WHERE finished_at IS NULL AND rolled_back_at IS NULL`;
-      const ok = Number(rows[0]?.pending ?? 0) === 0;
-      res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks: { database: ok ? "ok" : "migration pending" } });
-    } catch {
-      res.status(503).json({ status: "unavailable", checks: { database: "unreachable" } });
-    }
+    const names = Object.keys(checks);
+    const results = await Promise.all(names.map((name) => checks[name]!()));
+    const report = Object.fromEntries(names.map((name, i) => [name, results[i] ?? "ok"]));
+    const ok = results.every((r) => r === undefined);
+    res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks: report });
   });
   return router;
 }

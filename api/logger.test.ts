@@ -2,9 +2,9 @@
 import { Writable } from "node:stream";
 import crypto from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { createApp } from "./app.js";
 import { createDatabase } from "./db.js";
 import { createLogger } from "./logger.js";
+import { startTestServer } from "./test-server.js";
 import { TeamService } from "./teams.service.js";
 
 describe("request logging", () => {
@@ -15,13 +15,11 @@ describe("request logging", () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
     const { apiKey } = await new TeamService(db).create(`t${crypto.randomBytes(4).toString("hex")}`);
-    const server = createApp({ db, logger: createLogger("info", sink) }).listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
+    const server = await startTestServer({}, { logger: createLogger("info", sink), runWorker: false });
     try {
-      const { port } = server.address() as { port: number };
-      await fetch(`http://127.0.0.1:${port}/v1/templates`, { headers: { authorization: `Bearer ${apiKey}` } });
+      await fetch(`${server.base}/v1/templates`, { headers: { authorization: `Bearer ${apiKey}` } });
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
     const log = lines.join("");
     expect(log).toContain("/v1/templates");

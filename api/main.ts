@@ -1,17 +1,16 @@
-// Starts the service: configuration, database, HTTP server, clean shutdown.
+// Starts the service: configuration, database, worker, HTTP server, clean shutdown.
 import type { AddressInfo } from "node:net";
-import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { createDatabase } from "./db.js";
 import { createLogger } from "./logger.js";
+import { createService } from "./service.js";
 
 const logger = createLogger(process.env.LOG_LEVEL ?? "info");
 
 try {
   const config = loadConfig();
   logger.level = config.logLevel;
-  const db = createDatabase(config.databaseUrl);
-  const server = createApp({ db, logger }).listen(config.port, config.host);
+  const service = await createService(config, logger);
+  const server = service.app.listen(config.port, config.host);
   server.on("listening", () => {
     const { port } = server.address() as AddressInfo;
     logger.info({ port, host: config.host }, `provisioner listening on http://${config.host}:${port}`);
@@ -25,8 +24,11 @@ try {
     process.exit(1);
   });
   const shutdown = () => {
-    logger.info("shutting down");
-    server.close(() => void db.$disconnect().then(() => process.exit(0)));
+    // Running operations finish first: a lease left behind would be recovered, but later.
+    logger.info("shutting down: waiting for running operations");
+    server.close();
+    server.closeAllConnections();
+    void service.close().then(() => process.exit(0));
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);

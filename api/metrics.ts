@@ -65,7 +65,8 @@ export class Metrics implements OperationObserver {
     return (req, res, next) => {
       const end = this.httpDuration.startTimer();
       res.on("finish", () => {
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+        const pattern = (req.route as { path?: string } | undefined)?.path;
+        const route = pattern ? `${req.baseUrl}${pattern}` : "unmatched";
         end({ method: req.method, route, status_code: res.statusCode });
       });
       next();

@@ -14,7 +14,7 @@ describe("TeamService", () => {
   it("creates a team whose key authenticates it, storing only the key's SHA-256", async () => {
     const { team, apiKey } = await teams.create(unique(), "PRO");
     expect(team.tier).toBe("PRO");
-    expect((await teams.authenticate(apiKey))?.id).toBe(team.id);
+    expect((await teams.authenticate(apiKey))?.team.id).toBe(team.id);
     const [stored] = await db.apiKey.findMany({ where: { teamId: team.id } });
     expect(stored!.hash).toBe(crypto.createHash("sha256").update(apiKey).digest("hex"));
     expect(JSON.stringify(stored)).not.toContain(apiKey.split("_")[2]);

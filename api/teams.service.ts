@@ -23,12 +23,12 @@ export class TeamService {
     return { team, apiKey };
   }
 
-  /** The team an API key belongs to, or undefined for a malformed, unknown or revoked key. */
-  async authenticate(apiKey: string): Promise<Team | undefined> {
+  /** The team an API key belongs to (and the key's id), or undefined for a malformed, unknown or revoked key. */
+  async authenticate(apiKey: string): Promise<{ team: Team; apiKeyId: string } | undefined> {
     const match = keyPattern.exec(apiKey);
     if (!match) return undefined;
     const key = await this.db.apiKey.findUnique({ where: { prefix: match[1] }, include: { team: true } });
     if (!key || key.revokedAt) return undefined;
-    return crypto.timingSafeEqual(Buffer.from(key.hash, "hex"), sha256(apiKey)) ? key.team : undefined;
+    return crypto.timingSafeEqual(Buffer.from(key.hash, "hex"), sha256(apiKey)) ? { team: key.team, apiKeyId: key.id } : undefined;
   }
 }

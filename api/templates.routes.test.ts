@@ -13,7 +13,7 @@ describe("/v1 API", () => {
 
   beforeAll(async () => {
     ({ apiKey } = await new TeamService(db).create(`t${crypto.randomBytes(4).toString("hex")}`));
-    server = await startTestServer(db);
+    server = await startTestServer({}, { runWorker: false });
   });
   afterAll(async () => {
     await server.close();

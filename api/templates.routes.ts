@@ -1,8 +1,7 @@
 // GET /v1/templates: what can be provisioned, with each template's parameters.
 import { Router } from "express";
 import { templates } from "../components/templates/index.js";
-
-export const targets = ["docker-host"] as const;
+import { targets } from "./resources.schemas.js";
 
 export function templateRoutes(): Router {
   const router = Router();

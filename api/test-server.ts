@@ -1,14 +1,48 @@
-// Starting the service in-process on port 0, for the API tests.
+// Starting the whole service in-process on port 0, for the API tests: the
+// real database (DATABASE_URL from `npm test`), a Pulumi backend in a temp dir.
+import fs from "node:fs";
 import type { AddressInfo } from "node:net";
-import { pino } from "pino";
-import { createApp } from "./app.js";
-import type { Database } from "./db.js";
+import os from "node:os";
+import path from "node:path";
+import { pino, type Logger } from "pino";
+import { loadConfig, type Config } from "./config.js";
+import { generateKeyringSpec } from "./credentials-cipher.js";
+import { createService, type Service } from "./service.js";
 
-export async function startTestServer(db: Database): Promise<{ base: string; close: () => Promise<void> }> {
-  const server = createApp({ db, logger: pino({ level: "silent" }) }).listen(0, "127.0.0.1");
+export interface TestServer {
+  base: string;
+  service: Service;
+  config: Config;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  overrides: NodeJS.ProcessEnv = {},
+  { logger = pino({ level: "silent" }), runWorker = true }: { logger?: Logger; runWorker?: boolean } = {},
+): Promise<TestServer> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-state-"));
+  const config = loadConfig({
+    PULUMI_CONFIG_PASSPHRASE: "test-passphrase-0123456789",
+    PROVISIONER_CREDENTIALS_KEYS: generateKeyringSpec("test"),
+    PROVISIONER_PUBLISH_IP: "127.0.0.1",
+    OPERATION_LEASE_SECONDS: "6",
+    ...process.env,
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PROVISIONER_PROJECTS_DIR: path.join(stateDir, "projects"),
+    ...overrides,
+  });
+  const service = await createService(config, logger, { runWorker });
+  const server = service.app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    service,
+    config,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(() => resolve(undefined)));
+      await service.close();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,6 +1,7 @@
 // What users watch: the deployment flow's stages, written as Event rows and
 // announced with NOTIFY so every service instance's SSE streams wake up.
 import type { Database } from "../api/db.js";
+import type { Prisma } from "../prisma/generated/client.js";
 
 export const eventChannel = "provisioner_events";
 
@@ -30,7 +31,7 @@ export class EventLog {
 
   async record(event: EventInput): Promise<void> {
     await this.db.$transaction([
-      this.db.event.create({ data: { ...event, progress: Math.round(event.progress), detail: event.detail as object | undefined } }),
+      this.db.event.create({ data: { ...event, progress: Math.round(event.progress), detail: event.detail as Prisma.InputJsonValue | undefined } }),
       this.db.$executeRaw`SELECT pg_notify(${eventChannel}, ${event.resourceId})`,
     ]);
   }

@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { ensureDebianPackages } from "./apt.js";
+import { ensureDevSecrets } from "./dev-secrets.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
 import { BootstrapError, say } from "./log.js";
@@ -31,7 +32,7 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const databaseUrl = await prepareDatabase(mode === "start" ? "provisioner" : "provisioner_test");
   const pulumiEnv = await ensurePulumi();
   const imageEnv = await ensureImages();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, DATABASE_URL: databaseUrl };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, ...ensureDevSecrets(process.env), DATABASE_URL: databaseUrl };
   if (mode === "test") {
     // The official client, for tests that check a cluster the way users would.
     env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;

@@ -1,0 +1,99 @@
+// GET /v1/openapi.json: the OpenAPI 3.1 document, generated from the same zod
+// schemas that validate requests, so the two cannot disagree.
+import { z } from "zod";
+import * as s from "./resources.schemas.js";
+
+const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
+  return rest;
+};
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema: jsonSchema(schema) } } });
+const errors = {
+  "400": json(s.errorView, "Invalid request: `error.fields` names each wrong field."),
+  "401": json(s.errorView, "Missing or unknown API key."),
+  "404": json(s.errorView, "No such resource in the caller's team."),
+};
+const idParameter = { name: "id", in: "path", required: true, schema: jsonSchema(s.resourceId) };
+
+/** Query parameters from a zod object: one parameter per property. */
+function queryParameters(schema: z.ZodObject) {
+  const properties = (jsonSchema(schema, "input") as { properties: Record<string, unknown> }).properties;
+  return Object.entries(properties).map(([name, schema]) => ({ name, in: "query", required: false, schema }));
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const accepted = json(s.acceptedView, "Accepted: the operation is queued (see `queued`) or running.");
+  return {
+    openapi: "3.1.0",
+    info: { title: "Provisioner API", version: "1.0.0", description: "IPFS clusters and PostgreSQL on demand, provisioned with Pulumi." },
+    components: {
+      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "A team API key (npm run create-team)." } },
+    },
+    security: [{ apiKey: [] }],
+    paths: {
+      "/v1/templates": { get: { summary: "What can be provisioned, with each template's parameters", responses: { "200": { description: "The catalogue" } } } },
+      "/v1/resources": {
+        post: {
+          summary: "Provision a resource",
+          parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 } }],
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.createResourceBody, "input") } } },
+          responses: {
+            "202": accepted,
+            ...errors,
+            "403": json(s.errorView, "The team's quota does not allow it."),
+            "409": json(s.errorView, "The name is taken, or the Idempotency-Key was used with another body."),
+            "413": json(s.errorView, "Body too large."),
+          },
+        },
+        get: {
+          summary: "The team's resources, newest first",
+          parameters: queryParameters(s.listResourcesQuery),
+          responses: { "200": json(z.object({ resources: z.array(s.resourceView), nextCursor: z.string().nullable() }), "A page"), ...errors },
+        },
+      },
+      "/v1/resources/{id}": {
+        parameters: [idParameter],
+        get: { summary: "One resource: status, endpoint, configuration, progress, last error (never credentials)", responses: { "200": json(s.resourceView, "The resource"), ...errors } },
+        patch: {
+          summary: "Resize or change options (a Pulumi update)",
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.updateResourceBody, "input") } } },
+          responses: { "202": accepted, ...errors, "403": json(s.errorView, "Over quota."), "409": json(s.errorView, "Deleted or being deleted.") },
+        },
+        delete: { summary: "Destroy the resource and remove its stack; the row stays as DELETED", responses: { "202": accepted, ...errors } },
+      },
+      "/v1/resources/{id}/credentials": {
+        parameters: [idParameter],
+        get: {
+          summary: "The resource's credentials, decrypted; every read is audited",
+          responses: { "200": json(z.object({ credentials: z.record(z.string(), z.string()) }), "Credentials"), ...errors, "409": json(s.errorView, "Not provisioned yet.") },
+        },
+      },
+      "/v1/resources/{id}/events": {
+        parameters: [idParameter, ...queryParameters(s.eventsQuery)],
+        get: {
+          summary: "Progress events: JSON, or Server-Sent Events with Accept: text/event-stream (resumable with Last-Event-ID)",
+          responses: {
+            "200": {
+              description: "Events",
+              content: { "application/json": { schema: jsonSchema(z.object({ events: z.array(s.eventView) })) }, "text/event-stream": { schema: { type: "string" } } },
+            },
+            ...errors,
+          },
+        },
+      },
+      "/v1/resources/{id}/operations": {
+        parameters: [idParameter],
+        get: { summary: "The resource's operations, oldest first", responses: { "200": json(z.object({ operations: z.array(s.operationView) }), "Operations"), ...errors } },
+      },
+      "/v1/resources/{id}/refresh": { parameters: [idParameter], post: { summary: "Drift check: refresh the state and compare", responses: { "202": accepted, ...errors } } },
+      "/v1/resources/{id}/cancel": {
+        parameters: [idParameter],
+        post: { summary: "Cancel the running (else the next queued) operation", responses: { "202": json(z.object({ operation: s.operationView }), "Cancelling"), ...errors, "409": json(s.errorView, "Nothing to cancel.") } },
+      },
+      "/healthz": { get: { security: [], summary: "Liveness", responses: { "200": { description: "Alive" } } } },
+      "/readyz": { get: { security: [], summary: "Readiness: database, Docker and Pulumi", responses: { "200": { description: "Ready" }, "503": { description: "Not ready" } } } },
+      "/metrics": { get: { security: [], summary: "Prometheus metrics", responses: { "200": { description: "Metrics" } } } },
+    },
+  };
+}

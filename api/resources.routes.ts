@@ -1,0 +1,126 @@
+// /v1/resources: thin routes — validate, call the service, answer.
+import { Router, type Request, type Response } from "express";
+import type { EventNotifications } from "./event-stream.js";
+import { ApiError } from "./errors.js";
+import * as schemas from "./resources.schemas.js";
+import { eventView, type Actor, type ResourceService } from "./resources.service.js";
+import { validate } from "./validate.js";
+
+const actorOf = (res: Response): Actor => res.locals.actor as Actor;
+const idOf = (req: Request) => validate(schemas.resourceId, req.params.id, "path");
+
+/** A malformed id is as unknown as a missing one. */
+function resourceIdOr404(req: Request): string {
+  try {
+    return idOf(req);
+  } catch {
+    throw new ApiError(404, "not_found", "no such resource");
+  }
+}
+
+/** 202 with the resource and its operation; a replayed Idempotency-Key says so in a header. */
+function sendAccepted(res: Response, { replayed, ...accepted }: { replayed: boolean; resource: { id: string } }): void {
+  if (replayed) res.setHeader("Idempotent-Replayed", "true");
+  res.status(202).location(`/v1/resources/${accepted.resource.id}`).json(accepted);
+}
+
+const keepAliveMs = 15_000;
+/** NOTIFY wakes streams; this catches anything missed while reconnecting. */
+const safetyPollMs = 5_000;
+
+export function resourceRoutes(service: ResourceService, notifications: EventNotifications): Router {
+  const router = Router();
+
+  router.post("/v1/resources", async (req, res) => {
+    const body = validate(schemas.createResourceBody, req.body, "body");
+    const key = req.header("idempotency-key");
+    if (key !== undefined && (key.length === 0 || key.length > 255)) {
+      throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 255 characters", [{ field: "Idempotency-Key", message: "must be 1 to 255 characters" }]);
+    }
+    sendAccepted(res, await service.create(actorOf(res), body, key));
+  });
+
+  router.get("/v1/resources", async (req, res) => {
+    res.json(await service.list(actorOf(res), validate(schemas.listResourcesQuery, req.query, "query")));
+  });
+
+  router.get("/v1/resources/:id", async (req, res) => {
+    res.json(await service.get(actorOf(res), resourceIdOr404(req)));
+  });
+
+  router.get("/v1/resources/:id/credentials", async (req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.json(await service.credentials(actorOf(res), resourceIdOr404(req)));
+  });
+
+  router.get("/v1/resources/:id/operations", async (req, res) => {
+    res.json(await service.operations(actorOf(res), resourceIdOr404(req)));
+  });
+
+  router.patch("/v1/resources/:id", async (req, res) => {
+    const id = resourceIdOr404(req);
+    const body = validate(schemas.updateResourceBody, req.body, "body");
+    sendAccepted(res, await service.update(actorOf(res), id, body));
+  });
+
+  router.post("/v1/resources/:id/refresh", async (req, res) => {
+    sendAccepted(res, await service.refresh(actorOf(res), resourceIdOr404(req)));
+  });
+
+  router.post("/v1/resources/:id/cancel", async (req, res) => {
+    res.status(202).json(await service.cancel(actorOf(res), resourceIdOr404(req)));
+  });
+
+  router.delete("/v1/resources/:id", async (req, res) => {
+    sendAccepted(res, await service.remove(actorOf(res), resourceIdOr404(req)));
+  });
+
+  router.get("/v1/resources/:id/events", async (req, res) => {
+    const id = resourceIdOr404(req);
+    const { after } = validate(schemas.eventsQuery, req.query, "query");
+    const actor = actorOf(res);
+    if (req.accepts(["application/json", "text/event-stream"]) !== "text/event-stream") {
+      const events = await service.events(actor, id, BigInt(after ?? 0));
+      res.json({ events: events.map(eventView) });
+      return;
+    }
+    const lastEventId = req.header("last-event-id");
+    let cursor = BigInt(/^\d+$/.test(lastEventId ?? "") ? lastEventId! : (after ?? 0));
+    await service.find(actor, id); // 404 before the stream starts
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+    res.flushHeaders();
+    let sending = false;
+    let again = false;
+    const send = async () => {
+      if (sending) {
+        again = true;
+        return;
+      }
+      sending = true;
+      try {
+        do {
+          again = false;
+          for (const event of await service.events(actor, id, cursor)) {
+            res.write(`id: ${event.id}\nevent: ${event.stage}\ndata: ${JSON.stringify(eventView(event))}\n\n`);
+            cursor = event.id;
+          }
+        } while (again);
+      } catch {
+        res.end();
+      } finally {
+        sending = false;
+      }
+    };
+    const unsubscribe = notifications.subscribe(id, () => void send());
+    const poll = setInterval(() => void send(), safetyPollMs);
+    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);
+    req.on("close", () => {
+      unsubscribe();
+      clearInterval(poll);
+      clearInterval(keepAlive);
+    });
+    await send();
+  });
+
+  return router;
+}

@@ -1,0 +1,134 @@
+// The service end to end, nothing mocked: HTTP → queue → worker → Automation
+// API → Pulumi engine → Docker, with small-storage (the fastest template).
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../api/logger.js";
+import { TeamService } from "../api/teams.service.js";
+import { startTestServer, type TestServer } from "../api/test-server.js";
+import { leftovers } from "./deployment.js";
+import { client, discardUnfinishedOperations, readEvents, waitForStatus, type Client } from "./service-client.js";
+
+const sixStages = ["initialising", "allocating", "configuring", "provisioning", "verifying", "complete"];
+
+describe("the provisioning service, end to end", () => {
+  const logLines: string[] = [];
+  let server: TestServer;
+  let owner: Client;
+  let ownerKey: string;
+  let other: Client;
+  const name = `svc${process.pid}`;
+  let teamName: string;
+  let id: string;
+  let credentials: Record<string, string>;
+
+  beforeAll(async () => {
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), done()) });
+    server = await startTestServer({}, { logger: createLogger("debug", sink) });
+    await discardUnfinishedOperations(server.service.db);
+    const teams = new TeamService(server.service.db);
+    teamName = `o${crypto.randomBytes(3).toString("hex")}`;
+    ({ apiKey: ownerKey } = await teams.create(teamName, "PRO"));
+    owner = client(server.base, ownerKey);
+    other = client(server.base, (await teams.create(`x${crypto.randomBytes(3).toString("hex")}`)).apiKey);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("creates: 202 PROVISIONING, the six stages in order over SSE, then ACTIVE with an endpoint", { timeout: 300_000 }, async () => {
+    const created = await owner.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
+    expect(created.status).toBe(202);
+    expect(created.body.resource).toMatchObject({ name, template: "small-storage", status: "PROVISIONING", target: "docker-host" });
+    expect(created.body.operation).toMatchObject({ kind: "CREATE", status: "QUEUED" });
+    id = created.body.resource.id;
+
+    const messages = await readEvents(server.base, ownerKey, id, (m) => m.event === "complete" || m.event === "failed");
+    const events = messages.map((m) => JSON.parse(m.data) as { stage: string; progress: number; message: string; detail: { done?: number; total?: number } | null });
+    expect(events.at(-1)!.stage, events.map((e) => `${e.stage}: ${e.message}`).join("\n")).toBe("complete");
+    const stagesSeen = events.map((e) => e.stage).filter((s, i, all) => sixStages.includes(s) && all[i - 1] !== s);
+    expect(stagesSeen).toEqual(sixStages);
+    expect(events.filter((e) => sixStages.includes(e.stage)).map((e) => e.progress)).toEqual(
+      [...events.filter((e) => sixStages.includes(e.stage)).map((e) => e.progress)].sort((a, b) => a - b),
+    );
+    // Engine progress inside provisioning: n of m resources done, up to m of m.
+    const steps = events.filter((e) => e.stage === "provisioning" && e.detail?.done);
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps.at(-1)!.detail).toMatchObject({ done: steps.at(-1)!.detail!.total });
+    // SSE ids increase: Last-Event-ID resumes after the given one.
+    const resumed = await readEvents(server.base, ownerKey, id, () => true, { lastEventId: messages[2]!.id });
+    expect(resumed[0]!.id).toBe(messages[3]!.id);
+
+    const resource = (await owner.get(`/v1/resources/${id}`)).body;
+    expect(resource).toMatchObject({ status: "ACTIVE", stage: "complete", progress: 100, lastError: null });
+    expect(resource.endpoint.api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(resource.configuration).toMatchObject({ template: "small-storage", size: "small", options: { publicNetwork: false } });
+    expect(resource).not.toHaveProperty("credentials");
+  });
+
+  it("gives the credentials to the owning team only, and audits each read", async () => {
+    expect((await other.get(`/v1/resources/${id}/credentials`)).status).toBe(404);
+    expect((await other.get(`/v1/resources/${id}`)).status).toBe(404);
+    expect((await client(server.base).get(`/v1/resources/${id}/credentials`)).status).toBe(401);
+    const read = await owner.get(`/v1/resources/${id}/credentials`);
+    expect(read.status).toBe(200);
+    expect(read.headers.get("cache-control")).toBe("no-store");
+    credentials = read.body.credentials;
+    const { endpoint } = (await owner.get(`/v1/resources/${id}`)).body;
+    const auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
+    const identity = await fetch(`${endpoint.api}/api/v0/id`, { method: "POST", headers: { authorization: auth } });
+    expect(identity.status).toBe(200);
+    const audit = await server.service.db.auditLog.findMany({ where: { resourceId: id, action: "credentials.read" } });
+    expect(audit).toHaveLength(1);
+  });
+
+  it("keeps every generated secret out of logs, events, error bodies, the database and the Pulumi state", async () => {
+    const secrets = Object.values(credentials).filter((v) => v.length >= 12);
+    expect(secrets.length).toBeGreaterThan(0);
+    const logs = logLines.join("");
+    expect(logs).toContain(id); // the log is there...
+    const db = server.service.db;
+    const events = JSON.stringify(await db.event.findMany({ where: { resourceId: id } }), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+    const tables = await db.$queryRaw<{ dump: string }[]>`
+      SELECT (SELECT coalesce(json_agg(r), '[]')::text FROM resources r) || (SELECT coalesce(json_agg(o), '[]')::text FROM operations o)
+          || (SELECT coalesce(json_agg(a), '[]')::text FROM audit_log a) AS dump`;
+    const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
+    const state = fs.readdirSync(stateDir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"))
+      .join("\n");
+    expect(state).toContain(name);
+    const resource = JSON.stringify((await owner.get(`/v1/resources/${id}`)).body);
+    for (const secret of secrets) {
+      for (const [where, text] of Object.entries({ logs, events, tables: tables[0]!.dump, state, resource })) {
+        expect(text.includes(secret), `a secret appears in ${where}`).toBe(false);
+      }
+    }
+  });
+
+  it("lists the team's resources only, filtered by status and template", async () => {
+    const mine = await owner.get("/v1/resources?status=ACTIVE&template=small-storage");
+    expect(mine.body.resources.map((r: { id: string }) => r.id)).toContain(id);
+    expect((await other.get("/v1/resources")).body.resources).toEqual([]);
+  });
+
+  it("deletes: DELETED with its history, the stack removed, nothing left in Docker", { timeout: 180_000 }, async () => {
+    const deleted = await owner.delete(`/v1/resources/${id}`);
+    expect(deleted.status).toBe(202);
+    expect(deleted.body.operation).toMatchObject({ kind: "DELETE" });
+    const resource = await waitForStatus(owner, id, ["DELETED", "FAILED"]);
+    expect(resource).toMatchObject({ status: "DELETED", endpoint: null });
+    expect(resource.deletedAt).not.toBeNull();
+    expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+    expect((await owner.get(`/v1/resources/${id}/credentials`)).status).toBe(409);
+    const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
+    const stackFiles = fs.readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(resource.stack));
+    expect(stackFiles.filter((f) => !f.includes("history") && !f.includes("backups"))).toEqual([]);
+    expect(await server.service.db.portAllocation.count({ where: { resourceId: id } })).toBe(0);
+    const history = (await owner.get(`/v1/resources/${id}/events`)).body.events as { stage: string }[];
+    expect(history.filter((e) => e.stage === "complete")).toHaveLength(2);
+  });
+});
