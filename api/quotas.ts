@@ -36,7 +36,7 @@ export function footprint(prepared: PreparedRequest, images: ImageSet): Footprin
  * requests cannot both take the last slot.
  */
 export async function checkQuota(tx: Prisma.TransactionClient, team: { id: string; tier: Tier }, adding: Footprint & { resources: number }, excludeResourceId?: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM teams WHERE id = ${team.id}::uuid FOR UPDATE`;
+  await tx.$executeRaw`SELECT id FROM teams WHERE id = ${team.id}::uuid FOR UPDATE`;
   const used = await tx.resource.aggregate({
     where: { teamId: team.id, status: { not: "DELETED" }, ...(excludeResourceId && { id: { not: excludeResourceId } }) },
     _count: { _all: true },

@@ -20,7 +20,10 @@ export async function startTestServer(
   overrides: NodeJS.ProcessEnv = {},
   { logger = pino({ level: "silent" }), runWorker = true }: { logger?: Logger; runWorker?: boolean } = {},
 ): Promise<TestServer> {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-state-"));
+  // The Pulumi state apart from the Docker host's project files (which hold the running systems' configuration).
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-service-"));
+  const stateDir = path.join(root, "state");
+  fs.mkdirSync(stateDir);
   const config = loadConfig({
     PULUMI_CONFIG_PASSPHRASE: "test-passphrase-0123456789",
     PROVISIONER_CREDENTIALS_KEYS: generateKeyringSpec("test"),
@@ -28,7 +31,7 @@ export async function startTestServer(
     OPERATION_LEASE_SECONDS: "6",
     ...process.env,
     PULUMI_BACKEND_URL: `file://${stateDir}`,
-    PROVISIONER_PROJECTS_DIR: path.join(stateDir, "projects"),
+    PROVISIONER_PROJECTS_DIR: path.join(root, "projects"),
     ...overrides,
   });
   const service = await createService(config, logger, { runWorker });
@@ -42,7 +45,7 @@ export async function startTestServer(
       server.closeAllConnections();
       await new Promise((resolve) => server.close(() => resolve(undefined)));
       await service.close();
-      fs.rmSync(stateDir, { recursive: true, force: true });
+      fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -30,7 +30,7 @@ export class OperationQueue {
   /** Takes the oldest runnable operation, if the limit allows; undefined if none. */
   async claim(concurrency: number): Promise<Operation | undefined> {
     return this.db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT pg_advisory_xact_lock(${claimLockKey})`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${claimLockKey})`;
       const running = await tx.operation.count({ where: { status: "RUNNING" } });
       if (running >= concurrency) return undefined;
       const [next] = await tx.$queryRaw<{ id: string }[]>`

@@ -10,7 +10,7 @@ import type { CredentialsCipher } from "../api/credentials-cipher.js";
 import type { Database } from "../api/db.js";
 import { downScript } from "../components/model/deploy-script.js";
 import { prepareRequest } from "../components/templates/index.js";
-import type { Operation, Prisma, Resource, ResourceStatus, Team } from "../prisma/generated/client.js";
+import { Prisma, type Operation, type Resource, type ResourceStatus, type Team } from "../prisma/generated/client.js";
 import { verifyEndpoint } from "./endpoint-check.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
 import { stages, type EventLog, type Stage } from "./event-log.js";
@@ -75,13 +75,17 @@ class Flow {
   /** `progress` defaults to where the stage starts; "failed" and "cancelled" leave it as it was. */
   async stage(stage: Stage, message: string, progress: number | undefined = stages[stage as keyof typeof stages], detail?: Record<string, unknown>) {
     await this.settled();
-    await this.deps.events.record({ resourceId: this.resourceId, operationId: this.operationId, stage, progress: progress ?? 0, message, detail });
-    if (progress !== undefined) await this.deps.db.resource.update({ where: { id: this.resourceId }, data: { stage, progress: Math.round(progress) } });
+    await this.record(stage, message, progress, detail);
   }
 
   /** From a synchronous engine callback: queued, in order. */
   later(stage: Stage, message: string, progress: number, detail?: Record<string, unknown>) {
-    this.chain = this.chain.then(() => this.stage(stage, message, progress, detail)).catch(() => undefined);
+    this.chain = this.chain.then(() => this.record(stage, message, progress, detail)).catch(() => undefined);
+  }
+
+  private async record(stage: Stage, message: string, progress: number | undefined, detail?: Record<string, unknown>) {
+    await this.deps.events.record({ resourceId: this.resourceId, operationId: this.operationId, stage, progress: progress ?? 0, message, detail });
+    if (progress !== undefined) await this.deps.db.resource.update({ where: { id: this.resourceId }, data: { stage, progress: Math.round(progress) } });
   }
 
   settled(): Promise<void> {
@@ -274,7 +278,7 @@ export class OperationRunner {
     await this.deps.ports.release(resource.id);
     await db.resource.update({
       where: { id: resource.id },
-      data: { status: "DELETED", deletedAt: new Date(), endpoint: undefined, credentialsCiphertext: null, credentialsKeyId: null, lastError: null },
+      data: { status: "DELETED", deletedAt: new Date(), endpoint: Prisma.DbNull, credentialsCiphertext: null, credentialsKeyId: null, lastError: null },
     });
     await flow.stage("complete", "DELETED");
   }
