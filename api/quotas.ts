@@ -30,14 +30,17 @@ export function footprint(prepared: PreparedRequest, images: ImageSet): Footprin
   };
 }
 
+/** Serializes a team's creates and resizes until the transaction ends. */
+export async function lockTeam(tx: Prisma.TransactionClient, teamId: string): Promise<void> {
+  await tx.$executeRaw`SELECT id FROM teams WHERE id = ${teamId}::uuid FOR UPDATE`;
+}
+
 /**
  * Throws 403 quota_exceeded if the team cannot take `adding` more. Runs in the
- * transaction that creates or resizes, after locking the team's row, so two
- * requests cannot both take the last slot.
+ * transaction that creates or resizes, after lockTeam(), so two requests
+ * cannot both take the last slot.
  */
-export async function checkQuota(tx: Prisma.TransactionClient, team: { id: string; tier: Tier }, adding: Footprint & { resources: number }, excludeResourceId?: string): Promise<void> {
-  await tx.$executeRaw`SELECT id FROM teams WHERE id = ${team.id}::uuid FOR UPDATE`;
-  const used = await tx.resource.aggregate({
+export async function checkQuota(tx: Prisma.TransactionClient, team: { id: string; tier: Tier }, adding: Footprint & { resources: number }, excludeResourceId?: string): Promise<void> {  const used = await tx.resource.aggregate({
     where: { teamId: team.id, status: { not: "DELETED" }, ...(excludeResourceId && { id: { not: excludeResourceId } }) },
     _count: { _all: true },
     _sum: { cpus: true, memoryMb: true },

@@ -11,7 +11,7 @@ import type { Event, Operation, OperationKind, Prisma, Resource, Team } from "..
 import type { CredentialsCipher } from "./credentials-cipher.js";
 import type { Database } from "./db.js";
 import { ApiError } from "./errors.js";
-import { checkQuota, footprint } from "./quotas.js";
+import { checkQuota, footprint, lockTeam } from "./quotas.js";
 import type { CreateResourceBody, UpdateResourceBody } from "./resources.schemas.js";
 
 export interface Actor {
@@ -115,6 +115,11 @@ export class ResourceService {
     const size = footprint(prepared, this.images);
     try {
       const accepted = await this.db.$transaction(async (tx) => {
+        await lockTeam(tx, actor.team.id);
+        // A request with the same key may have committed while this one waited for the lock.
+        if (idempotencyKey && (await tx.idempotencyKey.findUnique({ where: { teamId_key: { teamId: actor.team.id, key: idempotencyKey } } }))) {
+          return undefined;
+        }
         await checkQuota(tx, actor.team, { resources: 1, ...size });
         const taken = await tx.resource.findFirst({ where: { teamId: actor.team.id, name: body.name, status: { not: "DELETED" } }, select: { id: true } });
         if (taken) throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [{ field: "name", message: "is taken" }]);
@@ -138,6 +143,7 @@ export class ResourceService {
         await this.audit(tx, actor, "resource.create", resource.id, { template: resource.template, size: resource.size });
         return { resource, operation };
       });
+      if (!accepted) return (await this.replay(actor, idempotencyKey!, hash))!;
       this.worker?.wake();
       return { resource: resourceView(accepted.resource), operation: operationView(accepted.operation, 0), queued: false, replayed: false };
     } catch (error) {
@@ -194,6 +200,7 @@ export class ResourceService {
     }
     const size = footprint(prepared, this.images);
     return this.enqueue(actor, resource, "UPDATE", { size: prepared.size, options: prepared.options }, async (tx) => {
+      await lockTeam(tx, actor.team.id);
       await checkQuota(tx, actor.team, { resources: 1, ...size }, resource.id);
       await tx.resource.update({ where: { id: resource.id }, data: { cpus: size.cpus, memoryMb: size.memoryMb } });
     });

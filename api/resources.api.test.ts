@@ -1,0 +1,210 @@
+// /v1/resources in-process against the real database, with no worker running:
+// what is accepted, refused, queued and cancelled before any engine runs.
+import crypto from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { client, discardUnfinishedOperations, type Client } from "../test/service-client.js";
+import { TeamService } from "./teams.service.js";
+import { startTestServer, type TestServer } from "./test-server.js";
+import type { Tier } from "../prisma/generated/client.js";
+
+describe("/v1/resources without a worker", () => {
+  let server: TestServer;
+  const teamIds: string[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({}, { runWorker: false });
+  });
+  afterAll(async () => {
+    // Nothing queued here may run in a later test file's worker.
+    await discardUnfinishedOperations(server.service.db);
+    await server.close();
+  });
+
+  async function newTeam(tier: Tier = "PRO"): Promise<{ api: Client; teamId: string }> {
+    const { team, apiKey } = await new TeamService(server.service.db).create(`a${crypto.randomBytes(4).toString("hex")}`, tier);
+    teamIds.push(team.id);
+    return { api: client(server.base, apiKey), teamId: team.id };
+  }
+
+  const storage = (name: string, extra: Record<string, unknown> = {}) => ({ template: "small-storage", name, options: { publicNetwork: false }, ...extra });
+  const counts = async (teamId: string) => ({
+    resources: await server.service.db.resource.count({ where: { teamId } }),
+    operations: await server.service.db.operation.count({ where: { resource: { teamId } } }),
+  });
+
+  describe("bad input gets a 4xx naming the field and creates nothing", () => {
+    const cases: [string, unknown, number, string][] = [
+      ["malformed JSON", "{not json", 400, ""],
+      ["a wrong type", { template: "small-storage", name: 42 }, 400, "name"],
+      ["an unknown field", { ...storage("ok"), colour: "blue" }, 400, "colour"],
+      ["a name that is not a DNS label", storage("Bad_Name"), 400, "name"],
+      ["a name too long", storage("a".repeat(41)), 400, "name"],
+      ["an unknown template", { template: "mysql", name: "db" }, 400, "template"],
+      ["a size the template lacks", storage("s", { size: "huge" }), 400, "size"],
+      ["an unknown option", storage("o", { options: { replicas: 3 } }), 400, "options.replicas"],
+      ["an option of the wrong type", { template: "ipfs-cluster-small", name: "c", options: { peers: "three" } }, 400, "options.peers"],
+      ["an unknown target", storage("t", { target: "mainframe" }), 400, "target"],
+      ["a missing body", undefined, 400, "template"],
+    ];
+    it.each(cases)("%s", async (_what, body, status, field) => {
+      const { api, teamId } = await newTeam();
+      const reply = await api.raw("POST", "/v1/resources", body, { "content-type": "application/json" });
+      expect(reply.status).toBe(status);
+      expect(reply.body.error.code).toMatch(/^(invalid_request|malformed_json)$/);
+      if (field) expect(reply.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
+      expect(await counts(teamId)).toEqual({ resources: 0, operations: 0 });
+    });
+
+    it("an oversized body: 413", async () => {
+      const { api, teamId } = await newTeam();
+      const reply = await api.post("/v1/resources", storage("big", { options: { publicNetwork: false, pad: "x".repeat(70_000) } }));
+      expect(reply.status).toBe(413);
+      expect(reply.body.error.code).toBe("body_too_large");
+      expect(await counts(teamId)).toEqual({ resources: 0, operations: 0 });
+    });
+  });
+
+  it("when the key is missing, then 401; another team's resource is a 404", async () => {
+    const { api } = await newTeam();
+    const created = await api.post("/v1/resources", storage("mine"));
+    expect((await client(server.base).post("/v1/resources", storage("x"))).status).toBe(401);
+    const { api: stranger } = await newTeam();
+    for (const path of ["", "/credentials", "/events", "/operations"]) expect((await stranger.get(`/v1/resources/${created.body.resource.id}${path}`)).status).toBe(404);
+    expect((await stranger.delete(`/v1/resources/${created.body.resource.id}`)).status).toBe(404);
+    expect((await stranger.get("/v1/resources/not-a-uuid")).status).toBe(404);
+  });
+
+  it("Idempotency-Key: the same key and body give the same resource; another body is a 409", async () => {
+    const { api, teamId } = await newTeam();
+    const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };
+    const first = await api.post("/v1/resources", storage("idem"), headers);
+    const again = await api.post("/v1/resources", { options: { publicNetwork: false }, name: "idem", template: "small-storage" }, headers);
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.resource.id).toBe(first.body.resource.id);
+    expect(again.body.operation.id).toBe(first.body.operation.id);
+    const other = await api.post("/v1/resources", storage("idem2"), headers);
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe("idempotency_key_reused");
+    expect(await counts(teamId)).toEqual({ resources: 1, operations: 1 });
+  });
+
+  it("concurrent requests with one new Idempotency-Key create one resource", async () => {
+    const { api, teamId } = await newTeam();
+    const headers = { "idempotency-key": crypto.randomUUID() };
+    const replies = await Promise.all(Array.from({ length: 5 }, () => api.post("/v1/resources", storage("race"), headers)));
+    expect(replies.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(new Set(replies.map((r) => r.body.resource.id)).size).toBe(1);
+    expect(await counts(teamId)).toEqual({ resources: 1, operations: 1 });
+  });
+
+  it("a name in use is a 409 naming the field; a deleted resource's name is free again", async () => {
+    const { api } = await newTeam();
+    const first = await api.post("/v1/resources", storage("dup"));
+    const second = await api.post("/v1/resources", storage("dup"));
+    expect(second.status).toBe(409);
+    expect(second.body.error).toMatchObject({ code: "name_taken", fields: [{ field: "name" }] });
+    await server.service.db.resource.update({ where: { id: first.body.resource.id }, data: { status: "DELETED" } });
+    expect((await api.post("/v1/resources", storage("dup"))).status).toBe(202);
+  });
+
+  it("quotas: the FREE tier's resource count and CPU limits, with the limit named, nothing created", async () => {
+    const { api, teamId } = await newTeam("FREE");
+    // ipfs-cluster-small at medium: 6 containers × 1 CPU > the FREE tier's 4.
+    const big = await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "big", size: "medium" });
+    expect(big.status).toBe(403);
+    expect(big.body.error.code).toBe("quota_exceeded");
+    expect(big.body.error.message).toMatch(/cpus: 0 used \+ 6 requested > 4/);
+    for (const name of ["q1", "q2", "q3"]) expect((await api.post("/v1/resources", storage(name))).status).toBe(202);
+    const fourth = await api.post("/v1/resources", storage("q4"));
+    expect(fourth.status).toBe(403);
+    expect(fourth.body.error.message).toMatch(/resources: 3 used \+ 1 requested > 3/);
+    expect(await counts(teamId)).toEqual({ resources: 3, operations: 3 });
+  });
+
+  it("concurrent creates cannot both take the last quota slot", async () => {
+    const { api, teamId } = await newTeam("FREE");
+    const replies = await Promise.all(["c1", "c2", "c3", "c4", "c5"].map((name) => api.post("/v1/resources", storage(name))));
+    expect(replies.filter((r) => r.status === 202)).toHaveLength(3);
+    expect(replies.filter((r) => r.status === 403)).toHaveLength(2);
+    expect((await counts(teamId)).resources).toBe(3);
+  });
+
+  it("a mutating request while another is pending is queued behind it, and says so", async () => {
+    const { api } = await newTeam();
+    const created = await api.post("/v1/resources", storage("busy"));
+    const id = created.body.resource.id;
+    const refresh = await api.post(`/v1/resources/${id}/refresh`);
+    expect(refresh.status).toBe(202);
+    expect(refresh.body).toMatchObject({ queued: true, operation: { kind: "REFRESH", status: "QUEUED", ahead: 1 } });
+    const deleted = await api.delete(`/v1/resources/${id}`);
+    expect(deleted.body).toMatchObject({ queued: true, operation: { kind: "DELETE", ahead: 2 } });
+    // DELETE twice is the same DELETE; nothing else is accepted after it.
+    expect((await api.delete(`/v1/resources/${id}`)).body.operation.id).toBe(deleted.body.operation.id);
+    expect((await api.patch(`/v1/resources/${id}`, { options: { publicNetwork: true } })).status).toBe(409);
+    const operations = (await api.get(`/v1/resources/${id}/operations`)).body.operations;
+    expect(operations.map((o: { kind: string }) => o.kind)).toEqual(["CREATE", "REFRESH", "DELETE"]);
+  });
+
+  it("PATCH validates against the template: a bad size or option is a 400 and queues nothing", async () => {
+    const { api } = await newTeam();
+    const id = (await api.post("/v1/resources", storage("patchy"))).body.resource.id;
+    expect((await api.patch(`/v1/resources/${id}`, { size: "huge" })).body.error.fields[0].field).toBe("size");
+    expect((await api.patch(`/v1/resources/${id}`, { options: { nope: 1 } })).body.error.fields[0].field).toBe("options.nope");
+    expect((await api.patch(`/v1/resources/${id}`, {})).status).toBe(400);
+    expect((await api.get(`/v1/resources/${id}/operations`)).body.operations).toHaveLength(1);
+  });
+
+  it("cancel before the operation starts: CANCELLED, the resource FAILED with the reason", async () => {
+    const { api } = await newTeam();
+    const id = (await api.post("/v1/resources", storage("stop"))).body.resource.id;
+    const cancelled = await api.post(`/v1/resources/${id}/cancel`);
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body.operation).toMatchObject({ kind: "CREATE", status: "CANCELLED" });
+    expect((await api.get(`/v1/resources/${id}`)).body).toMatchObject({ status: "FAILED", lastError: "cancelled before it started" });
+    expect((await api.post(`/v1/resources/${id}/cancel`)).status).toBe(409);
+  });
+
+  it("lists newest first in pages, filtered by status and template", async () => {
+    const { api } = await newTeam("ENTERPRISE");
+    for (const name of ["p1", "p2", "p3", "p4", "p5"]) await api.post("/v1/resources", storage(name));
+    await api.post("/v1/resources", { template: "postgres-small", name: "pg" });
+    const first = await api.get("/v1/resources?limit=2&template=small-storage");
+    expect(first.body.resources.map((r: { name: string }) => r.name)).toEqual(["p5", "p4"]);
+    const second = await api.get(`/v1/resources?limit=2&template=small-storage&cursor=${first.body.nextCursor}`);
+    expect(second.body.resources.map((r: { name: string }) => r.name)).toEqual(["p3", "p2"]);
+    const third = await api.get(`/v1/resources?limit=2&template=small-storage&cursor=${second.body.nextCursor}`);
+    expect(third.body).toMatchObject({ resources: [{ name: "p1" }], nextCursor: null });
+    expect((await api.get("/v1/resources?status=ACTIVE")).body.resources).toEqual([]);
+    expect((await api.get("/v1/resources?status=SLEEPING")).body.error.fields[0].field).toBe("query.status");
+    expect((await api.get("/v1/resources?limit=1000")).body.error.fields[0].field).toBe("query.limit");
+  });
+
+  it("serves an OpenAPI 3.1 document whose request schemas are the ones that validate", async () => {
+    const reply = await client(server.base).get("/v1/openapi.json");
+    expect(reply.status).toBe(200);
+    expect(reply.body.openapi).toBe("3.1.0");
+    const create = reply.body.paths["/v1/resources"].post.requestBody.content["application/json"].schema;
+    expect(create.required).toEqual(["template", "name"]);
+    expect(create.additionalProperties).toBe(false);
+    expect(create.properties.template.enum).toContain("small-storage");
+    expect(Object.keys(reply.body.paths)).toEqual(expect.arrayContaining(["/v1/resources/{id}/events", "/v1/resources/{id}/cancel", "/metrics"]));
+  });
+
+  it("events are listable as JSON", async () => {
+    const { api } = await newTeam();
+    const id = (await api.post("/v1/resources", storage("ev"))).body.resource.id;
+    const { events } = (await api.get(`/v1/resources/${id}/events`)).body;
+    expect(events).toMatchObject([{ stage: "queued", progress: 0 }]);
+    expect((await api.get(`/v1/resources/${id}/events?after=${events[0].id}`)).body.events).toEqual([]);
+  });
+
+  it("GET /metrics exposes the request, operation, queue and resource metrics", async () => {
+    const text = await (await fetch(`${server.base}/metrics`)).text();
+    for (const name of ["http_request_duration_seconds_bucket", "provisioner_queue_depth", "provisioner_resources", "provisioner_operations_in_flight", "process_resident_memory_bytes"]) {
+      expect(text).toContain(name);
+    }
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/resources",status_code="202"\} \d+/);
+  });
+});
