@@ -32,7 +32,7 @@ interface Running {
 export class OperationWorker {
   private readonly running = new Map<string, Running>();
   private timers: NodeJS.Timeout[] = [];
-  private ticking = false;
+  private ticking?: Promise<void>;
   private stopped = true;
 
   constructor(
@@ -60,11 +60,10 @@ export class OperationWorker {
   /** Looks for work now (e.g. right after a request queued some). */
   wake(): void {
     if (this.stopped || this.ticking) return;
-    this.ticking = true;
-    this.tick()
+    this.ticking = this.tick()
       .catch((error: unknown) => this.logger.error({ err: error }, "operation worker: claiming failed"))
       .finally(() => {
-        this.ticking = false;
+        this.ticking = undefined;
       });
   }
 
@@ -72,6 +71,7 @@ export class OperationWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
+    await this.ticking; // a claim in progress launches before we wait for what runs
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 

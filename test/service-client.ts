@@ -40,6 +40,18 @@ export async function waitForStatus(api: Client, id: string, statuses: string[],
   }
 }
 
+/** Polls the resource's operations until `operationId` has finished; returns it. */
+export async function waitForOperation(api: Client, id: string, operationId: string, timeoutMs = 240_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { operations } = (await api.get(`/v1/resources/${id}/operations`)).body;
+    const operation = operations.find((o: { id: string }) => o.id === operationId);
+    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(operation?.status)) return operation;
+    if (Date.now() > deadline) throw new Error(`operation ${operationId} still ${operation?.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** Reads the SSE stream until `until` says stop; returns the messages read. */
 export async function readEvents(
   base: string,

@@ -9,7 +9,7 @@ import { createLogger } from "../api/logger.js";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "../api/test-server.js";
 import { leftovers } from "./deployment.js";
-import { client, discardUnfinishedOperations, readEvents, waitForStatus, type Client } from "./service-client.js";
+import { client, discardUnfinishedOperations, readEvents, waitForOperation, type Client } from "./service-client.js";
 
 const sixStages = ["initialising", "allocating", "configuring", "provisioning", "verifying", "complete"];
 
@@ -121,7 +121,8 @@ describe("the provisioning service, end to end", () => {
     const deleted = await owner.delete(`/v1/resources/${id}`);
     expect(deleted.status).toBe(202);
     expect(deleted.body.operation).toMatchObject({ kind: "DELETE" });
-    const resource = await waitForStatus(owner, id, ["DELETED", "FAILED"]);
+    expect(await waitForOperation(owner, id, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+    const resource = (await owner.get(`/v1/resources/${id}`)).body;
     expect(resource).toMatchObject({ status: "DELETED", endpoint: null });
     expect(resource.deletedAt).not.toBeNull();
     expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
