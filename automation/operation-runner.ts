@@ -141,8 +141,8 @@ export class OperationRunner {
       }
       const message = redactor.redact(describeError(error, output));
       if (error instanceof DriftDetected) {
-        // The running system is untouched: the resource keeps its status.
-        await db.resource.update({ where: { id: resource.id }, data: { lastError: message } });
+        // The running system is untouched: the resource goes back to its status before the operation.
+        await db.resource.update({ where: { id: resource.id }, data: { status: resource.status, lastError: message } });
       } else {
         await this.settle(resource.id, "FAILED", message);
       }
@@ -224,7 +224,7 @@ export class OperationRunner {
         credentialsCiphertext: sealed.ciphertext,
         credentialsKeyId: sealed.keyId,
         configuration: { template: resource.template, size: prepared.size, options: prepared.options, ports, images: this.deps.host.images, stack: stackName(resource) } as Prisma.InputJsonValue,
-        stackVersion: result.summary.version,
+        stackSeenAt: await this.latestUpdate(stack),
         lastError: null,
       },
     });
@@ -239,7 +239,7 @@ export class OperationRunner {
     const stack = await open({ ...this.specOf(resource), ports });
     await flow.stage("configuring", "reading the stack's history and refreshing its state");
     const foreign = await this.foreignUpdates(stack, resource);
-    const refreshed = await stack.refresh({ signal: context.signal, message: `${servicePrefix} refresh ${operation.id}`, onOutput: output.add });
+    await stack.refresh({ signal: context.signal, message: `${servicePrefix} refresh ${operation.id}`, onOutput: output.add });
     await flow.stage("verifying", "comparing with what the service deployed");
     const preview = await stack.preview({ signal: context.signal, onOutput: output.add });
     const pending = Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same"));
@@ -248,7 +248,7 @@ export class OperationRunner {
     await this.deps.db.resource.update({
       where: { id: resource.id },
       // The check makes the foreign versions known: later operations may proceed.
-      data: { drift, stackVersion: refreshed.summary.version },
+      data: { drift, stackSeenAt: await this.latestUpdate(stack) },
     });
     await flow.stage("complete", inSync ? "no drift" : `drift: ${foreign.length} update(s) made outside the service, ${changedSteps(preview.changeSummary)} change(s) to bring it back`, undefined, drift);
   }
@@ -287,22 +287,28 @@ export class OperationRunner {
     return { team: resource.team.name, name: resource.name, template: resource.template, size: resource.size, options: resource.options };
   }
 
-  /** Stack versions newer than the service's last, not made by the service. */
+  /** Stack updates newer than the last the service knows of, not made by the service. */
   private async foreignUpdates(stack: Stack, resource: Resource) {
-    const history = await stack.history(50).catch(() => []);
+    const seen = resource.stackSeenAt?.getTime() ?? 0;
+    const history = await stack.history(50, 1, false);
     return history
-      .filter((h) => h.version > (resource.stackVersion ?? 0) && !h.message?.startsWith(servicePrefix))
-      .map((h) => ({ version: h.version, kind: h.kind, startTime: h.startTime, result: h.result }));
+      .filter((h) => h.startTime.getTime() > seen && !h.message?.startsWith(servicePrefix))
+      .map((h) => ({ kind: h.kind, startTime: h.startTime, result: h.result, message: h.message }));
+  }
+
+  /** When the stack's newest update started. */
+  private async latestUpdate(stack: Stack): Promise<Date | undefined> {
+    return (await stack.history(1, 1, false))[0]?.startTime;
   }
 
   private async refuseForeignChanges(stack: Stack, resource: Resource) {
-    if (resource.stackVersion === null) return;
+    if (resource.stackSeenAt === null) return;
     const foreign = await this.foreignUpdates(stack, resource);
     if (foreign.length === 0) return;
     const drift = { checkedAt: new Date().toISOString(), inSync: false, foreignUpdates: foreign };
     await this.deps.db.resource.update({ where: { id: resource.id }, data: { drift } });
     throw new DriftDetected(
-      `drift: the stack has ${foreign.length} version(s) made outside the service (latest ${foreign[0]!.version}); ` +
+      `drift: the stack has ${foreign.length} update(s) made outside the service (latest at ${foreign[0]!.startTime.toISOString()}); ` +
         "POST /v1/resources/{id}/refresh to review them before changing the resource",
     );
   }

@@ -22,7 +22,7 @@ ADD COLUMN     "last_error" TEXT,
 ADD COLUMN     "memory_mb" INTEGER NOT NULL,
 ADD COLUMN     "options" JSONB NOT NULL DEFAULT '{}',
 ADD COLUMN     "progress" SMALLINT NOT NULL DEFAULT 0,
-ADD COLUMN     "stack_version" INTEGER,
+ADD COLUMN     "stack_seen_at" TIMESTAMPTZ(3),
 ADD COLUMN     "stage" VARCHAR(16);
 
 -- CreateTable
