@@ -83,7 +83,7 @@ export async function setUpMocks(): Promise<void> {
           case "aws:ec2/getAmi:getAmi":
             return { id: "ami-0debian12" };
           case "aws:ec2/getSubnet:getSubnet":
-            return { id: args.inputs.id, availabilityZone: "eu-central-1a" };
+            return { id: (args.inputs as { id: string }).id, availabilityZone: "eu-central-1a" };
           default:
             throw new Error(`unexpected call ${args.token}`);
         }
