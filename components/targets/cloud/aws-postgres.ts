@@ -9,7 +9,7 @@ import type { TemplateOutputs } from "../../templates/template.js";
 import { allEgress, createNetwork, securityGroupIngress, type ExistingVpc } from "./aws-network.js";
 import { awsTags } from "./aws.js";
 import type { ManagedPostgresArgs } from "./digitalocean-postgres.js";
-import { managedPostgresOutputs, managedPostgresSizes, postgresVersion, rdsBackupRetentionDays, rdsBackupWindow, rdsStorageGb } from "./managed-postgres.js";
+import { managedPostgresOutputsOf, managedPostgresSizes, postgresVersion, rdsBackupRetentionDays, rdsBackupWindow, rdsStorageGb } from "./managed-postgres.js";
 
 export interface AwsPostgresArgs extends ManagedPostgresArgs {
   /** The master password (a generated secret). */
@@ -69,18 +69,10 @@ export class AwsPostgres extends pulumi.ComponentResource {
       ? new aws.rds.Instance(`${name}-db-replica`, { ...common, identifier: `${args.resourceName}-replica`, replicateSourceDb: primary.identifier, skipFinalSnapshot: true }, parent)
       : undefined;
 
-    this.outputs = pulumi
-      .all([primary.address, primary.port, pulumi.output(args.password), replica?.address, replica?.port])
-      .apply(([host, port, password, replicaHost, replicaPort]) =>
-        managedPostgresOutputs({
-          host,
-          port,
-          database: args.database,
-          username: args.username,
-          password,
-          replica: replicaHost && replicaPort ? { host: replicaHost, port: replicaPort } : undefined,
-        }),
-      );
+    this.outputs = managedPostgresOutputsOf(args.database, args.username, {
+      host: primary.address, port: primary.port, password: args.password,
+      replica: replica && { host: replica.address, port: replica.port },
+    });
     this.registerOutputs({});
   }
 }

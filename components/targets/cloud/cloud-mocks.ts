@@ -183,3 +183,10 @@ export function expectDeployOverSsh(deploy: Registered): void {
   expect(deploy.inputs.delete).toContain("/srv/provisioner/projects/qa-res");
   expect(isSecretInput(deploy.inputs.stdin)).toBe(true);
 }
+
+/** Private keys and generated passwords reach the state only as secrets. */
+export function expectNoPlainSecrets(): void {
+  expect(inPlainInputs("CLIENT\n-----END")).toEqual([]);
+  expect(inPlainInputs("HOST\n-----END")).toEqual([]);
+  expect(inPlainInputs(generatedHex)).toEqual([]);
+}

@@ -9,7 +9,7 @@ import type { SizeName } from "../../templates/sizes.js";
 import type { TemplateOutputs } from "../../templates/template.js";
 import { digitalOceanTags } from "./digitalocean.js";
 import { isIpv6Cidr } from "./firewall-plan.js";
-import { doPoolSize, managedPostgresOutputs, managedPostgresSizes, postgresVersion } from "./managed-postgres.js";
+import { doPoolSize, managedPostgresOutputsOf, managedPostgresSizes, postgresVersion } from "./managed-postgres.js";
 
 export interface ManagedPostgresArgs {
   resourceName: string;
@@ -59,18 +59,10 @@ export class DigitalOceanPostgres extends pulumi.ComponentResource {
       ? new digitalocean.DatabaseReplica(`${name}-db-replica`, { clusterId: cluster.id, name: `${args.resourceName}-replica`, size, region: args.region, tags }, parent)
       : undefined;
 
-    this.outputs = pulumi
-      .all([pool.host, pool.port, user.password, replica?.host, replica?.port])
-      .apply(([host, port, password, replicaHost, replicaPort]) =>
-        managedPostgresOutputs({
-          host,
-          port,
-          database: args.database,
-          username: args.username,
-          password,
-          replica: replicaHost && replicaPort ? { host: replicaHost, port: replicaPort } : undefined,
-        }),
-      );
+    this.outputs = managedPostgresOutputsOf(args.database, args.username, {
+      host: pool.host, port: pool.port, password: user.password,
+      replica: replica && { host: replica.host, port: replica.port },
+    });
     this.registerOutputs({});
   }
 }

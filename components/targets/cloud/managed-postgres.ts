@@ -1,5 +1,6 @@
 // The postgres templates on a cloud's managed PostgreSQL instead of
 // containers: instance sizes, and outputs of exactly the template's shape.
+import * as pulumi from "@pulumi/pulumi";
 import type { SizeName } from "../../templates/sizes.js";
 import type { TemplateOutputs } from "../../templates/template.js";
 
@@ -57,4 +58,25 @@ export function managedPostgresOutputs(c: ManagedPostgresConnection): TemplateOu
       connectionString: `postgresql://${c.username}:${encodeURIComponent(c.password)}@${c.host}:${c.port}/${c.database}${tls}`,
     },
   };
+}
+
+export interface ManagedPostgresEndpoints {
+  host: pulumi.Input<string>;
+  port: pulumi.Input<number>;
+  password: pulumi.Input<string>;
+  replica?: { host: pulumi.Input<string>; port: pulumi.Input<number> };
+}
+
+/** managedPostgresOutputs over the cloud resources' outputs. */
+export function managedPostgresOutputsOf(database: string, username: string, e: ManagedPostgresEndpoints): pulumi.Output<TemplateOutputs> {
+  return pulumi.all([e.host, e.port, e.password, e.replica?.host, e.replica?.port]).apply(([host, port, password, replicaHost, replicaPort]) =>
+    managedPostgresOutputs({
+      host,
+      port,
+      database,
+      username,
+      password,
+      replica: replicaHost && replicaPort ? { host: replicaHost, port: replicaPort } : undefined,
+    }),
+  );
 }
