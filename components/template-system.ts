@@ -8,6 +8,7 @@ import {
   cloudServerTarget,
   createCloudServer,
   createManagedPostgres,
+  managedSecretSizes,
   pickCloudTarget,
   usesManagedDatabase,
   type CloudTargets,
@@ -52,7 +53,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
     super("provisioner:index:TemplateSystem", name, {}, opts);
 
     // Generated once, at create: an update keeps them (the command only reruns on replace).
-    const secretCommands = Object.entries(prepared.secretSizes).map(
+    const secretCommands = Object.entries(managed ? managedSecretSizes(cloud, prepared.secretSizes) : prepared.secretSizes).map(
       ([secret, bytes]) =>
         [secret, new command.local.Command(`${name}-secret-${secret}`, { create: randomHex(bytes) }, { parent: this, additionalSecretOutputs: ["stdout"] })] as const,
     );

@@ -105,6 +105,15 @@ export function checkCloudTarget(cloud: CloudTarget, prepared: PreparedRequest, 
   }
 }
 
+/**
+ * The secrets a managed database needs from us: RDS takes the generated
+ * password; DigitalOcean makes its role's password itself. (No replication
+ * password: the cloud replicates.)
+ */
+export function managedSecretSizes(cloud: CloudTarget, sizes: Record<string, number>): Record<string, number> {
+  return cloud.kind === "aws" ? { password: sizes.password! } : {};
+}
+
 export type CloudServerResource = CloudServer & pulumi.ComponentResource;
 
 /** The server the template's Compose project is deployed to. */
