@@ -14,6 +14,9 @@ const stackConfig: StackConfig = {
   projectsDir: config.get("projectsDir"),
   ssh: config.getObject("ssh"),
   publicHost: config.get("publicHost"),
+  hetzner: config.getObject("hetzner"),
+  digitalocean: config.getObject("digitalocean"),
+  aws: config.getObject("aws"),
 };
 const system = new TemplateSystem(stackConfig.name, argsFromConfig(stackConfig, config.getSecret("sshPrivateKey")));
 

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { checkCloudTarget, pickCloudTarget } from "../components/targets/cloud/index.js";
 import { checkPorts, prepareRequest } from "../components/templates/index.js";
 import { argsFromConfig, type StackConfig } from "./stack-config.js";
 
@@ -15,8 +16,9 @@ function stackConfig(file: string): StackConfig {
 }
 
 describe("sample stack configurations", () => {
-  it("has one per template family", () => {
-    expect(samples.map((f) => stackConfig(f).template).sort()).toEqual(["ipfs-cluster-small", "medium-storage", "postgres-medium", "postgres-small"]);
+  it("has one per template family, and one on a cloud", () => {
+    expect([...new Set(samples.map((f) => stackConfig(f).template))].sort()).toEqual(["ipfs-cluster-small", "medium-storage", "postgres-medium", "postgres-small"]);
+    expect(samples.filter((f) => pickCloudTarget(argsFromConfig(stackConfig(f))) !== undefined)).toEqual(["Pulumi.ipfs-cluster-hetzner-example.yaml"]);
   });
 
   it.each(samples)("%s is a valid request with every port allocated", (file) => {
@@ -24,5 +26,7 @@ describe("sample stack configurations", () => {
     const prepared = prepareRequest(args);
     expect(() => checkPorts(prepared, args.ports)).not.toThrow();
     expect(Object.keys(args.ports).sort()).toEqual([...prepared.portNames].sort());
+    const cloud = pickCloudTarget(args);
+    if (cloud) expect(() => checkCloudTarget(cloud, prepared, args.ports)).not.toThrow();
   });
 });

@@ -2,9 +2,16 @@
 // (`pulumi up -s <stack>`) builds exactly what the service builds.
 import type * as pulumi from "@pulumi/pulumi";
 import type { TemplateSystemArgs } from "../components/template-system.js";
+import type { CloudTargets } from "../components/targets/cloud/index.js";
 
-/** What a stack's `provisioner:*` configuration holds (see the samples next to this file). */
-export interface StackConfig {
+/**
+ * What a stack's `provisioner:*` configuration holds (see the samples next to
+ * this file). A cloud (`provisioner:hetzner`, `:digitalocean` or `:aws`)
+ * replaces the Docker host; its credentials are the provider's own
+ * configuration (`hcloud:token`, `digitalocean:token`, `aws:region` and the
+ * AWS environment), never the provisioner's.
+ */
+export interface StackConfig extends CloudTargets {
   template: string;
   name: string;
   team: string;
@@ -29,9 +36,13 @@ export function argsFromConfig(config: StackConfig, sshPrivateKey?: pulumi.Input
     options: config.options,
     ports: config.ports,
     publicHost: config.publicHost,
-    target: {
-      projectsDir: config.projectsDir ?? defaultProjectsDir,
-      ssh: config.ssh && { ...config.ssh, privateKey: sshPrivateKey },
-    },
+    ...(config.hetzner || config.digitalocean || config.aws
+      ? { hetzner: config.hetzner, digitalocean: config.digitalocean, aws: config.aws }
+      : {
+          target: {
+            projectsDir: config.projectsDir ?? defaultProjectsDir,
+            ssh: config.ssh && { ...config.ssh, privateKey: sshPrivateKey },
+          },
+        }),
   };
 }

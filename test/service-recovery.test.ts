@@ -86,7 +86,7 @@ describe("the service killed with SIGKILL during an up", () => {
     service = child;
     return new Promise((resolve, reject) => {
       let output = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
+      child.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
         const port = /"port":(\d+)/.exec(output)?.[1];
         if (port) resolve(`http://127.0.0.1:${port}`);

@@ -1,5 +1,7 @@
 // The Docker-host target over SSH: remote.Command against a real sshd on this
-// machine (Debian's openssh-server), with keys the test generates.
+// machine (Debian's openssh-server), through the code path every cloud target
+// uses (cloudServerTarget: address + generated key + pinned host key + ready
+// file), with the client key made by the clouds' ssh-keygen script.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -7,6 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cloudServerTarget } from "../components/targets/cloud/index.js";
+import { splitKeyPair, sshKeygenScript } from "../components/targets/cloud/ssh-key.js";
 import { eventually } from "./docker.js";
 import { leftovers, testDeployment, testPorts, type TestDeployment } from "./deployment.js";
 
@@ -17,10 +21,13 @@ describe("the Docker-host target over SSH", () => {
   let sshd: ChildProcess;
   let port: number;
   let deployment: TestDeployment;
+  const readyFile = path.join(dir, "ready");
 
   beforeAll(async () => {
-    for (const key of ["host_key", "client_key"]) await execFileAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, key)]);
-    fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
+    await execFileAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
+    const client = splitKeyPair((await execFileAsync("sh", ["-c", sshKeygenScript("ssh-target-test")])).stdout);
+    fs.writeFileSync(path.join(dir, "authorized_keys"), `${client.publicKey}\n`);
+    const hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
     port = (await testPorts(["ssh"])).ssh!;
     fs.writeFileSync(
       path.join(dir, "sshd_config"),
@@ -47,11 +54,16 @@ describe("the Docker-host target over SSH", () => {
     deployment = await testDeployment(
       { template: "small-storage", name: `remote${process.pid}`, team: "qa", options: { publicNetwork: false } },
       {
-        target: {
+        target: cloudServerTarget({
+          host: "127.0.0.1",
+          port,
+          user: os.userInfo().username,
+          privateKey: client.privateKey,
+          hostKey,
           projectsDir: path.join(dir, "projects"),
+          readyFile,
           healthTimeoutSeconds: 240,
-          ssh: { host: "127.0.0.1", port, user: os.userInfo().username, privateKey: fs.readFileSync(path.join(dir, "client_key"), "utf8") },
-        },
+        }),
       },
     );
   }, 60_000);
@@ -65,8 +77,17 @@ describe("the Docker-host target over SSH", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
-  it("deploys through remote.Command and the system answers", { timeout: 300_000 }, async () => {
-    const { endpoint, credentials } = await deployment.up();
+  it("waits for the host's ready file, deploys through remote.Command, and the system answers", { timeout: 300_000 }, async () => {
+    // As cloud-init does on a new server: the file appears a while after SSH answers.
+    let readyAt = 0;
+    const ready = setTimeout(() => {
+      readyAt = Date.now();
+      fs.writeFileSync(readyFile, "");
+    }, 3_000);
+    const { endpoint, credentials } = await deployment.up().finally(() => clearTimeout(ready));
+    expect(readyAt).toBeGreaterThan(0);
+    // Nothing was written before the host said it was ready.
+    expect(fs.statSync(path.join(dir, "projects", deployment.project, "docker-compose.yml")).mtimeMs).toBeGreaterThanOrEqual(readyAt - 1_000);
     expect(endpoint.api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
     const identity = await eventually(async () => {

@@ -32,12 +32,15 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const databaseUrl = await prepareDatabase(mode === "start" ? "provisioner" : "provisioner_test");
   const pulumiEnv = await ensurePulumi();
   const imageEnv = await ensureImages();
+  // ssh-keygen makes the cloud targets' per-resource SSH keys.
+  await ensureDebianPackages(["openssh-client"], "the cloud targets' SSH keys");
   const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, ...ensureDevSecrets(process.env), DATABASE_URL: databaseUrl };
   if (mode === "test") {
     // The official client, for tests that check a cluster the way users would.
     env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;
-    // A real sshd (started by the test on a spare port) for the SSH target.
-    await ensureDebianPackages(["openssh-server"], "the SSH target's tests");
+    // A real sshd (started by the test on a spare port) for the SSH target;
+    // `cloud-init schema` validates the cloud targets' user data.
+    await ensureDebianPackages(["openssh-server", "cloud-init"], "the SSH target's and cloud-init tests");
   }
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return env;
