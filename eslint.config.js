@@ -14,8 +14,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tests read JSON replies as they come: typing every body would only restate the assertions.
-    files: ["test/**/*.ts", "**/*.test.ts"],
+    // Tests and benchmarks read JSON replies as they come: typing every body would only restate the assertions.
+    files: ["test/**/*.ts", "**/*.test.ts", "bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",
       "@typescript-eslint/no-unsafe-member-access": "off",

@@ -69,8 +69,13 @@ async function main(): Promise<void> {
     return;
   }
   if (mode === "bench") {
-    say("running the benchmarks");
-    runThenExit(process.execPath, tsx("bench/deploy.ts"), env);
+    // npm run bench [-- deploy|service]: both by default, one after the other.
+    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service"];
+    for (const bench of benches) {
+      say(`running the ${bench} benchmark`);
+      const code = await new Promise<number>((resolve) => spawn(process.execPath, tsx(`bench/${bench}.ts`), { cwd: repoRoot, env, stdio: "inherit" }).on("exit", (c) => resolve(c ?? 1)));
+      if (code !== 0) process.exit(code);
+    }
     return;
   }
   say("running the tests (vitest)");

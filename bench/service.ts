@@ -1,0 +1,135 @@
+// The service under load, measured against baselines taken in the same run:
+// - GET /v1/resources (a team with 1,000 resources) p50/p99 from a second
+//   process, idle vs while 10 deployments run;
+// - 10 small-storage resources requested at once vs 10 × a single one;
+// - the service's RSS idle and during the 10 operations.
+// Prints figures; asserts nothing. Run: npm run bench -- service
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { generateKeyringSpec } from "../api/credentials-cipher.js";
+import { createDatabase } from "../api/db.js";
+import { TeamService } from "../api/teams.service.js";
+import { client, discardUnfinishedOperations, waitForOperation, type Client } from "../test/service-client.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const db = createDatabase(process.env.DATABASE_URL!);
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "bench-service-"));
+fs.mkdirSync(path.join(root, "state"));
+
+function startService(): Promise<{ child: ChildProcess; base: string }> {
+  const env = {
+    ...process.env,
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    PULUMI_BACKEND_URL: `file://${root}/state`,
+    PROVISIONER_PROJECTS_DIR: path.join(root, "projects"),
+    PROVISIONER_PUBLISH_IP: "127.0.0.1",
+    PULUMI_CONFIG_PASSPHRASE: "bench-passphrase-0123456789",
+    PROVISIONER_CREDENTIALS_KEYS: generateKeyringSpec("bench"),
+    OPERATION_CONCURRENCY: "10",
+  };
+  // LOG_LEVEL=warn hides the "listening" line: the port comes from a probe instead.
+  const port = 40000 + Math.floor(Math.random() * 10000);
+  const child = spawn(process.execPath, ["--import", "tsx", "api/main.ts"], { cwd: repoRoot, env: { ...env, PORT: String(port) }, stdio: ["ignore", "inherit", "inherit"] });
+  const base = `http://127.0.0.1:${port}`;
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      fetch(`${base}/healthz`).then(
+        () => (clearInterval(poll), resolve({ child, base })),
+        () => Date.now() - started > 60_000 && (clearInterval(poll), reject(new Error("the service did not start"))),
+      );
+    }, 200);
+  });
+}
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+function listLoad(base: string, apiKey: string, seconds: number): Promise<{ p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "bench/list-load.ts"), `${base}/v1/resources?limit=20`, apiKey, String(seconds)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+async function provision(api: Client, names: string[]): Promise<{ seconds: number; ids: string[] }> {
+  const started = performance.now();
+  const accepted = await Promise.all(names.map((name) => api.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } })));
+  const ids = accepted.map((a) => a.body.resource.id as string);
+  const done = await Promise.all(accepted.map((a, i) => waitForOperation(api, ids[i]!, a.body.operation.id, 600_000)));
+  const seconds = (performance.now() - started) / 1000;
+  const failed = done.filter((o) => o.status !== "SUCCEEDED");
+  if (failed.length) throw new Error(`${failed.length} creates failed: ${failed[0].error}`);
+  return { seconds, ids };
+}
+
+async function remove(api: Client, ids: string[]): Promise<void> {
+  const accepted = await Promise.all(ids.map((id) => api.delete(`/v1/resources/${id}`)));
+  await Promise.all(accepted.map((a, i) => waitForOperation(api, ids[i]!, a.body.operation.id, 600_000)));
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+async function main() {
+  await discardUnfinishedOperations(db);
+  const { child, base } = await startService();
+  const teams = new TeamService(db);
+  const suffix = crypto.randomBytes(3).toString("hex");
+  const lister = await teams.create(`bl${suffix}`, "ENTERPRISE");
+  const deployer = await teams.create(`bd${suffix}`, "ENTERPRISE");
+  const api = client(base, deployer.apiKey);
+  try {
+    // 1,000 rows in the listing team: what GET /v1/resources pages through.
+    await db.resource.createMany({
+      data: Array.from({ length: 1000 }, (_, i) => ({
+        teamId: lister.team.id,
+        name: `r${i}`,
+        template: "small-storage",
+        target: "docker-host",
+        size: "small",
+        status: "ACTIVE" as const,
+        cpus: 0.5,
+        memoryMb: 512,
+        endpoint: { api: `http://127.0.0.1:${20000 + i}`, gateway: `http://127.0.0.1:${21000 + i}` },
+      })),
+    });
+    await listLoad(base, lister.apiKey, 2); // warm-up
+    const idleRss = rssMb(child.pid!);
+    const idle = await listLoad(base, lister.apiKey, 10);
+
+    const single = await provision(api, [`one${suffix}`]);
+    await remove(api, single.ids);
+
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(child.pid!))), 200);
+    const [loaded, ten] = await Promise.all([
+      listLoad(base, lister.apiKey, 15),
+      provision(api, Array.from({ length: 10 }, (_, i) => `ten${i}${suffix}`)),
+    ]);
+    clearInterval(sampler);
+    await remove(api, ten.ids);
+
+    console.log("\nGET /v1/resources?limit=20 (team with 1,000 resources; autocannon, 10 connections, second process)");
+    console.log(`  idle:                       p50 ${fmt(idle.p50)} ms  p99 ${fmt(idle.p99)} ms  max ${fmt(idle.max)} ms  ${fmt(idle.rps, 0)} req/s  non-2xx ${idle.non2xx}`);
+    console.log(`  while 10 deployments run:   p50 ${fmt(loaded.p50)} ms  p99 ${fmt(loaded.p99)} ms  max ${fmt(loaded.max)} ms  ${fmt(loaded.rps, 0)} req/s  non-2xx ${loaded.non2xx}`);
+    console.log(`  p99 ratio loaded/idle: ${fmt(loaded.p99 / Math.max(idle.p99, 0.001), 2)}×   (goal: p99 < 50 ms)`);
+    console.log("\nsmall-storage through the service (request → operation SUCCEEDED, resource ACTIVE)");
+    console.log(`  one alone:        ${fmt(single.seconds)} s`);
+    console.log(`  10 at once:       ${fmt(ten.seconds)} s   vs 10 × one = ${fmt(10 * single.seconds)} s   ratio ${fmt(ten.seconds / (10 * single.seconds), 2)}×`);
+    console.log("\nservice process RSS");
+    console.log(`  idle: ${fmt(idleRss)} MB   peak during 10 operations: ${fmt(peakRss)} MB   ratio ${fmt(peakRss / idleRss, 2)}×`);
+  } finally {
+    await db.resource.deleteMany({ where: { teamId: lister.team.id } });
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await db.$disconnect();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();
