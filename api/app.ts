@@ -21,6 +21,8 @@ export interface AppContext {
   notifications: EventNotifications;
   metrics: Metrics;
   readiness: Record<string, ReadinessCheck>;
+  /** Targets this instance offers. */
+  targets: readonly string[];
 }
 
 const quiet = new Set(["/healthz", "/metrics"]);
@@ -40,7 +42,7 @@ export function createApp(context: AppContext): Express {
   });
   app.use("/v1", requireTeam(new TeamService(context.db)));
   app.use(express.json({ limit: "64kb" }));
-  app.use(templateRoutes());
+  app.use(templateRoutes(context.targets));
   app.use(resourceRoutes(context.resources, context.notifications));
   app.use(errorMiddleware(context.logger));
   return app;

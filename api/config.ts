@@ -3,6 +3,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
+import { cloudSettingsFrom, type CloudSettings } from "../automation/cloud-settings.js";
 import { parseKeyring, type Keyring } from "./credentials-cipher.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
@@ -41,6 +42,8 @@ export interface Config {
   publishIp: string;
   publicHost: string;
   images: ImageSet;
+  /** The cloud targets this instance offers (credentials from the environment). */
+  cloud: CloudSettings;
   operations: { concurrency: number; leaseSeconds: number; cancelTimeoutSeconds: number; healthTimeoutSeconds: number };
 }
 
@@ -76,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publishIp: c.PROVISIONER_PUBLISH_IP,
     publicHost: c.PROVISIONER_PUBLIC_HOST,
     images: resolveImages(env),
+    cloud: cloudSettingsFrom(env),
     operations: {
       concurrency: c.OPERATION_CONCURRENCY,
       leaseSeconds: c.OPERATION_LEASE_SECONDS,

@@ -74,6 +74,26 @@ describe("/v1/resources without a worker", () => {
     expect((await stranger.get("/v1/resources/not-a-uuid")).status).toBe(404);
   });
 
+  it("a cloud target without the service's credentials is a 400 naming target; with them, accepted", async () => {
+    const { api, teamId } = await newTeam();
+    const refused = await api.post("/v1/resources", storage("cloud", { target: "hetzner" }));
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.fields).toEqual([{ field: "target", message: "is not configured on this service (it needs HCLOUD_TOKEN)" }]);
+    expect(await counts(teamId)).toEqual({ resources: 0, operations: 0 });
+    const configured = await startTestServer({ HCLOUD_TOKEN: "placeholder", PROVISIONER_CLOUD_SSH_CIDRS: "198.51.100.0/24" }, { runWorker: false });
+    try {
+      const { apiKey } = await new TeamService(server.service.db).create(`h${crypto.randomBytes(4).toString("hex")}`, "PRO");
+      const accepted = await client(configured.base, apiKey).post("/v1/resources", storage("cloud", { target: "hetzner" }));
+      expect(accepted.status).toBe(202);
+      expect(accepted.body.resource.target).toBe("hetzner");
+      const catalogue = (await client(configured.base, apiKey).get("/v1/templates")).body.templates;
+      expect(catalogue[0].targets).toEqual(["docker-host", "hetzner"]);
+      expect(JSON.stringify(accepted.body)).not.toContain("placeholder");
+    } finally {
+      await configured.close();
+    }
+  });
+
   it("Idempotency-Key: the same key and body give the same resource; another body is a 409", async () => {
     const { api, teamId } = await newTeam();
     const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { templates } from "../components/templates/index.js";
 import { sizeNames } from "../components/templates/sizes.js";
 
-export const targets = ["docker-host"] as const;
+/** docker-host is this machine; a cloud is offered when the service has its credentials. */
+export const targets = ["docker-host", "hetzner", "digitalocean", "aws"] as const;
 export const resourceStatuses = ["PROVISIONING", "ACTIVE", "UPDATING", "DEGRADED", "FAILED", "DELETING", "DELETED"] as const;
 
 const templateIds = Object.keys(templates) as [string, ...string[]];

@@ -4,6 +4,7 @@
 import crypto from "node:crypto";
 import { OperationQueue } from "../automation/operation-queue.js";
 import { stackName } from "../automation/operation-runner.js";
+import { unavailableTarget, type CloudSettings } from "../automation/cloud-settings.js";
 import type { ImageSet } from "../components/images.js";
 import { prepareRequest } from "../components/templates/index.js";
 import { TemplateInputError } from "../components/templates/request.js";
@@ -97,6 +98,7 @@ export class ResourceService {
     private readonly db: Database,
     private readonly cipher: CredentialsCipher,
     private readonly images: ImageSet,
+    private readonly cloud: CloudSettings,
     private readonly worker?: WorkerHandle,
   ) {}
 
@@ -106,6 +108,8 @@ export class ResourceService {
       const replay = await this.replay(actor, idempotencyKey, hash);
       if (replay) return replay;
     }
+    const unavailable = unavailableTarget(body.target, this.cloud);
+    if (unavailable) throw new ApiError(400, "invalid_request", `target ${body.target} ${unavailable}`, [{ field: "target", message: unavailable }]);
     let prepared;
     try {
       prepared = prepareRequest({ template: body.template, name: body.name, team: actor.team.name, size: body.size, options: body.options });

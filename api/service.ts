@@ -4,6 +4,7 @@ import crypto from "node:crypto";
 import os from "node:os";
 import type { Express } from "express";
 import type { Logger } from "pino";
+import { unavailableTarget } from "../automation/cloud-settings.js";
 import { EventLog } from "../automation/event-log.js";
 import { OperationQueue } from "../automation/operation-queue.js";
 import { OperationRunner } from "../automation/operation-runner.js";
@@ -17,6 +18,7 @@ import { createDatabase, type Database } from "./db.js";
 import { EventNotifications } from "./event-stream.js";
 import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
+import { targets } from "./resources.schemas.js";
 import { ResourceService } from "./resources.service.js";
 
 export interface Service {
@@ -46,6 +48,7 @@ export async function createService(config: Config, logger: Logger, { runWorker 
       publicHost: config.publicHost,
       images: config.images,
       healthTimeoutSeconds: config.operations.healthTimeoutSeconds,
+      cloud: config.cloud,
     },
     backendUrl: config.pulumiBackendUrl,
     passphrase: config.passphrase,
@@ -53,7 +56,7 @@ export async function createService(config: Config, logger: Logger, { runWorker 
   const worker = new OperationWorker(queue, runner, logger, config.operations, metrics);
   const notifications = new EventNotifications(config.databaseUrl, logger);
   await notifications.start().catch((error: unknown) => logger.warn({ err: error }, "event notifications unavailable; streams poll instead"));
-  const resources = new ResourceService(db, cipher, config.images, worker);
+  const resources = new ResourceService(db, cipher, config.images, config.cloud, worker);
   const app = createApp({
     db,
     logger,
@@ -61,6 +64,7 @@ export async function createService(config: Config, logger: Logger, { runWorker 
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
+    targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
   });
   if (runWorker) worker.start();
   return {

@@ -1,9 +1,9 @@
 // GET /v1/templates: what can be provisioned, with each template's parameters.
 import { Router } from "express";
 import { templates } from "../components/templates/index.js";
-import { targets } from "./resources.schemas.js";
 
-export function templateRoutes(): Router {
+/** `targets`: what this instance offers (clouds only with their credentials). */
+export function templateRoutes(targets: readonly string[]): Router {
   const router = Router();
   router.get("/v1/templates", (_req, res) => {
     res.json({

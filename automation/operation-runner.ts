@@ -14,7 +14,7 @@ import { Prisma, type Operation, type Resource, type ResourceStatus, type Team }
 import { verifyEndpoint } from "./endpoint-check.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
 import { stages, type EventLog, type Stage } from "./event-log.js";
-import type { PortAllocator } from "./port-allocator.js";
+import { PortAllocator } from "./port-allocator.js";
 import { operationMarker } from "./process-killer.js";
 import { Redactor } from "./redact.js";
 import { resourceProgram, type DockerHostSettings, type ResourceSpec } from "./resource-program.js";
@@ -36,6 +36,7 @@ export interface RunnerDeps {
   db: Database;
   events: EventLog;
   cipher: CredentialsCipher;
+  /** Ports on this machine's Docker host; a cloud resource's server is its own. */
   ports: PortAllocator;
   logger: Logger;
   host: DockerHostSettings;
@@ -187,10 +188,10 @@ export class OperationRunner {
     await flow.stage("initialising", operation.kind === "CREATE" ? "provisioning started" : "update started");
 
     await flow.stage("allocating", `allocating ${prepared.portNames.length} host ports`);
-    const ports = await this.deps.ports.ensure(resource.id, prepared.portNames);
+    const ports = await this.portsOf(resource).ensure(resource.id, prepared.portNames);
 
     await flow.stage("configuring", "planning the changes");
-    const spec: ResourceSpec = { team: resource.team.name, name: resource.name, template: resource.template, size: prepared.size, options: prepared.options, ports };
+    const spec: ResourceSpec = { target: resource.target, team: resource.team.name, name: resource.name, template: resource.template, size: prepared.size, options: prepared.options, ports };
     const stack = await open(spec);
     await this.refuseForeignChanges(stack, resource);
     const preview = await stack.preview({ signal: context.signal, onOutput: output.add });
@@ -229,13 +230,13 @@ export class OperationRunner {
       },
     });
     // A smaller system (fewer peers) needs fewer ports.
-    await this.deps.ports.release(resource.id, prepared.portNames);
+    await this.portsOf(resource).release(resource.id, prepared.portNames);
     await flow.stage("complete", "ACTIVE");
   }
 
   private async refresh(operation: Operation, resource: ResourceWithTeam, flow: Flow, output: OutputTail, context: RunContext, open: (spec: ResourceSpec) => Promise<Stack>) {
     await flow.stage("initialising", "drift check started");
-    const ports = await this.deps.ports.ensure(resource.id, prepareRequest({ ...this.specOf(resource), team: resource.team.name }).portNames);
+    const ports = await this.portsOf(resource).ensure(resource.id, prepareRequest({ ...this.specOf(resource), team: resource.team.name }).portNames);
     const stack = await open({ ...this.specOf(resource), ports });
     await flow.stage("configuring", "reading the stack's history and refreshing its state");
     const foreign = await this.foreignUpdates(stack, resource);
@@ -271,11 +272,14 @@ export class OperationRunner {
     });
     await flow.settled();
     await flow.stage("verifying", "removing anything left with the resource's label");
-    // Catches what an interrupted create started but never recorded in the state.
-    const project = `${resource.team.name}-${resource.name}`;
-    await execFileAsync("sh", ["-c", downScript(project, { projectsDir: this.deps.host.projectsDir })]);
+    // Catches what an interrupted create started but never recorded in the state
+    // (on a cloud, the server itself goes with the stack).
+    if (resource.target === "docker-host") {
+      const project = `${resource.team.name}-${resource.name}`;
+      await execFileAsync("sh", ["-c", downScript(project, { projectsDir: this.deps.host.projectsDir })]);
+    }
     await stack.workspace.removeStack(stack.name);
-    await this.deps.ports.release(resource.id);
+    await this.portsOf(resource).release(resource.id);
     await db.resource.update({
       where: { id: resource.id },
       data: { status: "DELETED", deletedAt: new Date(), endpoint: Prisma.DbNull, credentialsCiphertext: null, credentialsKeyId: null, lastError: null },
@@ -283,8 +287,12 @@ export class OperationRunner {
     await flow.stage("complete", "DELETED");
   }
 
+  private portsOf(resource: Resource): PortAllocator {
+    return resource.target === "docker-host" ? this.deps.ports : new PortAllocator(this.deps.db, `${resource.target}:${resource.id}`, { remote: true });
+  }
+
   private specOf(resource: ResourceWithTeam): Omit<ResourceSpec, "ports"> {
-    return { team: resource.team.name, name: resource.name, template: resource.template, size: resource.size, options: resource.options };
+    return { target: resource.target, team: resource.team.name, name: resource.name, template: resource.template, size: resource.size, options: resource.options };
   }
 
   /** Stack updates newer than the last the service knows of, not made by the service. */

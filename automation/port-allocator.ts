@@ -20,6 +20,8 @@ export class PortAllocator {
     private readonly db: Database,
     /** Which Docker host the ports are on. */
     private readonly host: string,
+    /** A remote host's ports cannot be probed from here: only the table counts. */
+    private readonly options: { remote?: boolean } = {},
   ) {}
 
   /** The resource's ports by name: existing ones kept, missing ones allocated. */
@@ -36,7 +38,7 @@ export class PortAllocator {
       const candidate = allocatePorts(missing, taken, defaultPortRange);
       let busy = false;
       for (const port of Object.values(candidate)) {
-        if (!(await portIsFree(port))) {
+        if (!this.options.remote && !(await portIsFree(port))) {
           outsiders.add(port);
           busy = true;
         }

@@ -1,10 +1,17 @@
 // The Pulumi program of one resource: the same TemplateSystem component
-// engineers use with `pulumi up`, on this machine's Docker host.
+// engineers use with `pulumi up`, on this machine's Docker host or in a cloud.
+import * as aws from "@pulumi/aws";
+import * as digitalocean from "@pulumi/digitalocean";
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ImageSet } from "../components/images.js";
-import { TemplateSystem } from "../components/template-system.js";
+import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
+import type { CloudSettings } from "./cloud-settings.js";
 
 export interface ResourceSpec {
+  /** docker-host (this machine), hetzner, digitalocean or aws. */
+  target: string;
   team: string;
   name: string;
   template: string;
@@ -19,22 +26,41 @@ export interface DockerHostSettings {
   publicHost: string;
   images: ImageSet;
   healthTimeoutSeconds: number;
+  cloud: CloudSettings;
+}
+
+/** The target's arguments and, for a cloud, its provider built from the service's credentials (kept secret in the state). */
+function targetOf(spec: ResourceSpec, host: DockerHostSettings): { args: Partial<TemplateSystemArgs>; opts: pulumi.ComponentResourceOptions } {
+  const { cloud } = host;
+  switch (spec.target) {
+    case "hetzner":
+      return {
+        args: { hetzner: { location: cloud.hetzner!.location, sshCidrs: cloud.sshCidrs } },
+        opts: { providers: [new hcloud.Provider("hcloud", { token: pulumi.secret(cloud.hetzner!.token) })] },
+      };
+    case "digitalocean":
+      return {
+        args: { digitalocean: { region: cloud.digitalocean!.region, sshCidrs: cloud.sshCidrs } },
+        opts: { providers: [new digitalocean.Provider("digitalocean", { token: pulumi.secret(cloud.digitalocean!.token) })] },
+      };
+    case "aws":
+      return { args: { aws: { sshCidrs: cloud.sshCidrs } }, opts: { providers: [new aws.Provider("aws", { region: cloud.aws!.region as aws.Region })] } };
+    default:
+      return {
+        args: { target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds }, images: host.images, publishIp: host.publishIp, publicHost: host.publicHost },
+        opts: {},
+      };
+  }
 }
 
 export function resourceProgram(spec: ResourceSpec, host: DockerHostSettings): PulumiFn {
   return () => {
-    const system = new TemplateSystem(spec.name, {
-      template: spec.template,
-      name: spec.name,
-      team: spec.team,
-      size: spec.size,
-      options: spec.options,
-      ports: spec.ports,
-      target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds },
-      images: host.images,
-      publishIp: host.publishIp,
-      publicHost: host.publicHost,
-    });
+    const target = targetOf(spec, host);
+    const system = new TemplateSystem(
+      spec.name,
+      { template: spec.template, name: spec.name, team: spec.team, size: spec.size, options: spec.options, ports: spec.ports, ...target.args },
+      target.opts,
+    );
     return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials });
   };
 }
