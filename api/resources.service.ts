@@ -219,7 +219,7 @@ export class ResourceService {
     const pending = await this.db.operation.findFirst({ where: { resourceId: resource.id, kind: "DELETE", status: { in: ["QUEUED", "RUNNING"] } } });
     if (pending) {
       // DELETE is idempotent: a second one answers with the first.
-      return { resource: resourceView(resource), operation: operationView(pending, await this.ahead(pending)), queued: pending.status === "QUEUED", replayed: true };
+      return { resource: resourceView(resource), operation: operationView(pending, await OperationQueue.ahead(this.db, pending)), queued: pending.status === "QUEUED", replayed: true };
     }
     return this.enqueue(actor, resource, "DELETE");
   }
@@ -273,16 +273,12 @@ export class ResourceService {
       await this.audit(tx, actor, `resource.${kind.toLowerCase()}`, resource.id, params.size ? { size: params.size } : undefined);
       return queued;
     });
-    const ahead = await this.ahead(operation);
+    const ahead = await OperationQueue.ahead(this.db, operation);
     if (ahead > 0) {
       await this.db.event.create({ data: { resourceId: resource.id, operationId: operation.id, stage: "queued", progress: resource.progress, message: `${kind.toLowerCase()} queued behind ${ahead} operation(s)` } });
     }
     this.worker?.wake();
     return { resource: resourceView(resource), operation: operationView(operation, ahead), queued: ahead > 0, replayed: false };
-  }
-
-  private ahead(operation: Operation): Promise<number> {
-    return this.db.operation.count({ where: { resourceId: operation.resourceId, seq: { lt: operation.seq }, status: { in: ["QUEUED", "RUNNING"] } } });
   }
 
   private async replay(actor: Actor, key: string, hash: string) {

@@ -23,8 +23,8 @@ export class OperationQueue {
   }
 
   /** How many operations of the resource run or wait before this one. */
-  async ahead(operation: Operation): Promise<number> {
-    return this.db.operation.count({ where: { resourceId: operation.resourceId, seq: { lt: operation.seq }, status: { in: ["QUEUED", "RUNNING"] } } });
+  static ahead(db: Database, operation: Operation): Promise<number> {
+    return db.operation.count({ where: { resourceId: operation.resourceId, seq: { lt: operation.seq }, status: { in: ["QUEUED", "RUNNING"] } } });
   }
 
   /** Takes the oldest runnable operation, if the limit allows; undefined if none. */

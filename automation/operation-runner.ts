@@ -94,6 +94,18 @@ class Flow {
   }
 }
 
+/** Everything one run of an operation works with. */
+interface Scope {
+  operation: Operation;
+  resource: ResourceWithTeam;
+  flow: Flow;
+  redactor: Redactor;
+  output: OutputTail;
+  context: RunContext;
+  /** Opens the resource's stack with this spec (recovering it first after an interruption). */
+  open: (spec: ResourceSpec) => Promise<Stack>;
+}
+
 export class OperationRunner {
   constructor(private readonly deps: RunnerDeps) {}
 
@@ -112,21 +124,22 @@ export class OperationRunner {
       stack = await this.openStack(resource, operation, spec);
       if (context.recovering) {
         const report = await recoverStack(stack);
-        await flow.stage("initialising", `recovered the stack after an interrupted run${report.clearedPending.length ? `: cleared ${report.clearedPending.join(", ")}` : ""}`, undefined);
+        await flow.stage("initialising", `recovered the stack after an interrupted run${report.clearedPending.length ? `: cleared ${report.clearedPending.join(", ")}` : ""}`);
       }
       return stack;
     };
+    const scope: Scope = { operation, resource, flow, redactor, output, context, open };
     try {
       switch (operation.kind) {
         case "CREATE":
         case "UPDATE":
-          await this.deploy(operation, resource, flow, redactor, output, context, open);
+          await this.deploy(scope);
           break;
         case "REFRESH":
-          await this.refresh(operation, resource, flow, output, context, open);
+          await this.refresh(scope);
           break;
         case "DELETE":
-          await this.remove(operation, resource, flow, output, context, open);
+          await this.remove(scope);
           break;
       }
       return { status: "SUCCEEDED" };
@@ -137,7 +150,7 @@ export class OperationRunner {
         if (stack) await recoverStack(stack).catch((e: unknown) => log.warn({ err: redactor.redact(String(e)) }, "stack recovery after cancel failed"));
         const message = `cancelled: the ${operation.kind.toLowerCase()} was stopped on request; retry with PATCH or remove with DELETE`;
         await this.settle(resource.id, "FAILED", message);
-        await flow.stage("cancelled", message, undefined);
+        await flow.stage("cancelled", message);
         return { status: "CANCELLED", error: message };
       }
       const message = redactor.redact(describeError(error, output));
@@ -147,7 +160,7 @@ export class OperationRunner {
       } else {
         await this.settle(resource.id, "FAILED", message);
       }
-      await flow.stage("failed", message, undefined);
+      await flow.stage("failed", message);
       log.warn({ error: message }, "operation failed");
       return { status: "FAILED", error: message };
     }
@@ -178,7 +191,7 @@ export class OperationRunner {
     );
   }
 
-  private async deploy(operation: Operation, resource: ResourceWithTeam, flow: Flow, redactor: Redactor, output: OutputTail, context: RunContext, open: (spec: ResourceSpec) => Promise<Stack>) {
+  private async deploy({ operation, resource, flow, redactor, output, context, open }: Scope) {
     const { db } = this.deps;
     const params = operation.params as UpdateParams;
     const size = params.size ?? resource.size;
@@ -234,7 +247,7 @@ export class OperationRunner {
     await flow.stage("complete", "ACTIVE");
   }
 
-  private async refresh(operation: Operation, resource: ResourceWithTeam, flow: Flow, output: OutputTail, context: RunContext, open: (spec: ResourceSpec) => Promise<Stack>) {
+  private async refresh({ operation, resource, flow, output, context, open }: Scope) {
     await flow.stage("initialising", "drift check started");
     const ports = await this.portsOf(resource).ensure(resource.id, prepareRequest({ ...this.specOf(resource), team: resource.team.name }).portNames);
     const stack = await open({ ...this.specOf(resource), ports });
@@ -254,7 +267,7 @@ export class OperationRunner {
     await flow.stage("complete", inSync ? "no drift" : `drift: ${foreign.length} update(s) made outside the service, ${changedSteps(preview.changeSummary)} change(s) to bring it back`, undefined, drift);
   }
 
-  private async remove(operation: Operation, resource: ResourceWithTeam, flow: Flow, output: OutputTail, context: RunContext, open: (spec: ResourceSpec) => Promise<Stack>) {
+  private async remove({ operation, resource, flow, output, context, open }: Scope) {
     const { db } = this.deps;
     await db.resource.update({ where: { id: resource.id }, data: { status: "DELETING" } });
     await flow.stage("initialising", "deletion started");

@@ -1,7 +1,6 @@
 // Deploying a template for real in tests and benchmarks: the TemplateSystem component in an
 // inline Automation API program, file backend in a temp dir, local Docker host.
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
@@ -9,15 +8,8 @@ import { openStack } from "../automation/workspace.js";
 import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
 import { prepareRequest, type TemplateRequest } from "../components/templates/index.js";
 import { allocatePorts, defaultPortRange } from "../components/templates/request.js";
+import { portIsFree } from "../automation/port-allocator.js";
 import { docker } from "./docker.js";
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
-  });
-}
 
 /** Ports for a test deployment: the allocator, skipping ports something on this machine holds. */
 export async function testPorts(names: string[]): Promise<Record<string, number>> {
