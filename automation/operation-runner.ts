@@ -153,7 +153,7 @@ export class OperationRunner {
         await flow.stage("cancelled", message);
         return { status: "CANCELLED", error: message };
       }
-      const message = redactor.redact(describeError(error, output));
+      const message = redactor.redact(describeError(error, output.errorLines()));
       if (error instanceof DriftDetected) {
         // The running system is untouched: the resource goes back to its status before the operation.
         await db.resource.update({ where: { id: resource.id }, data: { status: resource.status, lastError: message } });
@@ -363,11 +363,17 @@ class OutputTail {
   }
 }
 
-function describeError(error: unknown, output: OutputTail): string {
+/** A short, readable reason from an engine error and the engine's last lines (redacted by the caller). */
+export function describeError(error: unknown, engineLines: string[]): string {
   if (error instanceof DriftDetected) return error.message;
   const text = error instanceof Error ? error.message : String(error);
   // The CLI's stderr holds the diagnostic; the first lines of a CommandError are its command line.
-  const diagnostics = text.split("\n").filter((l) => /error:|failed|unhealthy|not reachable/i.test(l)).map((l) => l.trim());
-  const lines = [...new Set([...diagnostics, ...output.errorLines()])].slice(0, 10);
+  const diagnostics = text
+    .split("\n")
+    .map((l) => l.trim())
+    // The CLI's own command line and its per-resource progress rows repeat what the diagnostics say.
+    .filter((l) => !/Command failed with exit code|^err\?:|^[+~-] /.test(l))
+    .filter((l) => /error:|failed|unhealthy|not reachable/i.test(l));
+  const lines = [...new Set([...diagnostics, ...engineLines])].slice(0, 10);
   return (lines.length ? lines.join("\n") : text).slice(0, 2000);
 }
