@@ -1,12 +1,11 @@
 // The Pulumi program of one resource: the same TemplateSystem component
 // engineers use with `pulumi up`, on this machine's Docker host or in a cloud.
-import * as aws from "@pulumi/aws";
-import * as digitalocean from "@pulumi/digitalocean";
-import * as hcloud from "@pulumi/hcloud";
+import type * as awsTypes from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ImageSet } from "../components/images.js";
 import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
+import { aws, digitalocean, hcloud } from "../components/targets/cloud/sdk.js";
 import type { CloudSettings } from "./cloud-settings.js";
 
 export interface ResourceSpec {
@@ -44,7 +43,7 @@ function targetOf(spec: ResourceSpec, host: DockerHostSettings): { args: Partial
         opts: { providers: [new digitalocean.Provider("digitalocean", { token: pulumi.secret(cloud.digitalocean!.token) })] },
       };
     case "aws":
-      return { args: { aws: { sshCidrs: cloud.sshCidrs } }, opts: { providers: [new aws.Provider("aws", { region: cloud.aws!.region as aws.Region })] } };
+      return { args: { aws: { sshCidrs: cloud.sshCidrs } }, opts: { providers: [new aws.Provider("aws", { region: cloud.aws!.region as awsTypes.Region })] } };
     default:
       return {
         args: { target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds }, images: host.images, publishIp: host.publishIp, publicHost: host.publicHost },

@@ -1,6 +1,7 @@
 // Where AWS resources of one resource live: a new VPC with two public subnets
 // in two availability zones (RDS needs two), or subnets of an existing VPC.
-import * as aws from "@pulumi/aws";
+import type * as awsTypes from "@pulumi/aws";
+import { aws } from "./sdk.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { InboundRule } from "./firewall-plan.js";
 import { isIpv6Cidr } from "./firewall-plan.js";
@@ -37,7 +38,7 @@ export function createNetwork(name: string, tags: Record<string, string>, parent
 }
 
 /** Security-group ingress from the plan; IPv4 and IPv6 sources go in their own lists. */
-export function securityGroupIngress(plan: InboundRule[]): aws.types.input.ec2.SecurityGroupIngress[] {
+export function securityGroupIngress(plan: InboundRule[]): awsTypes.types.input.ec2.SecurityGroupIngress[] {
   return plan.map((rule) => {
     const ipv4 = rule.sources.filter((c) => !isIpv6Cidr(c));
     const ipv6 = rule.sources.filter(isIpv6Cidr);
@@ -53,4 +54,4 @@ export function securityGroupIngress(plan: InboundRule[]): aws.types.input.ec2.S
 }
 
 /** Out: anything (images, packages). */
-export const allEgress: aws.types.input.ec2.SecurityGroupEgress[] = [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }];
+export const allEgress: awsTypes.types.input.ec2.SecurityGroupEgress[] = [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }];

@@ -3,7 +3,7 @@
 // that window can be restored (RDS point-in-time recovery), reachable only from
 // the public sources; for medium a read replica. RDS has no PgBouncer of its
 // own: clients connect to PostgreSQL directly (`poolMode` does not apply).
-import * as aws from "@pulumi/aws";
+import { aws } from "./sdk.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { TemplateOutputs } from "../../templates/template.js";
 import { allEgress, createNetwork, securityGroupIngress, type ExistingVpc } from "./aws-network.js";

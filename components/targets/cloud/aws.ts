@@ -2,7 +2,7 @@
 // and a security group letting in only the planned ports, in a new VPC or an
 // existing one. The provider comes from the caller (resource option
 // `providers`), with credentials from the service's environment.
-import * as aws from "@pulumi/aws";
+import { aws } from "./sdk.js";
 import * as pulumi from "@pulumi/pulumi";
 import { allEgress, createNetwork, securityGroupIngress, type ExistingVpc } from "./aws-network.js";
 import { generateServerKeys, serverAccess, userData, type CloudServer, type CloudServerArgs } from "./server.js";

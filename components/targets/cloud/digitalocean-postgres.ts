@@ -2,7 +2,7 @@
 // cluster (daily backups and 7 days of point-in-time recovery are built in),
 // the database and its role, a PgBouncer connection pool (what the containers
 // publish), trusted sources, and for medium a read-only replica node.
-import * as digitalocean from "@pulumi/digitalocean";
+import { digitalocean } from "./sdk.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { PostgresOptions } from "../../templates/postgres.js";
 import type { SizeName } from "../../templates/sizes.js";

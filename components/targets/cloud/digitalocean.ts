@@ -3,7 +3,8 @@
 // the per-resource SSH key, and a data volume. The provider comes from the
 // caller (resource option `providers`), with the token from the service's
 // configuration.
-import * as digitalocean from "@pulumi/digitalocean";
+import type * as digitaloceanTypes from "@pulumi/digitalocean";
+import { digitalocean } from "./sdk.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { InboundRule } from "./firewall-plan.js";
 import { generateServerKeys, serverAccess, userData, type CloudServer, type CloudServerArgs } from "./server.js";
@@ -21,12 +22,12 @@ export function digitalOceanTags(labels: Record<string, string>): string[] {
   return Object.entries(labels).map(([key, value]) => `${key.replaceAll(".", "-")}:${value}`);
 }
 
-export function digitalOceanInboundRules(plan: InboundRule[]): digitalocean.types.input.FirewallInboundRule[] {
+export function digitalOceanInboundRules(plan: InboundRule[]): digitaloceanTypes.types.input.FirewallInboundRule[] {
   return plan.map((rule) => ({ protocol: rule.protocol, portRange: String(rule.port), sourceAddresses: rule.sources }));
 }
 
 /** Out: anything (images, packages). A DigitalOcean firewall with no outbound rule lets nothing out. */
-export const digitalOceanOutboundRules: digitalocean.types.input.FirewallOutboundRule[] = [
+export const digitalOceanOutboundRules: digitaloceanTypes.types.input.FirewallOutboundRule[] = [
   { protocol: "tcp", portRange: "1-65535", destinationAddresses: ["0.0.0.0/0", "::/0"] },
   { protocol: "udp", portRange: "1-65535", destinationAddresses: ["0.0.0.0/0", "::/0"] },
   { protocol: "icmp", destinationAddresses: ["0.0.0.0/0", "::/0"] },

@@ -2,7 +2,8 @@
 // the planned ports, the per-resource SSH key, and a data volume. The hcloud
 // provider comes from the caller (resource option `providers`), with the token
 // from the service's configuration.
-import * as hcloud from "@pulumi/hcloud";
+import type * as hcloudTypes from "@pulumi/hcloud";
+import { hcloud } from "./sdk.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { InboundRule } from "./firewall-plan.js";
 import { generateServerKeys, serverAccess, userData, type CloudServer, type CloudServerArgs } from "./server.js";
@@ -15,7 +16,7 @@ export interface HetznerServerArgs extends CloudServerArgs {
   image?: string;
 }
 
-export function hetznerFirewallRules(plan: InboundRule[]): hcloud.types.input.FirewallRule[] {
+export function hetznerFirewallRules(plan: InboundRule[]): hcloudTypes.types.input.FirewallRule[] {
   return plan.map((rule) => ({ direction: "in", protocol: rule.protocol, port: String(rule.port), sourceIps: rule.sources, description: rule.description }));
 }
 
