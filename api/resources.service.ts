@@ -173,11 +173,10 @@ export class ResourceService {
       },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       take: query.limit + 1,
-      include: { team: true },
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    return { resources: page.map(resourceView), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return { resources: page.map((row) => resourceView({ ...row, team: actor.team })), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
   }
 
   async get(actor: Actor, id: string) {

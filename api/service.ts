@@ -10,6 +10,7 @@ import { OperationQueue } from "../automation/operation-queue.js";
 import { OperationRunner } from "../automation/operation-runner.js";
 import { OperationWorker } from "../automation/operation-worker.js";
 import { PortAllocator } from "../automation/port-allocator.js";
+import { lowPriorityPulumi } from "../automation/pulumi-command.js";
 import { dockerCheck, pulumiCheck } from "../automation/readiness.js";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
@@ -52,6 +53,8 @@ export async function createService(config: Config, logger: Logger, { runWorker 
     },
     backendUrl: config.pulumiBackendUrl,
     passphrase: config.passphrase,
+    // Without a CLI the service still starts; /readyz says what is missing.
+    pulumiCommand: await lowPriorityPulumi().catch((error: unknown) => void logger.warn({ err: error }, "no pulumi CLI: operations will fail until one is on PATH")),
   });
   const worker = new OperationWorker(queue, runner, logger, config.operations, metrics);
   const notifications = new EventNotifications(config.databaseUrl, logger);

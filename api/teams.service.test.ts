@@ -1,6 +1,6 @@
 // Teams and API keys against the real control-plane database.
 import crypto from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { createDatabase } from "./db.js";
 import { TeamService } from "./teams.service.js";
 
@@ -27,6 +27,19 @@ describe("TeamService", () => {
     expect(await teams.authenticate("not-a-key")).toBeUndefined();
     await db.apiKey.updateMany({ where: { teamId: team.id }, data: { revokedAt: new Date() } });
     expect(await teams.authenticate(apiKey)).toBeUndefined();
+  });
+
+  it("when a key in use is revoked, then it stops working within the 10 s it is trusted without a lookup", async () => {
+    const { team, apiKey } = await teams.create(unique());
+    expect(await teams.authenticate(apiKey)).toBeDefined();
+    await db.apiKey.updateMany({ where: { teamId: team.id }, data: { revokedAt: new Date() } });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 10_001);
+      expect(await teams.authenticate(apiKey)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("when the name is not a short DNS label, then it names the field", async () => {

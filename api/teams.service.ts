@@ -8,7 +8,15 @@ import type { Team, Tier } from "../prisma/generated/client.js";
 const keyPattern = /^prov_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 const sha256 = (key: string) => crypto.createHash("sha256").update(key).digest();
 
+/**
+ * How long a checked key is trusted without asking the database again: keeps
+ * a lookup off every request; a revoked key stops working within this time.
+ */
+const authenticationTtlMs = 10_000;
+
 export class TeamService {
+  private readonly recent = new Map<string, { actor: { team: Team; apiKeyId: string }; until: number }>();
+
   constructor(private readonly db: Database) {}
 
   /** Creates a team with its first API key; returns the key in clear, once. */
@@ -27,8 +35,21 @@ export class TeamService {
   async authenticate(apiKey: string): Promise<{ team: Team; apiKeyId: string } | undefined> {
     const match = keyPattern.exec(apiKey);
     if (!match) return undefined;
-    const key = await this.db.apiKey.findUnique({ where: { prefix: match[1] }, include: { team: true } });
+    const digest = sha256(apiKey);
+    const cacheKey = digest.toString("base64");
+    const cached = this.recent.get(cacheKey);
+    if (cached && cached.until > Date.now()) return cached.actor;
+    const actor = await this.lookup(match[1]!, digest);
+    if (actor) {
+      if (this.recent.size > 10_000) this.recent.clear();
+      this.recent.set(cacheKey, { actor, until: Date.now() + authenticationTtlMs });
+    }
+    return actor;
+  }
+
+  private async lookup(prefix: string, digest: Buffer): Promise<{ team: Team; apiKeyId: string } | undefined> {
+    const key = await this.db.apiKey.findUnique({ where: { prefix }, include: { team: true } });
     if (!key || key.revokedAt) return undefined;
-    return crypto.timingSafeEqual(Buffer.from(key.hash, "hex"), sha256(apiKey)) ? { team: key.team, apiKeyId: key.id } : undefined;
+    return crypto.timingSafeEqual(Buffer.from(key.hash, "hex"), digest) ? { team: key.team, apiKeyId: key.id } : undefined;
   }
 }

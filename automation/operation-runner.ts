@@ -4,7 +4,7 @@
 // DELETED; never a locked stack.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Logger } from "pino";
 import type { CredentialsCipher } from "../api/credentials-cipher.js";
 import type { Database } from "../api/db.js";
@@ -42,6 +42,7 @@ export interface RunnerDeps {
   host: DockerHostSettings;
   backendUrl: string;
   passphrase: string;
+  pulumiCommand?: PulumiCommand;
 }
 
 export interface RunContext {
@@ -184,6 +185,7 @@ export class OperationRunner {
         stackName: stackName(resource),
         backendUrl: this.deps.backendUrl,
         passphrase: this.deps.passphrase,
+        pulumiCommand: this.deps.pulumiCommand,
         // Lets a forced cancel find every process of this operation.
         env: { [operationMarker]: operation.id },
       },

@@ -1,7 +1,7 @@
 // Pulumi workspaces for the service: one stack per resource, a self-managed
 // backend (file:// directory or bucket URL) and the passphrase secrets
 // provider, so nothing depends on Pulumi Cloud.
-import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { LocalWorkspace, type PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
 
 export interface StackLocation {
   projectName: string;
@@ -12,6 +12,8 @@ export interface StackLocation {
   passphrase: string;
   /** Extra environment for the CLI and its plugins. */
   env?: Record<string, string>;
+  /** The CLI to run; default: `pulumi` from PATH, checked for every workspace. */
+  pulumiCommand?: PulumiCommand;
 }
 
 export async function openStack(location: StackLocation, program: PulumiFn): Promise<Stack> {
@@ -19,6 +21,7 @@ export async function openStack(location: StackLocation, program: PulumiFn): Pro
     { projectName: location.projectName, stackName: location.stackName, program },
     {
       secretsProvider: "passphrase",
+      pulumiCommand: location.pulumiCommand,
       envVars: {
         PULUMI_BACKEND_URL: location.backendUrl,
         PULUMI_CONFIG_PASSPHRASE: location.passphrase,
