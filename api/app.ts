@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { requireTeam } from "./auth.middleware.js";
 import type { Database } from "./db.js";
 import { errorMiddleware } from "./errors.js";
-import type { EventNotifications } from "./event-stream.js";
+import type { PgListener } from "../automation/pg-listener.js";
 import { healthRoutes, type ReadinessCheck } from "./health.routes.js";
 import type { Metrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
@@ -18,7 +18,8 @@ export interface AppContext {
   db: Database;
   logger: Logger;
   resources: ResourceService;
-  notifications: EventNotifications;
+  /** Event notifications (SSE). */
+  notifications: PgListener;
   metrics: Metrics;
   readiness: Record<string, ReadinessCheck>;
   /** Targets this instance offers. */

@@ -9,7 +9,7 @@ const logger = createLogger(process.env.LOG_LEVEL ?? "info");
 try {
   const config = loadConfig();
   logger.level = config.logLevel;
-  const service = await createService(config, logger);
+  const service = await createService(config, logger, { worker: "process" });
   const server = service.app.listen(config.port, config.host);
   server.on("listening", () => {
     const { port } = server.address() as AddressInfo;

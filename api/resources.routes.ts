@@ -1,6 +1,6 @@
 // /v1/resources: thin routes — validate, call the service, answer.
 import { Router, type Request, type Response } from "express";
-import type { EventNotifications } from "./event-stream.js";
+import type { PgListener } from "../automation/pg-listener.js";
 import { ApiError } from "./errors.js";
 import * as schemas from "./resources.schemas.js";
 import { eventView, type Actor, type ResourceService } from "./resources.service.js";
@@ -28,7 +28,8 @@ const keepAliveMs = 15_000;
 /** NOTIFY wakes streams; this catches anything missed while reconnecting. */
 const safetyPollMs = 5_000;
 
-export function resourceRoutes(service: ResourceService, notifications: EventNotifications): Router {
+/** `notifications`: LISTEN on the event channel, by resource id. */
+export function resourceRoutes(service: ResourceService, notifications: PgListener): Router {
   const router = Router();
 
   router.post("/v1/resources", async (req, res) => {

@@ -3,6 +3,7 @@
 // returns. Requests never run Pulumi themselves: the worker does.
 import crypto from "node:crypto";
 import { OperationQueue } from "../automation/operation-queue.js";
+import { signalWorkers } from "../automation/pg-listener.js";
 import { stackName } from "../automation/operation-runner.js";
 import { unavailableTarget, type CloudSettings } from "../automation/cloud-settings.js";
 import type { ImageSet } from "../components/images.js";
@@ -20,11 +21,6 @@ export interface Actor {
   apiKeyId: string;
 }
 
-/** What wakes the worker when a request queued or cancelled something (same instance). */
-export interface WorkerHandle {
-  wake(): void;
-  heartbeat(): Promise<void>;
-}
 
 const notFound = () => new ApiError(404, "not_found", "no such resource");
 
@@ -99,7 +95,6 @@ export class ResourceService {
     private readonly cipher: CredentialsCipher,
     private readonly images: ImageSet,
     private readonly cloud: CloudSettings,
-    private readonly worker?: WorkerHandle,
   ) {}
 
   async create(actor: Actor, body: CreateResourceBody, idempotencyKey?: string) {
@@ -148,7 +143,7 @@ export class ResourceService {
         return { resource, operation };
       });
       if (!accepted) return (await this.replay(actor, idempotencyKey!, hash))!;
-      this.worker?.wake();
+      await signalWorkers(this.db, "work");
       return { resource: resourceView(accepted.resource), operation: operationView(accepted.operation, 0), queued: false, replayed: false };
     } catch (error) {
       // Two requests with the same new key at once: the loser answers as a replay.
@@ -240,7 +235,7 @@ export class ResourceService {
       return { operation: operationView(cancelled) };
     }
     const cancelling = await this.db.operation.update({ where: { id: operation.id }, data: { cancelRequestedAt: new Date() } });
-    await this.worker?.heartbeat();
+    await signalWorkers(this.db, "cancel");
     return { operation: operationView(cancelling) };
   }
 
@@ -276,7 +271,7 @@ export class ResourceService {
     if (ahead > 0) {
       await this.db.event.create({ data: { resourceId: resource.id, operationId: operation.id, stage: "queued", progress: resource.progress, message: `${kind.toLowerCase()} queued behind ${ahead} operation(s)` } });
     }
-    this.worker?.wake();
+    await signalWorkers(this.db, "work");
     return { resource: resourceView(resource), operation: operationView(operation, ahead), queued: ahead > 0, replayed: false };
   }
 

@@ -1,14 +1,17 @@
-// The whole service from its configuration: database, engines, queue worker,
-// HTTP application. main.ts listens; tests start it in-process.
+// The whole service from its configuration: database, HTTP application, and
+// the operation worker (a process of its own, or in-process for tests).
+// main.ts listens; tests start it in-process.
 import crypto from "node:crypto";
 import os from "node:os";
 import type { Express } from "express";
 import type { Logger } from "pino";
 import { unavailableTarget } from "../automation/cloud-settings.js";
-import { EventLog } from "../automation/event-log.js";
+import { EventLog, eventChannel } from "../automation/event-log.js";
 import { OperationQueue } from "../automation/operation-queue.js";
 import { OperationRunner } from "../automation/operation-runner.js";
-import { OperationWorker } from "../automation/operation-worker.js";
+import { OperationWorker, type OperationObserver } from "../automation/operation-worker.js";
+import { PgListener, queueChannel } from "../automation/pg-listener.js";
+import { WorkerProcess } from "../automation/worker-process.js";
 import { PortAllocator } from "../automation/port-allocator.js";
 import { lowPriorityPulumi } from "../automation/pulumi-command.js";
 import { dockerCheck, pulumiCheck } from "../automation/readiness.js";
@@ -16,7 +19,6 @@ import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { CredentialsCipher } from "./credentials-cipher.js";
 import { createDatabase, type Database } from "./db.js";
-import { EventNotifications } from "./event-stream.js";
 import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
 import { targets } from "./resources.schemas.js";
@@ -25,21 +27,26 @@ import { ResourceService } from "./resources.service.js";
 export interface Service {
   app: Express;
   db: Database;
-  worker: OperationWorker;
+  /** The in-process worker (tests); undefined when operations run in a worker process. */
+  worker?: OperationWorker;
   /** Stops the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
 
-export async function createService(config: Config, logger: Logger, { runWorker = true } = {}): Promise<Service> {
-  const db = createDatabase(config.databaseUrl);
-  const cipher = new CredentialsCipher(config.keyring);
-  const metrics = new Metrics(db);
+/**
+ * Where operations run: in a worker process beside the API (the default:
+ * engine work never delays a request), in this process, or nowhere.
+ */
+export type WorkerMode = "process" | "in-process" | "none";
+
+/** The operation worker and what it needs; woken through Postgres NOTIFY by any API instance. */
+export async function createWorker(config: Config, db: Database, logger: Logger, observer?: OperationObserver): Promise<{ worker: OperationWorker; stop(): Promise<void> }> {
   const owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
   const queue = new OperationQueue(db, owner, config.operations.leaseSeconds);
   const runner = new OperationRunner({
     db,
     events: new EventLog(db),
-    cipher,
+    cipher: new CredentialsCipher(config.keyring),
     // The service deploys on the Docker host it runs on.
     ports: new PortAllocator(db, "local"),
     logger,
@@ -53,13 +60,29 @@ export async function createService(config: Config, logger: Logger, { runWorker 
     },
     backendUrl: config.pulumiBackendUrl,
     passphrase: config.passphrase,
-    // Without a CLI the service still starts; /readyz says what is missing.
+    // Without a CLI the worker still starts; /readyz says what is missing.
     pulumiCommand: await lowPriorityPulumi().catch((error: unknown) => void logger.warn({ err: error }, "no pulumi CLI: operations will fail until one is on PATH")),
   });
-  const worker = new OperationWorker(queue, runner, logger, config.operations, metrics);
-  const notifications = new EventNotifications(config.databaseUrl, logger);
+  const worker = new OperationWorker(queue, runner, logger, config.operations, observer);
+  const signals = new PgListener(config.databaseUrl, queueChannel, logger);
+  await signals.start().catch((error: unknown) => logger.warn({ err: error }, "queue notifications unavailable; the worker polls"));
+  signals.subscribe("work", () => worker.wake());
+  signals.subscribe("cancel", () => void worker.heartbeat());
+  return {
+    worker,
+    async stop() {
+      await worker.stop();
+      await signals.stop();
+    },
+  };
+}
+
+export async function createService(config: Config, logger: Logger, { worker: mode = "in-process", runWorker = true }: { worker?: WorkerMode; runWorker?: boolean } = {}): Promise<Service> {
+  const db = createDatabase(config.databaseUrl);
+  const metrics = new Metrics(db);
+  const notifications = new PgListener(config.databaseUrl, eventChannel, logger);
   await notifications.start().catch((error: unknown) => logger.warn({ err: error }, "event notifications unavailable; streams poll instead"));
-  const resources = new ResourceService(db, cipher, config.images, config.cloud, worker);
+  const resources = new ResourceService(db, new CredentialsCipher(config.keyring), config.images, config.cloud);
   const app = createApp({
     db,
     logger,
@@ -69,13 +92,22 @@ export async function createService(config: Config, logger: Logger, { runWorker 
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
     targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
   });
-  if (runWorker) worker.start();
+  let inProcess: Awaited<ReturnType<typeof createWorker>> | undefined;
+  let child: WorkerProcess | undefined;
+  if (mode === "in-process") {
+    inProcess = await createWorker(config, db, logger, metrics);
+    if (runWorker) inProcess.worker.start();
+  } else if (mode === "process") {
+    child = new WorkerProcess(logger, metrics);
+    child.start();
+  }
   return {
     app,
     db,
-    worker,
+    worker: inProcess?.worker,
     async close() {
-      await worker.stop();
+      await inProcess?.stop();
+      await child?.stop();
       await notifications.stop();
       await db.$disconnect();
     },

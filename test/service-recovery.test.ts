@@ -36,7 +36,7 @@ describe("cancelling a running operation", () => {
   it("stops the engine (forced after the timeout), unlocks the stack, FAILED with the reason; DELETE then leaves nothing", { timeout: 300_000 }, async () => {
     server = await startTestServer({ OPERATION_CANCEL_TIMEOUT_SECONDS: "1" }, { runWorker: false });
     await discardUnfinishedOperations(server.service.db);
-    server.service.worker.start();
+    server.service.worker!.start();
     const { api, team } = await newTeam(server.service.db, server.base);
     // A 3-peer cluster takes ~20 s to become healthy: the cancel lands while its deploy step runs.
     const name = `cancel${process.pid}`;

@@ -31,7 +31,7 @@ describe("the provisioning service, end to end", () => {
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), process.env.DEBUG_SERVICE && process.stderr.write(chunk), done()) });
     server = await startTestServer({}, { logger: createLogger("debug", sink), runWorker: false });
     await discardUnfinishedOperations(server.service.db);
-    server.service.worker.start();
+    server.service.worker!.start();
     const teams = new TeamService(server.service.db);
     teamName = `o${crypto.randomBytes(3).toString("hex")}`;
     ({ apiKey: ownerKey } = await teams.create(teamName, "PRO"));

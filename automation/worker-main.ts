@@ -1,0 +1,30 @@
+// Entry of the operation worker process (see worker-process.ts).
+import { loadConfig } from "../api/config.js";
+import { createDatabase } from "../api/db.js";
+import { createLogger } from "../api/logger.js";
+import { createWorker } from "../api/service.js";
+import type { WorkerMessage } from "./worker-process.js";
+
+const logger = createLogger(process.env.LOG_LEVEL ?? "info").child({ role: "worker" });
+const config = loadConfig();
+logger.level = config.logLevel;
+const db = createDatabase(config.databaseUrl);
+const report = (message: WorkerMessage) => process.send?.(message);
+const handle = await createWorker(config, db, logger, {
+  started: (operation) => report({ type: "started", operation }),
+  finished: (operation, result, seconds) => report({ type: "finished", operation, result, seconds }),
+});
+handle.worker.start();
+
+let stopping = false;
+const shutdown = () => {
+  if (stopping) return;
+  stopping = true;
+  void handle.stop()
+    .then(() => db.$disconnect())
+    .then(() => process.exit(0));
+};
+process.once("SIGTERM", shutdown);
+process.once("SIGINT", shutdown);
+// The service went away: finish what runs, then go too.
+process.once("disconnect", shutdown);
