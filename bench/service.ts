@@ -47,6 +47,8 @@ function startService(): Promise<{ child: ChildProcess; base: string }> {
 }
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+/** The operation worker: the service's node child (the engine's processes are the worker's children). */
+const workerPid = (servicePid: number) => Number(fs.readFileSync(`/proc/${servicePid}/task/${servicePid}/children`, "utf8").trim().split(/\s+/)[0]);
 
 function listLoad(base: string, apiKey: string, seconds: number): Promise<{ p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number }> {
   return new Promise((resolve, reject) => {
@@ -99,14 +101,18 @@ async function main() {
       })),
     });
     await listLoad(base, lister.apiKey, 2); // warm-up
-    const idleRss = rssMb(child.pid!);
+    const worker = workerPid(child.pid!);
+    const idleRss = { api: rssMb(child.pid!), worker: rssMb(worker) };
     const idle = await listLoad(base, lister.apiKey, 10);
 
     const single = await provision(api, [`one${suffix}`]);
     await remove(api, single.ids);
 
-    let peakRss = 0;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(child.pid!))), 200);
+    const peakRss = { api: 0, worker: 0 };
+    const sampler = setInterval(() => {
+      peakRss.api = Math.max(peakRss.api, rssMb(child.pid!));
+      peakRss.worker = Math.max(peakRss.worker, rssMb(worker));
+    }, 200);
     const [loaded, ten] = await Promise.all([
       listLoad(base, lister.apiKey, 15),
       provision(api, Array.from({ length: 10 }, (_, i) => `ten${i}${suffix}`)),
@@ -121,8 +127,10 @@ async function main() {
     console.log("\nsmall-storage through the service (request → operation SUCCEEDED, resource ACTIVE)");
     console.log(`  one alone:        ${fmt(single.seconds)} s`);
     console.log(`  10 at once:       ${fmt(ten.seconds)} s   vs 10 × one = ${fmt(10 * single.seconds)} s   ratio ${fmt(ten.seconds / (10 * single.seconds), 2)}×`);
-    console.log("\nservice process RSS");
-    console.log(`  idle: ${fmt(idleRss)} MB   peak during 10 operations: ${fmt(peakRss)} MB   ratio ${fmt(peakRss / idleRss, 2)}×`);
+    console.log("\nRSS (the Pulumi CLIs and plugins not included)");
+    for (const which of ["api", "worker"] as const) {
+      console.log(`  ${which.padEnd(6)} process: idle ${fmt(idleRss[which])} MB   peak during 10 operations ${fmt(peakRss[which])} MB   ratio ${fmt(peakRss[which] / idleRss[which], 2)}×`);
+    }
   } finally {
     await db.resource.deleteMany({ where: { teamId: lister.team.id } });
     child.kill("SIGTERM");
