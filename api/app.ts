@@ -9,6 +9,7 @@ import type { EventNotifications } from "./event-stream.js";
 import { healthRoutes, type ReadinessCheck } from "./health.routes.js";
 import type { Metrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
+import { prometheusRoutes } from "./prometheus.routes.js";
 import { resourceRoutes } from "./resources.routes.js";
 import type { ResourceService } from "./resources.service.js";
 import { TeamService } from "./teams.service.js";
@@ -21,6 +22,8 @@ export interface AppContext {
   notifications: EventNotifications;
   metrics: Metrics;
   readiness: Record<string, ReadinessCheck>;
+  /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery is off without it. */
+  scrapeToken?: string;
 }
 
 const quiet = new Set(["/healthz", "/metrics"]);
@@ -38,6 +41,8 @@ export function createApp(context: AppContext): Express {
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
+  // Before the team check: Prometheus has its own token, not a team's key.
+  app.use(prometheusRoutes(context.db, context.scrapeToken));
   app.use("/v1", requireTeam(new TeamService(context.db)));
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes());

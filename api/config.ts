@@ -26,6 +26,10 @@ const schema = z.object({
   OPERATION_LEASE_SECONDS: seconds(30),
   OPERATION_CANCEL_TIMEOUT_SECONDS: seconds(30),
   HEALTH_TIMEOUT_SECONDS: seconds(300),
+  PROVISIONER_SCRAPE_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
+  HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().min(0).default(30),
+  HEALTH_CHECK_TIMEOUT_SECONDS: seconds(5),
+  HEALTH_MAX_REPLICA_LAG_SECONDS: seconds(60),
 });
 
 export interface Config {
@@ -42,6 +46,10 @@ export interface Config {
   publicHost: string;
   images: ImageSet;
   operations: { concurrency: number; leaseSeconds: number; cancelTimeoutSeconds: number; healthTimeoutSeconds: number };
+  /** Bearer token of GET /v1/prometheus/targets; undefined: the endpoint is off. */
+  scrapeToken?: string;
+  /** The health monitor of ACTIVE/DEGRADED resources; intervalSeconds 0 turns it off. */
+  healthChecks: { intervalSeconds: number; timeoutSeconds: number; maxReplicaLagSeconds: number };
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +89,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseSeconds: c.OPERATION_LEASE_SECONDS,
       cancelTimeoutSeconds: c.OPERATION_CANCEL_TIMEOUT_SECONDS,
       healthTimeoutSeconds: c.HEALTH_TIMEOUT_SECONDS,
+    },
+    scrapeToken: c.PROVISIONER_SCRAPE_TOKEN,
+    healthChecks: {
+      intervalSeconds: c.HEALTH_CHECK_INTERVAL_SECONDS,
+      timeoutSeconds: c.HEALTH_CHECK_TIMEOUT_SECONDS,
+      maxReplicaLagSeconds: c.HEALTH_MAX_REPLICA_LAG_SECONDS,
     },
   };
 }

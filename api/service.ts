@@ -15,6 +15,7 @@ import type { Config } from "./config.js";
 import { CredentialsCipher } from "./credentials-cipher.js";
 import { createDatabase, type Database } from "./db.js";
 import { EventNotifications } from "./event-stream.js";
+import { HealthMonitor } from "./health-monitor.js";
 import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
 import { ResourceService } from "./resources.service.js";
@@ -23,7 +24,8 @@ export interface Service {
   app: Express;
   db: Database;
   worker: OperationWorker;
-  /** Stops the worker (waiting for running operations), then the connections. */
+  health: HealthMonitor;
+  /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
 
@@ -33,9 +35,10 @@ export async function createService(config: Config, logger: Logger, { runWorker 
   const metrics = new Metrics(db);
   const owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
   const queue = new OperationQueue(db, owner, config.operations.leaseSeconds);
+  const events = new EventLog(db);
   const runner = new OperationRunner({
     db,
-    events: new EventLog(db),
+    events,
     cipher,
     // The service deploys on the Docker host it runs on.
     ports: new PortAllocator(db, "local"),
@@ -61,13 +64,20 @@ export async function createService(config: Config, logger: Logger, { runWorker 
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
+    scrapeToken: config.scrapeToken,
   });
-  if (runWorker) worker.start();
+  const health = new HealthMonitor({ db, events, cipher, metrics, logger, settings: config.healthChecks });
+  if (runWorker) {
+    worker.start();
+    health.start();
+  }
   return {
     app,
     db,
     worker,
+    health,
     async close() {
+      await health.stop();
       await worker.stop();
       await notifications.stop();
       await db.$disconnect();
