@@ -50,10 +50,11 @@ function parsePeers(text: string): PeerId[] {
   return trimmed.split("\n").filter(Boolean).map((line) => JSON.parse(line) as PeerId);
 }
 
-/** Every peer as the cluster sees it (through peer 0's REST API), and every Kubo node through the metrics door. */
-async function probeCluster(target: ProbeTarget, settings: ProbeSettings): Promise<ProbeResult> {
+const timedOut = (error: unknown) => (error as Error).name === "TimeoutError";
+
+/** Each peer as the cluster sees it (through peer 0's REST API). */
+async function clusterPeers(target: ProbeTarget, peers: number[], settings: ProbeSettings): Promise<Failure[]> {
   const failures: Failure[] = [];
-  const peers = Object.keys(target.endpoint).filter((k) => /^gateway\d+$/.test(k)).map((k) => Number(k.slice("gateway".length))).sort((a, b) => a - b);
   try {
     const response = await request(`${target.endpoint.restApi}/peers`, settings, { headers: { authorization: basic(target.credentials) } });
     if (!response.ok) throw new Error(`REST API answered ${response.status}`);
@@ -65,22 +66,42 @@ async function probeCluster(target: ProbeTarget, settings: ProbeSettings): Promi
       else if (peer.ipfs?.error) failures.push({ component: `ipfs${i}`, message: `Kubo of cluster${i}: ${peer.ipfs.error}` });
     }
   } catch (error) {
-    failures.push({ component: "cluster0", message: `REST API: ${reason(error)}` });
+    failures.push({ component: "cluster0", message: `REST API /peers: ${timedOut(error) ? `no answer within ${settings.timeoutSeconds} s` : reason(error)}` });
   }
-  if (target.endpoint.metrics) {
-    for (const i of peers) {
-      if (failures.some((f) => f.component === `ipfs${i}`)) continue;
-      try {
-        const response = await request(`${target.endpoint.metrics}/ipfs${i}${kuboMetricsPath}`, settings);
-        await response.arrayBuffer();
-        if (!response.ok) failures.push({ component: `ipfs${i}`, message: `Kubo RPC API answered ${response.status} (through the metrics proxy)` });
-      } catch (error) {
-        failures.push({ component: "metrics", message: `metrics proxy: ${reason(error)}` });
-        break;
-      }
-    }
+  return failures;
+}
+
+/** A Kubo node's RPC API, through the metrics proxy (the only way in from outside). */
+async function kuboThroughProxy(target: ProbeTarget, i: number, settings: ProbeSettings): Promise<Failure[]> {
+  try {
+    const response = await request(`${target.endpoint.metrics}/ipfs${i}${kuboMetricsPath}`, settings);
+    await response.arrayBuffer();
+    return response.ok ? [] : [{ component: `ipfs${i}`, message: `RPC API unreachable (the metrics proxy answered ${response.status})` }];
+  } catch (error) {
+    // The proxy answers at once when it runs; waiting means the node does not answer it.
+    if (timedOut(error)) return [{ component: `ipfs${i}`, message: `RPC API: no answer within ${settings.timeoutSeconds} s` }];
+    return [{ component: "metrics", message: `metrics proxy: ${reason(error)}` }];
   }
-  return { failures, measurements: {} };
+}
+
+/**
+ * The cluster's view of every peer, and every Kubo node directly, in
+ * parallel. A peer's entry in /peers waits on its Kubo node, so when a node
+ * hangs /peers can time out too: the node is then the failure to name.
+ */
+async function probeCluster(target: ProbeTarget, settings: ProbeSettings): Promise<ProbeResult> {
+  const peers = Object.keys(target.endpoint).filter((k) => /^gateway\d+$/.test(k)).map((k) => Number(k.slice("gateway".length))).sort((a, b) => a - b);
+  const [fromCluster, ...fromNodes] = await Promise.all([
+    clusterPeers(target, peers, settings),
+    ...(target.endpoint.metrics ? peers.map((i) => kuboThroughProxy(target, i, settings)) : []),
+  ]);
+  const nodeFailures = fromNodes.flat();
+  const byComponent = new Map<string, Failure>();
+  for (const failure of [...nodeFailures, ...fromCluster!]) {
+    if (failure.component === "cluster0" && failure.message.includes("no answer") && nodeFailures.some((f) => f.component.startsWith("ipfs"))) continue;
+    if (!byComponent.has(failure.component)) byComponent.set(failure.component, failure);
+  }
+  return { failures: [...byComponent.values()], measurements: {} };
 }
 
 /** Kubo's identity through the authenticated RPC API. */
