@@ -13,7 +13,7 @@ export interface Failure {
 export interface ProbeResult {
   failures: Failure[];
   /** Measurements worth a gauge (Postgres connections, replica lag). */
-  measurements: { connections?: number; replicaLagSeconds?: number };
+  measurements: { connections?: number; replicaLagSeconds?: number; repoSizeBytes?: number; storageMaxBytes?: number };
 }
 
 export interface ProbeTarget {
@@ -104,13 +104,19 @@ async function probeCluster(target: ProbeTarget, settings: ProbeSettings): Promi
   return { failures: [...byComponent.values()], measurements: {} };
 }
 
-/** Kubo's identity through the authenticated RPC API. */
+/**
+ * Kubo's identity through the authenticated RPC API, and its repository's
+ * size against StorageMax (Kubo exports no metric of either).
+ */
 async function probeStorage(target: ProbeTarget, settings: ProbeSettings): Promise<ProbeResult> {
+  const headers = { authorization: basic(target.credentials) };
   try {
-    const response = await request(`${target.endpoint.api}/api/v0/id`, settings, { method: "POST", headers: { authorization: basic(target.credentials) } });
+    const response = await request(`${target.endpoint.api}/api/v0/id`, settings, { method: "POST", headers });
     const body = (await response.json().catch(() => ({}))) as { ID?: string };
     if (!response.ok || !body.ID) return { failures: [{ component: "ipfs", message: `RPC API /api/v0/id answered ${response.status}` }], measurements: {} };
-    return { failures: [], measurements: {} };
+    const stat = await request(`${target.endpoint.api}/api/v0/repo/stat?size-only=true`, settings, { method: "POST", headers });
+    const repo = (await stat.json().catch(() => ({}))) as { RepoSize?: number; StorageMax?: number };
+    return { failures: [], measurements: { repoSizeBytes: repo.RepoSize, storageMaxBytes: repo.StorageMax } };
   } catch (error) {
     return { failures: [{ component: "ipfs", message: `RPC API: ${reason(error)}` }], measurements: {} };
   }

@@ -19,6 +19,8 @@ export class Metrics implements OperationObserver {
   private readonly healthy: Gauge;
   private readonly postgresConnections: Gauge;
   private readonly replicaLag: Gauge;
+  private readonly repoSize: Gauge;
+  private readonly storageMax: Gauge;
   /** template/target of each running operation, for the labels at its end. */
   private readonly labelsOf = new Map<string, { kind: string; template: string; target: string }>();
 
@@ -67,6 +69,19 @@ export class Metrics implements OperationObserver {
     this.replicaLag = new Gauge({
       name: "provisioner_postgres_replica_lag_seconds",
       help: "Replay lag of a provisioned PostgreSQL's replica at its last health check (0 when caught up).",
+      labelNames: ["team", "resource", "template"],
+      registers: [this.registry],
+    });
+    // Kubo exports neither; the storage templates' health checks read them (repo/stat).
+    this.repoSize = new Gauge({
+      name: "provisioner_ipfs_repo_size_bytes",
+      help: "Repository size of a provisioned Kubo node (storage templates), at its last health check.",
+      labelNames: ["team", "resource", "template"],
+      registers: [this.registry],
+    });
+    this.storageMax = new Gauge({
+      name: "provisioner_ipfs_storage_max_bytes",
+      help: "Datastore.StorageMax of a provisioned Kubo node (storage templates).",
       labelNames: ["team", "resource", "template"],
       registers: [this.registry],
     });
@@ -125,6 +140,8 @@ export class Metrics implements OperationObserver {
     const { connections, replicaLagSeconds } = result.measurements;
     if (connections !== undefined) this.postgresConnections.set(labels, connections);
     if (replicaLagSeconds !== undefined) this.replicaLag.set(labels, replicaLagSeconds);
+    if (result.measurements.repoSizeBytes !== undefined) this.repoSize.set(labels, result.measurements.repoSizeBytes);
+    if (result.measurements.storageMaxBytes !== undefined) this.storageMax.set(labels, result.measurements.storageMaxBytes);
   }
 
   healthChanged(template: string, from: string, to: string): void {
