@@ -27,6 +27,8 @@ describe("loadConfig", () => {
 
   it("when the scrape token is too short, then the error names it", () => {
     expect(() => loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN: "short" })).toThrow(/PROVISIONER_SCRAPE_TOKEN/);
+    expect(loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN: "" }).scrapeToken).toBeUndefined();
+    expect(() => loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN_FILE: "/nonexistent/token" })).toThrow(/PROVISIONER_SCRAPE_TOKEN_FILE/);
   });
 
   it("takes image overrides from PROVISIONER_IMAGE_*", () => {

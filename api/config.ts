@@ -1,5 +1,6 @@
 // Service configuration: parsed and validated once at start; every key is
 // documented in the README's configuration table.
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
@@ -26,7 +27,8 @@ const schema = z.object({
   OPERATION_LEASE_SECONDS: seconds(30),
   OPERATION_CANCEL_TIMEOUT_SECONDS: seconds(30),
   HEALTH_TIMEOUT_SECONDS: seconds(300),
-  PROVISIONER_SCRAPE_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
+  // Empty is unset: the discovery endpoint is off.
+  PROVISIONER_SCRAPE_TOKEN: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(16, { message: "must be at least 16 characters" }).optional()),
   HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().min(0).default(30),
   HEALTH_CHECK_TIMEOUT_SECONDS: seconds(5),
   HEALTH_MAX_REPLICA_LAG_SECONDS: seconds(60),
@@ -59,6 +61,14 @@ export class ConfigError extends Error {}
  * development (`npm start`) the bootstrap generates them once into .data/.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Prometheus reads the token from a file (credentials_file): the same file can feed the service.
+  if (!env.PROVISIONER_SCRAPE_TOKEN && env.PROVISIONER_SCRAPE_TOKEN_FILE) {
+    try {
+      env = { ...env, PROVISIONER_SCRAPE_TOKEN: fs.readFileSync(env.PROVISIONER_SCRAPE_TOKEN_FILE, "utf8").trim() };
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: PROVISIONER_SCRAPE_TOKEN_FILE: ${(error as Error).message}`);
+    }
+  }
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
