@@ -97,7 +97,7 @@ async function probeCluster(target: ProbeTarget, settings: ProbeSettings): Promi
   ]);
   const nodeFailures = fromNodes.flat();
   const byComponent = new Map<string, Failure>();
-  for (const failure of [...nodeFailures, ...fromCluster!]) {
+  for (const failure of [...nodeFailures, ...fromCluster]) {
     if (failure.component === "cluster0" && failure.message.includes("no answer") && nodeFailures.some((f) => f.component.startsWith("ipfs"))) continue;
     if (!byComponent.has(failure.component)) byComponent.set(failure.component, failure);
   }

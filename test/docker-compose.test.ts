@@ -23,10 +23,15 @@ const secrets = { PULUMI_CONFIG_PASSPHRASE: "compose-passphrase-0123", PROVISION
 
 describe("docker-compose.yml", () => {
   it("is valid: the API on 3000, PostgreSQL on 5432, Prometheus on 9090, Grafana on 3001, with the project's configuration", { timeout: 60_000 }, async () => {
-    const config = parse((await composeConfig(secrets)).stdout) as { services: Record<string, { ports?: { published: number | string; target: number }[]; volumes?: { source: string; target: string }[] }> };
+    const config = parse((await composeConfig(secrets)).stdout) as { services: Record<string, { ports?: { published: number | string; target: number }[]; volumes?: (string | { source: string; target: string })[] }> };
     const published = Object.fromEntries(Object.entries(config.services).map(([name, s]) => [name, s.ports?.map((p) => `${p.published}:${p.target}`)]));
     expect(published).toEqual({ provisioner: ["3000:3000"], postgres: ["5432:5432"], prometheus: ["9090:9090"], grafana: ["3001:3000"] });
-    const mounts = (name: string) => config.services[name]!.volumes!.map((v) => `${path.relative(repoRoot, v.source)}:${v.target}`);
+    // docker-compose 1.29 prints short syntax (source:target:mode), the plugin long syntax.
+    const mounts = (name: string) =>
+      config.services[name]!.volumes!.map((v) => {
+        const [source, target] = typeof v === "string" ? v.split(":") : [v.source, v.target];
+        return `${path.relative(repoRoot, source!)}:${target}`;
+      });
     expect(mounts("prometheus")).toContain("prometheus/prometheus.yml:/etc/prometheus/prometheus.yml");
     expect(mounts("grafana")).toEqual(expect.arrayContaining(["grafana/provisioning:/etc/grafana/provisioning", "grafana/dashboards:/var/lib/grafana/dashboards"]));
   });
