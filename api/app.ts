@@ -9,6 +9,7 @@ import type { PgListener } from "../automation/pg-listener.js";
 import { healthRoutes, type ReadinessCheck } from "./health.routes.js";
 import type { Metrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
+import { prometheusRoutes } from "./prometheus.routes.js";
 import { resourceRoutes } from "./resources.routes.js";
 import type { ResourceService } from "./resources.service.js";
 import { TeamService } from "./teams.service.js";
@@ -24,6 +25,8 @@ export interface AppContext {
   readiness: Record<string, ReadinessCheck>;
   /** Targets this instance offers. */
   targets: readonly string[];
+  /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery is off without it. */
+  scrapeToken?: string;
 }
 
 const quiet = new Set(["/healthz", "/metrics"]);
@@ -41,6 +44,8 @@ export function createApp(context: AppContext): Express {
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
+  // Before the team check: Prometheus has its own token, not a team's key.
+  app.use(prometheusRoutes(context.db, context.scrapeToken));
   app.use("/v1", requireTeam(new TeamService(context.db)));
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes(context.targets));

@@ -20,6 +20,17 @@ describe("loadConfig", () => {
     });
   });
 
+  it("leaves Prometheus discovery off without a scrape token, checks the health of resources every 30 s", () => {
+    expect(loadConfig(base)).toMatchObject({ scrapeToken: undefined, healthChecks: { intervalSeconds: 30, timeoutSeconds: 5, maxReplicaLagSeconds: 60 } });
+    expect(loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN: "s".repeat(32), HEALTH_CHECK_INTERVAL_SECONDS: "0" })).toMatchObject({ scrapeToken: "s".repeat(32), healthChecks: { intervalSeconds: 0 } });
+  });
+
+  it("when the scrape token is too short, then the error names it", () => {
+    expect(() => loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN: "short" })).toThrow(/PROVISIONER_SCRAPE_TOKEN/);
+    expect(loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN: "" }).scrapeToken).toBeUndefined();
+    expect(() => loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN_FILE: "/nonexistent/token" })).toThrow(/PROVISIONER_SCRAPE_TOKEN_FILE/);
+  });
+
   it("takes image overrides from PROVISIONER_IMAGE_*", () => {
     expect(loadConfig({ ...base, PROVISIONER_IMAGE_KUBO: "registry.example/kubo:x" }).images.kubo).toBe("registry.example/kubo:x");
   });

@@ -1,5 +1,6 @@
 // Service configuration: parsed and validated once at start; every key is
 // documented in the README's configuration table.
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
@@ -27,6 +28,11 @@ const schema = z.object({
   OPERATION_LEASE_SECONDS: seconds(30),
   OPERATION_CANCEL_TIMEOUT_SECONDS: seconds(30),
   HEALTH_TIMEOUT_SECONDS: seconds(300),
+  // Empty is unset: the discovery endpoint is off.
+  PROVISIONER_SCRAPE_TOKEN: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(16, { message: "must be at least 16 characters" }).optional()),
+  HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().min(0).default(30),
+  HEALTH_CHECK_TIMEOUT_SECONDS: seconds(5),
+  HEALTH_MAX_REPLICA_LAG_SECONDS: seconds(60),
 });
 
 export interface Config {
@@ -45,6 +51,10 @@ export interface Config {
   /** The cloud targets this instance offers (credentials from the environment). */
   cloud: CloudSettings;
   operations: { concurrency: number; leaseSeconds: number; cancelTimeoutSeconds: number; healthTimeoutSeconds: number };
+  /** Bearer token of GET /v1/prometheus/targets; undefined: the endpoint is off. */
+  scrapeToken?: string;
+  /** The health monitor of ACTIVE/DEGRADED resources; intervalSeconds 0 turns it off. */
+  healthChecks: { intervalSeconds: number; timeoutSeconds: number; maxReplicaLagSeconds: number };
 }
 
 export class ConfigError extends Error {}
@@ -54,6 +64,14 @@ export class ConfigError extends Error {}
  * development (`npm start`) the bootstrap generates them once into .data/.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Prometheus reads the token from a file (credentials_file): the same file can feed the service.
+  if (!env.PROVISIONER_SCRAPE_TOKEN && env.PROVISIONER_SCRAPE_TOKEN_FILE) {
+    try {
+      env = { ...env, PROVISIONER_SCRAPE_TOKEN: fs.readFileSync(env.PROVISIONER_SCRAPE_TOKEN_FILE, "utf8").trim() };
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: PROVISIONER_SCRAPE_TOKEN_FILE: ${(error as Error).message}`);
+    }
+  }
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
@@ -85,6 +103,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseSeconds: c.OPERATION_LEASE_SECONDS,
       cancelTimeoutSeconds: c.OPERATION_CANCEL_TIMEOUT_SECONDS,
       healthTimeoutSeconds: c.HEALTH_TIMEOUT_SECONDS,
+    },
+    scrapeToken: c.PROVISIONER_SCRAPE_TOKEN,
+    healthChecks: {
+      intervalSeconds: c.HEALTH_CHECK_INTERVAL_SECONDS,
+      timeoutSeconds: c.HEALTH_CHECK_TIMEOUT_SECONDS,
+      maxReplicaLagSeconds: c.HEALTH_MAX_REPLICA_LAG_SECONDS,
     },
   };
 }

@@ -5,6 +5,9 @@ import type { Database } from "./db.js";
 import type { Operation } from "../prisma/generated/client.js";
 import type { OperationObserver } from "../automation/operation-worker.js";
 import type { RunResult } from "../automation/operation-runner.js";
+import type { ProbeResult } from "./health-probes.js";
+
+type ResourceLabels = { team: string; resource: string; template: string };
 
 export class Metrics implements OperationObserver {
   readonly registry = new Registry();
@@ -12,6 +15,12 @@ export class Metrics implements OperationObserver {
   private readonly operations: Counter;
   private readonly operationDuration: Histogram;
   private readonly inFlight: Gauge;
+  private readonly healthChanges: Counter;
+  private readonly healthy: Gauge;
+  private readonly postgresConnections: Gauge;
+  private readonly replicaLag: Gauge;
+  private readonly repoSize: Gauge;
+  private readonly storageMax: Gauge;
   /** template/target of each running operation, for the labels at its end. */
   private readonly labelsOf = new Map<string, { kind: string; template: string; target: string }>();
 
@@ -38,6 +47,44 @@ export class Metrics implements OperationObserver {
       registers: [this.registry],
     });
     this.inFlight = new Gauge({ name: "provisioner_operations_in_flight", help: "Operations running in this instance.", registers: [this.registry] });
+    this.healthChanges = new Counter({
+      name: "provisioner_resource_health_changes_total",
+      help: "Resources moved between ACTIVE and DEGRADED by the health monitor.",
+      labelNames: ["template", "from", "to"],
+      registers: [this.registry],
+    });
+    this.healthy = new Gauge({
+      name: "provisioner_resource_healthy",
+      help: "1 when the last health check of the resource found every component healthy, else 0.",
+      labelNames: ["team", "resource", "template"],
+      registers: [this.registry],
+    });
+    // The PostgreSQL templates export no Prometheus metrics; the health checks measure these.
+    this.postgresConnections = new Gauge({
+      name: "provisioner_postgres_connections",
+      help: "Client connections of a provisioned PostgreSQL, at its last health check.",
+      labelNames: ["team", "resource", "template"],
+      registers: [this.registry],
+    });
+    this.replicaLag = new Gauge({
+      name: "provisioner_postgres_replica_lag_seconds",
+      help: "Replay lag of a provisioned PostgreSQL's replica at its last health check (0 when caught up).",
+      labelNames: ["team", "resource", "template"],
+      registers: [this.registry],
+    });
+    // Kubo exports neither; the storage templates' health checks read them (repo/stat).
+    this.repoSize = new Gauge({
+      name: "provisioner_ipfs_repo_size_bytes",
+      help: "Repository size of a provisioned Kubo node (storage templates), at its last health check.",
+      labelNames: ["team", "resource", "template"],
+      registers: [this.registry],
+    });
+    this.storageMax = new Gauge({
+      name: "provisioner_ipfs_storage_max_bytes",
+      help: "Datastore.StorageMax of a provisioned Kubo node (storage templates).",
+      labelNames: ["team", "resource", "template"],
+      registers: [this.registry],
+    });
     const database = this.db;
     new Gauge({
       name: "provisioner_resources",
@@ -86,5 +133,18 @@ export class Metrics implements OperationObserver {
     this.labelsOf.delete(operation.id);
     this.operations.inc({ ...labels, result: result.status.toLowerCase() });
     this.operationDuration.observe(labels, seconds);
+  }
+
+  healthChecked(labels: ResourceLabels, result: ProbeResult): void {
+    this.healthy.set(labels, result.failures.length ? 0 : 1);
+    const { connections, replicaLagSeconds } = result.measurements;
+    if (connections !== undefined) this.postgresConnections.set(labels, connections);
+    if (replicaLagSeconds !== undefined) this.replicaLag.set(labels, replicaLagSeconds);
+    if (result.measurements.repoSizeBytes !== undefined) this.repoSize.set(labels, result.measurements.repoSizeBytes);
+    if (result.measurements.storageMaxBytes !== undefined) this.storageMax.set(labels, result.measurements.storageMaxBytes);
+  }
+
+  healthChanged(template: string, from: string, to: string): void {
+    this.healthChanges.inc({ template, from, to });
   }
 }

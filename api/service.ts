@@ -19,6 +19,7 @@ import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { CredentialsCipher } from "./credentials-cipher.js";
 import { createDatabase, type Database } from "./db.js";
+import { HealthMonitor } from "./health-monitor.js";
 import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
 import { targets } from "./resources.schemas.js";
@@ -29,7 +30,9 @@ export interface Service {
   db: Database;
   /** The in-process worker (tests); undefined when operations run in a worker process. */
   worker?: OperationWorker;
-  /** Stops the worker (waiting for running operations), then the connections. */
+  /** Checks ACTIVE resources; in the API process, whose metrics it counts in. */
+  health: HealthMonitor;
+  /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
 
@@ -43,9 +46,10 @@ export type WorkerMode = "process" | "in-process" | "none";
 export async function createWorker(config: Config, db: Database, logger: Logger, observer?: OperationObserver): Promise<{ worker: OperationWorker; stop(): Promise<void> }> {
   const owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
   const queue = new OperationQueue(db, owner, config.operations.leaseSeconds);
+  const events = new EventLog(db);
   const runner = new OperationRunner({
     db,
-    events: new EventLog(db),
+    events,
     cipher: new CredentialsCipher(config.keyring),
     // The service deploys on the Docker host it runs on.
     ports: new PortAllocator(db, "local"),
@@ -82,7 +86,8 @@ export async function createService(config: Config, logger: Logger, { worker: mo
   const metrics = new Metrics(db);
   const notifications = new PgListener(config.databaseUrl, eventChannel, logger);
   await notifications.start().catch((error: unknown) => logger.warn({ err: error }, "event notifications unavailable; streams poll instead"));
-  const resources = new ResourceService(db, new CredentialsCipher(config.keyring), config.images, config.cloud);
+  const cipher = new CredentialsCipher(config.keyring);
+  const resources = new ResourceService(db, cipher, config.images, config.cloud);
   const app = createApp({
     db,
     logger,
@@ -91,7 +96,9 @@ export async function createService(config: Config, logger: Logger, { worker: mo
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
     targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
+    scrapeToken: config.scrapeToken,
   });
+  const health = new HealthMonitor({ db, events: new EventLog(db), cipher, metrics, logger, settings: config.healthChecks });
   let inProcess: Awaited<ReturnType<typeof createWorker>> | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -101,11 +108,14 @@ export async function createService(config: Config, logger: Logger, { worker: mo
     child = new WorkerProcess(logger, metrics);
     child.start();
   }
+  if (runWorker) health.start();
   return {
     app,
     db,
     worker: inProcess?.worker,
+    health,
     async close() {
+      await health.stop();
       await inProcess?.stop();
       await child?.stop();
       await notifications.stop();

@@ -38,6 +38,12 @@ export interface ServiceSpec {
   limits: { cpus: number; memoryMb: number };
   restart: "unless-stopped" | "on-failure" | "no";
   user?: string;
+  /**
+   * A helper small enough to live in the host's reserve (the metrics proxy):
+   * cloud server sizing leaves it out, so it never moves a system to a larger
+   * server type. Quotas still count it.
+   */
+  hostOverhead?: boolean;
 }
 
 export interface SystemModel {

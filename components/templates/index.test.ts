@@ -37,7 +37,7 @@ describe("prepareRequest", () => {
 
 describe("ipfs-cluster-small", () => {
   const prepared = prepareRequest({ template: "ipfs-cluster-small", name: "files", team: "web" });
-  const ports = { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004 };
+  const ports = { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005 };
 
   it("defaults to 3 peers replicating between 2 and 3, and asks for their ports", () => {
     expect(prepared.options).toEqual({ peers: 3, replicationMin: 2, replicationMax: 3, publicNetwork: true });
@@ -47,7 +47,7 @@ describe("ipfs-cluster-small", () => {
 
   it("runs a Kubo node and a cluster peer per peer, bootstrapped to each other", () => {
     const { model, outputs } = buildSystem(prepared, inputs(ports));
-    expect(Object.keys(model.services).sort()).toEqual(["cluster0", "cluster1", "cluster2", "ipfs0", "ipfs1", "ipfs2"]);
+    expect(Object.keys(model.services).sort()).toEqual(["cluster0", "cluster1", "cluster2", "ipfs0", "ipfs1", "ipfs2", "metrics"]);
     const peer1 = model.services.cluster1!;
     const id = (i: number) => deriveIdentity(secrets.identitySeed, i).id;
     expect(peer1.environment).toMatchObject({
@@ -74,12 +74,20 @@ describe("ipfs-cluster-small", () => {
     expect(model.services.ipfs2!.ports).toEqual([{ host: 19004, container: 8080, hostIp: "0.0.0.0" }]);
     expect(model.services.ipfs2!.environment).toMatchObject({ PROVISIONER_STORAGE_MAX: "5GB" });
     expect(model.services.ipfs2!.image).toBe("kubo:t");
+    // Metrics: one proxy forwarding /ipfs<i>/debug/metrics/prometheus only, the RPC API stays private.
+    expect(model.services.metrics).toMatchObject({
+      image: "postgres:t",
+      command: ["9401", "ipfs0=ipfs0:5001", "ipfs1=ipfs1:5001", "ipfs2=ipfs2:5001"],
+      ports: [{ host: 19005, container: 9401, hostIp: "0.0.0.0" }],
+    });
+    expect(model.files["metrics-proxy.pl"]).toContain("/debug/metrics/prometheus");
     expect(outputs.endpoint).toEqual({
       restApi: "http://host.example:19000",
       pinningServiceApi: "http://host.example:19001",
       gateway0: "http://host.example:19002",
       gateway1: "http://host.example:19003",
       gateway2: "http://host.example:19004",
+      metrics: "http://host.example:19005",
     });
     expect(JSON.stringify(outputs.endpoint)).not.toContain(secrets.restApiPassword);
     expect(outputs.credentials).toEqual({ username: "admin", password: secrets.restApiPassword });
@@ -101,6 +109,8 @@ describe("storage templates", () => {
     expect(model.services.ipfs!.environment).toEqual({ PROVISIONER_STORAGE_MAX: storageMax, PROVISIONER_PUBLIC_NETWORK: "true", PROVISIONER_API_PASSWORD: secrets.apiPassword });
     expect(model.services.ipfs!.ports?.map((p) => p.container)).toEqual([5001, 8080]);
     expect(outputs.endpoint).toEqual({ api: "http://host.example:19010", gateway: "http://host.example:19011" });
+    // Kubo's API.Authorizations guard /api/v0 only: Prometheus scrapes /debug/metrics/prometheus on the API port without credentials.
+    expect(model.services.ipfs!.environment!.PROVISIONER_API_PASSWORD).toBeDefined();
   });
 });
 

@@ -4,6 +4,7 @@
 import { deriveIdentity } from "../model/identity.js";
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
+import { metricsProxyFile, metricsProxyScript, metricsProxyService } from "./metrics-proxy.js";
 import { checkInteger, TemplateInputError } from "./request.js";
 import { sizeNames } from "./sizes.js";
 import { healthCheck, optionsObject, optionsSchema, publicNetworkOption, publicNetworkSchema, type Template, type TemplateContext } from "./template.js";
@@ -101,12 +102,19 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
     services[peerName(i)] = clusterPeer(ctx, i);
     volumes.push(`${kuboName(i)}-data`, `${peerName(i)}-data`);
   }
+  // Prometheus reaches each node's metrics through this, not the private RPC API.
+  services.metrics = metricsProxyService({
+    image: ctx.images.postgres,
+    upstreams: Object.fromEntries(Array.from({ length: ctx.options.peers }, (_, i) => [kuboName(i), `${kuboName(i)}:5001`])),
+    hostPort: ctx.ports.metrics!,
+    publishIp: ctx.publishIp,
+  });
   return {
     project: ctx.project,
     labels: ctx.labels,
     services,
     volumes,
-    files: { [kuboInitFile]: kuboInitScript },
+    files: { [kuboInitFile]: kuboInitScript, [metricsProxyFile]: metricsProxyScript },
     beforeUp: removePeersFirst(ctx),
     afterUp: peerKuboNodes(ctx.options.peers),
   };
@@ -177,7 +185,7 @@ export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
     publicNetwork: publicNetworkSchema,
   }),
   parseOptions,
-  portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`)],
+  portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`), "metrics"],
   secrets: () => ({ clusterSecret: 32, identitySeed: 32, restApiPassword: 24 }),
   build,
   outputs: (ctx) => ({
@@ -185,6 +193,8 @@ export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
       restApi: `http://${ctx.publicHost}:${ctx.ports.restApi}`,
       pinningServiceApi: `http://${ctx.publicHost}:${ctx.ports.pinningServiceApi}`,
       ...Object.fromEntries(Array.from({ length: ctx.options.peers }, (_, i) => [`gateway${i}`, `http://${ctx.publicHost}:${ctx.ports[`gateway${i}`]}`])),
+      // Each node's Prometheus metrics at /ipfs<i>/debug/metrics/prometheus.
+      metrics: `http://${ctx.publicHost}:${ctx.ports.metrics}`,
     },
     credentials: { username: restApiUser, password: ctx.secrets.restApiPassword! },
   }),

@@ -41,6 +41,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     // A real sshd (started by the test on a spare port) for the SSH target;
     // `cloud-init schema` validates the cloud targets' user data.
     await ensureDebianPackages(["openssh-server", "cloud-init"], "the SSH target's and cloud-init tests");
+    // A real Prometheus (started by test/monitoring.test.ts) runs the project's prometheus.yml.
+    await ensureDebianPackages(["prometheus"], "the monitoring test");
   }
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return env;

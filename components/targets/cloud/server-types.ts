@@ -50,14 +50,15 @@ export const hostMemoryMb = 1024;
 /**
  * What the resource's containers may use: the sum of their memory limits
  * (memory is not overcommitted) and half the sum of their CPU limits (they
- * rarely peak together), at least the largest single limit.
+ * rarely peak together), at least the largest single limit. Helpers marked
+ * hostOverhead fit in the host's reserve.
  */
 export function capacityNeeds(prepared: PreparedRequest): CapacityNeeds {
   // Limits do not depend on secrets, ports or images: placeholders build the same services.
   const secrets = Object.fromEntries(Object.entries(prepared.secretSizes).map(([name, bytes]) => [name, "00".repeat(bytes)]));
   const ports = Object.fromEntries(prepared.portNames.map((name, i) => [name, 20000 + i]));
   const { model } = buildSystem(prepared, { ports, secrets, images: resolveImages({}), publishIp: "0.0.0.0", publicHost: "placeholder" });
-  const limits = Object.values(model.services).map((s) => s.limits);
+  const limits = Object.values(model.services).filter((s) => !s.hostOverhead).map((s) => s.limits);
   const cpus = limits.reduce((sum, l) => sum + l.cpus, 0);
   return {
     vcpus: Math.ceil(Math.max(cpus / 2, ...limits.map((l) => l.cpus))),

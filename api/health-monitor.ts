@@ -1,0 +1,112 @@
+// Checks every ACTIVE or DEGRADED resource on an interval and moves it between
+// the two, naming the failing component (lastError, an Event with stage
+// "health", a metric). Operations own a resource's status while they run: a
+// resource with a QUEUED or RUNNING operation is left alone, in the same
+// statement that changes the status, so an operation claimed meanwhile wins.
+import type { Logger } from "pino";
+import type { EventLog } from "../automation/event-log.js";
+import type { CredentialsCipher } from "./credentials-cipher.js";
+import type { Database } from "./db.js";
+import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
+import type { Metrics } from "./metrics.js";
+
+export interface HealthMonitorSettings extends ProbeSettings {
+  /** 0 turns the monitor off. */
+  intervalSeconds: number;
+}
+
+export interface HealthMonitorDeps {
+  db: Database;
+  events: EventLog;
+  cipher: CredentialsCipher;
+  metrics: Metrics;
+  logger: Logger;
+  settings: HealthMonitorSettings;
+}
+
+type Status = "ACTIVE" | "DEGRADED";
+
+export class HealthMonitor {
+  private timer?: NodeJS.Timeout;
+  private round?: Promise<void>;
+  private stopped = false;
+
+  constructor(private readonly deps: HealthMonitorDeps) {}
+
+  start(): void {
+    if (this.deps.settings.intervalSeconds <= 0 || this.timer) return;
+    this.stopped = false;
+    const tick = () => {
+      this.round = this.checkAll()
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, "health check round failed"))
+        .finally(() => {
+          // The next round starts an interval after this one ended: rounds never overlap.
+          if (!this.stopped) this.timer = setTimeout(tick, this.deps.settings.intervalSeconds * 1000);
+        });
+    };
+    this.timer = setTimeout(tick, this.deps.settings.intervalSeconds * 1000);
+  }
+
+  /** Waits for a round in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.round;
+  }
+
+  /** One round: every ACTIVE or DEGRADED resource without a pending operation, in parallel. */
+  async checkAll(): Promise<void> {
+    const resources = await this.deps.db.resource.findMany({
+      where: { status: { in: ["ACTIVE", "DEGRADED"] }, operations: { none: { status: { in: ["QUEUED", "RUNNING"] } } } },
+      include: { team: { select: { name: true } } },
+    });
+    await Promise.all(resources.map((r) => this.check(r)));
+  }
+
+  private async check(resource: {
+    id: string;
+    name: string;
+    template: string;
+    status: string;
+    progress: number;
+    endpoint: unknown;
+    credentialsCiphertext: Uint8Array<ArrayBuffer> | null;
+    credentialsKeyId: string | null;
+    team: { name: string };
+  }): Promise<void> {
+    const { cipher, metrics, logger } = this.deps;
+    if (!resource.endpoint || !resource.credentialsCiphertext || !resource.credentialsKeyId) return;
+    let result: ProbeResult;
+    try {
+      const credentials = cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext });
+      result = await probe({ template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials }, this.deps.settings);
+    } catch (error) {
+      logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
+      return;
+    }
+    metrics.healthChecked({ team: resource.team.name, resource: resource.name, template: resource.template }, result);
+    const from = resource.status as Status;
+    const to: Status = result.failures.length ? "DEGRADED" : "ACTIVE";
+    const lastError = to === "DEGRADED" ? describeFailures(result.failures) : null;
+    if (from === to && to === "ACTIVE") return;
+    const changed = await this.deps.db.$executeRaw`
+      UPDATE resources SET status = ${to}::"ResourceStatus", last_error = ${lastError}, updated_at = now()
+      WHERE id = ${resource.id}::uuid AND status = ${from}::"ResourceStatus"
+        AND (status <> ${to}::"ResourceStatus" OR last_error IS DISTINCT FROM ${lastError})
+        AND NOT EXISTS (SELECT 1 FROM operations WHERE resource_id = ${resource.id}::uuid AND status IN ('QUEUED', 'RUNNING'))`;
+    if (changed === 0) return;
+    const message = to === "DEGRADED" ? (from === "DEGRADED" ? `still DEGRADED, ${lastError}` : `DEGRADED, ${lastError}`) : "ACTIVE: every component is healthy again";
+    await this.deps.events.record({
+      resourceId: resource.id,
+      stage: "health",
+      progress: resource.progress,
+      message,
+      detail: { from, to, failures: result.failures },
+    });
+    if (from !== to) {
+      metrics.healthChanged(resource.template, from, to);
+      logger.warn({ resourceId: resource.id, from, to, failures: result.failures }, "resource health changed");
+    }
+  }
+}

@@ -1,0 +1,179 @@
+// Monitoring end to end: a real Prometheus (Debian's package) runs the
+// project's prometheus/prometheus.yml against the real service and a
+// small-storage resource it provisioned; every dashboard expression runs.
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { parse, stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TeamService } from "../api/teams.service.js";
+import { startTestServer, type TestServer } from "../api/test-server.js";
+import { expressions, loadDashboards } from "../grafana/dashboards.js";
+import { leftovers } from "./deployment.js";
+import { eventually } from "./docker.js";
+import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const scrapeToken = crypto.randomBytes(24).toString("hex");
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface ScrapeConfig {
+  job_name: string;
+  static_configs?: { targets: string[] }[];
+  http_sd_configs?: { url: string; refresh_interval?: string; authorization?: { credentials_file?: string } }[];
+}
+
+/** The project's configuration, pointed at this test's service; scrapes every 2 s instead of 15 to keep the test short. */
+function prometheusConfig(serviceAddress: string, tokenFile: string): string {
+  const config = parse(fs.readFileSync(path.join(repoRoot, "prometheus", "prometheus.yml"), "utf8")) as { global: Record<string, string>; scrape_configs: ScrapeConfig[] };
+  config.global.scrape_interval = "2s";
+  config.global.evaluation_interval = "2s";
+  for (const job of config.scrape_configs) {
+    for (const s of job.static_configs ?? []) s.targets = s.targets.map((t) => t.replace("provisioner:3000", serviceAddress));
+    for (const sd of job.http_sd_configs ?? []) {
+      sd.url = sd.url.replace("provisioner:3000", serviceAddress);
+      sd.refresh_interval = "2s";
+      sd.authorization!.credentials_file = tokenFile;
+    }
+  }
+  return stringify(config);
+}
+
+describe("monitoring: Prometheus scrapes the service and what it provisions", () => {
+  let server: TestServer;
+  let api: Client;
+  let teamName: string;
+  let id: string | undefined;
+  let prometheus: ChildProcess | undefined;
+  let prometheusUrl: string;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-prometheus-"));
+  const prometheusLog: string[] = [];
+  const name = `mon${process.pid}`;
+
+  const query = async (promql: string) => {
+    const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    return (await response.json()) as { status: string; error?: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer({ PROVISIONER_SCRAPE_TOKEN: scrapeToken, HEALTH_CHECK_INTERVAL_SECONDS: "2" }, { runWorker: false });
+    await discardUnfinishedOperations(server.service.db);
+    server.service.worker!.start();
+    server.service.health.start();
+    teamName = `m${crypto.randomBytes(3).toString("hex")}`;
+    api = client(server.base, (await new TeamService(server.service.db).create(teamName, "PRO")).apiKey);
+  });
+
+  afterAll(async () => {
+    prometheus?.kill("SIGTERM");
+    if (id) {
+      const resource = (await api.get(`/v1/resources/${id}`)).body;
+      if (resource.status !== "DELETED") {
+        const deleted = await api.delete(`/v1/resources/${id}`);
+        if (deleted.body?.operation) await waitForOperation(api, id, deleted.body.operation.id, 240_000);
+      }
+      expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+    }
+    await server?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 300_000);
+
+  it("GET /v1/prometheus/targets: the scrape token only (not a team's key); off without PROVISIONER_SCRAPE_TOKEN", async () => {
+    const targets = client(server.base, scrapeToken);
+    expect((await targets.get("/v1/prometheus/targets")).status).toBe(200);
+    expect((await client(server.base).get("/v1/prometheus/targets")).body.error.code).toBe("unauthenticated");
+    expect((await api.get("/v1/prometheus/targets")).status).toBe(401);
+    const off = await startTestServer({ PROVISIONER_SCRAPE_TOKEN: "" }, { runWorker: false });
+    try {
+      const reply = await client(off.base, scrapeToken).get("/v1/prometheus/targets");
+      expect(reply.status).toBe(404);
+      expect(reply.body.error).toEqual({ code: "not_configured", message: "Prometheus service discovery is off: set PROVISIONER_SCRAPE_TOKEN" });
+    } finally {
+      await off.close();
+    }
+  });
+
+  it("lists a provisioned small-storage node, labelled, once it is ACTIVE", { timeout: 300_000 }, async () => {
+    const created = await api.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
+    id = created.body.resource.id;
+    expect(await waitForOperation(api, id!, created.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+    const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as { targets: string[]; labels: Record<string, string> }[];
+    const mine = groups.filter((g) => g.labels.resource_id === id);
+    const { endpoint } = (await api.get(`/v1/resources/${id}`)).body;
+    expect(mine).toEqual([
+      {
+        targets: [new URL(endpoint.api).host],
+        labels: { __metrics_path__: "/debug/metrics/prometheus", team: teamName, resource: name, resource_id: id, template: "small-storage", target: "docker-host", node: "ipfs" },
+      },
+    ]);
+  });
+
+  it("a real Prometheus with the project's configuration: every target up, every dashboard expression runs, the control-plane panels have data", { timeout: 240_000 }, async () => {
+    const tokenFile = path.join(dir, "scrape-token");
+    fs.writeFileSync(tokenFile, scrapeToken, { mode: 0o600 });
+    const configFile = path.join(dir, "prometheus.yml");
+    fs.writeFileSync(configFile, prometheusConfig(new URL(server.base).host, tokenFile));
+    const port = await freePort();
+    prometheusUrl = `http://127.0.0.1:${port}`;
+    prometheus = spawn("prometheus", [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+    prometheus.stderr!.on("data", (chunk: Buffer) => prometheusLog.push(chunk.toString()));
+
+    // Every target up, the provisioned node among them with its labels.
+    const started = Date.now();
+    const targets = await eventually(
+      async () => {
+        const body = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] } };
+        const active = body.data.activeTargets;
+        const node = active.find((t) => t.labels.resource === name && t.labels.team === teamName);
+        return node && active.every((t) => t.health === "up") ? active : undefined;
+      },
+      90_000,
+      `every target up (prometheus log: ${prometheusLog.join("").slice(-2000)})`,
+    );
+    process.stdout.write(`prometheus: ${targets.length} targets up ${((Date.now() - started) / 1000).toFixed(1)} s after start\n`);
+    expect(targets.find((t) => t.labels.job === "provisioner")).toBeDefined();
+    expect(targets.find((t) => t.labels.resource === name)!.labels).toMatchObject({ job: "provisioned", template: "small-storage", target: "docker-host", node: "ipfs" });
+    expect((await query(`ipfs_p2p_peers_total{resource="${name}"} or ipfs_info{resource="${name}"}`)).data!.result.length).toBeGreaterThan(0);
+
+    // Rates need two samples of each series: wait until every control-plane panel has data.
+    const dashboards = loadDashboards();
+    const controlPlane = expressions(dashboards["control-plane"]!);
+    await eventually(
+      async () => {
+        for (const { expr } of controlPlane) if (!(await query(expr)).data?.result.length) return undefined;
+        return true;
+      },
+      60_000,
+      "data in every control-plane panel",
+    );
+    for (const [dashboard, content] of Object.entries(dashboards)) {
+      for (const { panel, expr } of expressions(content)) {
+        const result = await query(expr);
+        expect(result, `${dashboard} / ${panel}: ${expr}`).toMatchObject({ status: "success" });
+        if (dashboard === "control-plane") expect(result.data!.result.length, `${panel}: ${expr}`).toBeGreaterThan(0);
+      }
+    }
+    // The storage node's repository against StorageMax (from the health checks) and its labels.
+    const storageMax = await query(`provisioner_ipfs_storage_max_bytes{resource="${name}"}`);
+    expect(storageMax.data!.result[0]!.metric).toMatchObject({ team: teamName, template: "small-storage" });
+    expect(Number(storageMax.data!.result[0]!.value[1])).toBe(5e9);
+  });
+
+  it("deletes the resource: it leaves the targets, nothing left in Docker", { timeout: 240_000 }, async () => {
+    const deleted = await api.delete(`/v1/resources/${id}`);
+    expect(await waitForOperation(api, id!, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+    const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as { labels: Record<string, string> }[];
+    expect(groups.filter((g) => g.labels.resource_id === id)).toEqual([]);
+    expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+  });
+});
