@@ -25,10 +25,11 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     try {
       const value = await check();
       if (value !== undefined) return value;
+      lastError = undefined; // an answer, if not yet the one awaited: older errors no longer apply
     } catch (error) {
       lastError = error;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ""}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}${lastError.cause instanceof Error ? ` (${lastError.cause.message})` : ""}` : ""}`);
 }

@@ -130,16 +130,23 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
 
     // Every target up, the provisioned node among them with its labels.
     const started = Date.now();
+    let lastSeen = "none yet";
     const targets = await eventually(
       async () => {
         const body = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] } };
         const active = body.data.activeTargets;
+        lastSeen = active.map((t) => `${t.labels.job}/${t.labels.resource ?? "-"}: ${t.health} ${t.lastError}`).join("; ");
         const node = active.find((t) => t.labels.resource === name && t.labels.team === teamName);
-        return node && active.every((t) => t.health === "up") ? active : undefined;
+        // This test's targets: the service and its resource (the database may hold other teams' resources).
+        const ours = active.filter((t) => t.labels.job === "provisioner" || t.labels.resource === name);
+        return node && ours.every((t) => t.health === "up") ? ours : undefined;
       },
       90_000,
-      `every target up (prometheus log: ${prometheusLog.join("").slice(-2000)})`,
-    );
+      "every target up",
+    ).catch((error: unknown) => {
+      // Prometheus's own log says why (read now, not when the wait began).
+      throw new Error(`${(error as Error).message}\ntargets: ${lastSeen}\nprometheus log: ${prometheusLog.join("").slice(-3000)}`);
+    });
     process.stdout.write(`prometheus: ${targets.length} targets up ${((Date.now() - started) / 1000).toFixed(1)} s after start\n`);
     expect(targets.find((t) => t.labels.job === "provisioner")).toBeDefined();
     expect(targets.find((t) => t.labels.resource === name)!.labels).toMatchObject({ job: "provisioned", template: "small-storage", target: "docker-host", node: "ipfs" });
