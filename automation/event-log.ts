@@ -15,7 +15,7 @@ export const stages = {
   complete: 100,
 } as const;
 
-export type Stage = keyof typeof stages | "failed" | "cancelled" | "queued" | "drift" | "health";
+export type Stage = keyof typeof stages | "failed" | "cancelled" | "queued" | "health";
 
 export interface EventInput {
   resourceId: string;
