@@ -8,14 +8,15 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { mountDataPath, mountDataScript, renderCloudInit, sshdHardening } from "./cloud-init.js";
+import { testKeyPair } from "./cloud-mocks.js";
 
 const execFileAsync = promisify(execFile);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-cloud-init-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const input = {
-  authorizedKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIClient provisioner",
-  hostKey: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost host" },
+  authorizedKey: testKeyPair("provisioner").publicKey,
+  hostKey: testKeyPair("host"),
   dataDevice: "/dev/disk/by-id/scsi-0HC_Volume_4242",
 };
 

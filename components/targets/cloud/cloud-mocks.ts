@@ -1,8 +1,10 @@
 // Test helper (vitest only), shared by the clouds' mocked tests: Pulumi's mocks standing in for the
 // cloud APIs (no engine, no provider plugin), recording every resource and
 // invoke, answering with the outputs the real APIs give.
+import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "vitest";
+import { splitKeyPair, sshKeygenScript, type KeyPair } from "./ssh-key.js";
 
 export interface Registered {
   type: string;
@@ -15,9 +17,20 @@ export const registered: Registered[] = [];
 export const invoked: { token: string; inputs: Record<string, unknown> }[] = [];
 
 export const generatedHex = "ab".repeat(24);
-export const clientPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIClientKey qa-res";
-export const hostPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey";
-export const privateKeyOf = (which: string) => `-----BEGIN OPENSSH PRIVATE KEY-----\n${which}\n-----END OPENSSH PRIVATE KEY-----\n`;
+
+/** A throwaway key pair made now by the same script the clouds use (no key is kept in the repository). */
+export function testKeyPair(comment: string): KeyPair {
+  return splitKeyPair(execFileSync("sh", ["-c", sshKeygenScript(comment)], { encoding: "utf8" }));
+}
+
+const clientKeys = testKeyPair("qa-res");
+const hostKeys = testKeyPair("qa-res");
+export const clientPublicKey = clientKeys.publicKey;
+/** Without its comment: how the provisioner pins it. */
+export const hostPublicKey = hostKeys.publicKey.split(" ").slice(0, 2).join(" ");
+export const clientPrivateKey = clientKeys.privateKey;
+/** A line from inside each private key: found in a plain input only if the key leaked. */
+const privateKeyLines = [clientKeys, hostKeys].map((k) => k.privateKey.split("\n")[1]!);
 export const serverIp = "203.0.113.10";
 
 // How the mocks show a secret input (@pulumi/pulumi runtime/rpc: specialSigKey, specialSecretSig).
@@ -29,8 +42,8 @@ export const secretValue = (value: unknown) => (value as { value: unknown }).val
 /** What the clouds answer with, beside the inputs, by resource type. */
 function outputsOf(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   if (type === "command:local:Command") {
-    if (name.endsWith("-host-keygen")) return { stdout: `${hostPublicKey} qa-res\n${privateKeyOf("HOST").trimEnd()}` };
-    if (name.endsWith("-keygen")) return { stdout: `${clientPublicKey}\n${privateKeyOf("CLIENT").trimEnd()}` };
+    if (name.endsWith("-host-keygen")) return { stdout: `${hostKeys.publicKey}\n${hostKeys.privateKey.trimEnd()}` };
+    if (name.endsWith("-keygen")) return { stdout: `${clientKeys.publicKey}\n${clientKeys.privateKey.trimEnd()}` };
     return { stdout: generatedHex };
   }
   switch (type) {
@@ -174,7 +187,7 @@ export function expectDeployOverSsh(deploy: Registered): void {
     host: serverIp,
     port: 22,
     user: "provisioner",
-    privateKey: privateKeyOf("CLIENT"),
+    privateKey: clientPrivateKey,
     hostKey: hostPublicKey,
     dialErrorLimit: 30,
     perDialTimeout: 10,
@@ -186,7 +199,6 @@ export function expectDeployOverSsh(deploy: Registered): void {
 
 /** Private keys and generated passwords reach the state only as secrets. */
 export function expectNoPlainSecrets(): void {
-  expect(inPlainInputs("CLIENT\n-----END")).toEqual([]);
-  expect(inPlainInputs("HOST\n-----END")).toEqual([]);
+  for (const line of privateKeyLines) expect(inPlainInputs(line)).toEqual([]);
   expect(inPlainInputs(generatedHex)).toEqual([]);
 }

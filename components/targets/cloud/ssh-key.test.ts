@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { splitKeyPair, sshKeygenScript } from "./ssh-key.js";
+import { privateKeyArmor, splitKeyPair, sshKeygenScript } from "./ssh-key.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -15,7 +15,9 @@ describe("sshKeygenScript", () => {
     // As the command provider hands it over: without the last newline.
     const pair = splitKeyPair(stdout.replace(/\n$/, ""));
     expect(pair.publicKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\S+ qa-blobs$/);
-    expect(pair.privateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+\n-----END OPENSSH PRIVATE KEY-----\n$/);
+    expect(pair.privateKey.startsWith(privateKeyArmor.begin)).toBe(true);
+    expect(pair.privateKey.endsWith(`\n${privateKeyArmor.end}`)).toBe(true);
+    expect(pair.privateKey.length).toBeGreaterThan(privateKeyArmor.begin.length + privateKeyArmor.end.length + 1);
     // The private key is the public key's other half.
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-key-")), "key");
     fs.writeFileSync(file, pair.privateKey, { mode: 0o600 });

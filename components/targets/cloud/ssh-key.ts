@@ -12,6 +12,9 @@ export interface KeyPair {
   privateKey: string;
 }
 
+/** How ssh-keygen's private keys begin and end. */
+export const privateKeyArmor = { begin: "-----BEGIN OPENSSH PRIVATE KEY-----\n", end: "-----END OPENSSH PRIVATE KEY-----\n" };
+
 /** ssh-keygen into a temp dir that never outlives the command; prints the public key, then the private key. */
 export function sshKeygenScript(comment: string): string {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(comment)) throw new Error(`ssh key comment must be [a-z0-9.-]: ${comment}`);
@@ -23,7 +26,7 @@ export function splitKeyPair(stdout: string): KeyPair {
   const newline = stdout.indexOf("\n");
   const publicKey = stdout.slice(0, newline).trim();
   const privateKey = stdout.slice(newline + 1).trimEnd() + "\n";
-  if (newline < 0 || !publicKey.startsWith("ssh-ed25519 ") || !privateKey.startsWith("-----BEGIN OPENSSH PRIVATE KEY-----\n")) {
+  if (newline < 0 || !publicKey.startsWith("ssh-ed25519 ") || !privateKey.startsWith(privateKeyArmor.begin)) {
     throw new Error("ssh-keygen printed no ed25519 key pair");
   }
   return { publicKey, privateKey };
