@@ -7,7 +7,7 @@ import fs from "node:fs";
 
 export const operationMarker = "PROVISIONER_OPERATION_ID";
 
-export function processesOf(operationId: string): number[] {
+function processesOf(operationId: string): number[] {
   const needle = Buffer.from(`${operationMarker}=${operationId}\0`);
   const found: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {
