@@ -29,13 +29,23 @@ export interface AppContext {
   scrapeToken?: string;
 }
 
-const quiet = new Set(["/healthz", "/metrics"]);
+/** Polled by probes and Prometheus: their request logs are at debug level. */
+const quiet = new Set(["/healthz", "/readyz", "/metrics"]);
+/** The path as requested (routers mounted under a prefix strip it from req.url), without the query. */
+const pathOf = (req: { url?: string; originalUrl?: string }) => (req.originalUrl ?? req.url ?? "").split("?")[0]!;
 
 export function createApp(context: AppContext): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(context.metrics.httpMiddleware());
-  app.use(pinoHttp({ logger: context.logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? "") } }));
+  app.use(
+    pinoHttp({
+      logger: context.logger,
+      customLogLevel: (req, res, error) => (quiet.has(pathOf(req)) ? "debug" : error || res.statusCode >= 500 ? "error" : "info"),
+      customSuccessMessage: (req, res, ms) => `${req.method} ${pathOf(req)} ${res.statusCode} ${Math.round(ms)}ms`,
+      customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode} failed`,
+    }),
+  );
   app.use(healthRoutes(context.readiness));
   app.get("/metrics", async (_req, res) => {
     res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());

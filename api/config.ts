@@ -6,6 +6,7 @@ import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
 import { cloudSettingsFrom, type CloudSettings } from "../automation/cloud-settings.js";
 import { parseKeyring, type Keyring } from "./credentials-cipher.js";
+import { logFormats } from "./logger.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const dataDir = path.join(repoRoot, ".data");
@@ -18,6 +19,8 @@ const schema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z.string().url({ message: "must be a postgresql:// URL" }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Read by createLogger before the configuration (to log its errors); checked here so a typo fails fast.
+  LOG_FORMAT: z.enum(logFormats).optional(),
   PULUMI_BACKEND_URL: z.string().min(1).default(`file://${path.join(dataDir, "pulumi-state")}`),
   PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
   PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),

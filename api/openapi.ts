@@ -66,7 +66,7 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: [idParameter],
         get: {
           summary: "The resource's credentials, decrypted; every read is audited",
-          responses: { "200": json(z.object({ credentials: z.record(z.string(), z.string()) }), "Credentials"), ...errors, "409": json(s.errorView, "Not provisioned yet.") },
+          responses: { "200": json(z.object({ credentials: z.record(z.string(), z.string()) }), "Credentials"), ...errors, "409": json(s.errorView, "Not provisioned yet (`credentials_unavailable`), or encrypted with a key the service no longer has (`credentials_key_missing`, naming the key id).") },
         },
       },
       "/v1/resources/{id}/events": {

@@ -10,7 +10,7 @@ import type { ImageSet } from "../components/images.js";
 import { prepareRequest } from "../components/templates/index.js";
 import { TemplateInputError } from "../components/templates/request.js";
 import type { Event, Operation, OperationKind, Prisma, Resource, Team } from "../prisma/generated/client.js";
-import type { CredentialsCipher } from "./credentials-cipher.js";
+import { MissingKeyError, type CredentialsCipher } from "./credentials-cipher.js";
 import type { Database } from "./db.js";
 import { ApiError } from "./errors.js";
 import { checkQuota, footprint, lockTeam } from "./quotas.js";
@@ -183,7 +183,17 @@ export class ResourceService {
     if (!resource.credentialsCiphertext || !resource.credentialsKeyId) {
       throw new ApiError(409, "credentials_unavailable", `the resource has no credentials (status ${resource.status})`);
     }
-    const credentials = this.cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext });
+    let credentials;
+    try {
+      credentials = this.cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext });
+    } catch (error) {
+      if (!(error instanceof MissingKeyError)) throw error;
+      throw new ApiError(
+        409,
+        "credentials_key_missing",
+        `the credentials are encrypted with key ${error.keyId}, which the service no longer has; an operator must add it back to PROVISIONER_CREDENTIALS_KEYS (DELETE works without it)`,
+      );
+    }
     await this.audit(this.db, actor, "credentials.read", resource.id);
     return { credentials };
   }

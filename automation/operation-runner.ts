@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Logger } from "pino";
-import type { CredentialsCipher } from "../api/credentials-cipher.js";
+import { MissingKeyError, type CredentialsCipher } from "../api/credentials-cipher.js";
 import type { Database } from "../api/db.js";
 import { downScript } from "../components/model/deploy-script.js";
 import { prepareRequest } from "../components/templates/index.js";
@@ -115,10 +115,17 @@ export class OperationRunner {
     const resource = await db.resource.findUniqueOrThrow({ where: { id: operation.resourceId }, include: { team: true } });
     const flow = new Flow(this.deps, resource.id, operation.id);
     const redactor = new Redactor();
-    if (resource.credentialsCiphertext && resource.credentialsKeyId) {
-      redactor.add(Object.values(this.deps.cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext })));
-    }
     const log = this.deps.logger.child({ operationId: operation.id, resourceId: resource.id, kind: operation.kind });
+    if (resource.credentialsCiphertext && resource.credentialsKeyId) {
+      try {
+        redactor.add(Object.values(this.deps.cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext })));
+      } catch (error) {
+        // A key removed too early must not block operations (above all DELETE):
+        // the engine's output is then redacted by the secrets' shape only.
+        if (!(error instanceof MissingKeyError)) throw error;
+        log.warn({ keyId: error.keyId }, "the resource's credentials are sealed with a key not in PROVISIONER_CREDENTIALS_KEYS; redacting engine output by pattern only");
+      }
+    }
     const output = new OutputTail(log, redactor);
     let stack: Stack | undefined;
     const open = async (spec: ResourceSpec) => {

@@ -1,0 +1,140 @@
+// npm run stack -- <preview|up|refresh|destroy|output> -s <stack> [-c key=value ...] [--show-secrets]
+// The engineers' path without the Node language host (which the Go module
+// proxy does not serve): the stacks/ program, inline through the Automation
+// API, on a stack file of stacks/ read as `pulumi up -s <stack>` reads it.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { parse, stringify } from "yaml";
+import { templateProgram } from "../stacks/program.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const stacksDir = path.join(repoRoot, "stacks");
+/** The project of Pulumi.yaml, whose namespace un-prefixed keys belong to (as with `pulumi config`). */
+const projectName = "provisioner";
+const commands = ["preview", "up", "refresh", "destroy", "output"] as const;
+type Command = (typeof commands)[number];
+const usage = `usage: npm run stack -- <${commands.join("|")}> -s <stack> [-c <key>=<value> ...] [--show-secrets]`;
+
+/** What a Pulumi.<stack>.yaml holds that matters here. */
+interface StackFile {
+  config?: Record<string, unknown>;
+  secretsprovider?: string;
+  encryptionsalt?: string;
+  encryptedkey?: string;
+}
+
+function fail(message: string, code = 1): never {
+  console.error(message);
+  process.exit(code);
+}
+
+function parseCommandLine(): { command: Command; stack: string; overrides: Record<string, string>; showSecrets: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { stack: { type: "string", short: "s" }, config: { type: "string", short: "c", multiple: true }, "show-secrets": { type: "boolean", default: false } },
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\n${usage}`, 2);
+  }
+  const [command, ...rest] = parsed.positionals;
+  if (!commands.includes(command as Command) || rest.length || !parsed.values.stack) fail(usage, 2);
+  const overrides: Record<string, string> = {};
+  for (const pair of parsed.values.config ?? []) {
+    const at = pair.indexOf("=");
+    if (at <= 0) fail(`-c takes <key>=<value>, got ${JSON.stringify(pair)}\n${usage}`, 2);
+    overrides[qualified(pair.slice(0, at))] = pair.slice(at + 1);
+  }
+  return { command: command as Command, stack: parsed.values.stack, overrides, showSecrets: parsed.values["show-secrets"] };
+}
+
+const qualified = (key: string) => (key.includes(":") ? key : `${projectName}:${key}`);
+
+function readStackFile(stack: string): StackFile {
+  const file = path.join(stacksDir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    const known = fs.readdirSync(stacksDir).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
+    fail(`no stack file stacks/Pulumi.${stack}.yaml; the stacks here: ${known.join(", ")}`, 2);
+  }
+  return (parse(fs.readFileSync(file, "utf8")) as StackFile | null) ?? {};
+}
+
+/**
+ * The stack's working folder: a copy of its stack file (the config with the
+ * -c overrides, secure values as they are; the Automation API adds the
+ * project's Pulumi.yaml). The CLI
+ * reads it as `pulumi up` reads stacks/Pulumi.<stack>.yaml, and writes the
+ * encryption salt of a new stack there, not into the checked-in file; the
+ * folder is kept per backend, so later runs decrypt the stack's secrets.
+ */
+function prepareWorkDir(stack: string, backendUrl: string, file: StackFile, overrides: Record<string, string>): string {
+  const backendId = crypto.createHash("sha256").update(backendUrl).digest("hex").slice(0, 12);
+  const workDir = path.join(repoRoot, ".data", "stack-workspaces", backendId, stack);
+  fs.mkdirSync(workDir, { recursive: true });
+  const copy = path.join(workDir, `Pulumi.${stack}.yaml`);
+  const earlier = fs.existsSync(copy) ? ((parse(fs.readFileSync(copy, "utf8")) as StackFile | null) ?? {}) : {};
+  const settings: StackFile = {
+    ...(file.secretsprovider && { secretsprovider: file.secretsprovider }),
+    ...((file.encryptionsalt ?? earlier.encryptionsalt) && { encryptionsalt: file.encryptionsalt ?? earlier.encryptionsalt }),
+    ...((file.encryptedkey ?? earlier.encryptedkey) && { encryptedkey: file.encryptedkey ?? earlier.encryptedkey }),
+    config: { ...file.config, ...overrides },
+  };
+  fs.writeFileSync(copy, stringify(settings));
+  return workDir;
+}
+
+function printOutputs(stack: string, outputs: OutputMap, showSecrets: boolean): void {
+  const shown = Object.fromEntries(Object.entries(outputs).map(([key, { value, secret }]) => [key, secret && !showSecrets ? "[secret]" : value]));
+  console.log(`outputs:\n${JSON.stringify(shown, null, 2)}`);
+  if (!showSecrets && Object.values(outputs).some((o) => o.secret)) console.log(`(to see the secret outputs: npm run stack -- output -s ${stack} --show-secrets)`);
+}
+
+async function run(stack: Stack, command: Command, showSecrets: boolean): Promise<void> {
+  const onOutput = (text: string) => process.stdout.write(text);
+  switch (command) {
+    case "preview":
+      await stack.preview({ onOutput });
+      return;
+    case "up":
+      printOutputs(stack.name, (await stack.up({ onOutput })).outputs, false);
+      return;
+    case "refresh":
+      await stack.refresh({ onOutput });
+      return;
+    case "destroy":
+      await stack.destroy({ onOutput });
+      return;
+    case "output":
+      printOutputs(stack.name, await stack.outputs(), showSecrets);
+  }
+}
+
+const { command, stack: stackName, overrides, showSecrets } = parseCommandLine();
+const file = readStackFile(stackName);
+// The service's default backend, so both paths see the same stacks.
+const backendUrl = process.env.PULUMI_BACKEND_URL || `file://${path.join(repoRoot, ".data", "pulumi-state")}`;
+if (backendUrl.startsWith("file://")) fs.mkdirSync(new URL(backendUrl).pathname, { recursive: true });
+if (!process.env.PULUMI_CONFIG_PASSPHRASE) fail("PULUMI_CONFIG_PASSPHRASE is not set (npm run stack sets the development one)", 2);
+
+const workDir = prepareWorkDir(stackName, backendUrl, file, overrides);
+try {
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { projectName, stackName, program: () => Promise.resolve(templateProgram()) },
+    {
+      workDir,
+      secretsProvider: file.secretsprovider ?? "passphrase",
+      envVars: { PULUMI_BACKEND_URL: backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    },
+  );
+  console.log(`stack ${stackName} (backend ${backendUrl}): ${command}`);
+  await run(stack, command, showSecrets);
+} catch (error) {
+  // The engine's own output was streamed above; its error ends the run.
+  const message = (error as Error).message;
+  const diagnostics = message.split("\n").filter((line) => /^\s*error:/i.test(line));
+  fail(`npm run stack: ${command} failed: ${diagnostics.length ? diagnostics.join("\n") : message}`);
+}
