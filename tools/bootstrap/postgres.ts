@@ -127,12 +127,24 @@ async function freePortOrExplain(port: number, binDir: string): Promise<void> {
   throw new BootstrapError(`postgres: port ${port} is already in use by ${what}.`, `Stop it, or ${otherPort}.`);
 }
 
-/** Starts the cluster unless it runs; returns whether this call started it. */
-async function startCluster(layout: ClusterLayout, binDir: string, port: number): Promise<boolean> {
+/** The port a running cluster listens on: line 4 of its postmaster.pid. */
+function runningPort(layout: ClusterLayout): number | undefined {
+  try {
+    const port = Number(fs.readFileSync(path.join(layout.clusterDir, "postmaster.pid"), "utf8").split("\n")[3]);
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the cluster unless it runs; returns the port it listens on and whether this call started it. */
+async function startCluster(layout: ClusterLayout, binDir: string, port: number): Promise<{ port: number; startedHere: boolean }> {
   const status = await probe(...asClusterOwner(layout, path.join(binDir, "pg_ctl"), ["status", "-D", layout.clusterDir]));
   if (status.ok) {
-    say(`postgres: the local cluster is running already`);
-    return false;
+    // Started by another command of this checkout, maybe with another PROVISIONER_PG_PORT.
+    const actual = runningPort(layout) ?? port;
+    say(`postgres: the local cluster is running already, on port ${actual}${actual !== port ? ` (not ${port}: another command of this checkout started it)` : ""}`);
+    return { port: actual, startedHere: false };
   }
   if (await portAnswers(port)) await freePortOrExplain(port, binDir);
   fs.mkdirSync(layout.socketDir, { recursive: true });
@@ -146,7 +158,7 @@ async function startCluster(layout: ClusterLayout, binDir: string, port: number)
   if (!started.ok) {
     throw new BootstrapError(`postgres: the local cluster did not start: ${started.stderr.trim()}`, `See its log: ${layout.logFile}`);
   }
-  return true;
+  return { port, startedHere: true };
 }
 
 /** The checkout's local cluster, created and started when needed. */
@@ -155,9 +167,9 @@ export async function ensureLocalCluster({ checkout = repoRoot, port = Number(pr
   const layout = clusterLayout(checkout);
   if (!fs.existsSync(path.join(layout.clusterDir, "PG_VERSION"))) await initCluster(layout, binDir);
   else say(`postgres: reusing the local cluster in ${layout.clusterDir}`);
-  const startedHere = await startCluster(layout, binDir, port);
+  const running = await startCluster(layout, binDir, port);
   const password = encodeURIComponent(fs.readFileSync(layout.passwordFile, "utf8").trim());
-  return { layout, binDir, port, serverUrl: `postgresql://${superuser}:${password}@127.0.0.1:${port}`, startedHere };
+  return { layout, binDir, ...running, serverUrl: `postgresql://${superuser}:${password}@127.0.0.1:${running.port}` };
 }
 
 /** Creates `database` on the server if it does not exist yet. */
