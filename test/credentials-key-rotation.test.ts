@@ -45,6 +45,12 @@ describe("credentials key rotation, end to end", () => {
   });
   afterAll(async () => {
     await server?.close();
+    // What a failed DELETE left (the team's name is this test's alone).
+    const filter = `label=provisioner.team=${teamName}`;
+    for (const [kind, list] of [["container", ["ps", "-aq"]], ["volume", ["volume", "ls", "-q"]], ["network", ["network", "ls", "-q"]]] as const) {
+      const ids = (await docker(...list, "--filter", filter)).split("\n").filter(Boolean);
+      if (ids.length) await docker(kind, "rm", ...(kind === "container" ? ["-f"] : []), ...ids);
+    }
     fs.rmSync(root, { recursive: true, force: true });
   });
 
