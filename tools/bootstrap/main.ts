@@ -71,14 +71,14 @@ async function finish(code: number): Promise<never> {
  * is stopped once the child has exited. Before the child runs, the bootstrap
  * stops at once.
  */
-function onSignal(signal: NodeJS.Signals): void {
+function onSignal(signal: NodeJS.Signals, why: string = signal): void {
   if (stopping) {
-    say(`${signal}: already stopping${child?.pid ? ` (kill -9 ${child.pid} to force)` : ""}`);
+    say(`${why}: already stopping${child?.pid ? ` (kill -9 ${child.pid} to force)` : ""}`);
     return;
   }
   stopping = true;
   if (child) {
-    say(`${signal}: stopping (pid ${child.pid}), then the local database`);
+    say(`${why}: stopping (pid ${child.pid}), then the local database`);
     child.kill(signal);
   } else {
     void finish(130);
@@ -86,6 +86,14 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
+// A closed terminal.
+process.on("SIGHUP", () => onSignal("SIGTERM", "SIGHUP"));
+// `kill <npm's pid>`: npm passes the signal to the shell running the script,
+// which dies without passing it on. Orphaned, the bootstrap stops as if told to.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (!stopping && process.ppid !== parentAtStart) onSignal("SIGTERM", `the parent process (pid ${parentAtStart}) is gone`);
+}, 1000).unref();
 
 /** Runs another program to its end and returns its exit code. */
 function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -118,7 +126,7 @@ async function main(): Promise<number> {
   }
   if (mode !== "start" && mode !== "test" && mode !== "bench" && mode !== "stack") throw new Error("usage: bootstrap start|test|bench|stack|create-team|rotate-credentials-key [args]");
   const env = await prepare(mode);
-  if (mode === "start") return run(process.execPath, tsx("api/main.ts"), env);
+  if (mode === "start") return run(process.execPath, tsx("api/main.ts"), { ...env, PROVISIONER_PARENT_PID: String(process.pid) });
   if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
     // npm run bench [-- deploy|service]: both by default, one after the other.
