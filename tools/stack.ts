@@ -2,29 +2,19 @@
 // The engineers' path without the Node language host (which the Go module
 // proxy does not serve): the stacks/ program, inline through the Automation
 // API, on a stack file of stacks/ read as `pulumi up -s <stack>` reads it.
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { parse, stringify } from "yaml";
 import { templateProgram } from "../stacks/program.js";
+import { prepareWorkDir, readStackFile, StackFileMissing, type StackFile } from "./stack-files.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
-const stacksDir = path.join(repoRoot, "stacks");
 /** The project of Pulumi.yaml, whose namespace un-prefixed keys belong to (as with `pulumi config`). */
 const projectName = "provisioner";
 const commands = ["preview", "up", "refresh", "destroy", "output"] as const;
 type Command = (typeof commands)[number];
 const usage = `usage: npm run stack -- <${commands.join("|")}> -s <stack> [-c <key>=<value> ...] [--show-secrets]`;
-
-/** What a Pulumi.<stack>.yaml holds that matters here. */
-interface StackFile {
-  config?: Record<string, unknown>;
-  secretsprovider?: string;
-  encryptionsalt?: string;
-  encryptedkey?: string;
-}
 
 function fail(message: string, code = 1): never {
   console.error(message);
@@ -54,39 +44,6 @@ function parseCommandLine(): { command: Command; stack: string; overrides: Recor
 
 const qualified = (key: string) => (key.includes(":") ? key : `${projectName}:${key}`);
 
-function readStackFile(stack: string): StackFile {
-  const file = path.join(stacksDir, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) {
-    const known = fs.readdirSync(stacksDir).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
-    fail(`no stack file stacks/Pulumi.${stack}.yaml; the stacks here: ${known.join(", ")}`, 2);
-  }
-  return (parse(fs.readFileSync(file, "utf8")) as StackFile | null) ?? {};
-}
-
-/**
- * The stack's working folder: a copy of its stack file (the config with the
- * -c overrides, secure values as they are; the Automation API adds the
- * project's Pulumi.yaml). The CLI
- * reads it as `pulumi up` reads stacks/Pulumi.<stack>.yaml, and writes the
- * encryption salt of a new stack there, not into the checked-in file; the
- * folder is kept per backend, so later runs decrypt the stack's secrets.
- */
-function prepareWorkDir(stack: string, backendUrl: string, file: StackFile, overrides: Record<string, string>): string {
-  const backendId = crypto.createHash("sha256").update(backendUrl).digest("hex").slice(0, 12);
-  const workDir = path.join(repoRoot, ".data", "stack-workspaces", backendId, stack);
-  fs.mkdirSync(workDir, { recursive: true });
-  const copy = path.join(workDir, `Pulumi.${stack}.yaml`);
-  const earlier = fs.existsSync(copy) ? ((parse(fs.readFileSync(copy, "utf8")) as StackFile | null) ?? {}) : {};
-  const settings: StackFile = {
-    ...(file.secretsprovider && { secretsprovider: file.secretsprovider }),
-    ...((file.encryptionsalt ?? earlier.encryptionsalt) && { encryptionsalt: file.encryptionsalt ?? earlier.encryptionsalt }),
-    ...((file.encryptedkey ?? earlier.encryptedkey) && { encryptedkey: file.encryptedkey ?? earlier.encryptedkey }),
-    config: { ...file.config, ...overrides },
-  };
-  fs.writeFileSync(copy, stringify(settings));
-  return workDir;
-}
-
 function printOutputs(stack: string, outputs: OutputMap, showSecrets: boolean): void {
   const shown = Object.fromEntries(Object.entries(outputs).map(([key, { value, secret }]) => [key, secret && !showSecrets ? "[secret]" : value]));
   console.log(`outputs:\n${JSON.stringify(shown, null, 2)}`);
@@ -114,7 +71,13 @@ async function run(stack: Stack, command: Command, showSecrets: boolean): Promis
 }
 
 const { command, stack: stackName, overrides, showSecrets } = parseCommandLine();
-const file = readStackFile(stackName);
+let file: StackFile;
+try {
+  file = readStackFile(stackName);
+} catch (error) {
+  if (error instanceof StackFileMissing) fail(error.message, 2);
+  throw error;
+}
 // The service's default backend, so both paths see the same stacks.
 const backendUrl = process.env.PULUMI_BACKEND_URL || `file://${path.join(repoRoot, ".data", "pulumi-state")}`;
 if (backendUrl.startsWith("file://")) fs.mkdirSync(new URL(backendUrl).pathname, { recursive: true });
