@@ -2,14 +2,20 @@
 // 0700 folder, which the `postgres` user cannot enter), stopped when asked,
 // and a port held by another checkout's cluster either explained or, for a
 // checkout that is gone, freed.
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureLocalCluster, stopLocalCluster, type LocalCluster } from "./postgres.js";
 import { clusterLayout } from "./postgres-layout.js";
+
+const execFileAsync = promisify(execFile);
+const repoRoot = path.resolve(import.meta.dirname, "../..");
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -82,6 +88,33 @@ describe("the local database cluster of a checkout", () => {
     // And it comes back with its data.
     expect((await start(dir, port)).startedHere).toBe(true);
     await stopLocalCluster(cluster);
+  });
+
+  it("as a user other than root, keeps the cluster in the checkout's .data and runs it as that user", { timeout: 120_000 }, async () => {
+    const port = await freePort();
+    // As root, the step runs as `nobody` in a checkout of its own; as another user, as that user.
+    const asRoot = process.getuid?.() === 0;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-user-"));
+    if (asRoot) fs.chownSync(dir, Number((await execFileAsync("id", ["-u", "nobody"])).stdout), -1);
+    fs.chmodSync(dir, 0o700);
+    try {
+      const step = pathToFileURL(path.join(repoRoot, "tools", "bootstrap", "postgres.ts")).href;
+      const code = `const m = await import(${JSON.stringify(step)});
+        const c = await m.ensureLocalCluster({ checkout: ${JSON.stringify(dir)}, port: ${port} });
+        const pg = (await import("pg")).default; const client = new pg.Client({ connectionString: c.serverUrl + "/postgres" });
+        await client.connect(); const { rows } = await client.query("SELECT 1 AS one"); await client.end();
+        console.log(JSON.stringify({ layout: c.layout, rows })); await m.stopLocalCluster(c);`;
+      const loader = pathToFileURL(path.join(repoRoot, "node_modules", "tsx", "dist", "loader.mjs")).href;
+      const node = [process.execPath, "--import", loader, "--input-type=module", "-e", code];
+      const [file, args] = asRoot ? ["runuser", ["-u", "nobody", "--", ...node]] : [node[0]!, node.slice(1)];
+      const { stdout } = await execFileAsync(file, args, { cwd: repoRoot, env: { ...process.env, HOME: dir } });
+      const result = JSON.parse(stdout.split("\n").find((line) => line.startsWith("{"))!) as { layout: { clusterDir: string; runAsPostgres: boolean }; rows: unknown[] };
+      expect(result).toEqual({ layout: expect.objectContaining({ clusterDir: path.join(dir, ".data", "postgres"), runAsPostgres: false }), rows: [{ one: 1 }] });
+      expect(fs.statSync(path.join(dir, ".data", "postgres")).uid).toBe(fs.statSync(dir).uid);
+      expect(await answers(port)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("when another checkout's cluster holds the port, then it says which checkout and how to stop it", { timeout: 120_000 }, async () => {
