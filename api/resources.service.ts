@@ -105,9 +105,11 @@ export class ResourceService {
     }
     const unavailable = unavailableTarget(body.target, this.cloud);
     if (unavailable) throw new ApiError(400, "invalid_request", `target ${body.target} ${unavailable}`, [{ field: "target", message: unavailable }]);
+    // The id is chosen here: the host-side names derive from it.
+    const resourceId = crypto.randomUUID();
     let prepared;
     try {
-      prepared = prepareRequest({ template: body.template, name: body.name, team: actor.team.name, size: body.size, options: body.options });
+      prepared = prepareRequest({ template: body.template, name: body.name, team: actor.team.name, size: body.size, options: body.options, resourceId });
     } catch (error) {
       inputError(error);
     }
@@ -124,8 +126,10 @@ export class ResourceService {
         if (taken) throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [{ field: "name", message: "is taken" }]);
         const resource = await tx.resource.create({
           data: {
+            id: resourceId,
             teamId: actor.team.id,
             name: prepared.name,
+            hostName: prepared.project,
             template: prepared.template.id,
             target: body.target,
             size: prepared.size,
@@ -192,7 +196,15 @@ export class ResourceService {
     const resource = await this.find(actor, id);
     let prepared;
     try {
-      prepared = prepareRequest({ template: resource.template, name: resource.name, team: actor.team.name, size: body.size ?? resource.size, options: body.options ?? resource.options });
+      prepared = prepareRequest({
+        template: resource.template,
+        name: resource.name,
+        team: actor.team.name,
+        resourceId: resource.id,
+        hostName: resource.hostName,
+        size: body.size ?? resource.size,
+        options: body.options ?? resource.options,
+      });
     } catch (error) {
       inputError(error);
     }

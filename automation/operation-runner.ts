@@ -198,7 +198,7 @@ export class OperationRunner {
     const params = operation.params as UpdateParams;
     const size = params.size ?? resource.size;
     const options = params.options ?? resource.options;
-    const prepared = prepareRequest({ template: resource.template, name: resource.name, team: resource.team.name, size, options });
+    const prepared = prepareRequest({ ...this.specOf(resource), size, options });
     await db.resource.update({ where: { id: resource.id }, data: { status: operation.kind === "CREATE" ? "PROVISIONING" : "UPDATING" } });
     await flow.stage("initialising", operation.kind === "CREATE" ? "provisioning started" : "update started");
 
@@ -206,7 +206,7 @@ export class OperationRunner {
     const ports = await this.portsOf(resource).ensure(resource.id, prepared.portNames);
 
     await flow.stage("configuring", "planning the changes");
-    const spec: ResourceSpec = { target: resource.target, team: resource.team.name, name: resource.name, template: resource.template, size: prepared.size, options: prepared.options, ports };
+    const spec: ResourceSpec = { ...this.specOf(resource), size: prepared.size, options: prepared.options, ports };
     const stack = await open(spec);
     await this.refuseForeignChanges(stack, resource);
     const preview = await stack.preview({ signal: context.signal, onOutput: output.add });
@@ -239,7 +239,7 @@ export class OperationRunner {
         endpoint,
         credentialsCiphertext: sealed.ciphertext,
         credentialsKeyId: sealed.keyId,
-        configuration: { template: resource.template, size: prepared.size, options: prepared.options, ports, images: this.deps.host.images, stack: stackName(resource) } as Prisma.InputJsonValue,
+        configuration: { template: resource.template, size: prepared.size, options: prepared.options, ports, images: this.deps.host.images, stack: stackName(resource), project: resource.hostName } as Prisma.InputJsonValue,
         stackSeenAt: await this.latestUpdate(stack),
         lastError: null,
       },
@@ -251,7 +251,7 @@ export class OperationRunner {
 
   private async refresh({ operation, resource, flow, output, context, open }: Scope) {
     await flow.stage("initialising", "drift check started");
-    const ports = await this.portsOf(resource).ensure(resource.id, prepareRequest({ ...this.specOf(resource), team: resource.team.name }).portNames);
+    const ports = await this.portsOf(resource).ensure(resource.id, prepareRequest(this.specOf(resource)).portNames);
     const stack = await open({ ...this.specOf(resource), ports });
     await flow.stage("configuring", "reading the stack's history and refreshing its state");
     const foreign = await this.foreignUpdates(stack, resource);
@@ -290,8 +290,7 @@ export class OperationRunner {
     // Catches what an interrupted create started but never recorded in the state
     // (on a cloud, the server itself goes with the stack).
     if (resource.target === "docker-host") {
-      const project = `${resource.team.name}-${resource.name}`;
-      await execFileAsync("sh", ["-c", downScript(project, { projectsDir: this.deps.host.projectsDir })]);
+      await execFileAsync("sh", ["-c", downScript(resource.hostName, { projectsDir: this.deps.host.projectsDir })]);
     }
     await stack.workspace.removeStack(stack.name);
     await this.portsOf(resource).release(resource.id);
@@ -307,7 +306,16 @@ export class OperationRunner {
   }
 
   private specOf(resource: ResourceWithTeam): Omit<ResourceSpec, "ports"> {
-    return { target: resource.target, team: resource.team.name, name: resource.name, template: resource.template, size: resource.size, options: resource.options };
+    return {
+      target: resource.target,
+      team: resource.team.name,
+      name: resource.name,
+      resourceId: resource.id,
+      hostName: resource.hostName,
+      template: resource.template,
+      size: resource.size,
+      options: resource.options,
+    };
   }
 
   /** Stack updates newer than the last the service knows of, not made by the service. */

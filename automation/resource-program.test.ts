@@ -1,7 +1,7 @@
 // A cloud resource's program (mocked cloud API): the provider is built from the
 // service's configuration, its token a secret, and the server comes from it.
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { isSecretInput, registered, resetRecords, setUpMocks } from "../components/targets/cloud/cloud-mocks.js";
+import { isSecretInput, project, registered, resetRecords, resourceId, setUpMocks } from "../components/targets/cloud/cloud-mocks.js";
 import { resolveImages } from "../components/images.js";
 
 let resourceProgram: typeof import("./resource-program.js").resourceProgram;
@@ -12,7 +12,7 @@ beforeAll(async () => {
 beforeEach(resetRecords);
 
 const host = (cloud: object) => ({ projectsDir: "/tmp/p", publishIp: "0.0.0.0", publicHost: "127.0.0.1", images: resolveImages({}), healthTimeoutSeconds: 60, cloud: { sshCidrs: ["198.51.100.0/24"], ...cloud } });
-const spec = (target: string) => ({ target, team: "qa", name: "res", template: "small-storage", size: "small", options: { publicNetwork: false }, ports: { api: 19000, gateway: 19001 } });
+const spec = (target: string) => ({ target, team: "qa", name: "res", resourceId, hostName: project, template: "small-storage", size: "small", options: { publicNetwork: false }, ports: { api: 19000, gateway: 19001 } });
 
 describe("resource programs for cloud targets (mocked cloud API)", () => {
   it("hetzner: the provider carries the service's token as a secret and creates the server in the configured location", async () => {

@@ -136,7 +136,7 @@ describe("the provisioning service, end to end", () => {
     const stack = await openStack(
       { projectName: pulumiProject, stackName: resource.stack, backendUrl: config.pulumiBackendUrl, passphrase: config.passphrase },
       resourceProgram(
-        { target: "docker-host", team: teamName, name, template: "small-storage", size: "medium", options: resource.options, ports: resource.configuration.ports },
+        { target: "docker-host", team: teamName, name, resourceId: id, hostName: resource.configuration.project, template: "small-storage", size: "medium", options: resource.options, ports: resource.configuration.ports },
         { projectsDir: config.projectsDir, publishIp: config.publishIp, publicHost: config.publicHost, images: config.images, healthTimeoutSeconds: 120, cloud: config.cloud },
       ),
     );
