@@ -14,6 +14,7 @@ import { PgListener, queueChannel } from "../automation/pg-listener.js";
 import { WorkerProcess } from "../automation/worker-process.js";
 import { PortAllocator } from "../automation/port-allocator.js";
 import { lowPriorityPulumi } from "../automation/pulumi-command.js";
+import { ensureLocalBackend } from "../automation/workspace.js";
 import { dockerCheck, pulumiCheck } from "../automation/readiness.js";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
@@ -45,6 +46,11 @@ export type WorkerMode = "process" | "in-process" | "none";
 /** The operation worker and what it needs; woken through Postgres NOTIFY by any API instance. */
 export async function createWorker(config: Config, db: Database, logger: Logger, observer?: OperationObserver): Promise<{ worker: OperationWorker; stop(): Promise<void> }> {
   const owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
+  try {
+    ensureLocalBackend(config.pulumiBackendUrl);
+  } catch (error) {
+    logger.error({ err: error }, "the Pulumi backend directory cannot be created: operations will fail until it can");
+  }
   const queue = new OperationQueue(db, owner, config.operations.leaseSeconds);
   const events = new EventLog(db);
   const runner = new OperationRunner({
