@@ -119,11 +119,14 @@ describe("Hetzner target (mocked cloud API)", () => {
   });
 
   it("pulls the official images on the server, not this machine's local builds", async () => {
+    // `npm test` sets this variable for the local images: it is restored, not removed.
+    const before = process.env.PROVISIONER_IMAGE_KUBO;
     process.env.PROVISIONER_IMAGE_KUBO = "provisioner/kubo:local";
     try {
       await outputOf(deploy("small-storage", { api: 1, gateway: 2 }).endpoint);
     } finally {
-      delete process.env.PROVISIONER_IMAGE_KUBO;
+      if (before === undefined) delete process.env.PROVISIONER_IMAGE_KUBO;
+      else process.env.PROVISIONER_IMAGE_KUBO = before;
     }
     const compose = composeOf(byName("res-deploy").inputs);
     expect(compose).toContain("image: ipfs/kubo:v0.39.0");
