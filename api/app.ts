@@ -23,6 +23,8 @@ export interface AppContext {
   notifications: PgListener;
   metrics: Metrics;
   readiness: Record<string, ReadinessCheck>;
+  /** Shown in /readyz without failing it (see healthRoutes). */
+  warnings?: Record<string, string>;
   /** Targets this instance offers. */
   targets: readonly string[];
   /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery is off without it. */
@@ -46,7 +48,7 @@ export function createApp(context: AppContext): Express {
       customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode} failed`,
     }),
   );
-  app.use(healthRoutes(context.readiness));
+  app.use(healthRoutes(context.readiness, context.warnings));
   app.get("/metrics", async (_req, res) => {
     res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
   });

@@ -15,6 +15,7 @@ export function templateProgram(): { endpoint: pulumi.Output<Record<string, stri
     size: config.get("size"),
     options: config.getObject("options"),
     ports: config.requireObject("ports"),
+    resourceId: config.get("resourceId"),
     projectsDir: config.get("projectsDir"),
     ssh: config.getObject("ssh"),
     publicHost: config.get("publicHost"),
@@ -22,6 +23,7 @@ export function templateProgram(): { endpoint: pulumi.Output<Record<string, stri
     digitalocean: config.getObject("digitalocean"),
     aws: config.getObject("aws"),
   };
-  const system = new TemplateSystem(stackConfig.name, argsFromConfig(stackConfig, config.getSecret("sshPrivateKey")));
+  const qualifiedStack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const system = new TemplateSystem(stackConfig.name, argsFromConfig(stackConfig, qualifiedStack, config.getSecret("sshPrivateKey")));
   return { endpoint: system.endpoint, credentials: system.credentials };
 }

@@ -50,7 +50,7 @@ describe("rotate-credentials-key", () => {
     db = createDatabase(scratchUrl);
     const team = await db.team.create({ data: { name: "rotation" } });
     for (const [which, spec] of [["onK1", k1], ["onK2", k2], ["onK0", k0], ["none", undefined]] as const) {
-      const row = await db.resource.create({ data: { teamId: team.id, name: which.toLowerCase(), template: "small-storage", target: "docker-host", size: "small", cpus: 1, memoryMb: 512 } });
+      const row = await db.resource.create({ data: { teamId: team.id, name: which.toLowerCase(), hostName: `rot-${which.toLowerCase()}`, template: "small-storage", target: "docker-host", size: "small", cpus: 1, memoryMb: 512 } });
       ids[which] = row.id;
       if (!spec) continue;
       const sealed = new CredentialsCipher(parseKeyring(spec)).seal(row.id, secret);
