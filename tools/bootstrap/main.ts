@@ -10,7 +10,7 @@ import { ensureDebianPackages } from "./apt.js";
 import { ensureDevSecrets } from "./dev-secrets.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
-import { BootstrapError, say } from "./log.js";
+import { BootstrapError, say, sayAfter } from "./log.js";
 import { applyMigrations } from "./migrations.js";
 import { repoRoot } from "./paths.js";
 import { ensurePostgres, stopLocalCluster, type LocalCluster } from "./postgres.js";
@@ -61,7 +61,7 @@ let stopping = false;
 
 /** Stops what this command started (the local database), then exits with `code`. */
 async function finish(code: number): Promise<never> {
-  if (localCluster) await stopLocalCluster(localCluster).catch((error: unknown) => say(`postgres: could not stop the local cluster: ${String(error)}`));
+  if (localCluster) await stopLocalCluster(localCluster, { report: sayAfter }).catch((error: unknown) => sayAfter(`postgres: could not stop the local cluster: ${String(error)}`));
   process.exit(code);
 }
 

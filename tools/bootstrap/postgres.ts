@@ -219,7 +219,7 @@ async function otherClients(serverUrl: string): Promise<number> {
  * later CI clone would find its port taken). A cluster another command of
  * this checkout still uses keeps running; that command stops it.
  */
-export async function stopLocalCluster(local: LocalCluster, { drainMs = 5_000 } = {}): Promise<void> {
+export async function stopLocalCluster(local: LocalCluster, { drainMs = 5_000, report = say } = {}): Promise<void> {
   // Sessions of a process that just exited end within moments.
   const deadline = Date.now() + drainMs;
   let others = await otherClients(local.serverUrl).catch(() => 0);
@@ -228,10 +228,10 @@ export async function stopLocalCluster(local: LocalCluster, { drainMs = 5_000 } 
     others = await otherClients(local.serverUrl).catch(() => 0);
   }
   if (others > 0) {
-    say(`postgres: leaving the local cluster running: ${others} other session(s) use it`);
+    report(`postgres: leaving the local cluster running: ${others} other session(s) use it`);
     return;
   }
   const [file, args] = asClusterOwner(local.layout, path.join(local.binDir, "pg_ctl"), ["stop", "-D", local.layout.clusterDir, "-m", "fast", "-w"]);
   const stopped = await probe(file, args, 60_000);
-  say(stopped.ok ? "postgres: stopped the local cluster" : `postgres: could not stop the local cluster: ${stopped.stderr.trim()} (${stopCommand(local.layout, local.binDir)})`);
+  report(stopped.ok ? "postgres: stopped the local cluster" : `postgres: could not stop the local cluster: ${stopped.stderr.trim()} (${stopCommand(local.layout, local.binDir)})`);
 }
