@@ -43,7 +43,7 @@ describe("a new operator's first hour, from a fresh clone into a 0700 directory"
   let service: ChildProcess | undefined;
 
   afterAll(async () => {
-    if (service?.exitCode === null) {
+    if (service && service.exitCode === null && service.signalCode === null) {
       process.kill(-service.pid!, "SIGINT");
       await new Promise((resolve) => service!.once("exit", resolve));
     }
