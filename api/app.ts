@@ -12,6 +12,7 @@ import { openApiDocument } from "./openapi.js";
 import { prometheusRoutes } from "./prometheus.routes.js";
 import { resourceRoutes } from "./resources.routes.js";
 import type { ResourceService } from "./resources.service.js";
+import { StreamSlots } from "./stream-slots.js";
 import { TeamService } from "./teams.service.js";
 import { templateRoutes } from "./templates.routes.js";
 
@@ -25,8 +26,10 @@ export interface AppContext {
   readiness: Record<string, ReadinessCheck>;
   /** Targets this instance offers. */
   targets: readonly string[];
-  /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery is off without it. */
+  /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery and /metrics are off without it. */
   scrapeToken?: string;
+  /** EVENT_STREAMS_PER_TEAM, per instance. */
+  eventStreamsPerTeam: number;
 }
 
 const quiet = new Set(["/healthz", "/metrics"]);
@@ -49,7 +52,7 @@ export function createApp(context: AppContext): Express {
   app.use("/v1", requireTeam(new TeamService(context.db)));
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes(context.targets));
-  app.use(resourceRoutes(context.resources, context.notifications));
+  app.use(resourceRoutes(context.resources, context.notifications, new StreamSlots(context.eventStreamsPerTeam)));
   app.use(errorMiddleware(context.logger));
   return app;
 }
