@@ -40,15 +40,12 @@ export function createApp(context: AppContext): Express {
   app.use(context.metrics.httpMiddleware());
   app.use(pinoHttp({ logger: context.logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? "") } }));
   app.use(healthRoutes(context.readiness));
-  app.get("/metrics", async (_req, res) => {
-    res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
-  });
   const openApi = openApiDocument();
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
   // Before the team check: Prometheus has its own token, not a team's key.
-  app.use(prometheusRoutes(context.db, context.scrapeToken));
+  app.use(prometheusRoutes(context.db, context.metrics, context.scrapeToken));
   app.use("/v1", requireTeam(new TeamService(context.db)));
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes(context.targets));

@@ -93,7 +93,12 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/healthz": { get: { security: [], summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { security: [], summary: "Readiness: database, Docker and Pulumi", responses: { "200": { description: "Ready" }, "503": { description: "Not ready" } } } },
-      "/metrics": { get: { security: [], summary: "Prometheus metrics", responses: { "200": { description: "Metrics" } } } },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics; Authorization: Bearer <PROVISIONER_SCRAPE_TOKEN>, not a team's key",
+          responses: { "200": { description: "Metrics" }, "401": json(s.errorView, "Without the scrape token."), "404": json(s.errorView, "No scrape token configured: off.") },
+        },
+      },
     },
   };
 }

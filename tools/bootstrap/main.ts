@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { ensureDebianPackages } from "./apt.js";
-import { ensureDevSecrets } from "./dev-secrets.js";
+import { ensureDevScrapeToken, ensureDevSecrets } from "./dev-secrets.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
 import { BootstrapError, say } from "./log.js";
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   if (mode !== "start" && mode !== "test" && mode !== "bench") throw new Error("usage: bootstrap start|test|bench|create-team [args]");
   const env = await prepare(mode);
   if (mode === "start") {
-    Object.assign(process.env, env);
+    Object.assign(process.env, env, ensureDevScrapeToken(env));
     await import("../../api/main.js");
     return;
   }
