@@ -148,7 +148,7 @@ export class OperationRunner {
     } catch (error) {
       await flow.settled();
       // Fenced: another worker owns the operation now; the stack and the resource are its to touch.
-      if (context.signal.reason instanceof LeaseLost) return { status: "FAILED", error: (context.signal.reason as Error).message };
+      if (context.signal.reason instanceof LeaseLost) return { status: "FAILED", error: context.signal.reason.message };
       if (context.signal.aborted) {
         // A forced stop can leave a lock and pending operations behind.
         if (stack) await recoverStack(stack).catch((e: unknown) => log.warn({ err: redactor.redact(String(e)) }, "stack recovery after cancel failed"));

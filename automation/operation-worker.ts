@@ -4,7 +4,7 @@
 //
 // Lease fencing: two engines must never run on one stack. A worker that cannot
 // renew a lease (another worker took the operation over, or the database has
-// not answered for two thirds of the lease) kills that run's engine at once
+// not answered for half the lease) kills that run's engine at once
 // and records nothing more for it. A worker recovering an operation kills what
 // the interrupted run left on this machine and then waits out a whole lease
 // before it touches the stack, so the old worker has fenced itself by then
@@ -141,7 +141,7 @@ export class OperationWorker {
       const killed = killOperation(operation.id);
       if (killed) this.logger.warn({ operationId: operation.id, killed }, "recovery: killed the interrupted run's processes");
       await sleep(this.options.leaseSeconds * 1000, signal);
-      if (signal.reason instanceof LeaseLost) return { status: "FAILED", error: (signal.reason as Error).message };
+      if (signal.reason instanceof LeaseLost) return { status: "FAILED", error: signal.reason.message };
     }
     if (recovering && operation.attempts > maxAttempts) {
       return this.runner.abandon(operation, `interrupted ${operation.attempts - 1} times; not resumed again`);
@@ -152,8 +152,9 @@ export class OperationWorker {
   /** Renews leases and acts on cancel requests; the API calls it to react at once. */
   async heartbeat(): Promise<void> {
     // A lease about to run out unrenewed: stop before another worker may take it over.
-    const deadline = Date.now() - (this.options.leaseSeconds * 1000 * 2) / 3;
-    for (const [id, entry] of this.running) if (entry.renewedAt < deadline) this.fence(id, "not renewed for two thirds of the lease");
+    // Renewals come every third of the lease: past half of it, one has failed and the next may not come in time.
+    const deadline = Date.now() - (this.options.leaseSeconds * 1000) / 2;
+    for (const [id, entry] of this.running) if (entry.renewedAt < deadline) this.fence(id, "not renewed for half the lease");
     const ids = [...this.running].filter(([, entry]) => !entry.fenced).map(([id]) => id);
     try {
       const asked = Date.now();
