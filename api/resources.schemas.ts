@@ -40,7 +40,8 @@ export const listResourcesQuery = z.strictObject({
 export const eventId = z
   .string()
   .regex(/^\d{1,19}$/, "must be an event id (digits)")
-  .refine((v) => BigInt(v) <= 9223372036854775807n, "is beyond any event id");
+  // zod runs refinements after a failed check too: only digits reach BigInt.
+  .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= 9223372036854775807n, "is beyond any event id");
 
 export const eventsQuery = z.strictObject({
   after: eventId.optional().meta({ description: "Only events with a greater id (SSE: the Last-Event-ID header)." }),
