@@ -41,10 +41,16 @@ interface Running {
   fenced?: boolean;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+/** Waits out a lease; only fencing ends the wait early (a cancel must not unlock the stack sooner). */
+const waitOutLease = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    signal.addEventListener("abort", () => {
+      if (signal.reason instanceof LeaseLost) {
+        clearTimeout(timer);
+        resolve();
+      }
+    }, { once: true });
   });
 
 export class OperationWorker {
@@ -140,7 +146,7 @@ export class OperationWorker {
       // The interrupted run's engine may still be running here (a crashed worker's children survive it).
       const killed = killOperation(operation.id);
       if (killed) this.logger.warn({ operationId: operation.id, killed }, "recovery: killed the interrupted run's processes");
-      await sleep(this.options.leaseSeconds * 1000, signal);
+      await waitOutLease(this.options.leaseSeconds * 1000, signal);
       if (signal.reason instanceof LeaseLost) return { status: "FAILED", error: signal.reason.message };
     }
     if (recovering && operation.attempts > maxAttempts) {
