@@ -9,12 +9,27 @@ import type { Operation, OperationKind, OperationStatus, Prisma } from "../prism
 /** Serializes claims across instances, so the concurrency limit holds. */
 const claimLockKey = 0x70726f76; // "prov"
 
-/** The abort reason of a run whose lease this worker lost: it must stop and touch nothing more. */
+/** Why a run whose lease this worker lost was stopped: it must touch nothing more. */
 export class LeaseLost extends Error {
   constructor(operationId: string, why: string) {
     super(`lease of operation ${operationId} lost: ${why}`);
     this.name = "LeaseLost";
   }
+}
+
+// A run's signal may have been aborted by a cancel before its lease was lost:
+// the loss is recorded beside the signal, not as its (first) abort reason.
+const lostLeases = new WeakMap<AbortSignal, LeaseLost>();
+
+/** Marks the run of `controller` fenced and aborts it (if a cancel has not already). */
+export function fenceRun(controller: AbortController, lost: LeaseLost): void {
+  lostLeases.set(controller.signal, lost);
+  controller.abort(lost);
+}
+
+/** The lease loss of a run, if it was fenced. */
+export function leaseLost(signal: AbortSignal): LeaseLost | undefined {
+  return lostLeases.get(signal);
 }
 
 export class OperationQueue {

@@ -15,7 +15,7 @@ import { verifyEndpoint } from "./endpoint-check.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
 import { stages, type EventLog, type Stage } from "./event-log.js";
 import { PortAllocator } from "./port-allocator.js";
-import { LeaseLost } from "./operation-queue.js";
+import { leaseLost } from "./operation-queue.js";
 import { operationMarker } from "./process-killer.js";
 import { Redactor } from "./redact.js";
 import { resourceProgram, type DockerHostSettings, type ResourceSpec } from "./resource-program.js";
@@ -148,7 +148,8 @@ export class OperationRunner {
     } catch (error) {
       await flow.settled();
       // Fenced: another worker owns the operation now; the stack and the resource are its to touch.
-      if (context.signal.reason instanceof LeaseLost) return { status: "FAILED", error: context.signal.reason.message };
+      const lost = leaseLost(context.signal);
+      if (lost) return { status: "FAILED", error: lost.message };
       if (context.signal.aborted) {
         // A forced stop can leave a lock and pending operations behind.
         if (stack) await recoverStack(stack).catch((e: unknown) => log.warn({ err: redactor.redact(String(e)) }, "stack recovery after cancel failed"));

@@ -13,7 +13,7 @@ import { settleReservation } from "../api/quotas.js";
 import { TeamService } from "../api/teams.service.js";
 import type { Operation } from "../prisma/generated/client.js";
 import { discardUnfinishedOperations } from "../test/service-client.js";
-import { LeaseLost, OperationQueue } from "./operation-queue.js";
+import { LeaseLost, leaseLost, OperationQueue } from "./operation-queue.js";
 import type { OperationRunner, RunContext, RunResult } from "./operation-runner.js";
 import { OperationWorker } from "./operation-worker.js";
 import { operationMarker } from "./process-killer.js";
@@ -103,12 +103,29 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
     await worker.heartbeat();
 
     expect(await exited).toBe("SIGKILL");
-    const reason = engine.calls[0]!.context.signal.reason as Error;
+    const reason = leaseLost(engine.calls[0]!.context.signal)!;
     expect(reason).toBeInstanceOf(LeaseLost);
     // Stopped by that heartbeat's answer, not later for want of renewals.
     expect(reason.message).toMatch(/another worker holds it$/);
     await eventually(() => (worker.inFlight === 0 ? true : undefined));
     expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({ status: "RUNNING", leaseOwner: "worker-b", finishedAt: null });
+  });
+
+  it("a run being cancelled when its lease is lost is fenced all the same: killed, marked lease-lost, nothing recorded", async () => {
+    const { operation } = await queuedOperation();
+    const worker = startWorker("worker-cancelling");
+    await eventually(() => (engine.children.length === 1 ? true : undefined));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => engine.children[0]!.once("exit", (_c, signal) => resolve(signal)));
+    await db.operation.update({ where: { id: operation.id }, data: { cancelRequestedAt: new Date() } });
+    await worker.heartbeat(); // the graceful cancel: the signal aborts, the engine may finish its step
+    expect(engine.calls[0]!.context.signal.aborted).toBe(true);
+
+    await db.operation.update({ where: { id: operation.id }, data: { leaseOwner: "worker-b" } });
+    await worker.heartbeat();
+    expect(await exited).toBe("SIGKILL");
+    expect(leaseLost(engine.calls[0]!.context.signal)?.message).toMatch(/another worker holds it$/);
+    await eventually(() => (worker.inFlight === 0 ? true : undefined));
+    expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({ status: "RUNNING", leaseOwner: "worker-b" });
   });
 
   it("a worker that cannot renew its lease (database failure simulated) kills its engine before the lease runs out", async () => {
@@ -128,7 +145,7 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
     const row = await db.operation.findUniqueOrThrow({ where: { id: operation.id } });
     // Killed before anyone else could take the lease over.
     expect(killedAt).toBeLessThan(row.leaseExpiresAt!.getTime());
-    expect(engine.calls[0]!.context.signal.reason).toBeInstanceOf(LeaseLost);
+    expect(leaseLost(engine.calls[0]!.context.signal)).toBeInstanceOf(LeaseLost);
   });
 
   it("recovery kills the interrupted run's processes on this machine and waits out a lease before the run touches the stack", async () => {

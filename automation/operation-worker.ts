@@ -11,7 +11,7 @@
 // wherever it runs.
 import type { Logger } from "pino";
 import type { Operation } from "../prisma/generated/client.js";
-import { LeaseLost, type OperationQueue } from "./operation-queue.js";
+import { fenceRun, LeaseLost, leaseLost, type OperationQueue } from "./operation-queue.js";
 import type { OperationRunner, RunResult } from "./operation-runner.js";
 import { killOperation } from "./process-killer.js";
 
@@ -46,7 +46,7 @@ const waitOutLease = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener("abort", () => {
-      if (signal.reason instanceof LeaseLost) {
+      if (leaseLost(signal)) {
         clearTimeout(timer);
         resolve();
       }
@@ -147,7 +147,8 @@ export class OperationWorker {
       const killed = killOperation(operation.id);
       if (killed) this.logger.warn({ operationId: operation.id, killed }, "recovery: killed the interrupted run's processes");
       await waitOutLease(this.options.leaseSeconds * 1000, signal);
-      if (signal.reason instanceof LeaseLost) return { status: "FAILED", error: signal.reason.message };
+      const lost = leaseLost(signal);
+      if (lost) return { status: "FAILED", error: lost.message };
     }
     if (recovering && operation.attempts > maxAttempts) {
       return this.runner.abandon(operation, `interrupted ${operation.attempts - 1} times; not resumed again`);
@@ -182,7 +183,7 @@ export class OperationWorker {
     if (!entry || entry.fenced) return;
     entry.fenced = true;
     clearTimeout(entry.forceTimer);
-    entry.controller.abort(new LeaseLost(id, why));
+    fenceRun(entry.controller, new LeaseLost(id, why));
     const killed = killOperation(id);
     this.logger.error({ operationId: id, killed, why }, "lease lost: the run's engine was killed");
   }
