@@ -261,7 +261,7 @@ describe("/v1/resources without a worker", () => {
         expect(reply.status, after).toBe(400);
         expect(reply.body.error.fields[0].field, after).toBe("query.after");
       }
-      for (const lastEventId of ["99999999999999999999", "abc", "-5"]) {
+      for (const lastEventId of ["99999999999999999999", "abc", "-5", "9223372036854775807"]) {
         const reply = await fetch(`${server.base}/v1/resources/${id}/events`, { headers: { authorization: `Bearer ${key}`, accept: "text/event-stream", "last-event-id": lastEventId } });
         expect(reply.status, lastEventId).toBe(400);
         expect(((await reply.json()) as { error: { fields: { field: string }[] } }).error.fields[0]!.field).toBe("Last-Event-ID");

@@ -100,6 +100,10 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
     }
     let cursor = resumeFrom(req, after);
     await service.find(actor, id); // 404 before the stream starts
+    if (!(await service.eventIdIssued(cursor))) {
+      const field = req.header("last-event-id") === undefined ? "query.after" : "Last-Event-ID";
+      throw new ApiError(400, "invalid_request", `invalid ${field}: no event has that id yet`, [{ field, message: "is beyond the last event" }]);
+    }
     const release = streams.take(actor.team.id);
     if (!release) {
       throw tooManyRequests("too_many_streams", `the team already has ${streams.limit} open event streams; close one or poll GET /v1/resources/{id}/events`, streamRetryAfterSeconds);

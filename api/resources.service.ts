@@ -265,6 +265,13 @@ export class ResourceService {
     return this.db.event.findMany({ where: { resourceId: resource.id, id: { gt: after } }, orderBy: { id: "asc" }, take: limit });
   }
 
+  /** Whether `id` is 0 or an event id already handed out: a stream resuming after a later one would wait for ids that are no resume point of ours. */
+  async eventIdIssued(id: bigint): Promise<boolean> {
+    if (id === 0n) return true;
+    const latest = await this.db.event.aggregate({ _max: { id: true } });
+    return id <= (latest._max.id ?? 0n);
+  }
+
   async operations(actor: Actor, id: string) {
     const resource = await this.find(actor, id);
     const operations = await this.db.operation.findMany({ where: { resourceId: resource.id }, orderBy: { seq: "asc" } });
