@@ -66,7 +66,12 @@ export async function settleReservation(db: Database, images: ImageSet, resource
   await db.$transaction(async (tx) => {
     const resource = await tx.resource.findUniqueOrThrow({ where: { id: resourceId }, include: { team: true } });
     await lockTeam(tx, resource.teamId);
-    const running = footprint(prepareRequest({ template: resource.template, name: resource.name, team: resource.team.name, size: resource.size, options: resource.options }), images);
+    let running: Footprint;
+    try {
+      running = footprint(prepareRequest({ template: resource.template, name: resource.name, team: resource.team.name, size: resource.size, options: resource.options }), images);
+    } catch {
+      return; // what runs no longer validates (a template changed since): the reservation stays, never less
+    }
     const waiting = await tx.operation.findMany({
       where: { resourceId, kind: "UPDATE", status: { in: ["QUEUED", "RUNNING"] }, ...(ending && { id: { not: ending } }) },
       select: { params: true },
