@@ -24,6 +24,8 @@ export interface AppContext {
   notifications: PgListener;
   metrics: Metrics;
   readiness: Record<string, ReadinessCheck>;
+  /** Shown in /readyz without failing it (see healthRoutes). */
+  warnings?: Record<string, string>;
   /** Targets this instance offers. */
   targets: readonly string[];
   /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery and /metrics are off without it. */
@@ -39,7 +41,7 @@ export function createApp(context: AppContext): Express {
   app.disable("x-powered-by");
   app.use(context.metrics.httpMiddleware());
   app.use(pinoHttp({ logger: context.logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? "") } }));
-  app.use(healthRoutes(context.readiness));
+  app.use(healthRoutes(context.readiness, context.warnings));
   const openApi = openApiDocument();
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApi);

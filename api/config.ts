@@ -10,6 +10,14 @@ import { parseKeyring, type Keyring } from "./credentials-cipher.js";
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const dataDir = path.join(repoRoot, ".data");
 
+export interface FairUseLimits {
+  queuedPerResource: number;
+  queuedPerTeam: number;
+  eventStreamsPerTeam: number;
+}
+
+export const fairUseDefaults: FairUseLimits = { queuedPerResource: 10, queuedPerTeam: 100, eventStreamsPerTeam: 10 };
+
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 
 const schema = z.object({
@@ -27,9 +35,9 @@ const schema = z.object({
   OPERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   OPERATION_LEASE_SECONDS: seconds(30),
   OPERATION_CANCEL_TIMEOUT_SECONDS: seconds(30),
-  OPERATION_QUEUE_PER_RESOURCE: z.coerce.number().int().min(1).default(10),
-  OPERATION_QUEUE_PER_TEAM: z.coerce.number().int().min(1).default(100),
-  EVENT_STREAMS_PER_TEAM: z.coerce.number().int().min(1).default(10),
+  OPERATION_QUEUE_PER_RESOURCE: z.coerce.number().int().min(1).default(fairUseDefaults.queuedPerResource),
+  OPERATION_QUEUE_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.queuedPerTeam),
+  EVENT_STREAMS_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.eventStreamsPerTeam),
   HEALTH_TIMEOUT_SECONDS: seconds(300),
   // Empty is unset: the discovery endpoint is off.
   PROVISIONER_SCRAPE_TOKEN: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(16, { message: "must be at least 16 characters" }).optional()),
@@ -60,12 +68,6 @@ export interface Config {
   scrapeToken?: string;
   /** The health monitor of ACTIVE/DEGRADED resources; intervalSeconds 0 turns it off. */
   healthChecks: { intervalSeconds: number; timeoutSeconds: number; maxReplicaLagSeconds: number };
-}
-
-export interface FairUseLimits {
-  queuedPerResource: number;
-  queuedPerTeam: number;
-  eventStreamsPerTeam: number;
 }
 
 export class ConfigError extends Error {}

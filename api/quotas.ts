@@ -68,7 +68,15 @@ export async function settleReservation(db: Database, images: ImageSet, resource
     await lockTeam(tx, resource.teamId);
     let running: Footprint;
     try {
-      running = footprint(prepareRequest({ template: resource.template, name: resource.name, team: resource.team.name, size: resource.size, options: resource.options }), images);
+      running = footprint(prepareRequest({
+        template: resource.template,
+        name: resource.name,
+        team: resource.team.name,
+        resourceId: resource.id,
+        hostName: resource.hostName,
+        size: resource.size,
+        options: resource.options,
+      }), images);
     } catch {
       return; // what runs no longer validates (a template changed since): the reservation stays, never less
     }

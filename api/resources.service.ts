@@ -12,7 +12,7 @@ import { TemplateInputError } from "../components/templates/request.js";
 import type { Event, Operation, OperationKind, Prisma, Resource, Team } from "../prisma/generated/client.js";
 import type { CredentialsCipher } from "./credentials-cipher.js";
 import type { Database } from "./db.js";
-import type { FairUseLimits } from "./config.js";
+import { fairUseDefaults, type FairUseLimits } from "./config.js";
 import { ApiError, tooManyRequests } from "./errors.js";
 import { checkQuota, footprint, lockTeam, settleReservation, type Footprint } from "./quotas.js";
 import type { CreateResourceBody, UpdateResourceBody } from "./resources.schemas.js";
@@ -95,13 +95,19 @@ export function eventView(event: Event) {
   };
 }
 
+export interface DockerHostPolicy {
+  /** Why the local Docker host does not isolate resources from each other (then it serves one team only). */
+  isolationProblem?: string;
+}
+
 export class ResourceService {
   constructor(
     private readonly db: Database,
     private readonly cipher: CredentialsCipher,
     private readonly images: ImageSet,
     private readonly cloud: CloudSettings,
-    private readonly limits: FairUseLimits,
+    private readonly dockerHost: DockerHostPolicy = {},
+    private readonly limits: FairUseLimits = fairUseDefaults,
   ) {}
 
   async create(actor: Actor, body: CreateResourceBody, idempotencyKey?: string) {
@@ -112,9 +118,11 @@ export class ResourceService {
     }
     const unavailable = unavailableTarget(body.target, this.cloud);
     if (unavailable) throw new ApiError(400, "invalid_request", `target ${body.target} ${unavailable}`, [{ field: "target", message: unavailable }]);
+    // The id is chosen here: the host-side names derive from it.
+    const resourceId = crypto.randomUUID();
     let prepared;
     try {
-      prepared = prepareRequest({ template: body.template, name: body.name, team: actor.team.name, size: body.size, options: body.options });
+      prepared = prepareRequest({ template: body.template, name: body.name, team: actor.team.name, size: body.size, options: body.options, resourceId });
     } catch (error) {
       inputError(error);
     }
@@ -128,12 +136,15 @@ export class ResourceService {
         }
         await checkQuota(tx, actor.team, { resources: 1, ...size });
         await this.checkTeamQueue(tx, actor.team.id);
+        if (body.target === "docker-host") await this.refuseSecondTeamWithoutIsolation(tx, actor);
         const taken = await tx.resource.findFirst({ where: { teamId: actor.team.id, name: body.name, status: { not: "DELETED" } }, select: { id: true } });
         if (taken) throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [{ field: "name", message: "is taken" }]);
         const resource = await tx.resource.create({
           data: {
+            id: resourceId,
             teamId: actor.team.id,
             name: prepared.name,
+            hostName: prepared.project,
             template: prepared.template.id,
             target: body.target,
             size: prepared.size,
@@ -208,7 +219,15 @@ export class ResourceService {
       const base = desiredAfter(locked, pending);
       let prepared;
       try {
-        prepared = prepareRequest({ template: locked.template, name: locked.name, team: actor.team.name, size: body.size ?? base.size, options: { ...base.options, ...body.options } });
+        prepared = prepareRequest({
+          template: locked.template,
+          name: locked.name,
+          team: actor.team.name,
+          resourceId: locked.id,
+          hostName: locked.hostName,
+          size: body.size ?? base.size,
+          options: { ...base.options, ...body.options },
+        });
       } catch (error) {
         inputError(error);
       }
@@ -339,6 +358,20 @@ export class ResourceService {
     const queued = await tx.operation.count({ where: { status: "QUEUED", resource: { teamId } } });
     if (queued >= this.limits.queuedPerTeam) {
       throw tooManyRequests("queue_full", `the team already has ${queued} queued operations (at most ${this.limits.queuedPerTeam}); retry when some have run`, queueRetryAfterSeconds);
+    }
+  }
+
+  /** Without isolation between resources, a Docker host is safe for one team only: the first one to use it. */
+  private async refuseSecondTeamWithoutIsolation(tx: Prisma.TransactionClient, actor: Actor) {
+    const problem = this.dockerHost.isolationProblem;
+    if (!problem) return;
+    // Two teams' first creates must not both pass: one host-wide lock for the check.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('provisioner:docker-host:single-team'))`;
+    const other = await tx.resource.findFirst({ where: { target: "docker-host", status: { not: "DELETED" }, teamId: { not: actor.team.id } }, select: { id: true } });
+    if (other) {
+      throw new ApiError(403, "isolation_unavailable", `this Docker host already serves another team and does not isolate resources (${problem})`, [
+        { field: "target", message: "this Docker host serves another team and cannot isolate yours from it" },
+      ]);
     }
   }
 

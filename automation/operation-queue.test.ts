@@ -14,7 +14,7 @@ async function newTeam(): Promise<string> {
 }
 
 async function newResources(teamId: string, count: number): Promise<string[]> {
-  const rows = Array.from({ length: count }, (_, i) => ({ id: crypto.randomUUID(), teamId, name: `r${i}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512 }));
+  const rows = Array.from({ length: count }, (_, i) => ({ id: crypto.randomUUID(), teamId, name: `r${i}`, hostName: `q${crypto.randomBytes(6).toString("hex")}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512 }));
   await db.resource.createMany({ data: rows });
   return rows.map((r) => r.id);
 }

@@ -63,7 +63,7 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 
 async function queuedOperation(kind: "CREATE" | "UPDATE" = "CREATE", resource: Partial<{ size: string; cpus: number; memoryMb: number }> = {}) {
   const team = (await new TeamService(db).create(`w${crypto.randomBytes(4).toString("hex")}`, "PRO")).team;
-  const created = await db.resource.create({ data: { teamId: team.id, name: "fenced", template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512, ...resource } });
+  const created = await db.resource.create({ data: { teamId: team.id, name: "fenced", hostName: `w${crypto.randomBytes(6).toString("hex")}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512, ...resource } });
   return { resource: created, operation: await db.operation.create({ data: { resourceId: created.id, kind } }) };
 }
 
