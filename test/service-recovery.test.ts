@@ -107,7 +107,8 @@ describe("a worker whose lease is taken over during an up", () => {
 
     // The other worker dies in turn: this one recovers the operation through the expired lease.
     await db.operation.update({ where: { id: operationId }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
-    expect(await waitForOperation(api, id, operationId, 180_000)).toMatchObject({ status: "SUCCEEDED" });
+    const recovered = await waitForOperation(api, id, operationId, 180_000);
+    expect(recovered.status, recovered.error ?? "").toBe("SUCCEEDED");
     expect((await api.get(`/v1/resources/${id}`)).body.status).toBe("ACTIVE");
     expect(lockFiles(stateDir)).toEqual([]);
 
