@@ -128,23 +128,31 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
     expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({ status: "RUNNING", leaseOwner: "worker-b" });
   });
 
-  it("a worker that cannot renew its lease (database failure simulated) kills its engine before the lease runs out", async () => {
+  it("a worker that cannot renew its lease (database failure simulated) kills its engine once the lease runs out, before another may touch the stack", async () => {
     const { operation } = await queuedOperation();
     const queue = new OperationQueue(db, "worker-unreachable", leaseSeconds);
     let reachable = true;
+    let renewing = 0;
     const heartbeat = queue.heartbeat.bind(queue);
-    queue.heartbeat = (ids) => (reachable ? heartbeat(ids) : Promise.reject(new Error("connection refused (simulated)")));
+    queue.heartbeat = (ids) => {
+      if (!reachable) return Promise.reject(new Error("connection refused (simulated)"));
+      renewing++;
+      return heartbeat(ids).finally(() => renewing--);
+    };
     const worker = new OperationWorker(queue, engine as unknown as OperationRunner, logger, { concurrency: 1, leaseSeconds, cancelTimeoutSeconds: 5, pollMs: 100 });
     workers.push(worker);
     worker.start();
     await eventually(() => (engine.children.length === 1 ? true : undefined));
     const exited = new Promise<number>((resolve) => engine.children[0]!.once("exit", () => resolve(Date.now())));
     reachable = false;
+    await eventually(() => (renewing === 0 ? true : undefined));
+    // The lease as the database holds it, renewed for the last time.
+    const leaseEnd = (await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).leaseExpiresAt!.getTime();
 
     const killedAt = await exited;
-    const row = await db.operation.findUniqueOrThrow({ where: { id: operation.id } });
-    // Killed before anyone else could take the lease over.
-    expect(killedAt).toBeLessThan(row.leaseExpiresAt!.getTime());
+    // Not while the lease held; and before a worker that took it over at its expiry has waited a lease out.
+    expect(killedAt).toBeGreaterThanOrEqual(leaseEnd);
+    expect(killedAt).toBeLessThan(leaseEnd + leaseSeconds * 1000);
     expect(leaseLost(engine.calls[0]!.context.signal)).toBeInstanceOf(LeaseLost);
   });
 

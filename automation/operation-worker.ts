@@ -3,8 +3,8 @@
 // and recovering operations whose worker died.
 //
 // Lease fencing: two engines must never run on one stack. A worker that cannot
-// renew a lease (another worker took the operation over, or the database has
-// not answered for half the lease) kills that run's engine at once
+// renew a lease (another worker took the operation over, or the lease ran out
+// unrenewed: the database did not answer) kills that run's engine at once
 // and records nothing more for it. A worker recovering an operation kills what
 // the interrupted run left on this machine and then waits out a whole lease
 // before it touches the stack, so the old worker has fenced itself by then
@@ -158,10 +158,11 @@ export class OperationWorker {
 
   /** Renews leases and acts on cancel requests; the API calls it to react at once. */
   async heartbeat(): Promise<void> {
-    // A lease about to run out unrenewed: stop before another worker may take it over.
-    // Renewals come every third of the lease: past half of it, one has failed and the next may not come in time.
-    const deadline = Date.now() - (this.options.leaseSeconds * 1000) / 2;
-    for (const [id, entry] of this.running) if (entry.renewedAt < deadline) this.fence(id, "not renewed for half the lease");
+    // A lease run out unrenewed (three renewals in a row failed or were late): another
+    // worker may take it over now, and touches the stack a whole lease later. Stop
+    // now. (Sooner would fence healthy runs whose event loop is merely busy.)
+    const deadline = Date.now() - this.options.leaseSeconds * 1000;
+    for (const [id, entry] of this.running) if (entry.renewedAt < deadline) this.fence(id, "not renewed for a whole lease");
     const ids = [...this.running].filter(([, entry]) => !entry.fenced).map(([id]) => id);
     try {
       const asked = Date.now();
