@@ -16,6 +16,7 @@ import { verifyEndpoint } from "./endpoint-check.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
 import { stages, type EventLog, type Stage } from "./event-log.js";
 import { PortAllocator } from "./port-allocator.js";
+import { leaseLost } from "./operation-queue.js";
 import { operationMarker } from "./process-killer.js";
 import { Redactor } from "./redact.js";
 import { resourceProgram, type DockerHostSettings, type ResourceSpec } from "./resource-program.js";
@@ -161,6 +162,9 @@ export class OperationRunner {
       return { status: "SUCCEEDED" };
     } catch (error) {
       await flow.settled();
+      // Fenced: another worker owns the operation now; the stack and the resource are its to touch.
+      const lost = leaseLost(context.signal);
+      if (lost) return { status: "FAILED", error: lost.message };
       if (context.signal.aborted) {
         // A forced stop can leave a lock and pending operations behind.
         if (stack) await recoverStack(stack).catch((e: unknown) => log.warn({ err: redactor.redact(String(e)) }, "stack recovery after cancel failed"));
