@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Docker-heavy tests compete for 2 cores; files run one at a time.
     fileParallelism: false,
+    // Operations queued before this moment are an earlier run's leftovers (test/service-client.ts).
+    env: { PROVISIONER_TEST_RUN_STARTED: new Date().toISOString() },
   },
 });

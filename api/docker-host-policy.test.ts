@@ -17,11 +17,12 @@ describe("a Docker host without isolation between resources", () => {
   const service = (isolationProblem?: string) => new ResourceService(db, cipher, resolveImages({}), { sshCidrs: [] }, { isolationProblem });
   const body = (name: string) => ({ template: "small-storage", name, target: "docker-host" as const, options: { publicNetwork: false } });
 
+  const teamIds: string[] = [];
   beforeAll(() => {
     db = createDatabase(process.env.DATABASE_URL!);
   });
   afterAll(async () => {
-    await discardUnfinishedOperations(db);
+    await discardUnfinishedOperations(db, { teamIds });
     await db.$disconnect();
   });
 
@@ -29,6 +30,7 @@ describe("a Docker host without isolation between resources", () => {
     const teams = new TeamService(db);
     const first = (await teams.create(`p${crypto.randomBytes(4).toString("hex")}`, "PRO")).team;
     const second = (await teams.create(`p${crypto.randomBytes(4).toString("hex")}`, "PRO")).team;
+    teamIds.push(first.id, second.id);
     // The first team already runs a resource on this host.
     await service().create({ team: first, apiKeyId: crypto.randomUUID() }, body("mine"));
 

@@ -34,6 +34,8 @@ export interface Service {
   db: Database;
   /** The in-process worker (tests); undefined when operations run in a worker process. */
   worker?: OperationWorker;
+  /** The worker process, when operations run in one. */
+  workerProcess?: WorkerProcess;
   /** Checks ACTIVE resources; in the API process, whose metrics it counts in. */
   health: HealthMonitor;
   /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
@@ -94,7 +96,11 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
   };
 }
 
-export async function createService(config: Config, logger: Logger, { worker: mode = "in-process", runWorker = true }: { worker?: WorkerMode; runWorker?: boolean } = {}): Promise<Service> {
+export async function createService(
+  config: Config,
+  logger: Logger,
+  { worker: mode = "in-process", runWorker = true, workerEnv }: { worker?: WorkerMode; runWorker?: boolean; workerEnv?: NodeJS.ProcessEnv } = {},
+): Promise<Service> {
   const db = createDatabase(config.databaseUrl);
   const metrics = new Metrics(db);
   const notifications = new PgListener(config.databaseUrl, eventChannel, logger);
@@ -122,7 +128,8 @@ export async function createService(config: Config, logger: Logger, { worker: mo
     inProcess = await createWorker(config, db, logger, metrics);
     if (runWorker) inProcess.worker.start();
   } else if (mode === "process") {
-    child = new WorkerProcess(logger, metrics);
+    // The worker process loads its configuration from its environment: the one this service's came from.
+    child = new WorkerProcess(logger, metrics, workerEnv);
     child.start();
   }
   if (runWorker) health.start();
@@ -130,6 +137,7 @@ export async function createService(config: Config, logger: Logger, { worker: mo
     app,
     db,
     worker: inProcess?.worker,
+    workerProcess: child,
     health,
     async close() {
       await health.stop();

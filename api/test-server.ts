@@ -16,25 +16,32 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * `worker: "process"` runs operations as production does (api/main.ts): in a
+ * worker process of its own, configured by the same environment as this server.
+ */
 export async function startTestServer(
   overrides: NodeJS.ProcessEnv = {},
-  { logger = pino({ level: "silent" }), runWorker = true }: { logger?: Logger; runWorker?: boolean } = {},
+  { logger = pino({ level: "silent" }), runWorker = true, worker = "in-process" }: { logger?: Logger; runWorker?: boolean; worker?: "in-process" | "process" } = {},
 ): Promise<TestServer> {
   // The Pulumi state apart from the Docker host's project files (which hold the running systems' configuration).
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-service-"));
   const stateDir = path.join(root, "state");
   fs.mkdirSync(stateDir);
-  const config = loadConfig({
+  const env: NodeJS.ProcessEnv = {
     PULUMI_CONFIG_PASSPHRASE: "test-passphrase-0123456789",
     PROVISIONER_CREDENTIALS_KEYS: generateKeyringSpec("test"),
     PROVISIONER_PUBLISH_IP: "127.0.0.1",
     OPERATION_LEASE_SECONDS: "6",
+    // The worker process logs to the test's output: its warnings and errors only.
+    LOG_LEVEL: "warn",
     ...process.env,
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PROVISIONER_PROJECTS_DIR: path.join(root, "projects"),
     ...overrides,
-  });
-  const service = await createService(config, logger, { runWorker });
+  };
+  const config = loadConfig(env);
+  const service = await createService(config, logger, { runWorker, worker, workerEnv: env });
   const server = service.app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   return {

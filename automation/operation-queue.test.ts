@@ -1,7 +1,7 @@
 // The queue against the real database, no engine: which operation is claimed
 // next, and what a worker whose lease was taken over may still write.
 import crypto from "node:crypto";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDatabase } from "../api/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { discardUnfinishedOperations } from "../test/service-client.js";
@@ -9,8 +9,13 @@ import { OperationQueue } from "./operation-queue.js";
 
 const db = createDatabase(process.env.DATABASE_URL!);
 
+/** This file's teams: only their operations are discarded between tests. */
+const teamIds: string[] = [];
+
 async function newTeam(): Promise<string> {
-  return (await new TeamService(db).create(`q${crypto.randomBytes(4).toString("hex")}`, "ENTERPRISE")).team.id;
+  const { id } = (await new TeamService(db).create(`q${crypto.randomBytes(4).toString("hex")}`, "ENTERPRISE")).team;
+  teamIds.push(id);
+  return id;
 }
 
 async function newResources(teamId: string, count: number): Promise<string[]> {
@@ -20,12 +25,16 @@ async function newResources(teamId: string, count: number): Promise<string[]> {
 }
 
 describe("operation queue (real Postgres, no engine)", () => {
-  beforeEach(async () => {
-    // Nothing another test file queued may be claimed here.
+  beforeAll(async () => {
+    // Nothing an interrupted earlier run queued may be claimed here.
     await discardUnfinishedOperations(db);
   });
+  beforeEach(async () => {
+    // Nor what an earlier test of this file left queued.
+    await discardUnfinishedOperations(db, { teamIds });
+  });
   afterAll(async () => {
-    await discardUnfinishedOperations(db);
+    await discardUnfinishedOperations(db, { teamIds });
     await db.$disconnect();
   });
 

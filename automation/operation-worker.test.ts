@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import { pino } from "pino";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDatabase } from "../api/db.js";
 import { resolveImages } from "../components/images.js";
 import { settleReservation } from "../api/quotas.js";
@@ -61,8 +61,12 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
   }
 }
 
+/** This file's teams: only their operations are discarded between tests. */
+const teamIds: string[] = [];
+
 async function queuedOperation(kind: "CREATE" | "UPDATE" = "CREATE", resource: Partial<{ size: string; cpus: number; memoryMb: number }> = {}) {
   const team = (await new TeamService(db).create(`w${crypto.randomBytes(4).toString("hex")}`, "PRO")).team;
+  teamIds.push(team.id);
   const created = await db.resource.create({ data: { teamId: team.id, name: "fenced", hostName: `w${crypto.randomBytes(6).toString("hex")}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512, ...resource } });
   return { resource: created, operation: await db.operation.create({ data: { resourceId: created.id, kind } }) };
 }
@@ -78,8 +82,12 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
     return worker;
   };
 
-  beforeEach(async () => {
+  beforeAll(async () => {
+    // Nothing an interrupted earlier run queued may be claimed here.
     await discardUnfinishedOperations(db);
+  });
+  beforeEach(async () => {
+    await discardUnfinishedOperations(db, { teamIds });
     engine = new EngineStandIn();
   });
   afterEach(async () => {
@@ -88,7 +96,7 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
     await Promise.all(workers.splice(0).map((w) => w.stop()));
   });
   afterAll(async () => {
-    await discardUnfinishedOperations(db);
+    await discardUnfinishedOperations(db, { teamIds });
     await db.$disconnect();
   });
 

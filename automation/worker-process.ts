@@ -22,11 +22,18 @@ export class WorkerProcess {
   constructor(
     private readonly logger: Logger,
     private readonly observer: OperationObserver,
+    /** The worker's environment, where it reads its configuration (this process's by default; tests pass their own). */
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
+
+  /** The running worker's process id (tests kill it to see it restarted). */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
 
   start(): void {
     // "advanced" serialization keeps the operations' bigint and Date fields.
-    const child = fork(entry, [], { execArgv: ["--import", "tsx"], serialization: "advanced", stdio: "inherit" });
+    const child = fork(entry, [], { execArgv: ["--import", "tsx"], serialization: "advanced", stdio: "inherit", env: this.env });
     child.on("message", (message: WorkerMessage) => {
       if (message.type === "started") this.observer.started(message.operation);
       else this.observer.finished(message.operation, message.result, message.seconds);

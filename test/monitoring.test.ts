@@ -10,6 +10,7 @@ import path from "node:path";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
+import { hostNameOf } from "../components/templates/host-name.js";
 import { startTestServer, type TestServer } from "../api/test-server.js";
 import { expressions, loadDashboards } from "../grafana/dashboards.js";
 import { leftovers } from "./deployment.js";
@@ -84,7 +85,7 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
         const deleted = await api.delete(`/v1/resources/${id}`);
         if (deleted.body?.operation) await waitForOperation(api, id, deleted.body.operation.id, 240_000);
       }
-      expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+      expect(await leftovers(hostNameOf(id!))).toEqual([]);
     }
     await server?.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -165,10 +166,33 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
       60_000,
       "data in every control-plane panel",
     );
+    // The IPFS panels have data for this test's node (rates too: wait for two samples).
+    const ours = (result: Awaited<ReturnType<typeof query>>) => result.data?.result.some((r) => r.metric.team === teamName && r.metric.resource === name);
+    const ipfsPanels = expressions(dashboards.ipfs!);
+    await eventually(
+      async () => {
+        for (const { expr } of ipfsPanels) if (!ours(await query(expr))) return undefined;
+        return true;
+      },
+      90_000,
+      "data for this test's node in every IPFS panel",
+    ).catch(async (error: unknown) => {
+      const empty: string[] = [];
+      for (const { panel, expr } of ipfsPanels) if (!ours(await query(expr))) empty.push(`${panel}: ${expr}`);
+      throw new Error(`${(error as Error).message}; no data for ${name} in:\n${empty.join("\n")}`);
+    });
+    // Every metric a panel names exists: the service declares it (its /metrics lists even series not yet set,
+    // such as the PostgreSQL gauges no resource here feeds) or Prometheus scraped it. A misspelled name fails here.
+    const declared = await (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).text();
+    const scraped = ((await (await fetch(`${prometheusUrl}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data;
+    const known = new Set([...scraped, ...[...declared.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!)]);
     for (const [dashboard, content] of Object.entries(dashboards)) {
       for (const { panel, expr } of expressions(content)) {
         const result = await query(expr);
         expect(result, `${dashboard} / ${panel}: ${expr}`).toMatchObject({ status: "success" });
+        const metrics = [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]!);
+        expect(metrics.length, `${dashboard} / ${panel}: ${expr}`).toBeGreaterThan(0);
+        expect(metrics.filter((metric) => !known.has(metric)), `${dashboard} / ${panel}: unknown metrics in ${expr}`).toEqual([]);
         if (dashboard === "control-plane") expect(result.data!.result.length, `${panel}: ${expr}`).toBeGreaterThan(0);
       }
     }
@@ -183,6 +207,6 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
     expect(await waitForOperation(api, id!, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
     const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as { labels: Record<string, string> }[];
     expect(groups.filter((g) => g.labels.resource_id === id)).toEqual([]);
-    expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+    expect(await leftovers(hostNameOf(id!))).toEqual([]);
   });
 });

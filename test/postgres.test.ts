@@ -8,18 +8,20 @@ describe("postgres-small on the local Docker host", () => {
   const suite = deployForSuite({ template: "postgres-small", name: `orders${process.pid}`, team: "qa" });
   const sql = (statement: string, password?: string) => psql(suite.endpoint, suite.credentials, statement, { password });
 
+  // Each test writes a table of its own: none relies on another having run.
   it("writes and reads a table through PgBouncer with the generated credentials", async () => {
     await sql("CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items VALUES (1, 'one'), (2, 'two');");
     expect((await sql("SELECT id || ':' || name FROM items ORDER BY id")).split("\n")).toEqual(["1:one", "2:two"]);
   });
 
   it("takes a backup that restores into a scratch database with the same rows", async () => {
+    await sql("CREATE TABLE shelves (id int PRIMARY KEY, name text); INSERT INTO shelves VALUES (1, 'one'), (2, 'two');");
     const backup = `${suite.deployment.project}-backup`;
     const written = await docker("exec", backup, "sh", "/etc/provisioner/backup.sh", "once");
     const file = written.match(/backup written: (\S+)/)![1]!;
     const restored = await docker(
       "exec", backup, "sh", "-c",
-      `export PGPASSWORD="$POSTGRES_PASSWORD"; createdb -h postgres -U "$POSTGRES_USER" scratch && pg_restore -h postgres -U "$POSTGRES_USER" -d scratch --no-owner ${file} && psql -h postgres -U "$POSTGRES_USER" -d scratch -At -c "SELECT id || ':' || name FROM items ORDER BY id"`,
+      `export PGPASSWORD="$POSTGRES_PASSWORD"; createdb -h postgres -U "$POSTGRES_USER" scratch && pg_restore -h postgres -U "$POSTGRES_USER" -d scratch --no-owner ${file} && psql -h postgres -U "$POSTGRES_USER" -d scratch -At -c "SELECT id || ':' || name FROM shelves ORDER BY id"`,
     );
     expect(restored.split("\n")).toEqual(["1:one", "2:two"]);
   });

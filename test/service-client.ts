@@ -90,9 +90,21 @@ export async function readEvents(
 }
 
 /**
- * Each service test file starts with an empty queue: operations left by an
- * interrupted earlier run (this database persists) must not run in this one.
+ * When this test run began: vitest.config.ts sets it once for every test file;
+ * outside vitest (bench/) it is this process's start.
  */
-export async function discardUnfinishedOperations(db: Database): Promise<void> {
-  await db.operation.updateMany({ where: { status: { in: ["QUEUED", "RUNNING"] } }, data: { status: "CANCELLED", finishedAt: new Date(), error: "discarded by the test suite" } });
+export function testRunStartedAt(): Date {
+  const set = process.env.PROVISIONER_TEST_RUN_STARTED;
+  return set ? new Date(set) : new Date(Date.now() - process.uptime() * 1000);
+}
+
+/**
+ * Operations an interrupted earlier run left unfinished (this database
+ * persists) must not run in this run's workers. Only those: queued before
+ * this run began, or of the given teams (a test's own, at its end). Anything
+ * else unfinished (another process using this database) is left alone.
+ */
+export async function discardUnfinishedOperations(db: Database, { teamIds }: { teamIds?: string[] } = {}): Promise<void> {
+  const mine = teamIds ? { resource: { teamId: { in: teamIds } } } : { createdAt: { lt: testRunStartedAt() } };
+  await db.operation.updateMany({ where: { status: { in: ["QUEUED", "RUNNING"] }, ...mine }, data: { status: "CANCELLED", finishedAt: new Date(), error: "discarded by the test suite" } });
 }

@@ -6,8 +6,10 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateKeyringSpec } from "../api/credentials-cipher.js";
+import { createLogger } from "../api/logger.js";
 import { createDatabase } from "../api/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { hostNameOf } from "../components/templates/host-name.js";
@@ -35,7 +37,10 @@ describe("cancelling a running operation", () => {
   afterAll(async () => server?.close());
 
   it("stops the engine (forced after the timeout), unlocks the stack, FAILED with the reason; DELETE then leaves nothing", { timeout: 300_000 }, async () => {
-    server = await startTestServer({ OPERATION_CANCEL_TIMEOUT_SECONDS: "1" }, { runWorker: false });
+    // The worker's log is the one witness of the forced stop: captured, as JSON lines.
+    const logLines: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), done()) });
+    server = await startTestServer({ OPERATION_CANCEL_TIMEOUT_SECONDS: "1" }, { logger: createLogger("info", sink, "json"), runWorker: false });
     await discardUnfinishedOperations(server.service.db);
     server.service.worker!.start();
     const { api } = await newTeam(server.service.db, server.base);
@@ -48,6 +53,12 @@ describe("cancelling a running operation", () => {
     expect(cancel.body.operation).toMatchObject({ kind: "CREATE", status: "RUNNING" });
 
     expect(await waitForOperation(api, id, cancel.body.operation.id, 120_000)).toMatchObject({ kind: "CREATE", status: "CANCELLED" });
+    // The graceful stop (SIGINT) did not end the deploy step within 1 s: the engine's processes were killed.
+    const logged = logLines.flatMap((line) => line.split("\n")).filter(Boolean).map((line) => JSON.parse(line) as { msg: string; operationId?: string; killed?: number });
+    const forced = logged.find((entry) => entry.msg === "cancel timeout: engine processes killed" && entry.operationId === cancel.body.operation.id);
+    expect(forced, logged.map((entry) => entry.msg).join("\n")).toBeDefined();
+    expect(forced!.killed).toBeGreaterThan(0);
+    expect(processesOf(cancel.body.operation.id)).toEqual([]);
     const resource = (await api.get(`/v1/resources/${id}`)).body;
     expect(resource.status).toBe("FAILED");
     expect(resource.lastError).toMatch(/^cancelled: the create was stopped on request/);
