@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { expressions, loadDashboards } from "../grafana/dashboards.js";
 import { docker, eventually } from "./docker.js";
 import { basicAuth, deployForSuite } from "./suite.js";
 import { clusterClient, type PinStatus } from "./ipfs-cluster-client.js";
@@ -19,15 +20,21 @@ describe("ipfs-cluster-small on the local Docker host", () => {
     expect(await cluster.peerNames()).toEqual(["cluster0", "cluster1", "cluster2"]);
   });
 
-  let cid: string;
-  const content = `cluster ${crypto.randomUUID()}`;
+  // Each test adds a file of its own: none relies on another having run.
+  const pinned = async (content: string) => {
+    const cid = await cluster.add(content);
+    await eventually(onTwoPeers(cid), 60_000, "the pin to reach 2 peers");
+    return cid;
+  };
 
   it("pins a file added through the REST API on at least replication-min peers", { timeout: 120_000 }, async () => {
-    cid = await cluster.add(content);
+    const cid = await cluster.add(`cluster ${crypto.randomUUID()}`);
     await eventually(onTwoPeers(cid), 60_000, "the pin to reach 2 peers");
   });
 
   it("serves the file through every Kubo gateway", { timeout: 200_000 }, async () => {
+    const content = `gateways ${crypto.randomUUID()}`;
+    const cid = await pinned(content);
     for (const gateway of [suite.endpoint.gateway0, suite.endpoint.gateway1, suite.endpoint.gateway2]) {
       const body = await eventually(async () => {
         const response = await fetch(`${gateway}/ipfs/${cid}`, { signal: AbortSignal.timeout(20_000) });
@@ -37,7 +44,8 @@ describe("ipfs-cluster-small on the local Docker host", () => {
     }
   });
 
-  it("shows the same through ipfs-cluster-ctl, the official client", async () => {
+  it("shows the same through ipfs-cluster-ctl, the official client", { timeout: 120_000 }, async () => {
+    const cid = await pinned(`ctl ${crypto.randomUUID()}`);
     const { port } = new URL(suite.endpoint.restApi!);
     const { stdout } = await execFileAsync("ipfs-cluster-ctl", [
       "--host", `/ip4/127.0.0.1/tcp/${port}`,
@@ -46,8 +54,8 @@ describe("ipfs-cluster-small on the local Docker host", () => {
       "status", cid,
     ]);
     const status = JSON.parse(stdout) as PinStatus;
-    const pinned = Object.values(status.peer_map).filter((p) => p.status === "pinned").map((p) => p.peername);
-    expect(pinned.sort()).toEqual((await cluster.pinnedPeers(cid)).sort());
+    const peers = Object.values(status.peer_map).filter((p) => p.status === "pinned").map((p) => p.peername);
+    expect(peers.sort()).toEqual((await cluster.pinnedPeers(cid)).sort());
   });
 
   it("takes a pin made with `ipfs pin remote` through the Pinning Service API", { timeout: 180_000 }, async () => {
@@ -61,6 +69,18 @@ describe("ipfs-cluster-small on the local Docker host", () => {
     await docker("exec", kubo, "ipfs", "pin", "remote", "service", "add", "cluster", "http://cluster0:9097", token);
     await docker("exec", kubo, "ipfs", "pin", "remote", "add", "--service=cluster", "--name=remote-test", otherCid);
     await eventually(onTwoPeers(otherCid), 90_000, "the remote pin to be pinned in the cluster");
+  });
+
+  // The IPFS dashboard's Kubo panels: a node with peers exports every metric they name (a misspelled one fails here).
+  it("exports every Kubo metric the IPFS dashboard names", { timeout: 120_000 }, async () => {
+    const named = [...new Set(expressions(loadDashboards().ipfs!).flatMap(({ expr }) => [...expr.matchAll(/\b(ipfs_[a-z0-9_]+)\{/g)].map((m) => m[1]!)))];
+    expect(named).toContain("ipfs_p2p_peers_total");
+    const missing = await eventually(async () => {
+      const exported = await (await fetch(`${suite.endpoint.metrics}/ipfs0/debug/metrics/prometheus`)).text();
+      const absent = named.filter((metric) => !new RegExp(`^${metric}[{ ]`, "m").test(exported));
+      return absent.length === 0 ? absent : undefined;
+    }, 60_000, `ipfs0 to export ${named.join(", ")}`);
+    expect(missing).toEqual([]);
   });
 
   it("when a REST call has no credentials, then it gets 401", async () => {

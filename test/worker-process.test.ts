@@ -54,12 +54,12 @@ describe("operations in a real worker process", () => {
     api = client(server.base, apiKey);
     // Three creates at once (more than the limit), and refreshes of the storage node queued behind its create.
     const create = async (template: string, name: string, extra: Record<string, unknown> = {}) => {
-      const reply = await api.post("/v1/resources", { template, name, options: { publicNetwork: false }, ...extra });
+      const reply = await api.post("/v1/resources", { template, name, ...extra });
       expect(reply.status, JSON.stringify(reply.body)).toBe(202);
       created.push(reply.body.resource.id);
       return reply.body.resource.id as string;
     };
-    ids.storage = await create("small-storage", "store");
+    ids.storage = await create("small-storage", "store", { options: { publicNetwork: false } });
     ids.small = await create("postgres-small", "orders");
     ids.medium = await create("postgres-medium", "ledger", { size: "small" });
     const firstRefresh = await api.post(`/v1/resources/${ids.storage}/refresh`);
