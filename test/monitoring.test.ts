@@ -85,7 +85,7 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
         const deleted = await api.delete(`/v1/resources/${id}`);
         if (deleted.body?.operation) await waitForOperation(api, id, deleted.body.operation.id, 240_000);
       }
-      expect(await leftovers(hostNameOf(id!))).toEqual([]);
+      expect(await leftovers(hostNameOf(id))).toEqual([]);
     }
     await server?.close();
     fs.rmSync(dir, { recursive: true, force: true });
