@@ -3,18 +3,23 @@
 // recovery (`pitr.sh "<time>"` in the backup container restores into a
 // scratch instance).
 import type { SystemModel } from "../model/system.js";
-import { backupScript, backupScriptFile, databaseNames, postgresServices, postgresSmall, type PostgresOptions } from "./postgres.js";
+import { appRoleFile, appRoleScript, backupScript, backupScriptFile, databaseNames, postgresServices, postgresSmall, serverEntrypoint, type PostgresOptions } from "./postgres.js";
 import { healthCheck, type Template, type TemplateContext } from "./template.js";
 
 const replicaScriptFile = "replica.sh";
 const primaryInitFile = "primary-init.sh";
 const pitrScriptFile = "pitr.sh";
 
-/** Runs once, at the primary's first start: the replication role and its pg_hba line. */
+/**
+ * Runs once, at the primary's first start: the replication role and its
+ * pg_hba line. The password goes through a here-document: a command line
+ * shows in the host's `ps`.
+ */
 const primaryInitScript = `#!/bin/sh
 set -e
-psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\
-  -c "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD '$REPLICATION_PASSWORD'"
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<SQL
+CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD '$REPLICATION_PASSWORD';
+SQL
 # "all" does not match replication connections.
 echo "host replication replicator all scram-sha-256" >> "$PGDATA/pg_hba.conf"
 `;
@@ -83,8 +88,12 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   const services = postgresServices(ctx);
   const replication = { REPLICATION_PASSWORD: ctx.secrets.replicationPassword! };
   const primary = services.postgres!;
-  // Root first: the archive volume must belong to postgres; then the image's own entry point.
-  primary.entrypoint = ["sh", "-c", 'mkdir -p /archive && chown postgres /archive && exec docker-entrypoint.sh "$@"', "--"];
+  // Root first: the archive volume is created root's and must belong to
+  // postgres; then the image's own entry point, which chowns the data
+  // directory and switches to postgres (gosu, setpriv): those capabilities only.
+  primary.entrypoint = serverEntrypoint("mkdir -p /archive && chown postgres /archive && ");
+  primary.user = undefined;
+  primary.capabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"];
   primary.command = [
     "postgres",
     "-c", "wal_level=replica",
@@ -119,6 +128,9 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
 
   const backup = services.backup!;
   backup.environment = { ...backup.environment, ...replication };
+  // pitr.sh unpacks a base backup (tar keeps its owners), hands it to postgres
+  // and runs the scratch server as postgres (su).
+  backup.capabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"];
   backup.mounts = [
     ...backup.mounts!,
     { source: "archive", target: "/archive" },
@@ -133,6 +145,7 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
     files: {
       [backupScriptFile]: backupScript.replace("set -eu\n", `set -eu\n${baseBackupAddition}`),
       [primaryInitFile]: primaryInitScript,
+      [appRoleFile]: appRoleScript,
       [replicaScriptFile]: replicaScript,
       [pitrScriptFile]: pitrScript,
     },
