@@ -70,7 +70,9 @@ describe("TemplateSystem (mocked engine)", () => {
     expect(deploy.stdin).toMatchObject({ [secretSigKey]: secretSig });
     const script = (deploy.stdin as { value: string }).value;
     expect(script).toContain("up -d --remove-orphans");
-    expect(Buffer.from(script.match(/printf '%s' '([^']+)' \| base64 -d > 'docker-compose.yml'/)![1]!, "base64").toString()).toContain(generated);
+    expect(Buffer.from(script.match(/printf '%s' '([^']+)' \| base64 -d > 'docker-compose.yml'/)![1]!, "base64").toString()).toContain(
+      Buffer.from(`provisioner:${generated}`).toString("base64"), // the RPC guard's credentials
+    );
   });
 
   it("exposes the endpoint in clear and the credentials as a secret", async () => {

@@ -55,7 +55,7 @@ describe("small-storage on the local Docker host", () => {
   it("answers nothing else on the RPC port: Kubo's debug handlers, its web UI, paths that climb out of /api/v0", async () => {
     const paths = ["/debug/pprof/", "/debug/pprof/goroutine?debug=2", "/debug/vars", "/debug/stack", "/webui", "/", "/api/v0/../../debug/vars", "/api/v0/%2e%2e/%2e%2e/debug/vars"];
     for (const path of paths) {
-      for (const headers of [{}, { authorization: basicAuth(suite.credentials) }]) {
+      for (const headers of [{}, { authorization: basicAuth(suite.credentials) }] as Record<string, string>[]) {
         // Raw paths: fetch would resolve the dot segments itself.
         const status = await rawStatus(suite.endpoint.api!, `GET ${path}`, headers);
         expect({ path, status }).toEqual({ path, status: 404 });

@@ -61,7 +61,7 @@ describe("renderCompose", () => {
   });
 
   it("adds back only the capabilities a service names, and takes its pids limit", () => {
-    const doc = parse(renderCompose({ ...model, services: { app: { ...model.services.app!, capabilities: ["CHOWN", "SETUID"], pidsLimit: 1024, user: "postgres" } } })) as ComposeDocument;
+    const doc = parse(renderCompose({ ...model, services: { ...model.services, app: { ...model.services.app!, capabilities: ["CHOWN", "SETUID"], pidsLimit: 1024, user: "postgres" } } })) as ComposeDocument;
     expect(doc.services.app).toMatchObject({ cap_drop: ["ALL"], cap_add: ["CHOWN", "SETUID"], pids_limit: 1024, user: "postgres", security_opt: ["no-new-privileges:true"] });
   });
 

@@ -156,7 +156,7 @@ describe("postgres-medium", () => {
 });
 
 describe("every template's system", () => {
-  const requests = [
+  const requests: { template: string; ports: Record<string, number> }[] = [
     { template: "ipfs-cluster-small", ports: { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6 } },
     { template: "small-storage", ports: { api: 1, gateway: 2 } },
     { template: "postgres-small", ports: { pgbouncer: 1 } },
