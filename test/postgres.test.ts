@@ -27,7 +27,7 @@ describe("postgres-small on the local Docker host", () => {
 
   it("gives the resource's role its database but not the server: not a superuser, COPY ... TO PROGRAM refused", async () => {
     expect(await sql("SELECT rolsuper || ':' || rolcreatedb FROM pg_roles WHERE rolname = current_user")).toBe("false:true");
-    expect(await sql("SELECT pg_get_userbyid(datdba) = current_user FROM pg_database WHERE datname = current_database()")).toBe("true");
+    expect(await sql("SELECT pg_get_userbyid(datdba) = current_user FROM pg_database WHERE datname = current_database()")).toBe("t");
     await sql("CREATE TABLE owned (id int); DROP TABLE owned;");
     await expect(sql("COPY (SELECT 1) TO PROGRAM 'true'")).rejects.toThrow(/permission denied|must be superuser|pg_execute_server_program/);
     await expect(sql("SELECT pg_read_file('/etc/passwd')")).rejects.toThrow(/permission denied/);
