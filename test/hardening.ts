@@ -68,7 +68,7 @@ export function sampleProcesses(): ProcessSampler {
 }
 
 /** Capabilities a template may add back, each for an image's entry point that starts as root (chown, then a switch of user). */
-export const allowedCapabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"];
+export const allowedCapabilities = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"];
 
 export function expectHardened(containers: ContainerState[]): void {
   expect(containers.length).toBeGreaterThan(0);

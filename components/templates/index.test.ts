@@ -178,7 +178,7 @@ describe("every template's system", () => {
       const root = service.user === undefined || service.user === "root";
       // Root without capabilities is only the backup sidecar writing its own root-owned volume.
       if (root && !service.capabilities) expect(name).toBe("backup");
-      for (const capability of service.capabilities ?? []) expect(["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"]).toContain(capability);
+      for (const capability of service.capabilities ?? []) expect(["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"]).toContain(capability);
     }
   });
 });

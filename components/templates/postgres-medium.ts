@@ -89,11 +89,12 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   const replication = { REPLICATION_PASSWORD: ctx.secrets.replicationPassword! };
   const primary = services.postgres!;
   // Root first: the archive volume is created root's and must belong to
-  // postgres; then the image's own entry point, which chowns the data
-  // directory and switches to postgres (gosu, setpriv): those capabilities only.
+  // postgres; then the image's own entry point, which walks the data
+  // directory (postgres', 0700) to chown it, chmods it and switches to postgres
+  // (gosu, setpriv). Found by trying: each of these five is needed.
   primary.entrypoint = serverEntrypoint("mkdir -p /archive && chown postgres /archive && ");
   primary.user = undefined;
-  primary.capabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"];
+  primary.capabilities = ["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"];
   primary.command = [
     "postgres",
     "-c", "wal_level=replica",
@@ -128,8 +129,9 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
 
   const backup = services.backup!;
   backup.environment = { ...backup.environment, ...replication };
-  // pitr.sh unpacks a base backup (tar keeps its owners), hands it to postgres
-  // and runs the scratch server as postgres (su).
+  // pitr.sh unpacks a base backup (tar keeps its owners), hands it to postgres,
+  // runs the scratch server as postgres (su) and, on the next run, removes
+  // that server's directory (postgres', 0700): writing there is DAC_OVERRIDE.
   backup.capabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"];
   backup.mounts = [
     ...backup.mounts!,
