@@ -52,9 +52,12 @@ export interface ProcessSampler {
   stop(): Promise<Set<string>>;
 }
 
-/** Samples the host's `ps -eo args` every 50 ms until stopped. */
+/**
+ * Samples the host's `ps -ww -eo args` until stopped, every 10 ms: a health
+ * check's client lives a few tens of milliseconds (`ps` itself takes ~10 ms here).
+ */
 export function sampleProcesses(): ProcessSampler {
-  const child = spawn("sh", ["-c", "while :; do ps -eo args; sleep 0.05; done"], { stdio: ["ignore", "pipe", "ignore"], detached: true });
+  const child = spawn("sh", ["-c", "while :; do ps -ww -eo args; sleep 0.01; done"], { stdio: ["ignore", "pipe", "ignore"], detached: true });
   const lines = new Set<string>();
   readline.createInterface({ input: child.stdout }).on("line", (line) => lines.add(line));
   return {

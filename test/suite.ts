@@ -25,6 +25,8 @@ export function deployForSuite(request: TemplateRequest, overrides: Partial<Temp
     const sampler = sampleProcesses();
     try {
       Object.assign(suite, await suite.deployment.up());
+      // Health checks keep running every 2 s: a few more rounds of them.
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
     } finally {
       suite.processLines = await sampler.stop();
     }
