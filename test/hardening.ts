@@ -2,6 +2,7 @@
 // the real containers through the docker CLI and on the host's process list.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import fs from "node:fs";
 import readline from "node:readline";
 import { expect, it } from "vitest";
 import { docker } from "./docker.js";
@@ -9,6 +10,7 @@ import { docker } from "./docker.js";
 export interface ContainerState {
   Name: string;
   Config: { Env: string[] | null; User: string };
+  State: { Pid: number };
   HostConfig: {
     SecurityOpt: string[] | null;
     CapDrop: string[] | null;
@@ -73,6 +75,12 @@ export function sampleProcesses(): ProcessSampler {
 /** Capabilities a template may add back, each for an image's entry point that starts as root (chown, then a switch of user). */
 export const allowedCapabilities = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"];
 
+/** The real user id of a host process (the test runs on the Docker host). */
+function uidOf(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(status.match(/^Uid:\s+(\d+)/m)![1]);
+}
+
 export function expectHardened(containers: ContainerState[]): void {
   expect(containers.length).toBeGreaterThan(0);
   for (const c of containers) {
@@ -86,6 +94,8 @@ export function expectHardened(containers: ContainerState[]): void {
       logs: { type: h.LogConfig.Type, rotated: Boolean(h.LogConfig.Config["max-size"] && h.LogConfig.Config["max-file"]) },
       // Root only where the image's entry point needs it, and then with named capabilities (or for nothing but its own root-owned files).
       userOrCapabilities: c.Config.User !== "" || (h.CapAdd ?? []).length > 0,
+      // What runs now: every main process but the backup sidecars' is not root (entry points that start as root have switched).
+      mainProcessRoot: uidOf(c.State.Pid) === 0,
       publishedOn: [...new Set(Object.values(h.PortBindings ?? {}).flatMap((bindings) => (bindings ?? []).map((b) => b.HostIp)))],
     };
     expect(seen).toEqual({
@@ -96,6 +106,7 @@ export function expectHardened(containers: ContainerState[]): void {
       pidsLimited: true,
       logs: { type: "json-file", rotated: true },
       userOrCapabilities: true,
+      mainProcessRoot: c.Name.endsWith("-backup"),
       publishedOn: seen.publishedOn.length ? ["127.0.0.1"] : [],
     });
   }
@@ -103,7 +114,7 @@ export function expectHardened(containers: ContainerState[]): void {
 
 /** The checks every template's end-to-end file runs on its deployment. */
 export function hardeningTests(suite: { deployment: { project: string }; processLines: Set<string> }): void {
-  it("runs every container with no-new-privileges, all capabilities dropped but named ones, a pids limit, rotated logs, ports on 127.0.0.1", async () => {
+  it("runs every container with no-new-privileges, all capabilities dropped but named ones, a pids limit, rotated logs, not as root, ports on 127.0.0.1", async () => {
     expectHardened(await containersOf(suite.deployment.project));
   });
 
