@@ -49,7 +49,10 @@ base=$(ls -1d /backups/base-* | sort | while read -r b; do
   [ "$(date -u -d "$(cat "$b/taken_at")" +%s)" -le "$(date -u -d "$target" +%s)" ] && echo "$b"; done | tail -n 1)
 [ -n "$base" ] || { echo "no base backup before $target" >&2; exit 1; }
 dir=/tmp/pitr
-rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$base/base.tar.gz" -C "$dir"
+# Root here has CHOWN, SETUID and SETGID only: whatever postgres owns, postgres
+# removes and reads; root unpacks as its own (--no-same-owner), then hands over.
+[ ! -e "$dir" ] || su postgres -s /bin/sh -c "rm -rf $dir"
+mkdir -p "$dir" && tar --no-same-owner -xzf "$base/base.tar.gz" -C "$dir"
 cat >> "$dir/postgresql.auto.conf" <<CONF
 restore_command = 'cp /archive/%f %p'
 recovery_target_time = '$target'
@@ -57,13 +60,14 @@ recovery_target_action = 'promote'
 archive_mode = off
 CONF
 touch "$dir/recovery.signal"
-chown -R postgres "$dir" && chmod 0700 "$dir"
+chmod 0700 "$dir" && chown -R postgres "$dir"
+log() { su postgres -s /bin/sh -c "tail -n 20 /tmp/pitr.log" >&2; }
 if ! su postgres -s /bin/sh -c "pg_ctl -D $dir -o \\"-p 5433 -k /tmp -c listen_addresses=''\\" -l /tmp/pitr.log -w -t 120 start"; then
-  tail -n 20 /tmp/pitr.log >&2; exit 1
+  log; exit 1
 fi
 i=0
 until [ "$(su postgres -s /bin/sh -c "psql -h /tmp -p 5433 -U $POSTGRES_USER -d postgres -Atc 'select pg_is_in_recovery()'")" = f ]; do
-  i=$((i + 1)); [ "$i" -lt 120 ] || { echo "still recovering after 120 s" >&2; tail -n 20 /tmp/pitr.log >&2; exit 1; }
+  i=$((i + 1)); [ "$i" -lt 120 ] || { echo "still recovering after 120 s" >&2; log; exit 1; }
   sleep 1
 done
 echo "restored from $base to $target"
@@ -129,10 +133,9 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
 
   const backup = services.backup!;
   backup.environment = { ...backup.environment, ...replication };
-  // pitr.sh unpacks a base backup (tar keeps its owners), hands it to postgres,
-  // runs the scratch server as postgres (su) and, on the next run, removes
-  // that server's directory (postgres', 0700): writing there is DAC_OVERRIDE.
-  backup.capabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"];
+  // pitr.sh hands the unpacked base backup to postgres and runs the scratch
+  // server as postgres (su).
+  backup.capabilities = ["CHOWN", "SETUID", "SETGID"];
   backup.mounts = [
     ...backup.mounts!,
     { source: "archive", target: "/archive" },
