@@ -12,6 +12,7 @@ import { pulumiProject } from "../automation/operation-runner.js";
 import { resourceProgram } from "../automation/resource-program.js";
 import { openStack } from "../automation/workspace.js";
 import { leftovers } from "./deployment.js";
+import { containersOf, existingVolumes, volumesMountedBy } from "./hardening.js";
 import { client, discardUnfinishedOperations, readEvents, waitForOperation, type Client } from "./service-client.js";
 
 const sixStages = ["initialising", "allocating", "configuring", "provisioning", "verifying", "complete"];
@@ -161,6 +162,9 @@ describe("the provisioning service, end to end", () => {
   });
 
   it("deletes: DELETED with its history, the stack removed, nothing left in Docker", { timeout: 180_000 }, async () => {
+    // Anonymous volumes carry no label; after the updates above Compose handed them to the recreated containers.
+    const mounted = volumesMountedBy(await containersOf(`${teamName}-${name}`));
+    expect(mounted.length).toBeGreaterThan(1);
     const deleted = await owner.delete(`/v1/resources/${id}`);
     expect(deleted.status).toBe(202);
     expect(deleted.body.operation).toMatchObject({ kind: "DELETE" });
@@ -169,6 +173,7 @@ describe("the provisioning service, end to end", () => {
     expect(resource).toMatchObject({ status: "DELETED", endpoint: null });
     expect(resource.deletedAt).not.toBeNull();
     expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+    expect(await existingVolumes(mounted)).toEqual([]);
     expect((await owner.get(`/v1/resources/${id}/credentials`)).status).toBe(409);
     const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
     const stackFiles = fs.readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(resource.stack));
