@@ -23,6 +23,8 @@ export interface AppContext {
   notifications: PgListener;
   metrics: Metrics;
   readiness: Record<string, ReadinessCheck>;
+  /** Shown in /readyz without failing it (see healthRoutes). */
+  warnings?: Record<string, string>;
   /** Targets this instance offers. */
   targets: readonly string[];
   /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery is off without it. */
@@ -36,7 +38,7 @@ export function createApp(context: AppContext): Express {
   app.disable("x-powered-by");
   app.use(context.metrics.httpMiddleware());
   app.use(pinoHttp({ logger: context.logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? "") } }));
-  app.use(healthRoutes(context.readiness));
+  app.use(healthRoutes(context.readiness, context.warnings));
   app.get("/metrics", async (_req, res) => {
     res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
   });

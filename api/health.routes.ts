@@ -17,7 +17,11 @@ export function databaseCheck(db: Database): ReadinessCheck {
   };
 }
 
-export function healthRoutes(checks: Record<string, ReadinessCheck>): Router {
+/**
+ * `warnings`: what the service runs with but an operator must know (e.g. that
+ * resources are not isolated from each other); they do not make it unready.
+ */
+export function healthRoutes(checks: Record<string, ReadinessCheck>, warnings: Record<string, string> = {}): Router {
   const router = Router();
   // Liveness: the process serves requests.
   router.get("/healthz", (_req, res) => {
@@ -29,7 +33,7 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>): Router {
     const results = await Promise.all(names.map((name) => checks[name]!()));
     const report = Object.fromEntries(names.map((name, i) => [name, results[i] ?? "ok"]));
     const ok = results.every((r) => r === undefined);
-    res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks: report });
+    res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks: report, ...(Object.keys(warnings).length && { warnings }) });
   });
   return router;
 }

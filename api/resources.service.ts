@@ -89,12 +89,18 @@ export function eventView(event: Event) {
   };
 }
 
+export interface DockerHostPolicy {
+  /** Why the local Docker host does not isolate resources from each other (then it serves one team only). */
+  isolationProblem?: string;
+}
+
 export class ResourceService {
   constructor(
     private readonly db: Database,
     private readonly cipher: CredentialsCipher,
     private readonly images: ImageSet,
     private readonly cloud: CloudSettings,
+    private readonly dockerHost: DockerHostPolicy = {},
   ) {}
 
   async create(actor: Actor, body: CreateResourceBody, idempotencyKey?: string) {
@@ -105,9 +111,11 @@ export class ResourceService {
     }
     const unavailable = unavailableTarget(body.target, this.cloud);
     if (unavailable) throw new ApiError(400, "invalid_request", `target ${body.target} ${unavailable}`, [{ field: "target", message: unavailable }]);
+    // The id is chosen here: the host-side names derive from it.
+    const resourceId = crypto.randomUUID();
     let prepared;
     try {
-      prepared = prepareRequest({ template: body.template, name: body.name, team: actor.team.name, size: body.size, options: body.options });
+      prepared = prepareRequest({ template: body.template, name: body.name, team: actor.team.name, size: body.size, options: body.options, resourceId });
     } catch (error) {
       inputError(error);
     }
@@ -120,12 +128,15 @@ export class ResourceService {
           return undefined;
         }
         await checkQuota(tx, actor.team, { resources: 1, ...size });
+        if (body.target === "docker-host") await this.refuseSecondTeamWithoutIsolation(tx, actor);
         const taken = await tx.resource.findFirst({ where: { teamId: actor.team.id, name: body.name, status: { not: "DELETED" } }, select: { id: true } });
         if (taken) throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [{ field: "name", message: "is taken" }]);
         const resource = await tx.resource.create({
           data: {
+            id: resourceId,
             teamId: actor.team.id,
             name: prepared.name,
+            hostName: prepared.project,
             template: prepared.template.id,
             target: body.target,
             size: prepared.size,
@@ -192,7 +203,15 @@ export class ResourceService {
     const resource = await this.find(actor, id);
     let prepared;
     try {
-      prepared = prepareRequest({ template: resource.template, name: resource.name, team: actor.team.name, size: body.size ?? resource.size, options: body.options ?? resource.options });
+      prepared = prepareRequest({
+        template: resource.template,
+        name: resource.name,
+        team: actor.team.name,
+        resourceId: resource.id,
+        hostName: resource.hostName,
+        size: body.size ?? resource.size,
+        options: body.options ?? resource.options,
+      });
     } catch (error) {
       inputError(error);
     }
@@ -273,6 +292,20 @@ export class ResourceService {
     }
     await signalWorkers(this.db, "work");
     return { resource: resourceView(resource), operation: operationView(operation, ahead), queued: ahead > 0, replayed: false };
+  }
+
+  /** Without isolation between resources, a Docker host is safe for one team only: the first one to use it. */
+  private async refuseSecondTeamWithoutIsolation(tx: Prisma.TransactionClient, actor: Actor) {
+    const problem = this.dockerHost.isolationProblem;
+    if (!problem) return;
+    // Two teams' first creates must not both pass: one host-wide lock for the check.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('provisioner:docker-host:single-team'))`;
+    const other = await tx.resource.findFirst({ where: { target: "docker-host", status: { not: "DELETED" }, teamId: { not: actor.team.id } }, select: { id: true } });
+    if (other) {
+      throw new ApiError(403, "isolation_unavailable", `this Docker host already serves another team and does not isolate resources (${problem})`, [
+        { field: "target", message: "this Docker host serves another team and cannot isolate yours from it" },
+      ]);
+    }
   }
 
   private async replay(actor: Actor, key: string, hash: string) {

@@ -13,7 +13,9 @@ import { OperationWorker, type OperationObserver } from "../automation/operation
 import { PgListener, queueChannel } from "../automation/pg-listener.js";
 import { WorkerProcess } from "../automation/worker-process.js";
 import { PortAllocator } from "../automation/port-allocator.js";
+import { dockerIsolationProblem } from "../automation/docker-isolation.js";
 import { lowPriorityPulumi } from "../automation/pulumi-command.js";
+import { ensureLocalBackend } from "../automation/workspace.js";
 import { dockerCheck, pulumiCheck } from "../automation/readiness.js";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
@@ -45,6 +47,11 @@ export type WorkerMode = "process" | "in-process" | "none";
 /** The operation worker and what it needs; woken through Postgres NOTIFY by any API instance. */
 export async function createWorker(config: Config, db: Database, logger: Logger, observer?: OperationObserver): Promise<{ worker: OperationWorker; stop(): Promise<void> }> {
   const owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
+  try {
+    ensureLocalBackend(config.pulumiBackendUrl);
+  } catch (error) {
+    logger.error({ err: error }, "the Pulumi backend directory cannot be created: operations will fail until it can");
+  }
   const queue = new OperationQueue(db, owner, config.operations.leaseSeconds);
   const events = new EventLog(db);
   const runner = new OperationRunner({
@@ -87,7 +94,9 @@ export async function createService(config: Config, logger: Logger, { worker: mo
   const notifications = new PgListener(config.databaseUrl, eventChannel, logger);
   await notifications.start().catch((error: unknown) => logger.warn({ err: error }, "event notifications unavailable; streams poll instead"));
   const cipher = new CredentialsCipher(config.keyring);
-  const resources = new ResourceService(db, cipher, config.images, config.cloud);
+  const isolationProblem = dockerIsolationProblem();
+  if (isolationProblem) logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
+  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem });
   const app = createApp({
     db,
     logger,
@@ -95,6 +104,7 @@ export async function createService(config: Config, logger: Logger, { worker: mo
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
+    warnings: isolationProblem ? { isolation: isolationProblem } : undefined,
     targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
     scrapeToken: config.scrapeToken,
   });

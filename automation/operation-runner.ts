@@ -8,6 +8,7 @@ import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Logger } from "pino";
 import type { CredentialsCipher } from "../api/credentials-cipher.js";
 import type { Database } from "../api/db.js";
+import { projectLabel } from "../components/model/compose.js";
 import { downScript } from "../components/model/deploy-script.js";
 import { prepareRequest } from "../components/templates/index.js";
 import { Prisma, type Operation, type Resource, type ResourceStatus, type Team } from "../prisma/generated/client.js";
@@ -19,7 +20,7 @@ import { operationMarker } from "./process-killer.js";
 import { Redactor } from "./redact.js";
 import { resourceProgram, type DockerHostSettings, type ResourceSpec } from "./resource-program.js";
 import { recoverStack } from "./stack-recovery.js";
-import { openStack } from "./workspace.js";
+import { findStack, openStack, type StackLocation } from "./workspace.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -105,6 +106,8 @@ interface Scope {
   context: RunContext;
   /** Opens the resource's stack with this spec (recovering it first after an interruption). */
   open: (spec: ResourceSpec) => Promise<Stack>;
+  /** The same, but only if the backend has the stack: never creates one. */
+  find: (spec: ResourceSpec) => Promise<Stack | undefined>;
 }
 
 export class OperationRunner {
@@ -121,15 +124,20 @@ export class OperationRunner {
     const log = this.deps.logger.child({ operationId: operation.id, resourceId: resource.id, kind: operation.kind });
     const output = new OutputTail(log, redactor);
     let stack: Stack | undefined;
-    const open = async (spec: ResourceSpec) => {
-      stack = await this.openStack(resource, operation, spec);
+    const attach = async (opened: Stack) => {
+      stack = opened;
       if (context.recovering) {
         const report = await recoverStack(stack);
         await flow.stage("initialising", `recovered the stack after an interrupted run${report.clearedPending.length ? `: cleared ${report.clearedPending.join(", ")}` : ""}`);
       }
       return stack;
     };
-    const scope: Scope = { operation, resource, flow, redactor, output, context, open };
+    const open = async (spec: ResourceSpec) => attach(await openStack(this.stackLocation(resource, operation), resourceProgram(spec, this.deps.host)));
+    const find = async (spec: ResourceSpec) => {
+      const found = await findStack(this.stackLocation(resource, operation), resourceProgram(spec, this.deps.host));
+      return found && attach(found);
+    };
+    const scope: Scope = { operation, resource, flow, redactor, output, context, open, find };
     try {
       switch (operation.kind) {
         case "CREATE":
@@ -171,26 +179,23 @@ export class OperationRunner {
   async abandon(operation: Operation, reason: string): Promise<RunResult> {
     const resource = await this.deps.db.resource.findUniqueOrThrow({ where: { id: operation.resourceId }, include: { team: true } });
     const held = await this.deps.db.portAllocation.findMany({ where: { resourceId: resource.id } });
-    const stack = await this.openStack(resource, operation, { ...this.specOf(resource), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) });
-    await recoverStack(stack);
+    const stack = await findStack(this.stackLocation(resource, operation), resourceProgram({ ...this.specOf(resource), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) }, this.deps.host));
+    if (stack) await recoverStack(stack);
     await this.settle(resource.id, "FAILED", reason);
     await new Flow(this.deps, resource.id, operation.id).stage("failed", reason);
     return { status: "FAILED", error: reason };
   }
 
-  private async openStack(resource: ResourceWithTeam, operation: Operation, spec: ResourceSpec): Promise<Stack> {
-    return openStack(
-      {
-        projectName: pulumiProject,
-        stackName: stackName(resource),
-        backendUrl: this.deps.backendUrl,
-        passphrase: this.deps.passphrase,
-        pulumiCommand: this.deps.pulumiCommand,
-        // Lets a forced cancel find every process of this operation.
-        env: { [operationMarker]: operation.id },
-      },
-      resourceProgram(spec, this.deps.host),
-    );
+  private stackLocation(resource: ResourceWithTeam, operation: Operation): StackLocation {
+    return {
+      projectName: pulumiProject,
+      stackName: stackName(resource),
+      backendUrl: this.deps.backendUrl,
+      passphrase: this.deps.passphrase,
+      pulumiCommand: this.deps.pulumiCommand,
+      // Lets a forced cancel find every process of this operation.
+      env: { [operationMarker]: operation.id },
+    };
   }
 
   private async deploy({ operation, resource, flow, redactor, output, context, open }: Scope) {
@@ -198,7 +203,7 @@ export class OperationRunner {
     const params = operation.params as UpdateParams;
     const size = params.size ?? resource.size;
     const options = params.options ?? resource.options;
-    const prepared = prepareRequest({ template: resource.template, name: resource.name, team: resource.team.name, size, options });
+    const prepared = prepareRequest({ ...this.specOf(resource), size, options });
     await db.resource.update({ where: { id: resource.id }, data: { status: operation.kind === "CREATE" ? "PROVISIONING" : "UPDATING" } });
     await flow.stage("initialising", operation.kind === "CREATE" ? "provisioning started" : "update started");
 
@@ -206,7 +211,7 @@ export class OperationRunner {
     const ports = await this.portsOf(resource).ensure(resource.id, prepared.portNames);
 
     await flow.stage("configuring", "planning the changes");
-    const spec: ResourceSpec = { target: resource.target, team: resource.team.name, name: resource.name, template: resource.template, size: prepared.size, options: prepared.options, ports };
+    const spec: ResourceSpec = { ...this.specOf(resource), size: prepared.size, options: prepared.options, ports };
     const stack = await open(spec);
     await this.refuseForeignChanges(stack, resource);
     const preview = await stack.preview({ signal: context.signal, onOutput: output.add });
@@ -239,7 +244,7 @@ export class OperationRunner {
         endpoint,
         credentialsCiphertext: sealed.ciphertext,
         credentialsKeyId: sealed.keyId,
-        configuration: { template: resource.template, size: prepared.size, options: prepared.options, ports, images: this.deps.host.images, stack: stackName(resource) } as Prisma.InputJsonValue,
+        configuration: { template: resource.template, size: prepared.size, options: prepared.options, ports, images: this.deps.host.images, stack: stackName(resource), project: resource.hostName } as Prisma.InputJsonValue,
         stackSeenAt: await this.latestUpdate(stack),
         lastError: null,
       },
@@ -251,7 +256,7 @@ export class OperationRunner {
 
   private async refresh({ operation, resource, flow, output, context, open }: Scope) {
     await flow.stage("initialising", "drift check started");
-    const ports = await this.portsOf(resource).ensure(resource.id, prepareRequest({ ...this.specOf(resource), team: resource.team.name }).portNames);
+    const ports = await this.portsOf(resource).ensure(resource.id, prepareRequest(this.specOf(resource)).portNames);
     const stack = await open({ ...this.specOf(resource), ports });
     await flow.stage("configuring", "reading the stack's history and refreshing its state");
     const foreign = await this.foreignUpdates(stack, resource);
@@ -269,37 +274,40 @@ export class OperationRunner {
     await flow.stage("complete", inSync ? "no drift" : `drift: ${foreign.length} update(s) made outside the service, ${changedSteps(preview.changeSummary)} change(s) to bring it back`, undefined, drift);
   }
 
-  private async remove({ operation, resource, flow, output, context, open }: Scope) {
+  private async remove({ operation, resource, flow, output, context, find }: Scope) {
     const { db } = this.deps;
     await db.resource.update({ where: { id: resource.id }, data: { status: "DELETING" } });
     await flow.stage("initialising", "deletion started");
     const held = await db.portAllocation.findMany({ where: { resourceId: resource.id } });
-    const stack = await open({ ...this.specOf(resource), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) });
-    await flow.stage("provisioning", "destroying");
-    const state = await stack.exportStack();
-    const total = (state.deployment as { resources?: unknown[] } | undefined)?.resources?.length ?? 0;
-    const span = stages.verifying - stages.provisioning;
-    await stack.destroy({
-      signal: context.signal,
-      message: `${servicePrefix} delete ${operation.id}`,
-      onOutput: output.add,
-      onEvent: engineProgress(total, ({ done, total: all, step }) => flow.later("provisioning", `${done} of ${all} resources removed (${step})`, stages.provisioning + (span * done) / all, { done, total: all })),
-    });
-    await flow.settled();
+    // A create that failed before its stack existed leaves none: the sweep below still removes what it started.
+    const stack = await find({ ...this.specOf(resource), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) });
+    if (stack) {
+      await flow.stage("provisioning", "destroying");
+      const state = await stack.exportStack();
+      const total = (state.deployment as { resources?: unknown[] } | undefined)?.resources?.length ?? 0;
+      const span = stages.verifying - stages.provisioning;
+      await stack.destroy({
+        signal: context.signal,
+        message: `${servicePrefix} delete ${operation.id}`,
+        onOutput: output.add,
+        onEvent: engineProgress(total, ({ done, total: all, step }) => flow.later("provisioning", `${done} of ${all} resources removed (${step})`, stages.provisioning + (span * done) / all, { done, total: all })),
+      });
+      await flow.settled();
+    } else {
+      await flow.stage("provisioning", "the Pulumi backend has no stack for this resource: nothing was deployed through it");
+    }
     await flow.stage("verifying", "removing anything left with the resource's label");
     // Catches what an interrupted create started but never recorded in the state
     // (on a cloud, the server itself goes with the stack).
-    if (resource.target === "docker-host") {
-      const project = `${resource.team.name}-${resource.name}`;
-      await execFileAsync("sh", ["-c", downScript(project, { projectsDir: this.deps.host.projectsDir })]);
-    }
-    await stack.workspace.removeStack(stack.name);
+    const swept = resource.target === "docker-host" ? await sweepDockerHost(resource.hostName, this.deps.host.projectsDir) : undefined;
+    if (stack) await stack.workspace.removeStack(stack.name);
     await this.portsOf(resource).release(resource.id);
     await db.resource.update({
       where: { id: resource.id },
       data: { status: "DELETED", deletedAt: new Date(), endpoint: Prisma.DbNull, credentialsCiphertext: null, credentialsKeyId: null, lastError: null },
     });
-    await flow.stage("complete", "DELETED");
+    const found = swept && swept.length ? `; swept ${swept.length} Docker object(s) left outside the state` : "";
+    await flow.stage("complete", `DELETED${stack ? "" : " (there was no stack)"}${found}`, undefined, { stack: stack ? "destroyed" : "absent", swept: swept ?? [] });
   }
 
   private portsOf(resource: Resource): PortAllocator {
@@ -307,7 +315,16 @@ export class OperationRunner {
   }
 
   private specOf(resource: ResourceWithTeam): Omit<ResourceSpec, "ports"> {
-    return { target: resource.target, team: resource.team.name, name: resource.name, template: resource.template, size: resource.size, options: resource.options };
+    return {
+      target: resource.target,
+      team: resource.team.name,
+      name: resource.name,
+      resourceId: resource.id,
+      hostName: resource.hostName,
+      template: resource.template,
+      size: resource.size,
+      options: resource.options,
+    };
   }
 
   /** Stack updates newer than the last the service knows of, not made by the service. */
@@ -339,6 +356,16 @@ export class OperationRunner {
   private async settle(resourceId: string, status: ResourceStatus, lastError: string) {
     await this.deps.db.resource.update({ where: { id: resourceId }, data: { status, lastError } });
   }
+}
+
+/** Removes the project and whatever carries its label from this Docker host; returns what was there (`container:<id>`, ...). */
+async function sweepDockerHost(project: string, projectsDir: string): Promise<string[]> {
+  const filter = `label=${projectLabel}=${project}`;
+  const list = async (kind: string, args: string[]) =>
+    (await execFileAsync("docker", [...args, "--filter", filter])).stdout.split("\n").filter(Boolean).map((id) => `${kind}:${id.slice(0, 12)}`);
+  const found = [...(await list("container", ["ps", "-aq"])), ...(await list("volume", ["volume", "ls", "-q"])), ...(await list("network", ["network", "ls", "-q"]))];
+  await execFileAsync("sh", ["-c", downScript(project, { projectsDir })]);
+  return found;
 }
 
 /** The engine's last lines, redacted: logged at debug, quoted in errors. */

@@ -13,6 +13,9 @@ export interface ResourceSpec {
   target: string;
   team: string;
   name: string;
+  resourceId: string;
+  /** The base of the resource's names on hosts and clouds (see components/templates/host-name.ts). */
+  hostName: string;
   template: string;
   size: string;
   options: unknown;
@@ -57,7 +60,17 @@ export function resourceProgram(spec: ResourceSpec, host: DockerHostSettings): P
     const target = targetOf(spec, host);
     const system = new TemplateSystem(
       spec.name,
-      { template: spec.template, name: spec.name, team: spec.team, size: spec.size, options: spec.options, ports: spec.ports, ...target.args },
+      {
+        template: spec.template,
+        name: spec.name,
+        team: spec.team,
+        resourceId: spec.resourceId,
+        hostName: spec.hostName,
+        size: spec.size,
+        options: spec.options,
+        ports: spec.ports,
+        ...target.args,
+      },
       target.opts,
     );
     return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials });

@@ -48,8 +48,8 @@ async function throughPulumi(request: TemplateRequest) {
 }
 
 const requests: TemplateRequest[] = [
-  { template: "ipfs-cluster-small", name: "benchipfs", team: "bench", options: { publicNetwork: false } },
-  { template: "postgres-small", name: "benchpg", team: "bench" },
+  { template: "ipfs-cluster-small", name: "benchipfs", team: "bench", resourceId: crypto.randomUUID(), options: { publicNetwork: false } },
+  { template: "postgres-small", name: "benchpg", team: "bench", resourceId: crypto.randomUUID() },
 ];
 
 console.log(`runs per figure: ${runs} (median); machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);

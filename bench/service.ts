@@ -91,6 +91,7 @@ async function main() {
       data: Array.from({ length: 1000 }, (_, i) => ({
         teamId: lister.team.id,
         name: `r${i}`,
+        hostName: `bench-${suffix}-${i}`,
         template: "small-storage",
         target: "docker-host",
         size: "small",

@@ -48,6 +48,7 @@ describe("TemplateSystem (mocked engine)", () => {
     template: "small-storage",
     name: "blobs",
     team: "qa",
+    resourceId: "2a9d8c7b-6e5f-4a3b-8c1d-0e9f8a7b6c5d",
     ports: { api: 19010, gateway: 19011 },
     target: { projectsDir: "/srv/projects" },
   };
@@ -65,7 +66,9 @@ describe("TemplateSystem (mocked engine)", () => {
     expect(deploy.create).toContain(" create;");
     expect(deploy.update).toContain(" update;");
     expect(deploy.delete).toContain("down -v --remove-orphans");
-    expect(deploy.delete).toContain("/srv/projects/qa-blobs");
+    // The host-side name comes from the id, not from the team and name.
+    expect(deploy.delete).toContain("/srv/projects/r2a9d8c7b6e5f4a3b8c1d0e9f8a7b6c5d");
+    expect(deploy.delete).not.toContain("qa-blobs");
     // The script carries the generated password: it is a secret input.
     expect(deploy.stdin).toMatchObject({ [secretSigKey]: secretSig });
     const script = (deploy.stdin as { value: string }).value;

@@ -11,6 +11,7 @@ const stackConfig: StackConfig = {
   size: config.get("size"),
   options: config.getObject("options"),
   ports: config.requireObject("ports"),
+  resourceId: config.get("resourceId"),
   projectsDir: config.get("projectsDir"),
   ssh: config.getObject("ssh"),
   publicHost: config.get("publicHost"),
@@ -18,7 +19,7 @@ const stackConfig: StackConfig = {
   digitalocean: config.getObject("digitalocean"),
   aws: config.getObject("aws"),
 };
-const system = new TemplateSystem(stackConfig.name, argsFromConfig(stackConfig, config.getSecret("sshPrivateKey")));
+const system = new TemplateSystem(stackConfig.name, argsFromConfig(stackConfig, `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`, config.getSecret("sshPrivateKey")));
 
 export const endpoint = system.endpoint;
 export const credentials = system.credentials;

@@ -1,5 +1,6 @@
 // Stack configuration → the TemplateSystem's arguments: the engineers' path
 // (`pulumi up -s <stack>`) builds exactly what the service builds.
+import crypto from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { TemplateSystemArgs } from "../components/template-system.js";
 import type { CloudTargets } from "../components/targets/cloud/index.js";
@@ -18,6 +19,11 @@ export interface StackConfig extends CloudTargets {
   size?: string;
   options?: Record<string, unknown>;
   ports: Record<string, number>;
+  /**
+   * The resource's id (a UUID), which host and cloud names derive from. Default:
+   * one derived from the fully qualified stack name, so each stack has its own.
+   */
+  resourceId?: string;
   /** Folder on the Docker host holding one directory per project. */
   projectsDir?: string;
   /** Deploy over SSH; the private key comes from the secret `provisioner:sshPrivateKey`. */
@@ -27,11 +33,18 @@ export interface StackConfig extends CloudTargets {
 
 export const defaultProjectsDir = "/var/lib/provisioner/projects";
 
-export function argsFromConfig(config: StackConfig, sshPrivateKey?: pulumi.Input<string>): TemplateSystemArgs {
+/** A stable UUID-shaped id for a stack (`org/project/stack`): its own host names, unique per stack. */
+export function stackResourceId(qualifiedStack: string): string {
+  const hex = crypto.createHash("sha256").update(qualifiedStack).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function argsFromConfig(config: StackConfig, qualifiedStack: string, sshPrivateKey?: pulumi.Input<string>): TemplateSystemArgs {
   return {
     template: config.template,
     name: config.name,
     team: config.team,
+    resourceId: config.resourceId ?? stackResourceId(qualifiedStack),
     size: config.size,
     options: config.options,
     ports: config.ports,

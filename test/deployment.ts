@@ -1,5 +1,6 @@
 // Deploying a template for real in tests and benchmarks: the TemplateSystem component in an
 // inline Automation API program, file backend in a temp dir, local Docker host.
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -32,7 +33,11 @@ export interface TestDeployment {
   workDir: string;
 }
 
-export async function testDeployment(request: TemplateRequest, overrides: Partial<TemplateSystemArgs> = {}): Promise<TestDeployment> {
+/** A test resource gets a fresh id (its host-side names derive from it) unless it names one. */
+export type TestRequest = Omit<TemplateRequest, "resourceId"> & { resourceId?: string };
+
+export async function testDeployment(testRequest: TestRequest, overrides: Partial<TemplateSystemArgs> = {}): Promise<TestDeployment> {
+  const request: TemplateRequest = { ...testRequest, resourceId: testRequest.resourceId ?? crypto.randomUUID() };
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `provisioner-${request.template}-`));
   fs.mkdirSync(path.join(workDir, "state"));
   const prepared = prepareRequest(request);

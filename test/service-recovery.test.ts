@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { generateKeyringSpec } from "../api/credentials-cipher.js";
 import { createDatabase } from "../api/db.js";
 import { TeamService } from "../api/teams.service.js";
+import { hostNameOf } from "../components/templates/host-name.js";
 import { startTestServer, type TestServer } from "../api/test-server.js";
 import { leftovers } from "./deployment.js";
 import { docker, eventually } from "./docker.js";
@@ -37,11 +38,11 @@ describe("cancelling a running operation", () => {
     server = await startTestServer({ OPERATION_CANCEL_TIMEOUT_SECONDS: "1" }, { runWorker: false });
     await discardUnfinishedOperations(server.service.db);
     server.service.worker!.start();
-    const { api, team } = await newTeam(server.service.db, server.base);
+    const { api } = await newTeam(server.service.db, server.base);
     // A 3-peer cluster takes ~20 s to become healthy: the cancel lands while its deploy step runs.
     const name = `cancel${process.pid}`;
     const id = (await api.post("/v1/resources", { template: "ipfs-cluster-small", name, options: { publicNetwork: false } })).body.resource.id;
-    await eventually(async () => ((await docker("ps", "-q", "--filter", `label=provisioner.project=${team}-${name}`)) ? true : undefined), 120_000, "the deploy step to start containers");
+    await eventually(async () => ((await docker("ps", "-q", "--filter", `label=provisioner.project=${hostNameOf(id)}`)) ? true : undefined), 120_000, "the deploy step to start containers");
     const cancel = await api.post(`/v1/resources/${id}/cancel`);
     expect(cancel.status).toBe(202);
     expect(cancel.body.operation).toMatchObject({ kind: "CREATE", status: "RUNNING" });
@@ -58,7 +59,7 @@ describe("cancelling a running operation", () => {
     expect(deleting.status).toBe(202);
     expect(await waitForOperation(api, id, deleting.body.operation.id, 120_000)).toMatchObject({ status: "SUCCEEDED" });
     expect((await api.get(`/v1/resources/${id}`)).body.status).toBe("DELETED");
-    expect(await leftovers(`${team}-${name}`)).toEqual([]);
+    expect(await leftovers(hostNameOf(id))).toEqual([]);
   });
 });
 
@@ -104,10 +105,10 @@ describe("the service killed with SIGKILL during an up", () => {
   it("on restart, finds the operation by its expired lease, unlocks the stack, resumes it to ACTIVE; nothing orphaned", { timeout: 300_000 }, async () => {
     await discardUnfinishedOperations(db);
     const first = await startService();
-    const { api: firstApi, team } = await newTeam(db, first);
+    const { api: firstApi } = await newTeam(db, first);
     const name = `crash${process.pid}`;
-    const project = `${team}-${name}`;
     const id = (await firstApi.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } })).body.resource.id;
+    const project = hostNameOf(id);
     // Mid-deploy: the engine holds the lock and the deploy script has started the container.
     await eventually(async () => ((await docker("ps", "-aq", "--filter", `label=provisioner.project=${project}`)) ? true : undefined), 120_000, "the deploy to start");
     expect(lockFiles(stateDir)).toHaveLength(1);

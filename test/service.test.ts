@@ -12,8 +12,10 @@ import { pulumiProject } from "../automation/operation-runner.js";
 import { resourceProgram } from "../automation/resource-program.js";
 import { openStack } from "../automation/workspace.js";
 import { leftovers } from "./deployment.js";
+import type { EventSourceMessage } from "eventsource-parser";
+import { hostNameOf } from "../components/templates/host-name.js";
 import { containersOf, existingVolumes, volumesMountedBy } from "./hardening.js";
-import { client, discardUnfinishedOperations, readEvents, waitForOperation, type Client } from "./service-client.js";
+import { client, discardUnfinishedOperations, readEvents, waitForOperation, type Client, type Reply } from "./service-client.js";
 
 const sixStages = ["initialising", "allocating", "configuring", "provisioning", "verifying", "complete"];
 
@@ -23,10 +25,9 @@ describe("the provisioning service, end to end", () => {
   let owner: Client;
   let ownerKey: string;
   let other: Client;
-  const name = `svc${process.pid}`;
   let teamName: string;
-  let id: string;
-  let credentials: Record<string, string>;
+  /** Created in beforeAll and only read by the tests: the SSE messages of its create, its id. */
+  const shared = { name: `svc${process.pid}`, id: "", messages: [] as EventSourceMessage[], createReply: undefined as unknown as Reply };
 
   beforeAll(async () => {
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), process.env.DEBUG_SERVICE && process.stderr.write(chunk), done()) });
@@ -38,20 +39,25 @@ describe("the provisioning service, end to end", () => {
     ({ apiKey: ownerKey } = await teams.create(teamName, "PRO"));
     owner = client(server.base, ownerKey);
     other = client(server.base, (await teams.create(`x${crypto.randomBytes(3).toString("hex")}`)).apiKey);
-  });
+    shared.createReply = await owner.post("/v1/resources", { template: "small-storage", name: shared.name, options: { publicNetwork: false } });
+    shared.id = shared.createReply.body.resource.id;
+    shared.messages = await readEvents(server.base, ownerKey, shared.id, (m) => m.event === "complete" || m.event === "failed");
+  }, 300_000);
 
   afterAll(async () => {
+    if (shared.id) {
+      const deleted = await owner.delete(`/v1/resources/${shared.id}`);
+      if (deleted.body?.operation) await waitForOperation(owner, shared.id, deleted.body.operation.id, 180_000);
+    }
     await server?.close();
-  });
+  }, 240_000);
 
-  it("creates: 202 PROVISIONING, the six stages in order over SSE, then ACTIVE with an endpoint", { timeout: 300_000 }, async () => {
-    const created = await owner.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
+  it("creates: 202 PROVISIONING, the six stages in order over SSE, then ACTIVE with an endpoint", async () => {
+    const { createReply: created, messages, id, name } = shared;
     expect(created.status).toBe(202);
     expect(created.body.resource).toMatchObject({ name, template: "small-storage", status: "PROVISIONING", target: "docker-host" });
     expect(created.body.operation).toMatchObject({ kind: "CREATE", status: "QUEUED" });
-    id = created.body.resource.id;
 
-    const messages = await readEvents(server.base, ownerKey, id, (m) => m.event === "complete" || m.event === "failed");
     const events = messages.map((m) => JSON.parse(m.data) as { stage: string; progress: number; message: string; detail: { done?: number; total?: number } | null });
     expect(events.at(-1)!.stage, events.map((e) => `${e.stage}: ${e.message}`).join("\n")).toBe("complete");
     const stagesSeen = events.map((e) => e.stage).filter((s, i, all) => sixStages.includes(s) && all[i - 1] !== s);
@@ -75,22 +81,26 @@ describe("the provisioning service, end to end", () => {
   });
 
   it("gives the credentials to the owning team only, and audits each read", async () => {
+    const { id } = shared;
+    const audited = () => server.service.db.auditLog.count({ where: { resourceId: id, action: "credentials.read" } });
+    const before = await audited();
     expect((await other.get(`/v1/resources/${id}/credentials`)).status).toBe(404);
     expect((await other.get(`/v1/resources/${id}`)).status).toBe(404);
     expect((await client(server.base).get(`/v1/resources/${id}/credentials`)).status).toBe(401);
     const read = await owner.get(`/v1/resources/${id}/credentials`);
     expect(read.status).toBe(200);
     expect(read.headers.get("cache-control")).toBe("no-store");
-    credentials = read.body.credentials;
+    const { credentials } = read.body;
     const { endpoint } = (await owner.get(`/v1/resources/${id}`)).body;
     const auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
     const identity = await fetch(`${endpoint.api}/api/v0/id`, { method: "POST", headers: { authorization: auth } });
     expect(identity.status).toBe(200);
-    const audit = await server.service.db.auditLog.findMany({ where: { resourceId: id, action: "credentials.read" } });
-    expect(audit).toHaveLength(1);
+    expect(await audited()).toBe(before + 1);
   });
 
   it("keeps every generated secret out of logs, events, error bodies, the database and the Pulumi state", async () => {
+    const { id, name } = shared;
+    const credentials = (await owner.get(`/v1/resources/${id}/credentials`)).body.credentials as Record<string, string>;
     const secrets = Object.values(credentials).filter((v) => v.length >= 12);
     expect(secrets.length).toBeGreaterThan(0);
     const logs = logLines.join("");
@@ -117,27 +127,30 @@ describe("the provisioning service, end to end", () => {
 
   it("lists the team's resources only, filtered by status and template", async () => {
     const mine = await owner.get("/v1/resources?status=ACTIVE&template=small-storage");
-    expect(mine.body.resources.map((r: { id: string }) => r.id)).toContain(id);
+    expect(mine.body.resources.map((r: { id: string }) => r.id)).toContain(shared.id);
     expect((await other.get("/v1/resources")).body.resources).toEqual([]);
   });
 
-  it("PATCH resizes through a Pulumi update: UPDATING, then ACTIVE at the new size", { timeout: 180_000 }, async () => {
+  // One resource through its life after create: each step starts where the last left it.
+  it("PATCH resizes; a `pulumi up` made outside the service is drift until a refresh shows it; DELETE removes everything", { timeout: 600_000 }, async () => {
+    const name = `life${process.pid}`;
+    const created = await owner.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
+    const id = created.body.resource.id as string;
+    expect(await waitForOperation(owner, id, created.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+
     const patched = await owner.patch(`/v1/resources/${id}`, { size: "medium" });
     expect(patched.status).toBe(202);
     expect(patched.body.operation).toMatchObject({ kind: "UPDATE" });
     expect(await waitForOperation(owner, id, patched.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
     const resource = (await owner.get(`/v1/resources/${id}`)).body;
     expect(resource).toMatchObject({ status: "ACTIVE", size: "medium", configuration: { size: "medium" } });
-  });
 
-  it("a `pulumi up` made outside the service is drift: changes are refused until a refresh shows it", { timeout: 180_000 }, async () => {
-    const resource = (await owner.get(`/v1/resources/${id}`)).body;
     // An engineer runs the same program on the same stack.
     const config = server.config;
     const stack = await openStack(
       { projectName: pulumiProject, stackName: resource.stack, backendUrl: config.pulumiBackendUrl, passphrase: config.passphrase },
       resourceProgram(
-        { target: "docker-host", team: teamName, name, template: "small-storage", size: "medium", options: resource.options, ports: resource.configuration.ports },
+        { target: "docker-host", team: teamName, name, resourceId: id, hostName: resource.configuration.project, template: "small-storage", size: "medium", options: resource.options, ports: resource.configuration.ports },
         { projectsDir: config.projectsDir, publishIp: config.publishIp, publicHost: config.publicHost, images: config.images, healthTimeoutSeconds: 120, cloud: config.cloud },
       ),
     );
@@ -154,31 +167,29 @@ describe("the provisioning service, end to end", () => {
     expect(await waitForOperation(owner, id, refresh.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
     expect((await owner.get(`/v1/resources/${id}`)).body.drift).toMatchObject({ inSync: false, foreignUpdates: [{ kind: "update" }] });
     // Reviewed: the next change goes through, and the next check finds nothing.
-    const patched = await owner.patch(`/v1/resources/${id}`, { size: "small" });
-    expect(await waitForOperation(owner, id, patched.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+    const reviewed = await owner.patch(`/v1/resources/${id}`, { size: "small" });
+    expect(await waitForOperation(owner, id, reviewed.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
     const again = await owner.post(`/v1/resources/${id}/refresh`);
     await waitForOperation(owner, id, again.body.operation.id);
     expect((await owner.get(`/v1/resources/${id}`)).body).toMatchObject({ size: "small", drift: { inSync: true, foreignUpdates: [] } });
-  });
 
-  it("deletes: DELETED with its history, the stack removed, nothing left in Docker", { timeout: 180_000 }, async () => {
     // Anonymous volumes carry no label; after the updates above Compose handed them to the recreated containers.
-    const mounted = volumesMountedBy(await containersOf(`${teamName}-${name}`));
+    const mounted = volumesMountedBy(await containersOf(hostNameOf(id)));
     expect(mounted.length).toBeGreaterThan(1);
     const deleted = await owner.delete(`/v1/resources/${id}`);
     expect(deleted.status).toBe(202);
     expect(deleted.body.operation).toMatchObject({ kind: "DELETE" });
     expect(await waitForOperation(owner, id, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
-    const resource = (await owner.get(`/v1/resources/${id}`)).body;
-    expect(resource).toMatchObject({ status: "DELETED", endpoint: null });
-    expect(resource.deletedAt).not.toBeNull();
-    expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+    const gone = (await owner.get(`/v1/resources/${id}`)).body;
+    expect(gone).toMatchObject({ status: "DELETED", endpoint: null });
+    expect(gone.deletedAt).not.toBeNull();
+    expect(await leftovers(hostNameOf(id))).toEqual([]);
     expect(await existingVolumes(mounted)).toEqual([]);
     expect((await owner.get(`/v1/resources/${id}/credentials`)).status).toBe(409);
     const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
-    const stackFiles = fs.readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(resource.stack));
+    const stackFiles = fs.readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(gone.stack));
     // The stack is removed (Pulumi keeps a .bak of its last state) and holds no lock.
-    expect(stackFiles.filter((f) => f.endsWith(`${resource.stack}.json`) || (f.includes("locks") && f.endsWith(".json")))).toEqual([]);
+    expect(stackFiles.filter((f) => f.endsWith(`${gone.stack}.json`) || (f.includes("locks") && f.endsWith(".json")))).toEqual([]);
     expect(await server.service.db.portAllocation.count({ where: { resourceId: id } })).toBe(0);
     const history = (await owner.get(`/v1/resources/${id}/events`)).body.events as { stage: string }[];
     expect(history.at(-1)).toMatchObject({ stage: "complete", message: "DELETED" });

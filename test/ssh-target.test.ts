@@ -80,16 +80,15 @@ describe("the Docker-host target over SSH", () => {
   }, 120_000);
 
   it("waits for the host's ready file, deploys through remote.Command, and the system answers", { timeout: 300_000 }, async () => {
-    // As cloud-init does on a new server: the file appears a while after SSH answers.
-    let readyAt = 0;
-    const ready = setTimeout(() => {
-      readyAt = Date.now();
-      fs.writeFileSync(readyFile, "");
-    }, 3_000);
-    const { endpoint, credentials } = await deployment.up().finally(() => clearTimeout(ready));
-    expect(readyAt).toBeGreaterThan(0);
-    // Nothing was written before the host said it was ready.
-    expect(fs.statSync(path.join(dir, "projects", deployment.project, "docker-compose.yml")).mtimeMs).toBeGreaterThanOrEqual(readyAt - 1_000);
+    const composeFile = path.join(dir, "projects", deployment.project, "docker-compose.yml");
+    const deployed = deployment.up();
+    deployed.catch(() => undefined); // awaited below; not unhandled meanwhile
+    // The deploy step, over SSH, is waiting for the file (as for cloud-init on a new server) ...
+    await eventually(async () => ((await processArgs()).some((args) => args.includes(`until [ -e '${readyFile}' ]`)) ? true : undefined), 120_000, "the deploy step to wait for the ready file");
+    // ... and has written nothing yet.
+    expect(fs.existsSync(composeFile)).toBe(false);
+    fs.writeFileSync(readyFile, "");
+    const { endpoint, credentials } = await deployed;
     expect(endpoint.api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
     const identity = await eventually(async () => {
@@ -98,6 +97,12 @@ describe("the Docker-host target over SSH", () => {
     }, 30_000, "the Kubo API");
     expect(identity.ID).toMatch(/^12D3KooW/);
     // The project's files were written by the SSH session, on the target's side.
-    expect(fs.existsSync(path.join(dir, "projects", deployment.project, "docker-compose.yml"))).toBe(true);
+    expect(fs.existsSync(composeFile)).toBe(true);
   });
 });
+
+/** The command lines of this machine's processes. */
+async function processArgs(): Promise<string[]> {
+  const { stdout } = await execFileAsync("ps", ["-eo", "args"], { maxBuffer: 16 * 1024 * 1024 });
+  return stdout.split("\n");
+}

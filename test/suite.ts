@@ -1,8 +1,7 @@
 // A deployment per describe block, for the end-to-end tests.
 import { afterAll, beforeAll, expect } from "vitest";
 import type { TemplateSystemArgs } from "../components/template-system.js";
-import type { TemplateRequest } from "../components/templates/index.js";
-import { leftovers, testDeployment, type TestDeployment } from "./deployment.js";
+import { leftovers, testDeployment, type TestDeployment, type TestRequest } from "./deployment.js";
 import { containersOf, existingVolumes, sampleProcesses, volumesMountedBy } from "./hardening.js";
 
 export interface SuiteDeployment {
@@ -18,7 +17,7 @@ export interface SuiteDeployment {
  * processes sampled meanwhile), destroyed after them, and then nothing with
  * its label, and no volume its containers mounted, may remain in Docker.
  */
-export function deployForSuite(request: TemplateRequest, overrides: Partial<TemplateSystemArgs> = {}): SuiteDeployment {
+export function deployForSuite(request: TestRequest, overrides: Partial<TemplateSystemArgs> = {}): SuiteDeployment {
   const suite = {} as SuiteDeployment;
   beforeAll(async () => {
     suite.deployment = await testDeployment(request, overrides);

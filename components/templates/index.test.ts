@@ -5,6 +5,8 @@ import { TemplateInputError } from "./request.js";
 
 const images = { kubo: "kubo:t", ipfsCluster: "cluster:t", postgres: "postgres:t", pgbouncer: "pgbouncer:t" };
 const secrets = { clusterSecret: "ab".repeat(32), identitySeed: "cd".repeat(32), restApiPassword: "ef".repeat(24), apiPassword: "12".repeat(24), password: "34".repeat(24) };
+const resourceId = "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a";
+const project = "r5d4c3b2a1f0e4d9c8b7a6f5e4d3c2b1a";
 const inputs = (ports: Record<string, number>) => ({ ports, secrets, images, publishIp: "0.0.0.0", publicHost: "host.example" });
 
 describe("prepareRequest", () => {
@@ -13,17 +15,19 @@ describe("prepareRequest", () => {
   });
 
   it.each([
-    [{ template: "nope", name: "a", team: "t" }, "template"],
-    [{ template: "postgres-small", name: "a b", team: "t" }, "name"],
-    [{ template: "postgres-small", name: "../x", team: "t" }, "name"],
-    [{ template: "postgres-small", name: "a;b", team: "t" }, "name"],
-    [{ template: "postgres-small", name: "a".repeat(200), team: "t" }, "name"],
-    [{ template: "postgres-small", name: "a", team: "T!" }, "team"],
-    [{ template: "postgres-small", name: "a", team: "t", size: "huge" }, "size"],
-    [{ template: "postgres-small", name: "a", team: "t", options: { backupTime: "25:00" } }, "options.backupTime"],
-    [{ template: "postgres-small", name: "a", team: "t", options: { extra: 1 } }, "options.extra"],
-    [{ template: "ipfs-cluster-small", name: "a", team: "t", options: { peers: 10 } }, "options.peers"],
-    [{ template: "ipfs-cluster-small", name: "a", team: "t", options: { replicationMin: 3, replicationMax: 2 } }, "options.replicationMin"],
+    [{ template: "nope", name: "a", team: "t", resourceId }, "template"],
+    [{ template: "postgres-small", name: "a b", team: "t", resourceId }, "name"],
+    [{ template: "postgres-small", name: "../x", team: "t", resourceId }, "name"],
+    [{ template: "postgres-small", name: "a;b", team: "t", resourceId }, "name"],
+    [{ template: "postgres-small", name: "a".repeat(200), team: "t", resourceId }, "name"],
+    [{ template: "postgres-small", name: "a", team: "T!", resourceId }, "team"],
+    [{ template: "postgres-small", name: "a", team: "t", size: "huge", resourceId }, "size"],
+    [{ template: "postgres-small", name: "a", team: "t", options: { backupTime: "25:00" }, resourceId }, "options.backupTime"],
+    [{ template: "postgres-small", name: "a", team: "t", options: { extra: 1 }, resourceId }, "options.extra"],
+    [{ template: "ipfs-cluster-small", name: "a", team: "t", options: { peers: 10 }, resourceId }, "options.peers"],
+    [{ template: "ipfs-cluster-small", name: "a", team: "t", options: { replicationMin: 3, replicationMax: 2 }, resourceId }, "options.replicationMin"],
+    [{ template: "postgres-small", name: "a", team: "t", resourceId: "acme-x-z" }, "resourceId"],
+    [{ template: "postgres-small", name: "a", team: "t", resourceId, hostName: "../x" }, "hostName"],
   ])("refuses %j naming %s", (request, field) => {
     try {
       prepareRequest(request);
@@ -35,8 +39,31 @@ describe("prepareRequest", () => {
   });
 });
 
+describe("host-side names", () => {
+  it("come from the resource id: teams whose team and name concatenate alike never share one", () => {
+    const acme = prepareRequest({ template: "small-storage", name: "x-z", team: "acme", resourceId });
+    const acmeX = prepareRequest({ template: "small-storage", name: "z", team: "acme-x", resourceId: "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b" });
+    expect(acme.project).toBe(project);
+    expect(acmeX.project).toBe("r9e8d7c6b5a4f4e3d9c2b1a0f9e8d7c6b");
+    const names = (prepared: typeof acme) => {
+      const { model } = buildSystem(prepared, inputs({ api: 19010, gateway: 19011 }));
+      return JSON.stringify(model).includes("acme-x-z");
+    };
+    expect(names(acme) || names(acmeX)).toBe(false);
+  });
+
+  it("label every object with team, name and id", () => {
+    const { model } = buildSystem(prepareRequest({ template: "small-storage", name: "x-z", team: "acme", resourceId }), inputs({ api: 19010, gateway: 19011 }));
+    expect(model.labels).toEqual({ "provisioner.team": "acme", "provisioner.resource": "x-z", "provisioner.resource-id": resourceId, "provisioner.template": "small-storage" });
+  });
+
+  it("stay what they were for a resource created before (its stored host name)", () => {
+    expect(prepareRequest({ template: "small-storage", name: "x-z", team: "acme", resourceId, hostName: "acme-x-z" }).project).toBe("acme-x-z");
+  });
+});
+
 describe("ipfs-cluster-small", () => {
-  const prepared = prepareRequest({ template: "ipfs-cluster-small", name: "files", team: "web" });
+  const prepared = prepareRequest({ template: "ipfs-cluster-small", name: "files", team: "web", resourceId });
   const ports = { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005 };
 
   it("defaults to 3 peers replicating between 2 and 3, and asks for their ports", () => {
@@ -55,7 +82,7 @@ describe("ipfs-cluster-small", () => {
       CLUSTER_SECRET: secrets.clusterSecret,
       CLUSTER_ID: id(1),
       CLUSTER_PEERADDRESSES: `/dns4/cluster0/tcp/9096/p2p/${id(0)}`,
-      CLUSTER_CRDT_CLUSTERNAME: "web-files",
+      CLUSTER_CRDT_CLUSTERNAME: project,
       CLUSTER_CRDT_TRUSTEDPEERS: "*",
       CLUSTER_REPLICATIONFACTORMIN: "2",
       CLUSTER_REPLICATIONFACTORMAX: "3",
@@ -104,7 +131,7 @@ describe("storage templates", () => {
     ["medium-storage", "25GB"],
     ["large-storage", "100GB"],
   ])("%s runs one Kubo node with StorageMax %s, its RPC API published only through the guard", (template, storageMax) => {
-    const { model, outputs } = buildSystem(prepareRequest({ template, name: "blobs", team: "t" }), inputs({ api: 19010, gateway: 19011 }));
+    const { model, outputs } = buildSystem(prepareRequest({ template, name: "blobs", team: "t", resourceId }), inputs({ api: 19010, gateway: 19011 }));
     expect(Object.keys(model.services)).toEqual(["ipfs", "rpc"]);
     expect(model.services.ipfs!.environment).toEqual({ PROVISIONER_STORAGE_MAX: storageMax, PROVISIONER_PUBLIC_NETWORK: "true" });
     expect(model.services.ipfs!.ports).toEqual([{ host: 19011, container: 8080, hostIp: "0.0.0.0" }]);
@@ -121,26 +148,27 @@ describe("storage templates", () => {
 
 describe("postgres-small", () => {
   it("runs PostgreSQL, PgBouncer (published) and a backup sidecar with generated credentials", () => {
-    const prepared = prepareRequest({ template: "postgres-small", name: "orders", team: "shop" });
+    const prepared = prepareRequest({ template: "postgres-small", name: "orders", team: "shop", resourceId });
     const { model, outputs } = buildSystem(prepared, inputs({ pgbouncer: 19020 }));
     expect(Object.keys(model.services)).toEqual(["postgres", "pgbouncer", "backup"]);
     expect(model.services.postgres!.ports).toBeUndefined();
     expect(model.services.pgbouncer!.ports).toEqual([{ host: 19020, container: 5432, hostIp: "0.0.0.0" }]);
-    expect(model.services.pgbouncer!.environment).toMatchObject({ DB_HOST: "postgres", DB_USER: "shop_orders_app", DB_NAME: "shop_orders", AUTH_TYPE: "scram-sha-256", POOL_MODE: "transaction" });
+    expect(model.services.pgbouncer!.environment).toMatchObject({ DB_HOST: "postgres", DB_USER: `${project}_app`, DB_NAME: project, AUTH_TYPE: "scram-sha-256", POOL_MODE: "transaction" });
     expect(model.services.backup!.environment).toMatchObject({ BACKUP_TIME: "02:00", BACKUP_RETENTION: "7" });
     // The server's superuser is postgres; the resource's role is made (not a superuser) by an init script.
-    expect(model.services.postgres!.environment).toMatchObject({ POSTGRES_USER: "postgres", POSTGRES_DB: "shop_orders", PROVISIONER_APP_ROLE: "shop_orders_app", PROVISIONER_APP_PASSWORD: secrets.password });
+    expect(model.services.postgres!.environment).toMatchObject({ POSTGRES_USER: "postgres", POSTGRES_DB: project, PROVISIONER_APP_ROLE: `${project}_app`, PROVISIONER_APP_PASSWORD: secrets.password });
     expect(model.services.postgres!.environment!.POSTGRES_PASSWORD).toBeUndefined();
     expect(model.files["app-role.sh"]).toContain("CREATE ROLE");
     expect(model.files["app-role.sh"]).not.toMatch(/SUPERUSER/);
-    expect(outputs.endpoint).toEqual({ host: "host.example", port: "19020", database: "shop_orders", url: "postgresql://host.example:19020/shop_orders" });
-    expect(outputs.credentials.connectionString).toBe(`postgresql://shop_orders_app:${secrets.password}@host.example:19020/shop_orders`);
+    expect(outputs.endpoint).toEqual({ host: "host.example", port: "19020", database: project, url: `postgresql://host.example:19020/${project}` });
+    expect(outputs.credentials.connectionString).toBe(`postgresql://${project}_app:${secrets.password}@host.example:19020/${project}`);
   });
 });
 
 describe("postgres-medium", () => {
   it("adds a published read-only replica and WAL archiving to postgres-small", () => {
-    const prepared = prepareRequest({ template: "postgres-medium", name: "ledger", team: "fin" });
+    // A resource created before names came from ids keeps its database name.
+    const prepared = prepareRequest({ template: "postgres-medium", name: "ledger", team: "fin", resourceId, hostName: "fin-ledger" });
     expect(prepared.size).toBe("medium");
     expect(prepared.secretSizes).toEqual({ password: 24, replicationPassword: 24 });
     const { model, outputs } = buildSystem(prepared, inputs({ pgbouncer: 19030, replica: 19031 }));
@@ -165,7 +193,7 @@ describe("every template's system", () => {
   const allSecrets = { ...secrets, replicationPassword: "56".repeat(24) };
 
   it.each(requests)("$template keeps every generated secret out of command lines and health checks", ({ template, ports }) => {
-    const { model } = buildSystem(prepareRequest({ template, name: "x", team: "t" }), { ...inputs(ports), secrets: allSecrets });
+    const { model } = buildSystem(prepareRequest({ template, name: "x", team: "t", resourceId }), { ...inputs(ports), secrets: allSecrets });
     const commandLines = JSON.stringify([model.beforeUp, model.afterUp, ...Object.values(model.services).map((s) => [s.entrypoint, s.command, s.healthCheck])]);
     for (const secret of Object.values(allSecrets)) expect(commandLines).not.toContain(secret);
     // Scripts that hand a secret to a program read it from the environment, not from a literal.
@@ -177,7 +205,7 @@ describe("every template's system", () => {
   });
 
   it.each(requests)("$template names a user or the capabilities its images' entry points need", ({ template, ports }) => {
-    const { model } = buildSystem(prepareRequest({ template, name: "x", team: "t" }), inputs(ports));
+    const { model } = buildSystem(prepareRequest({ template, name: "x", team: "t", resourceId }), inputs(ports));
     for (const [name, service] of Object.entries(model.services)) {
       const root = service.user === undefined || service.user === "root";
       // Root without capabilities is only the backup sidecar writing its own root-owned volume.

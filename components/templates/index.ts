@@ -4,6 +4,7 @@ import type { SystemModel } from "../model/system.js";
 import { ipfsClusterSmall } from "./ipfs-cluster.js";
 import { postgresSmall } from "./postgres.js";
 import { postgresMedium } from "./postgres-medium.js";
+import { hostNameOf } from "./host-name.js";
 import { checkDnsLabel, TemplateInputError } from "./request.js";
 import { sizes, type SizeName } from "./sizes.js";
 import { largeStorage, mediumStorage, smallStorage } from "./storage.js";
@@ -20,6 +21,13 @@ export interface TemplateRequest {
   team: string;
   size?: string;
   options?: unknown;
+  /** The resource's id (a UUID): every name on a host or in a cloud derives from it. */
+  resourceId: string;
+  /**
+   * The host-side name of a resource created before names came from ids
+   * (`team-name`); it keeps it so that nothing running is disturbed.
+   */
+  hostName?: string;
 }
 
 export interface PreparedRequest {
@@ -28,8 +36,10 @@ export interface PreparedRequest {
   team: string;
   size: SizeName;
   options: unknown;
-  /** Compose project and stack name: team and name, unique per resource. */
+  /** Compose project, and the base of every name on a host or in a cloud: from the resource id. */
   project: string;
+  /** Put on every container, volume, network and cloud resource: who owns it. */
+  labels: Record<string, string>;
   portNames: string[];
   secretSizes: Record<string, number>;
 }
@@ -47,13 +57,20 @@ export function prepareRequest(request: TemplateRequest): PreparedRequest {
     throw new TemplateInputError("size", `must be one of ${template.sizes.join(", ")}`);
   }
   const options: unknown = template.parseOptions(request.options);
+  const project = request.hostName === undefined ? hostNameOf(request.resourceId) : checkDnsLabel("hostName", request.hostName);
   return {
     template,
     name,
     team,
     size: size as SizeName,
     options,
-    project: `${team}-${name}`,
+    project,
+    labels: {
+      "provisioner.team": team,
+      "provisioner.resource": name,
+      "provisioner.resource-id": request.resourceId,
+      "provisioner.template": template.id,
+    },
     portNames: template.portNames(options),
     secretSizes: template.secrets(options),
   };
@@ -79,11 +96,7 @@ export function buildSystem(prepared: PreparedRequest, inputs: BuildInputs): { m
   checkPorts(prepared, inputs.ports);
   const context = {
     project: prepared.project,
-    labels: {
-      "provisioner.team": prepared.team,
-      "provisioner.resource": prepared.name,
-      "provisioner.template": prepared.template.id,
-    },
+    labels: prepared.labels,
     size: sizes[prepared.size],
     ports: inputs.ports,
     images: inputs.images,

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { dockerIsolationProblem } from "../../automation/docker-isolation.js";
 import { ensureDebianPackages } from "./apt.js";
 import { commandExists, probe } from "./exec.js";
 import { BootstrapError, say } from "./log.js";
@@ -20,10 +21,9 @@ async function startDockerd(): Promise<void> {
   fs.mkdirSync(logDir, { recursive: true });
   say(`docker: starting dockerd (log: ${log})`);
   const out = fs.openSync(log, "a");
-  // --iptables=false: sandboxes and CI machines often lack netfilter; published
-  // ports still work through docker-proxy and containers of one network still
-  // reach each other.
-  const daemon = spawn("dockerd", ["--iptables=false"], { detached: true, stdio: ["ignore", out, out] });
+  // With its iptables rules (the default): they are what keeps one resource's
+  // network from reaching another's (nf_tables works on these machines).
+  const daemon = spawn("dockerd", [], { detached: true, stdio: ["ignore", out, out] });
   daemon.unref();
   fs.closeSync(out);
   for (let i = 0; i < 60; i++) {
@@ -31,6 +31,33 @@ async function startDockerd(): Promise<void> {
     await sleep(1000);
   }
   throw new BootstrapError("docker: dockerd did not answer within 60 s.", `See its log: ${log}`);
+}
+
+/**
+ * An engine an earlier bootstrap started with `--iptables=false` (before
+ * resources were isolated) is restarted with its rules on; containers come
+ * back by their restart policy. Any other engine without isolation is the
+ * machine owner's: the service says so in /readyz and serves a single team.
+ */
+async function restartEngineWithoutIsolation(): Promise<void> {
+  const ours = fs
+    .readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .find((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") === "dockerd\0--iptables=false\0";
+      } catch {
+        return false;
+      }
+    });
+  if (!ours) {
+    say(`docker: warning: ${dockerIsolationProblem()}`);
+    return;
+  }
+  say("docker: the engine an earlier bootstrap started runs without iptables (resources not isolated): restarting it with them");
+  process.kill(Number(ours), "SIGTERM");
+  for (let i = 0; i < 60 && fs.existsSync(`/proc/${ours}`); i++) await sleep(500);
+  await startDockerd();
 }
 
 /** Makes sure a Docker engine answers; returns a description of it. */
@@ -52,6 +79,7 @@ export async function ensureDocker(): Promise<string> {
   let version = fs.existsSync(defaultSocket) ? await serverVersion() : undefined;
   if (version) {
     say(`docker: using the engine at ${defaultSocket} (server ${version})`);
+    if (dockerIsolationProblem()) await restartEngineWithoutIsolation();
   } else {
     if (process.getuid?.() !== 0) {
       throw new BootstrapError(

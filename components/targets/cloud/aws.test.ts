@@ -26,8 +26,7 @@ import {
   setUpMocks,
   sorted,
   sshCidr,
-  templateCases,
-} from "./cloud-mocks.js";
+  templateCases, project, resourceId } from "./cloud-mocks.js";
 
 let TemplateSystem: typeof TemplateSystemType;
 beforeAll(async () => {
@@ -36,7 +35,7 @@ beforeAll(async () => {
 });
 beforeEach(resetRecords);
 
-const tags = (template: string) => ({ Name: "qa-res", "provisioner.team": "qa", "provisioner.resource": "res", "provisioner.template": template });
+const tags = (template: string) => ({ Name: project, "provisioner.team": "qa", "provisioner.resource": "res", "provisioner.resource-id": resourceId, "provisioner.template": template });
 const instanceTypes: Record<string, string> = {
   "ipfs-cluster-small": "t3.medium",
   "postgres-small": "t3.small",
@@ -49,7 +48,7 @@ const existingVpc = { vpcId: "vpc-existing", subnetIds: ["subnet-a", "subnet-b"]
 
 function deploy(template: string, ports: Record<string, number>, settings: Record<string, unknown> = {}) {
   const provider = new aws.Provider("aws", { region: "eu-central-1", accessKey: "placeholder", secretKey: "placeholder" });
-  return new TemplateSystem("res", { template, name: "res", team: "qa", ports, aws: { sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
+  return new TemplateSystem("res", { template, name: "res", team: "qa", resourceId, ports, aws: { sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
 }
 
 const network = (prefix: string): [string, string][] => [
@@ -72,7 +71,7 @@ const server = (prefix: string): [string, string][] => [
 
 describe("AWS target (mocked cloud API)", () => {
   describe.each(templateCases)("$template on EC2", ({ template, ports, volumeGb }) => {
-    const secretNames = Object.keys(prepareRequest({ template, name: "res", team: "qa" }).secretSizes);
+    const secretNames = Object.keys(prepareRequest({ template, name: "res", team: "qa", resourceId }).secretSizes);
 
     it("registers a VPC with two public subnets, the security group, key pair, instance, data volume and the deploy over SSH, through the given provider", async () => {
       await outputOf(deploy(template, ports).endpoint);
@@ -105,7 +104,7 @@ describe("AWS target (mocked cloud API)", () => {
         size: volumeGb,
         type: "gp3",
         encrypted: true,
-        tags: { ...tags(template), Name: "qa-res-data" },
+        tags: { ...tags(template), Name: `${project}-data` },
       });
       const instance = byName("res-aws-server").inputs;
       expect(instance).toMatchObject({
@@ -113,15 +112,15 @@ describe("AWS target (mocked cloud API)", () => {
         instanceType: instanceTypes[template],
         subnetId: "res-aws-subnet-0-id",
         associatePublicIpAddress: true,
-        keyName: "qa-res",
+        keyName: project,
         rootBlockDevice: { volumeSize: 20, volumeType: "gp3", encrypted: true },
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required" },
         tags: tags(template),
       });
-      expect(byName("res-aws-key").inputs).toEqual({ keyName: "qa-res", publicKey: clientPublicKey, tags: tags(template) });
+      expect(byName("res-aws-key").inputs).toEqual({ keyName: project, publicKey: clientPublicKey, tags: tags(template) });
       expect(isSecretInput(instance.userData)).toBe(true);
       const userData = secretValue(instance.userData) as string;
-      expect(userData).toContain(`${hostPublicKey} qa-res`);
+      expect(userData).toContain(`${hostPublicKey} ${project}`);
       expect(userData).toContain("- /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc123\n");
       expect(byName("res-aws-data-attachment").inputs).toEqual({ deviceName: "/dev/sdf", volumeId: "vol-0abc123", instanceId: "res-aws-server-id" });
       const ami = invoked.find((i) => i.token === "aws:ec2/getAmi:getAmi")!.inputs;
@@ -173,34 +172,34 @@ describe("AWS target (mocked cloud API)", () => {
       await outputOf(deploy(template, ports, { managedDatabase: true }).endpoint);
       const db = byName("res-aws-db").inputs;
       expect(db).toMatchObject({
-        identifier: "qa-res",
+        identifier: `${project}`,
         engine: "postgres",
         engineVersion: "15",
         instanceClass: template === "postgres-small" ? "db.t4g.micro" : "db.t4g.small",
         allocatedStorage: template === "postgres-small" ? 20 : 50,
         storageEncrypted: true,
         publiclyAccessible: true,
-        dbName: "qa_res",
-        username: "qa_res_app",
-        dbSubnetGroupName: "qa-res",
+        dbName: project,
+        username: `${project}_app`,
+        dbSubnetGroupName: project,
         backupRetentionPeriod: 7,
         backupWindow: "02:00-02:30",
-        finalSnapshotIdentifier: "qa-res-final",
+        finalSnapshotIdentifier: `${project}-final`,
       });
       expect(isSecretInput(db.password)).toBe(true);
       expect(secretValue(db.password)).toBe(generatedHex);
       expect(inPlainInputs(generatedHex)).toEqual([]);
       if (replica) {
-        expect(byName("res-aws-db-replica").inputs).toMatchObject({ identifier: "qa-res-replica", replicateSourceDb: "qa-res", instanceClass: "db.t4g.small", storageEncrypted: true });
+        expect(byName("res-aws-db-replica").inputs).toMatchObject({ identifier: `${project}-replica`, replicateSourceDb: `${project}`, instanceClass: "db.t4g.small", storageEncrypted: true });
       }
     });
 
     it("returns outputs of the template's shape, credentials secret", async () => {
       const system = deploy(template, ports, { managedDatabase: true });
       const endpoint = await outputOf(system.endpoint);
-      expect(endpoint.url).toBe("postgresql://qa-res.rds.amazonaws.com:5432/qa_res?sslmode=require");
-      if (replica) expect(endpoint.replicaUrl).toBe("postgresql://qa-res-replica.rds.amazonaws.com:5432/qa_res?sslmode=require");
-      expect(await outputOf(system.credentials)).toMatchObject({ username: "qa_res_app", password: generatedHex });
+      expect(endpoint.url).toBe(`postgresql://${project}.rds.amazonaws.com:5432/${project}?sslmode=require`);
+      if (replica) expect(endpoint.replicaUrl).toBe(`postgresql://${project}-replica.rds.amazonaws.com:5432/${project}?sslmode=require`);
+      expect(await outputOf(system.credentials)).toMatchObject({ username: `${project}_app`, password: generatedHex });
       expect(await isSecret(system.credentials)).toBe(true);
     });
   });

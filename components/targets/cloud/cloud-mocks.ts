@@ -23,8 +23,12 @@ export function testKeyPair(comment: string): KeyPair {
   return splitKeyPair(execFileSync("sh", ["-c", sshKeygenScript(comment)], { encoding: "utf8" }));
 }
 
-const clientKeys = testKeyPair("qa-res");
-const hostKeys = testKeyPair("qa-res");
+/** The test resource's id, and its cloud-side name (from the id, never from team or name). */
+export const resourceId = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f";
+export const project = "r6f1c2d3e4b5a4c7d8e9f0a1b2c3d4e5f";
+
+const clientKeys = testKeyPair(project);
+const hostKeys = testKeyPair(project);
 export const clientPublicKey = clientKeys.publicKey;
 /** Without its comment: how the provisioner pins it. */
 export const hostPublicKey = hostKeys.publicKey.split(" ").slice(0, 2).join(" ");
@@ -155,9 +159,6 @@ export const templateCases = [
 export const sshCidr = "198.51.100.0/24";
 export const publicCidrs = ["0.0.0.0/0", "::/0"];
 
-/** The cloud-side name of a test resource: `team-name`. */
-export const project = "qa-res";
-
 /** The resources every cloud deployment registers around its server: the component, the secrets, the keys, the deploy. */
 export function commonGraph(secretNames: string[], cloud: string, componentType: string): [string, string][] {
   return [
@@ -193,7 +194,7 @@ export function expectDeployOverSsh(deploy: Registered): void {
     perDialTimeout: 10,
   });
   expect(deploy.inputs.create).toMatch(/^i=0; until \[ -e '\/var\/lib\/provisioner\/ready' \]; do .* create;/);
-  expect(deploy.inputs.delete).toContain("/srv/provisioner/projects/qa-res");
+  expect(deploy.inputs.delete).toContain(`/srv/provisioner/projects/${project}`);
   expect(isSecretInput(deploy.inputs.stdin)).toBe(true);
 }
 

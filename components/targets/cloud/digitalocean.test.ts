@@ -25,8 +25,7 @@ import {
   setUpMocks,
   sorted,
   sshCidr,
-  templateCases,
-} from "./cloud-mocks.js";
+  templateCases, project, resourceId } from "./cloud-mocks.js";
 
 let TemplateSystem: typeof TemplateSystemType;
 beforeAll(async () => {
@@ -35,7 +34,7 @@ beforeAll(async () => {
 });
 beforeEach(resetRecords);
 
-const tags = (template: string) => ["provisioner-team:qa", "provisioner-resource:res", `provisioner-template:${template}`];
+const tags = (template: string) => ["provisioner-team:qa", "provisioner-resource:res", `provisioner-resource-id:${resourceId}`, `provisioner-template:${template}`];
 const serverTypes: Record<string, string> = {
   "ipfs-cluster-small": "s-2vcpu-4gb",
   "postgres-small": "s-1vcpu-2gb",
@@ -47,12 +46,12 @@ const serverTypes: Record<string, string> = {
 
 function deploy(template: string, ports: Record<string, number>, settings: Record<string, unknown> = {}) {
   const provider = new digitalocean.Provider("digitalocean", { token: "placeholder-token" });
-  return new TemplateSystem("res", { template, name: "res", team: "qa", ports, digitalocean: { region: "fra1", sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
+  return new TemplateSystem("res", { template, name: "res", team: "qa", resourceId, ports, digitalocean: { region: "fra1", sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
 }
 
 describe("DigitalOcean target (mocked cloud API)", () => {
   describe.each(templateCases)("$template on a droplet", ({ template, ports, volumeGb }) => {
-    const secretNames = Object.keys(prepareRequest({ template, name: "res", team: "qa" }).secretSizes);
+    const secretNames = Object.keys(prepareRequest({ template, name: "res", team: "qa", resourceId }).secretSizes);
 
     it("registers exactly the droplet, its tag-bound firewall, SSH key, data volume and the deploy over SSH, through the given provider", async () => {
       await outputOf(deploy(template, ports).endpoint);
@@ -77,29 +76,29 @@ describe("DigitalOcean target (mocked cloud API)", () => {
         { protocol: "tcp", portRange: "22", sourceAddresses: [sshCidr] },
         ...Object.values(ports).map((port) => ({ protocol: "tcp", portRange: String(port), sourceAddresses: publicCidrs })),
       ]);
-      expect(firewall.tags).toEqual(["provisioner-firewall:qa-res"]);
-      expect(byName("res-digitalocean-server").inputs.tags).toEqual([...tags(template), "provisioner-firewall:qa-res"]);
+      expect(firewall.tags).toEqual([`provisioner-firewall:${project}`]);
+      expect(byName("res-digitalocean-server").inputs.tags).toEqual([...tags(template), `provisioner-firewall:${project}`]);
       expect(registered.filter((r) => r.type.includes("irewall"))).toHaveLength(1);
     });
 
     it(`sizes the droplet (${serverTypes[template]}) and a ${volumeGb} GB volume, and boots Debian with the generated keys`, async () => {
       await outputOf(deploy(template, ports).endpoint);
       expect(byName("res-digitalocean-data").inputs).toEqual({
-        name: "qa-res-data",
+        name: `${project}-data`,
         region: "fra1",
         size: volumeGb,
         initialFilesystemType: "ext4",
-        description: "data of qa-res",
+        description: `data of ${project}`,
         tags: tags(template),
       });
       const droplet = byName("res-digitalocean-server").inputs;
-      expect(droplet).toMatchObject({ name: "qa-res", image: "debian-12-x64", region: "fra1", size: serverTypes[template], volumeIds: ["res-digitalocean-data-id"], monitoring: true });
+      expect(droplet).toMatchObject({ name: `${project}`, image: "debian-12-x64", region: "fra1", size: serverTypes[template], volumeIds: ["res-digitalocean-data-id"], monitoring: true });
       expect(droplet.sshKeys).toEqual(["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]);
-      expect(byName("res-digitalocean-ssh-key").inputs).toEqual({ name: "qa-res", publicKey: clientPublicKey });
+      expect(byName("res-digitalocean-ssh-key").inputs).toEqual({ name: `${project}`, publicKey: clientPublicKey });
       expect(isSecretInput(droplet.userData)).toBe(true);
       const userData = secretValue(droplet.userData) as string;
-      expect(userData).toContain(`${hostPublicKey} qa-res`);
-      expect(userData).toContain("- /dev/disk/by-id/scsi-0DO_Volume_qa-res-data\n");
+      expect(userData).toContain(`${hostPublicKey} ${project}`);
+      expect(userData).toContain(`- /dev/disk/by-id/scsi-0DO_Volume_${project}-data\n`);
     });
 
     it("deploys the Compose project over SSH with the generated key (secret) and the pinned host key", async () => {
@@ -136,29 +135,29 @@ describe("DigitalOcean target (mocked cloud API)", () => {
     it("sizes the cluster from the template's size, pools with the template's pool mode, trusts only the public IPv4 sources", async () => {
       await outputOf(deploy(template, ports, { managedDatabase: true, publicCidrs: ["192.0.2.0/24", "2001:db8::/32"] }).endpoint);
       const size = template === "postgres-small" ? "db-s-1vcpu-1gb" : "db-s-1vcpu-2gb";
-      expect(byName("res-digitalocean-db").inputs).toEqual({ name: "qa-res", engine: "pg", version: "15", size, region: "fra1", nodeCount: 1, tags: tags(template) });
-      expect(byName("res-digitalocean-db-database").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: "qa_res" });
-      expect(byName("res-digitalocean-db-user").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: "qa_res_app" });
+      expect(byName("res-digitalocean-db").inputs).toEqual({ name: `${project}`, engine: "pg", version: "15", size, region: "fra1", nodeCount: 1, tags: tags(template) });
+      expect(byName("res-digitalocean-db-database").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: `${project}` });
+      expect(byName("res-digitalocean-db-user").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: `${project}_app` });
       expect(byName("res-digitalocean-db-pool").inputs).toEqual({
         clusterId: "res-digitalocean-db-id",
-        name: "qa_res",
+        name: `${project}`,
         mode: "transaction",
         size: template === "postgres-small" ? 15 : 35,
-        dbName: "qa_res",
-        user: "qa_res_app",
+        dbName: project,
+        user: `${project}_app`,
       });
       expect(byName("res-digitalocean-db-firewall").inputs).toEqual({ clusterId: "res-digitalocean-db-id", rules: [{ type: "ip_addr", value: "192.0.2.0/24" }] });
       if (replica) {
-        expect(byName("res-digitalocean-db-replica").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: "qa-res-replica", size, region: "fra1", tags: tags(template) });
+        expect(byName("res-digitalocean-db-replica").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: `${project}-replica`, size, region: "fra1", tags: tags(template) });
       }
     });
 
     it("returns outputs of the template's shape: the pool's address, the replica's, the role's password as a secret", async () => {
       const system = deploy(template, ports, { managedDatabase: true });
       const endpoint = await outputOf(system.endpoint);
-      expect(endpoint).toMatchObject({ host: "pool.db.ondigitalocean.com", port: "25061", database: "qa_res", url: "postgresql://pool.db.ondigitalocean.com:25061/qa_res?sslmode=require" });
-      if (replica) expect(endpoint.replicaUrl).toBe("postgresql://replica.db.ondigitalocean.com:25060/qa_res?sslmode=require");
-      expect(await outputOf(system.credentials)).toMatchObject({ username: "qa_res_app", password: "do-generated-password" });
+      expect(endpoint).toMatchObject({ host: "pool.db.ondigitalocean.com", port: "25061", database: `${project}`, url: `postgresql://pool.db.ondigitalocean.com:25061/${project}?sslmode=require` });
+      if (replica) expect(endpoint.replicaUrl).toBe(`postgresql://replica.db.ondigitalocean.com:25060/${project}?sslmode=require`);
+      expect(await outputOf(system.credentials)).toMatchObject({ username: `${project}_app`, password: "do-generated-password" });
       expect(await isSecret(system.credentials)).toBe(true);
       expect(await isSecret(system.endpoint)).toBe(false);
     });

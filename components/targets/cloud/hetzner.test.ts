@@ -26,8 +26,7 @@ import {
   setUpMocks,
   sorted,
   sshCidr,
-  templateCases,
-} from "./cloud-mocks.js";
+  templateCases, project, resourceId } from "./cloud-mocks.js";
 
 let TemplateSystem: typeof TemplateSystemType;
 beforeAll(async () => {
@@ -36,17 +35,17 @@ beforeAll(async () => {
 });
 beforeEach(resetRecords);
 
-const labels = (template: string) => ({ "provisioner.team": "qa", "provisioner.resource": "res", "provisioner.template": template });
+const labels = (template: string) => ({ "provisioner.team": "qa", "provisioner.resource": "res", "provisioner.resource-id": resourceId, "provisioner.template": template });
 
 function deploy(template: string, ports: Record<string, number>, settings: Record<string, unknown> = {}, size?: string) {
   const provider = new hcloud.Provider("hcloud", { token: "placeholder-token" });
-  const system = new TemplateSystem("res", { template, name: "res", team: "qa", size, ports, hetzner: { location: "fsn1", sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
+  const system = new TemplateSystem("res", { template, name: "res", team: "qa", resourceId, size, ports, hetzner: { location: "fsn1", sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
   return system;
 }
 
 describe("Hetzner target (mocked cloud API)", () => {
   describe.each(templateCases)("$template", ({ template, ports, volumeGb }) => {
-    const secretNames = Object.keys(prepareRequest({ template, name: "res", team: "qa" }).secretSizes);
+    const secretNames = Object.keys(prepareRequest({ template, name: "res", team: "qa", resourceId }).secretSizes);
 
     it("registers exactly the server, its firewall, SSH key, data volume and the deploy over SSH, all hcloud resources through the given provider", async () => {
       await outputOf(deploy(template, ports).endpoint);
@@ -67,7 +66,7 @@ describe("Hetzner target (mocked cloud API)", () => {
     it("lets in SSH from the configured CIDR and the template's published ports, nothing else", async () => {
       await outputOf(deploy(template, ports).endpoint);
       const firewall = byName("res-hetzner-firewall").inputs;
-      expect(firewall.name).toBe("qa-res");
+      expect(firewall.name).toBe(`${project}`);
       expect(firewall.rules).toEqual([
         { direction: "in", protocol: "tcp", port: "22", sourceIps: [sshCidr], description: "ssh" },
         ...Object.entries(ports).map(([name, port]) => ({ direction: "in", protocol: "tcp", port: String(port), sourceIps: publicCidrs, description: name })),
@@ -79,16 +78,16 @@ describe("Hetzner target (mocked cloud API)", () => {
 
     it(`sizes the server and a ${volumeGb} GB data volume, and boots Debian with the generated keys`, async () => {
       await outputOf(deploy(template, ports).endpoint);
-      expect(byName("res-hetzner-data").inputs).toEqual({ name: "qa-res-data", size: volumeGb, location: "fsn1", format: "ext4", labels: labels(template) });
+      expect(byName("res-hetzner-data").inputs).toEqual({ name: `${project}-data`, size: volumeGb, location: "fsn1", format: "ext4", labels: labels(template) });
       const server = byName("res-hetzner-server").inputs;
-      expect(server).toMatchObject({ name: "qa-res", serverType: "cx23", image: "debian-12", location: "fsn1", labels: labels(template), publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }] });
-      expect(byName("res-hetzner-ssh-key").inputs).toEqual({ name: "qa-res", publicKey: clientPublicKey, labels: labels(template) });
+      expect(server).toMatchObject({ name: `${project}`, serverType: "cx23", image: "debian-12", location: "fsn1", labels: labels(template), publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }] });
+      expect(byName("res-hetzner-ssh-key").inputs).toEqual({ name: `${project}`, publicKey: clientPublicKey, labels: labels(template) });
       expect(server.sshKeys).toEqual([idOfRegistered("res-hetzner-ssh-key")]);
       // The user data carries the server's private host key: a secret.
       expect(isSecretInput(server.userData)).toBe(true);
       const userData = secretValue(server.userData) as string;
       expect(userData).toContain(clientPublicKey);
-      expect(userData).toContain(`${hostPublicKey} qa-res`);
+      expect(userData).toContain(`${hostPublicKey} ${project}`);
       expect(userData).toContain("- /dev/disk/by-id/scsi-0HC_Volume_4242\n");
       const attachment = byName("res-hetzner-data-attachment").inputs;
       expect(attachment).toEqual({ serverId: Number(idOfRegistered("res-hetzner-server")), volumeId: Number(idOfRegistered("res-hetzner-data")), automount: false });
@@ -120,11 +119,14 @@ describe("Hetzner target (mocked cloud API)", () => {
   });
 
   it("pulls the official images on the server, not this machine's local builds", async () => {
+    // `npm test` sets this variable for the local images: it is restored, not removed.
+    const before = process.env.PROVISIONER_IMAGE_KUBO;
     process.env.PROVISIONER_IMAGE_KUBO = "provisioner/kubo:local";
     try {
       await outputOf(deploy("small-storage", { api: 1, gateway: 2 }).endpoint);
     } finally {
-      delete process.env.PROVISIONER_IMAGE_KUBO;
+      if (before === undefined) delete process.env.PROVISIONER_IMAGE_KUBO;
+      else process.env.PROVISIONER_IMAGE_KUBO = before;
     }
     const compose = composeOf(byName("res-deploy").inputs);
     expect(compose).toContain("image: ipfs/kubo:v0.39.0");
@@ -143,7 +145,7 @@ describe("Hetzner target (mocked cloud API)", () => {
 
   it("when both a Docker host and a cloud are named, then it throws before registering anything", () => {
     expect(
-      () => new TemplateSystem("res", { template: "small-storage", name: "res", team: "qa", ports: { api: 1, gateway: 2 }, target: { projectsDir: "/x" }, hetzner: { location: "fsn1", sshCidrs: [sshCidr] } }),
+      () => new TemplateSystem("res", { template: "small-storage", name: "res", team: "qa", resourceId, ports: { api: 1, gateway: 2 }, target: { projectsDir: "/x" }, hetzner: { location: "fsn1", sshCidrs: [sshCidr] } }),
     ).toThrow("target: Exactly one of `target`, `hetzner`, `digitalocean` or `aws` must be provided.");
     expect(registered.filter((r) => !r.type.startsWith("pulumi:providers:"))).toEqual([]);
   });

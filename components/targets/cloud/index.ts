@@ -124,7 +124,7 @@ export function createCloudServer(name: string, cloud: CloudTarget, prepared: Pr
     serverType: s.serverType ?? chooseServerType(cloud.kind, capacityNeeds(prepared)),
     dataVolumeGb: dataVolumeGb(prepared),
     firewall: firewallPlan({ ports, publicCidrs: s.publicCidrs ?? anywhere, sshCidrs: s.sshCidrs }),
-    labels: resourceLabels(prepared),
+    labels: prepared.labels,
   };
   const childName = `${name}-${cloud.kind}`;
   switch (cloud.kind) {
@@ -148,7 +148,7 @@ export function createManagedPostgres(
   const { database, role } = databaseNames(prepared.project);
   const common = {
     resourceName: prepared.project,
-    labels: resourceLabels(prepared),
+    labels: prepared.labels,
     size: prepared.size,
     database,
     username: role,
@@ -167,7 +167,3 @@ export function createManagedPostgres(
   }
 }
 
-/** The labels the containers carry, on the cloud resources too. */
-export function resourceLabels(prepared: PreparedRequest): Record<string, string> {
-  return { "provisioner.team": prepared.team, "provisioner.resource": prepared.name, "provisioner.template": prepared.template.id };
-}

@@ -5,7 +5,7 @@ import { managedPostgresOutputs, rdsBackupRetentionDays, rdsBackupWindow } from 
 
 /** The template's own outputs when it runs in containers. */
 function containerOutputs(template: string) {
-  const prepared = prepareRequest({ template, name: "ledger", team: "platform" });
+  const prepared = prepareRequest({ template, name: "ledger", team: "platform", resourceId: "0b7e4f8a-1c2d-4e3f-9a0b-1c2d3e4f5a6b" });
   const ports = { pgbouncer: 19020, replica: 19021 };
   return buildSystem(prepared, { ports, secrets: { password: "p", replicationPassword: "r" }, images: resolveImages({}), publishIp: "0.0.0.0", publicHost: "h" }).outputs;
 }

@@ -7,7 +7,7 @@ import type { ServerAccess } from "./server-access.js";
 import { generateKeyPair, type GeneratedKeyPair } from "./ssh-key.js";
 
 export interface CloudServerArgs {
-  /** Name the cloud shows: the resource's project (`team-name`), unique per resource. */
+  /** Name the cloud shows: the resource's host name (from its id), unique per resource. */
   resourceName: string;
   /** The cloud's server type (see server-types.ts). */
   serverType: string;
