@@ -28,15 +28,15 @@ export async function containersOf(project: string): Promise<ContainerState[]> {
 }
 
 /**
- * The secrets the containers were given: every run of 32+ hex digits in their
- * environment (the shape of every generated secret), and the values of
- * variables named as secrets (a private key, an Authorization header).
+ * The secrets the containers were given: the values of the variables named as
+ * secrets (passwords, the cluster secret and private key, basic-auth
+ * credentials and Authorization headers, without their user or scheme).
+ * Not every long hex string: host-side names carry the resource id.
  */
 export function secretsIn(containers: ContainerState[]): string[] {
   const variables = containers.flatMap((c) => (c.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const));
-  const hex = variables.flatMap(([, value]) => value.match(/[0-9a-f]{32,}/gi) ?? []);
-  const named = variables.filter(([name]) => /PASSWORD|SECRET|PRIVATEKEY|AUTHORIZATION/.test(name)).map(([, value]) => value.replace(/^Basic /, ""));
-  return [...new Set([...hex, ...named].filter((s) => s.length >= 16))];
+  const values = variables.filter(([name]) => /PASSWORD|SECRET|PRIVATEKEY|AUTHORIZATION|CREDENTIALS/.test(name)).map(([, value]) => value.replace(/^Basic /, "").replace(/^[a-z]+:/, ""));
+  return [...new Set(values.filter((s) => s.length >= 16))];
 }
 
 /** Every volume the containers mount, named or anonymous. */
