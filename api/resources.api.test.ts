@@ -323,27 +323,28 @@ describe("/v1/resources without a worker", () => {
         const r = await server.service.db.resource.findFirstOrThrow({ where: { teamId, name } });
         return Number(r.cpus);
       };
-      const big = (await api.post("/v1/resources", storage("big", { size: "large" }))).body; // 2 CPUs
-      const small = (await api.post("/v1/resources", storage("small"))).body; // 0.5 CPU
+      // A storage resource's footprint: its node's size plus the RPC guard (0.25 CPU).
+      const big = (await api.post("/v1/resources", storage("big", { size: "large" }))).body; // 2.25 CPUs
+      const small = (await api.post("/v1/resources", storage("small"))).body; // 0.75 CPU
       // Both deployed: their CREATEs are done.
       await server.service.db.operation.updateMany({ where: { id: { in: [big.operation.id, small.operation.id] } }, data: { status: "SUCCEEDED", finishedAt: new Date() } });
 
-      // Shrinking big does not free its 2 CPUs while the large system still runs.
+      // Shrinking big does not free its 2.25 CPUs while the large system still runs.
       expect((await api.patch(`/v1/resources/${big.resource.id}`, { size: "small" })).status).toBe(202);
-      expect(await accounted("big")).toBe(2);
+      expect(await accounted("big")).toBe(2.25);
       const dodge = await api.post("/v1/resources", storage("third", { size: "large" }));
       expect(dodge.status).toBe(403);
-      expect(dodge.body.error.message).toMatch(/cpus: 2.5 used \+ 2 requested > 4/);
+      expect(dodge.body.error.message).toMatch(/cpus: 3 used \+ 2.25 requested > 4/);
       expect((await api.post(`/v1/resources/${big.resource.id}/cancel`)).body.operation).toMatchObject({ kind: "UPDATE", status: "CANCELLED" });
-      expect(await accounted("big")).toBe(2);
+      expect(await accounted("big")).toBe(2.25);
 
-      // Growing small reserves the large size; cancelled, it is back to what runs, and the CPUs are free again.
-      expect((await api.patch(`/v1/resources/${small.resource.id}`, { size: "large" })).status).toBe(202);
-      expect(await accounted("small")).toBe(2);
-      expect((await api.post("/v1/resources", storage("third", { size: "medium" }))).status).toBe(403);
+      // Growing small reserves the medium size; cancelled, it is back to what runs, and the CPUs are free again.
+      expect((await api.patch(`/v1/resources/${small.resource.id}`, { size: "medium" })).status).toBe(202);
+      expect(await accounted("small")).toBe(1.25);
+      expect((await api.post("/v1/resources", storage("third"))).status).toBe(403); // 2.25 + 1.25 + 0.75 > 4
       await api.post(`/v1/resources/${small.resource.id}/cancel`);
-      expect(await accounted("small")).toBe(0.5);
-      expect((await api.post("/v1/resources", storage("third", { size: "medium" }))).status).toBe(202);
+      expect(await accounted("small")).toBe(0.75);
+      expect((await api.post("/v1/resources", storage("third"))).status).toBe(202); // 2.25 + 0.75 + 0.75 <= 4
     });
   });
 
