@@ -1,6 +1,7 @@
 // GET /v1/templates: what can be provisioned, with each template's parameters.
 import { Router } from "express";
 import { templates } from "../components/templates/index.js";
+import { optionsJsonSchema } from "../components/templates/template.js";
 
 /** `targets`: what this instance offers (clouds only with their credentials). */
 export function templateRoutes(targets: readonly string[]): Router {
@@ -13,7 +14,7 @@ export function templateRoutes(targets: readonly string[]): Router {
         sizes: t.sizes,
         defaultSize: t.defaultSize,
         targets,
-        parameters: t.optionsSchema,
+        parameters: optionsJsonSchema(t),
       })),
     });
   });
