@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Logger } from "pino";
-import type { CredentialsCipher } from "../api/credentials-cipher.js";
+import { MissingKeyError, type CredentialsCipher } from "../api/credentials-cipher.js";
 import type { Database } from "../api/db.js";
 import { projectLabel } from "../components/model/compose.js";
 import { downScript } from "../components/model/deploy-script.js";
@@ -16,6 +16,7 @@ import { verifyEndpoint } from "./endpoint-check.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
 import { stages, type EventLog, type Stage } from "./event-log.js";
 import { PortAllocator } from "./port-allocator.js";
+import { leaseLost } from "./operation-queue.js";
 import { operationMarker } from "./process-killer.js";
 import { Redactor } from "./redact.js";
 import { resourceProgram, type DockerHostSettings, type ResourceSpec } from "./resource-program.js";
@@ -118,10 +119,17 @@ export class OperationRunner {
     const resource = await db.resource.findUniqueOrThrow({ where: { id: operation.resourceId }, include: { team: true } });
     const flow = new Flow(this.deps, resource.id, operation.id);
     const redactor = new Redactor();
-    if (resource.credentialsCiphertext && resource.credentialsKeyId) {
-      redactor.add(Object.values(this.deps.cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext })));
-    }
     const log = this.deps.logger.child({ operationId: operation.id, resourceId: resource.id, kind: operation.kind });
+    if (resource.credentialsCiphertext && resource.credentialsKeyId) {
+      try {
+        redactor.add(Object.values(this.deps.cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext })));
+      } catch (error) {
+        // A key removed too early must not block operations (above all DELETE):
+        // the engine's output is then redacted by the secrets' shape only.
+        if (!(error instanceof MissingKeyError)) throw error;
+        log.warn({ keyId: error.keyId }, "the resource's credentials are sealed with a key not in PROVISIONER_CREDENTIALS_KEYS; redacting engine output by pattern only");
+      }
+    }
     const output = new OutputTail(log, redactor);
     let stack: Stack | undefined;
     const attach = async (opened: Stack) => {
@@ -154,6 +162,9 @@ export class OperationRunner {
       return { status: "SUCCEEDED" };
     } catch (error) {
       await flow.settled();
+      // Fenced: another worker owns the operation now; the stack and the resource are its to touch.
+      const lost = leaseLost(context.signal);
+      if (lost) return { status: "FAILED", error: lost.message };
       if (context.signal.aborted) {
         // A forced stop can leave a lock and pending operations behind.
         if (stack) await recoverStack(stack).catch((e: unknown) => log.warn({ err: redactor.redact(String(e)) }, "stack recovery after cancel failed"));

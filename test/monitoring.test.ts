@@ -29,6 +29,7 @@ async function freePort(): Promise<number> {
 
 interface ScrapeConfig {
   job_name: string;
+  authorization?: { credentials_file?: string };
   static_configs?: { targets: string[] }[];
   http_sd_configs?: { url: string; refresh_interval?: string; authorization?: { credentials_file?: string } }[];
 }
@@ -39,6 +40,7 @@ function prometheusConfig(serviceAddress: string, tokenFile: string): string {
   config.global.scrape_interval = "2s";
   config.global.evaluation_interval = "2s";
   for (const job of config.scrape_configs) {
+    if (job.authorization) job.authorization.credentials_file = tokenFile;
     for (const s of job.static_configs ?? []) s.targets = s.targets.map((t) => t.replace("provisioner:3000", serviceAddress));
     for (const sd of job.http_sd_configs ?? []) {
       sd.url = sd.url.replace("provisioner:3000", serviceAddress);
