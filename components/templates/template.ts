@@ -122,6 +122,17 @@ export function optionsJsonSchema(template: Template): Record<string, unknown> {
   return schema;
 }
 
+/**
+ * Each option's own schema, without its default: what a change of that one
+ * option may be (a PATCH merges options into the current ones).
+ */
+export function optionFields(template: Template): Record<string, z.ZodType> {
+  let schema: z.ZodType = template.options;
+  while (schema instanceof z.ZodPipe) schema = schema.in as z.ZodType;
+  if (!(schema instanceof z.ZodObject)) throw new Error(`template ${template.id}: options must be an object schema`);
+  return Object.fromEntries(Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => [name, field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field]));
+}
+
 /** host:port of an http:// URL with a port, or undefined. */
 export function httpAddress(url: unknown): string | undefined {
   if (typeof url !== "string") return undefined;
