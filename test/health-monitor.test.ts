@@ -4,6 +4,7 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
+import { hostNameOf } from "../components/templates/host-name.js";
 import { startTestServer, type TestServer } from "../api/test-server.js";
 import { leftovers } from "./deployment.js";
 import { docker } from "./docker.js";
@@ -18,7 +19,7 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
   let teamName: string;
   let id: string | undefined;
   const name = `hm${process.pid}`;
-  const project = () => `${teamName}-${name}`;
+  const project = () => hostNameOf(id!);
 
   beforeAll(async () => {
     server = await startTestServer({ HEALTH_CHECK_INTERVAL_SECONDS: String(intervalSeconds), PROVISIONER_SCRAPE_TOKEN: scrapeToken }, { runWorker: false });

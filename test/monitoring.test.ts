@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "../api/test-server.js";
 import { expressions, loadDashboards } from "../grafana/dashboards.js";
+import { hostNameOf } from "../components/templates/host-name.js";
 import { leftovers } from "./deployment.js";
 import { eventually } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
@@ -84,7 +85,7 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
         const deleted = await api.delete(`/v1/resources/${id}`);
         if (deleted.body?.operation) await waitForOperation(api, id, deleted.body.operation.id, 240_000);
       }
-      expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+      expect(await leftovers(hostNameOf(id))).toEqual([]);
     }
     await server?.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -183,6 +184,6 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
     expect(await waitForOperation(api, id!, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
     const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as { labels: Record<string, string> }[];
     expect(groups.filter((g) => g.labels.resource_id === id)).toEqual([]);
-    expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+    expect(await leftovers(hostNameOf(id!))).toEqual([]);
   });
 });
