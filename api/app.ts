@@ -8,7 +8,7 @@ import { errorMiddleware } from "./errors.js";
 import type { PgListener } from "../automation/pg-listener.js";
 import { healthRoutes, type ReadinessCheck } from "./health.routes.js";
 import type { Metrics } from "./metrics.js";
-import { methodNotAllowed } from "./method-not-allowed.js";
+import { methodNotAllowed } from "./method-not-allowed.middleware.js";
 import { openApiDocument } from "./openapi.js";
 import { prometheusRoutes } from "./prometheus.routes.js";
 import { resourceRoutes } from "./resources.routes.js";

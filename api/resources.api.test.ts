@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, discardUnfinishedOperations, type Client } from "../test/service-client.js";
 import { templates } from "../components/templates/index.js";
 import { TeamService } from "./teams.service.js";
-import { startTestServer, type TestServer } from "./test-server.js";
+import { startTestServer, type TestServer } from "../test/test-server.js";
 import type { Tier } from "../prisma/generated/client.js";
 
 describe("/v1/resources without a worker", () => {

@@ -9,7 +9,7 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../api/db.js";
 import { TeamService } from "../api/teams.service.js";
-import { startTestServer, type TestServer } from "../api/test-server.js";
+import { startTestServer, type TestServer } from "./test-server.js";
 
 const schemathesis = process.env.PROVISIONER_SCHEMATHESIS;
 
