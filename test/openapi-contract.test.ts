@@ -6,6 +6,9 @@
 // Few examples per operation: enough to catch the document drifting.
 import { execFile } from "node:child_process";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../api/db.js";
 import { TeamService } from "../api/teams.service.js";
@@ -17,6 +20,7 @@ describe("the OpenAPI document (Schemathesis)", () => {
   const db = createDatabase(process.env.DATABASE_URL!);
   let server: TestServer;
   let apiKey: string;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-schemathesis-"));
 
   beforeAll(async () => {
     // No worker: accepted operations stay queued, nothing is deployed.
@@ -27,6 +31,7 @@ describe("the OpenAPI document (Schemathesis)", () => {
   afterAll(async () => {
     await server?.close();
     await db.$disconnect();
+    fs.rmSync(scratch, { recursive: true, force: true });
   });
 
   it("reports no failure of any check with a team key", async () => {
@@ -41,7 +46,8 @@ describe("the OpenAPI document (Schemathesis)", () => {
       ...["-H", `Authorization: Bearer ${apiKey}`, "--no-color"],
     ];
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(schemathesis!, args, { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: "" } }, (error, stdout, stderr) =>
+      // In a scratch folder: Schemathesis keeps a cache of past failures in its working directory, replayed by the next run.
+      execFile(schemathesis!, args, { cwd: scratch, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: "" } }, (error, stdout, stderr) =>
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
       );
     });
