@@ -17,7 +17,12 @@ const errors = {
   "404": json(s.errorView, "No such resource in the caller's team."),
 };
 /** A fair-use limit (queued operations, open streams): the Retry-After header says when to try again. */
-const tooMany = { "429": json(s.errorView, "A fair-use limit: too many queued operations (`queue_full`) or open streams (`too_many_streams`); see Retry-After.") };
+const tooMany = {
+  "429": {
+    ...json(s.errorView, "A fair-use limit: too many queued operations (`queue_full`) or open streams (`too_many_streams`); see Retry-After."),
+    headers: { "Retry-After": { description: "Seconds after which trying again may succeed.", schema: { type: "integer", minimum: 0 } } },
+  },
+};
 /** Every /v1 route answers 401 without a valid team key. */
 const unauthenticated = { "401": json(s.errorView, "Missing or unknown API key.") };
 const idParameter = { name: "id", in: "path", required: true, schema: jsonSchema(s.resourceId) };
