@@ -3,6 +3,8 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+const vitestOnlyInTests = { group: ["vitest", "vitest/*"], message: "Test code lives in *.test.ts files or under test/." };
+
 export default tseslint.config(
   { ignores: ["node_modules/", "prisma/generated/", ".data/", ".cache/"] },
   js.configs.recommended,
@@ -26,4 +28,21 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked, languageOptions: { globals: globals.node } },
+  {
+    // Test helpers live in test/ or in test files, never beside production code.
+    files: ["**/*.ts"],
+    ignores: ["test/**", "**/*.test.ts", "bench/**", "vitest.config.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [vitestOnlyInTests] }] },
+  },
+  {
+    // The API loads the templates: they stay pure data and functions, without the Pulumi SDKs.
+    files: ["components/templates/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [vitestOnlyInTests, { group: ["@pulumi/*"], message: "Templates are pure (the API loads them): Pulumi belongs in components/targets or components/template-system.ts." }] },
+      ],
+    },
+  },
 );

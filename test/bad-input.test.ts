@@ -43,8 +43,7 @@ describe("bad input to a real deployment", () => {
     const { deployment } = (await stack.exportStack()) as { deployment: { resources?: { type: string }[] } };
     const resources = deployment.resources;
     expect((resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"))).toEqual([]);
-    // Host-side names derive from the resource id, not team and name.
-    expect(await leftovers(hostNameOf(valid.resourceId))).toEqual([]);
+    expect(await leftovers(hostNameOf(args.resourceId))).toEqual([]);
     // Not locked: another operation on the stack runs at once.
     await expect(stack.refresh()).resolves.toBeDefined();
   });

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { expressions, loadDashboards } from "../grafana/dashboards.js";
 import { docker, eventually } from "./docker.js";
+import { hardeningTests } from "./hardening.js";
 import { basicAuth, deployForSuite } from "./suite.js";
 import { clusterClient, type PinStatus } from "./ipfs-cluster-client.js";
 
@@ -86,4 +87,6 @@ describe("ipfs-cluster-small on the local Docker host", () => {
   it("when a REST call has no credentials, then it gets 401", async () => {
     expect((await fetch(`${suite.endpoint.restApi}/peers`)).status).toBe(401);
   });
+
+  hardeningTests(suite);
 });

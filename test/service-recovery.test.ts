@@ -13,7 +13,7 @@ import { createLogger } from "../api/logger.js";
 import { createDatabase } from "../api/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { hostNameOf } from "../components/templates/host-name.js";
-import { startTestServer, type TestServer } from "../api/test-server.js";
+import { startTestServer, type TestServer } from "./test-server.js";
 import { leftovers } from "./deployment.js";
 import { docker, eventually } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
@@ -195,8 +195,9 @@ describe("the service killed with SIGKILL during an up", () => {
     const events = await db.event.findMany({ where: { resourceId: id }, orderBy: { id: "asc" } });
     expect(events.map((e) => e.message).join("\n")).toMatch(/recovered the stack after an interrupted run/);
     expect(lockFiles(stateDir)).toEqual([]);
-    // One Kubo container: the resumed deploy adopted what the killed one started.
-    expect((await docker("ps", "-aq", "--filter", `label=provisioner.project=${project}`)).split("\n").filter(Boolean)).toHaveLength(1);
+    // One Kubo container and its RPC guard: the resumed deploy adopted what the killed one started.
+    const containers = (await docker("ps", "-a", "--format", "{{.Names}}", "--filter", `label=provisioner.project=${project}`)).split("\n").filter(Boolean);
+    expect(containers.sort()).toEqual([`${project}-ipfs`, `${project}-rpc`]);
 
     await db.operation.create({ data: { resourceId: id, kind: "DELETE" } });
     const deleted = await eventually(async () => {

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../api/db.js";
 import { TeamService } from "../api/teams.service.js";
-import { startTestServer, type TestServer } from "../api/test-server.js";
+import { startTestServer, type TestServer } from "./test-server.js";
 import { hostNameOf } from "../components/templates/host-name.js";
 import type { Operation } from "../prisma/generated/client.js";
 import { leftovers } from "./deployment.js";
@@ -77,12 +77,13 @@ describe("operations in a real worker process", () => {
 
   afterAll(async () => {
     // Whatever happened above, nothing of this file stays in Docker.
-    for (const id of created) {
+    // All at once: the worker runs two at a time.
+    await Promise.all(created.map(async (id) => {
       const resource = (await api.get(`/v1/resources/${id}`)).body;
-      if (resource.status === "DELETED") continue;
+      if (resource.status === "DELETED") return;
       const deleted = await api.delete(`/v1/resources/${id}`);
       if (deleted.body?.operation) await waitForOperation(api, id, deleted.body.operation.id, 300_000);
-    }
+    }));
     for (const id of created) expect(await leftovers(hostNameOf(id))).toEqual([]);
     await server?.close();
   }, 600_000);

@@ -1,9 +1,9 @@
 // postgres-small: PostgreSQL behind PgBouncer (published, SCRAM), with a backup
 // sidecar writing a pg_dump every day and keeping the last N.
 import type { ServiceSpec, SystemModel } from "../model/system.js";
-import { checkInteger, TemplateInputError } from "./request.js";
+import { z } from "zod";
 import { sizeNames } from "./sizes.js";
-import { healthCheck, optionsObject, optionsSchema, type Template, type TemplateContext } from "./template.js";
+import { healthCheck, integerOption, optionsObject, type Template, type TemplateContext } from "./template.js";
 
 export interface PostgresOptions {
   /** Daily backup time, HH:MM in UTC. */
@@ -43,17 +43,15 @@ case "\${1:-daily}" in
 esac
 `;
 
-function parseOptions(raw: unknown): PostgresOptions {
-  const o = optionsObject(raw, ["backupTime", "backupRetention", "poolMode"]);
-  const backupTime = o.backupTime ?? "02:00";
-  if (typeof backupTime !== "string" || !/^([01]\d|2[0-3]):[0-5]\d$/.test(backupTime)) {
-    throw new TemplateInputError("options.backupTime", "must be a time of day, HH:MM (UTC)");
-  }
-  const backupRetention = o.backupRetention === undefined ? 7 : checkInteger("options.backupRetention", o.backupRetention, 1, 365);
-  const poolMode = o.poolMode ?? "transaction";
-  if (poolMode !== "session" && poolMode !== "transaction") throw new TemplateInputError("options.poolMode", 'must be "session" or "transaction"');
-  return { backupTime, backupRetention, poolMode };
-}
+export const postgresOptions: z.ZodType<PostgresOptions> = optionsObject({
+  backupTime: z
+    .string({ error: "must be a time of day, HH:MM (UTC)" })
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: "must be a time of day, HH:MM (UTC)" })
+    .default("02:00")
+    .meta({ description: "Daily backup time, HH:MM in UTC." }),
+  backupRetention: integerOption(1, 365).default(7).meta({ description: "Number of dumps kept." }),
+  poolMode: z.enum(["session", "transaction"], { error: 'must be "session" or "transaction"' }).default("transaction").meta({ description: "PgBouncer's pool mode." }),
+});
 
 /** Database and role names come from the resource name (a DNS label, so only [a-z0-9-]). */
 export function databaseNames(project: string): { database: string; role: string } {
@@ -61,19 +59,60 @@ export function databaseNames(project: string): { database: string; role: string
   return { database, role: `${database}_app`.slice(0, 63) };
 }
 
+/**
+ * Runs once, at the first start: the resource's role owns its database (it
+ * can create and drop what it likes there, and create databases) but is not
+ * a superuser, so it cannot reach the server's files or programs (`COPY ... TO
+ * PROGRAM`). The password comes through a here-document, not a command line,
+ * which the host's `ps` would show.
+ */
+export const appRoleScript = `#!/bin/sh
+set -e
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres <<SQL
+CREATE ROLE "$PROVISIONER_APP_ROLE" WITH LOGIN CREATEDB PASSWORD '$PROVISIONER_APP_PASSWORD';
+ALTER DATABASE "$POSTGRES_DB" OWNER TO "$PROVISIONER_APP_ROLE";
+SQL
+`;
+export const appRoleFile = "app-role.sh";
+
+/**
+ * The server's entry point: the image's own, with a superuser password made
+ * up at each start and kept by no one. The image refuses to initialise
+ * without one; after that the superuser logs in only through the local
+ * socket (trust), from inside the container.
+ */
+export function serverEntrypoint(prelude = ""): string[] {
+  return ["sh", "-c", `${prelude}export POSTGRES_PASSWORD="$(od -An -vtx1 -N24 /dev/urandom | tr -d ' \\n')"; exec docker-entrypoint.sh "$@"`, "--"];
+}
+
 export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<string, ServiceSpec> {
   const { database, role } = databaseNames(ctx.project);
   const password = ctx.secrets.password!;
   const limits = { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb };
-  const pgEnv = { POSTGRES_USER: role, POSTGRES_PASSWORD: password, POSTGRES_DB: database };
+  // What the backup sidecar connects as: the resource's role, owner of its database.
+  const appEnv = { POSTGRES_USER: role, POSTGRES_PASSWORD: password, POSTGRES_DB: database };
   return {
     postgres: {
       image: ctx.images.postgres,
-      environment: { ...pgEnv, POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256" },
-      mounts: [{ source: "pgdata", target: "/var/lib/postgresql/data" }],
+      entrypoint: serverEntrypoint(),
+      command: ["postgres"],
+      environment: {
+        POSTGRES_USER: "postgres",
+        POSTGRES_DB: database,
+        POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256",
+        PROVISIONER_APP_ROLE: role,
+        PROVISIONER_APP_PASSWORD: password,
+      },
+      mounts: [
+        { source: "pgdata", target: "/var/lib/postgresql/data" },
+        { source: `file:${appRoleFile}`, target: `/docker-entrypoint-initdb.d/010-${appRoleFile}`, readOnly: true },
+      ],
       healthCheck: healthCheck(["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"']),
       limits,
       restart: "unless-stopped",
+      // Both images give this user the data directory: started as it, the
+      // entry point needs no capability (as root it would chown, then gosu).
+      user: "postgres",
     },
     pgbouncer: {
       image: ctx.images.pgbouncer,
@@ -92,12 +131,14 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
       dependsOn: ["postgres"],
       limits: { cpus: Math.min(ctx.size.cpus, 0.5), memoryMb: 128 },
       restart: "unless-stopped",
+      user: "postgres",
     },
     backup: {
       image: ctx.images.postgres,
       entrypoint: ["/bin/sh", `/etc/provisioner/${backupScriptFile}`],
       command: ["daily"],
-      environment: { ...pgEnv, BACKUP_TIME: ctx.options.backupTime, BACKUP_RETENTION: String(ctx.options.backupRetention) },
+      environment: { ...appEnv, BACKUP_TIME: ctx.options.backupTime, BACKUP_RETENTION: String(ctx.options.backupRetention) },
+      // The backups volume is created root's; root needs no capability to write there.
       user: "root",
       mounts: [
         { source: "backups", target: "/backups" },
@@ -115,12 +156,7 @@ export const postgresSmall: Template<PostgresOptions> = {
   description: "PostgreSQL behind PgBouncer (SCRAM), with daily pg_dump backups",
   sizes: sizeNames,
   defaultSize: "small",
-  optionsSchema: optionsSchema({
-    backupTime: { type: "string", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", default: "02:00" },
-    backupRetention: { type: "integer", minimum: 1, maximum: 365, default: 7 },
-    poolMode: { enum: ["session", "transaction"], default: "transaction" },
-  }),
-  parseOptions,
+  options: postgresOptions,
   portNames: () => ["pgbouncer"],
   secrets: () => ({ password: 24 }),
   build: (ctx): SystemModel => ({
@@ -128,7 +164,7 @@ export const postgresSmall: Template<PostgresOptions> = {
     labels: ctx.labels,
     services: postgresServices(ctx),
     volumes: ["pgdata", "backups"],
-    files: { [backupScriptFile]: backupScript },
+    files: { [backupScriptFile]: backupScript, [appRoleFile]: appRoleScript },
   }),
   outputs: (ctx) => {
     const { database, role } = databaseNames(ctx.project);
@@ -142,4 +178,10 @@ export const postgresSmall: Template<PostgresOptions> = {
       },
     };
   },
+  // Data and the daily dumps.
+  dataGb: (size) => 2 * size.storageGb,
+  managedService: { engine: "postgresql", readReplica: false },
+  healthProbe: "postgres",
+  // No exporter image is part of the catalogue: the health monitor's gauges cover PostgreSQL.
+  scrapeTargets: () => [],
 };

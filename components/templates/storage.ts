@@ -1,9 +1,12 @@
 // small-storage, medium-storage, large-storage: one Kubo node with a fixed
-// StorageMax, gateway published, RPC API published behind basic auth.
+// StorageMax, gateway published, RPC API published through a guard that
+// requires basic auth (kubo-rpc-guard.ts).
 import type { SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
+import { rpcGuardFile, rpcGuardScript, rpcGuardService } from "./kubo-rpc-guard.js";
+import { kuboMetricsPath } from "./metrics-proxy.js";
 import { sizeNames } from "./sizes.js";
-import { optionsObject, optionsSchema, publicNetworkOption, publicNetworkSchema, type Template, type TemplateContext } from "./template.js";
+import { httpAddress, optionsObject, publicNetworkOption, type Template, type TemplateContext } from "./template.js";
 
 export interface StorageOptions {
   publicNetwork: boolean;
@@ -17,8 +20,7 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
     description: `One Kubo node with ${storageGb} GB of storage: public gateway, authenticated RPC API`,
     sizes: sizeNames,
     defaultSize: "small",
-    optionsSchema: optionsSchema({ publicNetwork: publicNetworkSchema }),
-    parseOptions: (raw) => ({ publicNetwork: publicNetworkOption(optionsObject(raw, ["publicNetwork"])) }),
+    options: optionsObject({ publicNetwork: publicNetworkOption }),
     portNames: () => ["api", "gateway"],
     secrets: () => ({ apiPassword: 24 }),
     build(ctx: TemplateContext<StorageOptions>): SystemModel {
@@ -27,19 +29,38 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
         size: ctx.size,
         storageGb,
         publicNetwork: ctx.options.publicNetwork,
-        apiPassword: ctx.secrets.apiPassword,
         volume: "ipfs-data",
       });
-      node.ports = [
-        { host: ctx.ports.api!, container: 5001, hostIp: ctx.publishIp },
-        { host: ctx.ports.gateway!, container: 8080, hostIp: ctx.publishIp },
-      ];
-      return { project: ctx.project, labels: ctx.labels, services: { ipfs: node }, volumes: ["ipfs-data"], files: { [kuboInitFile]: kuboInitScript } };
+      node.ports = [{ host: ctx.ports.gateway!, container: 8080, hostIp: ctx.publishIp }];
+      const rpc = rpcGuardService({
+        image: ctx.images.postgres,
+        upstream: "ipfs:5001",
+        kuboService: "ipfs",
+        username: kuboApiUser,
+        password: ctx.secrets.apiPassword!,
+        hostPort: ctx.ports.api!,
+        publishIp: ctx.publishIp,
+      });
+      return {
+        project: ctx.project,
+        labels: ctx.labels,
+        services: { ipfs: node, rpc },
+        volumes: ["ipfs-data"],
+        files: { [kuboInitFile]: kuboInitScript, [rpcGuardFile]: rpcGuardScript },
+      };
     },
     outputs: (ctx) => ({
       endpoint: { api: `http://${ctx.publicHost}:${ctx.ports.api}`, gateway: `http://${ctx.publicHost}:${ctx.ports.gateway}` },
       credentials: { username: kuboApiUser, password: ctx.secrets.apiPassword! },
     }),
+    // StorageMax is the template's, whatever the size.
+    dataGb: () => storageGb,
+    healthProbe: "kubo-rpc",
+    // The RPC guard (kubo-rpc-guard.ts) lets the metrics through without credentials.
+    scrapeTargets(endpoint) {
+      const api = httpAddress(endpoint.api);
+      return api ? [{ address: api, node: "ipfs", path: kuboMetricsPath }] : [];
+    },
   };
 }
 

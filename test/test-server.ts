@@ -5,9 +5,9 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import { loadConfig, type Config } from "./config.js";
-import { generateKeyringSpec } from "./credentials-cipher.js";
-import { createService, type Service } from "./service.js";
+import { loadConfig, type Config } from "../api/config.js";
+import { generateKeyringSpec } from "../api/credentials-cipher.js";
+import { createService, type Service } from "../api/service.js";
 
 export interface TestServer {
   base: string;
