@@ -52,7 +52,8 @@ describe("operations in a real worker process", () => {
     );
     const { apiKey } = await new TeamService(server.service.db).create(`w${crypto.randomBytes(3).toString("hex")}`, "ENTERPRISE");
     api = client(server.base, apiKey);
-    // Three creates at once (more than the limit), and refreshes of the storage node queued behind its create.
+    // The storage node's create and a refresh queued right behind it, then two more creates: with a free
+    // slot, the refresh must still wait for the create (the next creates take the slot). Three creates: more than the limit.
     const create = async (template: string, name: string, extra: Record<string, unknown> = {}) => {
       const reply = await api.post("/v1/resources", { template, name, ...extra });
       expect(reply.status, JSON.stringify(reply.body)).toBe(202);
@@ -60,10 +61,10 @@ describe("operations in a real worker process", () => {
       return reply.body.resource.id as string;
     };
     ids.storage = await create("small-storage", "store", { options: { publicNetwork: false } });
-    ids.small = await create("postgres-small", "orders");
-    ids.medium = await create("postgres-medium", "ledger", { size: "small" });
     const firstRefresh = await api.post(`/v1/resources/${ids.storage}/refresh`);
     expect(firstRefresh.status).toBe(202);
+    ids.small = await create("postgres-small", "orders");
+    ids.medium = await create("postgres-medium", "ledger", { size: "small" });
     // A second refresh once the first has left the queue (a queued one would absorb it).
     await eventually(async () => ((await server.service.db.operation.findUniqueOrThrow({ where: { id: firstRefresh.body.operation.id } })).status !== "QUEUED" ? true : undefined), 400_000, "the first refresh to start");
     expect((await api.post(`/v1/resources/${ids.storage}/refresh`)).status).toBe(202);
@@ -89,7 +90,7 @@ describe("operations in a real worker process", () => {
   }, 600_000);
 
   it(`runs at most OPERATION_CONCURRENCY (${concurrency}) operations at once, and each resource's one at a time in the order asked`, () => {
-    expect(operations.map((o) => `${o.kind} ${o.status}`)).toEqual(["CREATE SUCCEEDED", "CREATE SUCCEEDED", "CREATE SUCCEEDED", "REFRESH SUCCEEDED", "REFRESH SUCCEEDED"]);
+    expect(operations.map((o) => `${o.kind} ${o.status}`)).toEqual(["CREATE SUCCEEDED", "REFRESH SUCCEEDED", "CREATE SUCCEEDED", "CREATE SUCCEEDED", "REFRESH SUCCEEDED"]);
     // Three creates were queued at once: the limit was reached, never passed.
     expect(mostAtOnce(operations)).toBe(concurrency);
     for (const id of Object.values(ids)) {
