@@ -1,10 +1,11 @@
 // Checks every ACTIVE or DEGRADED resource on an interval and moves it between
 // the two, naming the failing component (lastError, an Event with stage
 // "health", a metric). Operations own a resource's status while they run: a
-// resource with a QUEUED or RUNNING operation is left alone, in the same
-// statement that changes the status, so an operation claimed meanwhile wins.
+// resource with a QUEUED or RUNNING operation is left alone (ResourceStatuses.healthMove
+// checks it in the statement that changes the status).
 import type { Logger } from "pino";
 import type { EventLog } from "../automation/event-log.js";
+import { ResourceStatuses } from "../core/resource-status.js";
 import type { CredentialsCipher } from "./credentials-cipher.js";
 import type { Database } from "./db.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
@@ -90,12 +91,7 @@ export class HealthMonitor {
     const to: Status = result.failures.length ? "DEGRADED" : "ACTIVE";
     const lastError = to === "DEGRADED" ? describeFailures(result.failures) : null;
     if (from === to && to === "ACTIVE") return;
-    const changed = await this.deps.db.$executeRaw`
-      UPDATE resources SET status = ${to}::"ResourceStatus", last_error = ${lastError}, updated_at = now()
-      WHERE id = ${resource.id}::uuid AND status = ${from}::"ResourceStatus"
-        AND (status <> ${to}::"ResourceStatus" OR last_error IS DISTINCT FROM ${lastError})
-        AND NOT EXISTS (SELECT 1 FROM operations WHERE resource_id = ${resource.id}::uuid AND status IN ('QUEUED', 'RUNNING'))`;
-    if (changed === 0) return;
+    if (!(await new ResourceStatuses(this.deps.db).healthMove(resource.id, { from, to, lastError }))) return;
     const message = to === "DEGRADED" ? (from === "DEGRADED" ? `still DEGRADED, ${lastError}` : `DEGRADED, ${lastError}`) : "ACTIVE: every component is healthy again";
     await this.deps.events.record({
       resourceId: resource.id,

@@ -7,6 +7,7 @@ import { signalWorkers } from "../automation/pg-listener.js";
 import { stackName } from "../automation/operation-runner.js";
 import { unavailableTarget, type CloudSettings } from "../automation/cloud-settings.js";
 import type { ImageSet } from "../components/images.js";
+import { ResourceStatuses } from "../core/resource-status.js";
 import { prepareRequest } from "../components/templates/index.js";
 import { TemplateInputError } from "../components/templates/request.js";
 import type { Event, Operation, OperationKind, Prisma, Resource, Team } from "../prisma/generated/client.js";
@@ -249,7 +250,7 @@ export class ResourceService {
         data: { status: "CANCELLED", cancelRequestedAt: new Date(), finishedAt: new Date(), error: "cancelled before it started" },
       });
       if (operation.kind === "CREATE") {
-        await this.db.resource.update({ where: { id: resource.id }, data: { status: "FAILED", lastError: "cancelled before it started" } });
+        await new ResourceStatuses(this.db).markFailed(resource.id, "cancelled before it started");
       }
       return { operation: operationView(cancelled) };
     }

@@ -11,7 +11,8 @@ import type { Database } from "../api/db.js";
 import { projectLabel } from "../components/model/compose.js";
 import { downScript } from "../components/model/deploy-script.js";
 import { prepareRequest } from "../components/templates/index.js";
-import { Prisma, type Operation, type Resource, type ResourceStatus, type Team } from "../prisma/generated/client.js";
+import { ResourceStatuses } from "../core/resource-status.js";
+import { Prisma, type Operation, type Resource, type Team } from "../prisma/generated/client.js";
 import { verifyEndpoint } from "./endpoint-check.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
 import { stages, type EventLog, type Stage } from "./event-log.js";
@@ -111,7 +112,11 @@ interface Scope {
 }
 
 export class OperationRunner {
-  constructor(private readonly deps: RunnerDeps) {}
+  private readonly statuses: ResourceStatuses;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.statuses = new ResourceStatuses(deps.db);
+  }
 
   async run(operation: Operation, context: RunContext): Promise<RunResult> {
     const { db } = this.deps;
@@ -158,16 +163,16 @@ export class OperationRunner {
         // A forced stop can leave a lock and pending operations behind.
         if (stack) await recoverStack(stack).catch((e: unknown) => log.warn({ err: redactor.redact(String(e)) }, "stack recovery after cancel failed"));
         const message = `cancelled: the ${operation.kind.toLowerCase()} was stopped on request; retry with PATCH or remove with DELETE`;
-        await this.settle(resource.id, "FAILED", message);
+        await this.statuses.markFailed(resource.id, message);
         await flow.stage("cancelled", message);
         return { status: "CANCELLED", error: message };
       }
       const message = redactor.redact(describeError(error, output.errorLines()));
       if (error instanceof DriftDetected) {
         // The running system is untouched: the resource goes back to its status before the operation.
-        await db.resource.update({ where: { id: resource.id }, data: { status: resource.status, lastError: message } });
+        await this.statuses.restore(resource.id, resource.status, message);
       } else {
-        await this.settle(resource.id, "FAILED", message);
+        await this.statuses.markFailed(resource.id, message);
       }
       await flow.stage("failed", message);
       log.warn({ error: message }, "operation failed");
@@ -181,7 +186,7 @@ export class OperationRunner {
     const held = await this.deps.db.portAllocation.findMany({ where: { resourceId: resource.id } });
     const stack = await findStack(this.stackLocation(resource, operation), resourceProgram({ ...this.specOf(resource), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) }, this.deps.host));
     if (stack) await recoverStack(stack);
-    await this.settle(resource.id, "FAILED", reason);
+    await this.statuses.markFailed(resource.id, reason);
     await new Flow(this.deps, resource.id, operation.id).stage("failed", reason);
     return { status: "FAILED", error: reason };
   }
@@ -199,12 +204,11 @@ export class OperationRunner {
   }
 
   private async deploy({ operation, resource, flow, redactor, output, context, open }: Scope) {
-    const { db } = this.deps;
     const params = operation.params as UpdateParams;
     const size = params.size ?? resource.size;
     const options = params.options ?? resource.options;
     const prepared = prepareRequest({ ...this.specOf(resource), size, options });
-    await db.resource.update({ where: { id: resource.id }, data: { status: operation.kind === "CREATE" ? "PROVISIONING" : "UPDATING" } });
+    await (operation.kind === "CREATE" ? this.statuses.markProvisioning(resource.id) : this.statuses.markUpdating(resource.id));
     await flow.stage("initialising", operation.kind === "CREATE" ? "provisioning started" : "update started");
 
     await flow.stage("allocating", `allocating ${prepared.portNames.length} host ports`);
@@ -235,10 +239,7 @@ export class OperationRunner {
     redactor.add(Object.values(credentials));
     await verifyEndpoint(endpoint);
     const sealed = this.deps.cipher.seal(resource.id, credentials);
-    await db.resource.update({
-      where: { id: resource.id },
-      data: {
-        status: "ACTIVE",
+    await this.statuses.markActive(resource.id, {
         size: prepared.size,
         options: prepared.options as Prisma.InputJsonValue,
         endpoint,
@@ -246,8 +247,6 @@ export class OperationRunner {
         credentialsKeyId: sealed.keyId,
         configuration: { template: resource.template, size: prepared.size, options: prepared.options, ports, images: this.deps.host.images, stack: stackName(resource), project: resource.hostName } as Prisma.InputJsonValue,
         stackSeenAt: await this.latestUpdate(stack),
-        lastError: null,
-      },
     });
     // A smaller system (fewer peers) needs fewer ports.
     await this.portsOf(resource).release(resource.id, prepared.portNames);
@@ -276,7 +275,7 @@ export class OperationRunner {
 
   private async remove({ operation, resource, flow, output, context, find }: Scope) {
     const { db } = this.deps;
-    await db.resource.update({ where: { id: resource.id }, data: { status: "DELETING" } });
+    await this.statuses.markDeleting(resource.id);
     await flow.stage("initialising", "deletion started");
     const held = await db.portAllocation.findMany({ where: { resourceId: resource.id } });
     // A create that failed before its stack existed leaves none: the sweep below still removes what it started.
@@ -302,10 +301,7 @@ export class OperationRunner {
     const swept = resource.target === "docker-host" ? await sweepDockerHost(resource.hostName, this.deps.host.projectsDir) : undefined;
     if (stack) await stack.workspace.removeStack(stack.name);
     await this.portsOf(resource).release(resource.id);
-    await db.resource.update({
-      where: { id: resource.id },
-      data: { status: "DELETED", deletedAt: new Date(), endpoint: Prisma.DbNull, credentialsCiphertext: null, credentialsKeyId: null, lastError: null },
-    });
+    await this.statuses.markDeleted(resource.id);
     const found = swept && swept.length ? `; swept ${swept.length} Docker object(s) left outside the state` : "";
     await flow.stage("complete", `DELETED${stack ? "" : " (there was no stack)"}${found}`, undefined, { stack: stack ? "destroyed" : "absent", swept: swept ?? [] });
   }
@@ -353,9 +349,6 @@ export class OperationRunner {
     );
   }
 
-  private async settle(resourceId: string, status: ResourceStatus, lastError: string) {
-    await this.deps.db.resource.update({ where: { id: resourceId }, data: { status, lastError } });
-  }
 }
 
 /** Removes the project and whatever carries its label from this Docker host; returns what was there (`container:<id>`, ...). */
