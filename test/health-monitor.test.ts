@@ -17,7 +17,9 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
   let teamName: string;
   let id: string | undefined;
   const name = `hm${process.pid}`;
-  const project = () => `${teamName}-${name}`;
+  // The Compose project (and its containers' prefix) is the resource's host name, derived from its id.
+  let hostName = "";
+  const project = () => hostName;
 
   beforeAll(async () => {
     server = await startTestServer({ HEALTH_CHECK_INTERVAL_SECONDS: String(intervalSeconds) }, { runWorker: false });
@@ -46,6 +48,7 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
     const created = await api.post("/v1/resources", { template: "ipfs-cluster-small", name, options: { publicNetwork: false } });
     expect(created.status).toBe(202);
     id = created.body.resource.id;
+    hostName = (await server.service.db.resource.findUniqueOrThrow({ where: { id: id! } })).hostName;
     expect(await waitForOperation(api, id!, created.body.operation.id, 360_000)).toMatchObject({ status: "SUCCEEDED" });
     const { endpoint } = (await api.get(`/v1/resources/${id}`)).body;
     for (const node of ["ipfs0", "ipfs1", "ipfs2"]) {
