@@ -12,6 +12,7 @@ import { openApiDocument } from "./openapi.js";
 import { prometheusRoutes } from "./prometheus.routes.js";
 import { resourceRoutes } from "./resources.routes.js";
 import type { ResourceService } from "./resources.service.js";
+import { StreamSlots } from "./stream-slots.js";
 import { TeamService } from "./teams.service.js";
 import { templateRoutes } from "./templates.routes.js";
 
@@ -27,31 +28,40 @@ export interface AppContext {
   warnings?: Record<string, string>;
   /** Targets this instance offers. */
   targets: readonly string[];
-  /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery is off without it. */
+  /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery and /metrics are off without it. */
   scrapeToken?: string;
+  /** EVENT_STREAMS_PER_TEAM, per instance. */
+  eventStreamsPerTeam: number;
 }
 
-const quiet = new Set(["/healthz", "/metrics"]);
+/** Polled by probes and Prometheus: their request logs are at debug level. */
+const quiet = new Set(["/healthz", "/readyz", "/metrics"]);
+/** The path as requested (routers mounted under a prefix strip it from req.url), without the query. */
+const pathOf = (req: { url?: string; originalUrl?: string }) => (req.originalUrl ?? req.url ?? "").split("?")[0]!;
 
 export function createApp(context: AppContext): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(context.metrics.httpMiddleware());
-  app.use(pinoHttp({ logger: context.logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? "") } }));
+  app.use(
+    pinoHttp({
+      logger: context.logger,
+      customLogLevel: (req, res, error) => (quiet.has(pathOf(req)) ? "debug" : error || res.statusCode >= 500 ? "error" : "info"),
+      customSuccessMessage: (req, res, ms) => `${req.method} ${pathOf(req)} ${res.statusCode} ${Math.round(ms)}ms`,
+      customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode} failed`,
+    }),
+  );
   app.use(healthRoutes(context.readiness, context.warnings));
-  app.get("/metrics", async (_req, res) => {
-    res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
-  });
   const openApi = openApiDocument();
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
   // Before the team check: Prometheus has its own token, not a team's key.
-  app.use(prometheusRoutes(context.db, context.scrapeToken));
+  app.use(prometheusRoutes(context.db, context.metrics, context.scrapeToken));
   app.use("/v1", requireTeam(new TeamService(context.db)));
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes(context.targets));
-  app.use(resourceRoutes(context.resources, context.notifications));
+  app.use(resourceRoutes(context.resources, context.notifications, new StreamSlots(context.eventStreamsPerTeam)));
   app.use(errorMiddleware(context.logger));
   return app;
 }

@@ -6,9 +6,18 @@ import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
 import { cloudSettingsFrom, type CloudSettings } from "../automation/cloud-settings.js";
 import { parseKeyring, type Keyring } from "./credentials-cipher.js";
+import { logFormats } from "./logger.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const dataDir = path.join(repoRoot, ".data");
+
+export interface FairUseLimits {
+  queuedPerResource: number;
+  queuedPerTeam: number;
+  eventStreamsPerTeam: number;
+}
+
+export const fairUseDefaults: FairUseLimits = { queuedPerResource: 10, queuedPerTeam: 100, eventStreamsPerTeam: 10 };
 
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 
@@ -18,6 +27,8 @@ const schema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z.string().url({ message: "must be a postgresql:// URL" }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Read by createLogger before the configuration (to log its errors); checked here so a typo fails fast.
+  LOG_FORMAT: z.enum(logFormats).optional(),
   PULUMI_BACKEND_URL: z.string().min(1).default(`file://${path.join(dataDir, "pulumi-state")}`),
   PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
   PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),
@@ -27,6 +38,9 @@ const schema = z.object({
   OPERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   OPERATION_LEASE_SECONDS: seconds(30),
   OPERATION_CANCEL_TIMEOUT_SECONDS: seconds(30),
+  OPERATION_QUEUE_PER_RESOURCE: z.coerce.number().int().min(1).default(fairUseDefaults.queuedPerResource),
+  OPERATION_QUEUE_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.queuedPerTeam),
+  EVENT_STREAMS_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.eventStreamsPerTeam),
   HEALTH_TIMEOUT_SECONDS: seconds(300),
   // Empty is unset: the discovery endpoint is off.
   PROVISIONER_SCRAPE_TOKEN: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(16, { message: "must be at least 16 characters" }).optional()),
@@ -51,6 +65,8 @@ export interface Config {
   /** The cloud targets this instance offers (credentials from the environment). */
   cloud: CloudSettings;
   operations: { concurrency: number; leaseSeconds: number; cancelTimeoutSeconds: number; healthTimeoutSeconds: number };
+  /** Fair use: queued operations per resource and per team, open event streams per team (per instance). */
+  limits: FairUseLimits;
   /** Bearer token of GET /v1/prometheus/targets; undefined: the endpoint is off. */
   scrapeToken?: string;
   /** The health monitor of ACTIVE/DEGRADED resources; intervalSeconds 0 turns it off. */
@@ -103,6 +119,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseSeconds: c.OPERATION_LEASE_SECONDS,
       cancelTimeoutSeconds: c.OPERATION_CANCEL_TIMEOUT_SECONDS,
       healthTimeoutSeconds: c.HEALTH_TIMEOUT_SECONDS,
+    },
+    limits: {
+      queuedPerResource: c.OPERATION_QUEUE_PER_RESOURCE,
+      queuedPerTeam: c.OPERATION_QUEUE_PER_TEAM,
+      eventStreamsPerTeam: c.EVENT_STREAMS_PER_TEAM,
     },
     scrapeToken: c.PROVISIONER_SCRAPE_TOKEN,
     healthChecks: {

@@ -37,8 +37,21 @@ export interface SealedCredentials {
   ciphertext: Uint8Array<ArrayBuffer>;
 }
 
+/** The key that sealed some credentials is not in PROVISIONER_CREDENTIALS_KEYS (removed too early, or a wrong keyring). */
+export class MissingKeyError extends Error {
+  constructor(readonly keyId: string) {
+    super(`credentials were encrypted with key ${keyId}, which is not in the keyring`);
+    this.name = "MissingKeyError";
+  }
+}
+
 export class CredentialsCipher {
   constructor(private readonly keyring: Keyring) {}
+
+  /** The key id new credentials are sealed with: rotation re-seals everything else. */
+  get activeKeyId(): string {
+    return this.keyring.activeKeyId;
+  }
 
   seal(resourceId: string, credentials: Record<string, string>): SealedCredentials {
     const iv = crypto.randomBytes(12);
@@ -51,7 +64,7 @@ export class CredentialsCipher {
 
   open(resourceId: string, sealed: SealedCredentials): Record<string, string> {
     const key = this.keyring.keys.get(sealed.keyId);
-    if (!key) throw new Error(`credentials were encrypted with key ${sealed.keyId}, which is not in the keyring`);
+    if (!key) throw new MissingKeyError(sealed.keyId);
     const data = Buffer.from(sealed.ciphertext);
     const decipher = crypto.createDecipheriv("aes-256-gcm", key, data.subarray(0, 12));
     decipher.setAAD(Buffer.from(resourceId));

@@ -14,17 +14,23 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly fields?: FieldError[],
+    /** Sent as Retry-After (429: when trying again may succeed). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "ApiError";
   }
 }
 
+/** 429: a fair-use limit; the client may retry after `retryAfterSeconds`. */
+export const tooManyRequests = (code: string, message: string, retryAfterSeconds: number) => new ApiError(429, code, message, undefined, retryAfterSeconds);
+
 export const unauthenticated = () => new ApiError(401, "unauthenticated", "a valid API key is required: Authorization: Bearer <key>");
 
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (error instanceof ApiError) {
+      if (error.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(error.retryAfterSeconds));
       res.status(error.status).json({ error: { code: error.code, message: error.message, ...(error.fields && { fields: error.fields }) } });
       return;
     }

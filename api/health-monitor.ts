@@ -63,6 +63,9 @@ export class HealthMonitor {
       include: { team: { select: { name: true } } },
     });
     await Promise.all(resources.map((r) => this.check(r)));
+    // Series of resources deleted since (here or by another instance) go.
+    const live = await this.deps.db.resource.findMany({ where: { status: { not: "DELETED" } }, select: { id: true } });
+    this.deps.metrics.retain(new Set(live.map((r) => r.id)));
   }
 
   private async check(resource: {
@@ -86,7 +89,7 @@ export class HealthMonitor {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
       return;
     }
-    metrics.healthChecked({ team: resource.team.name, resource: resource.name, template: resource.template }, result);
+    metrics.healthChecked({ resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template }, result);
     const from = resource.status as Status;
     const to: Status = result.failures.length ? "DEGRADED" : "ACTIVE";
     const lastError = to === "DEGRADED" ? describeFailures(result.failures) : null;

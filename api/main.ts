@@ -23,7 +23,10 @@ try {
     }
     process.exit(1);
   });
+  let shuttingDown = false;
   const shutdown = () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
     // Running operations finish first: a lease left behind would be recovered, but later.
     logger.info("shutting down: waiting for running operations");
     server.close();
@@ -32,6 +35,19 @@ try {
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+  // Started by `npm start` (tools/bootstrap), which stops us and then the
+  // database: if it is killed outright (SIGKILL), we stop rather than keep
+  // its port as an orphan.
+  const parent = Number(process.env.PROVISIONER_PARENT_PID);
+  if (parent) {
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      logger.warn(`npm start (pid ${parent}) is gone: stopping`);
+      shutdown();
+    }, 1000);
+    watch.unref();
+  }
 } catch (error) {
   if (error instanceof ConfigError) {
     logger.fatal(error.message);

@@ -7,7 +7,9 @@ import type { OperationObserver } from "../automation/operation-worker.js";
 import type { RunResult } from "../automation/operation-runner.js";
 import type { ProbeResult } from "./health-probes.js";
 
-type ResourceLabels = { team: string; resource: string; template: string };
+/** Every per-resource series carries the resource's id: names are reused once a resource is deleted. */
+type ResourceLabels = { resource_id: string; team: string; resource: string; template: string };
+const resourceLabelNames = ["resource_id", "team", "resource", "template"];
 
 export class Metrics implements OperationObserver {
   readonly registry = new Registry();
@@ -21,6 +23,8 @@ export class Metrics implements OperationObserver {
   private readonly replicaLag: Gauge;
   private readonly repoSize: Gauge;
   private readonly storageMax: Gauge;
+  /** The labels of each resource's series, so a deleted resource's series can be removed. */
+  private readonly seriesOf = new Map<string, ResourceLabels>();
   /** template/target of each running operation, for the labels at its end. */
   private readonly labelsOf = new Map<string, { kind: string; template: string; target: string }>();
 
@@ -56,33 +60,33 @@ export class Metrics implements OperationObserver {
     this.healthy = new Gauge({
       name: "provisioner_resource_healthy",
       help: "1 when the last health check of the resource found every component healthy, else 0.",
-      labelNames: ["team", "resource", "template"],
+      labelNames: resourceLabelNames,
       registers: [this.registry],
     });
     // The PostgreSQL templates export no Prometheus metrics; the health checks measure these.
     this.postgresConnections = new Gauge({
       name: "provisioner_postgres_connections",
       help: "Client connections of a provisioned PostgreSQL, at its last health check.",
-      labelNames: ["team", "resource", "template"],
+      labelNames: resourceLabelNames,
       registers: [this.registry],
     });
     this.replicaLag = new Gauge({
       name: "provisioner_postgres_replica_lag_seconds",
       help: "Replay lag of a provisioned PostgreSQL's replica at its last health check (0 when caught up).",
-      labelNames: ["team", "resource", "template"],
+      labelNames: resourceLabelNames,
       registers: [this.registry],
     });
     // Kubo exports neither; the storage templates' health checks read them (repo/stat).
     this.repoSize = new Gauge({
       name: "provisioner_ipfs_repo_size_bytes",
       help: "Repository size of a provisioned Kubo node (storage templates), at its last health check.",
-      labelNames: ["team", "resource", "template"],
+      labelNames: resourceLabelNames,
       registers: [this.registry],
     });
     this.storageMax = new Gauge({
       name: "provisioner_ipfs_storage_max_bytes",
       help: "Datastore.StorageMax of a provisioned Kubo node (storage templates).",
-      labelNames: ["team", "resource", "template"],
+      labelNames: resourceLabelNames,
       registers: [this.registry],
     });
     const database = this.db;
@@ -133,9 +137,31 @@ export class Metrics implements OperationObserver {
     this.labelsOf.delete(operation.id);
     this.operations.inc({ ...labels, result: result.status.toLowerCase() });
     this.operationDuration.observe(labels, seconds);
+    if (operation.kind === "DELETE" && result.status === "SUCCEEDED") this.forget(operation.resourceId);
+  }
+
+  private get perResource(): Gauge[] {
+    return [this.healthy, this.postgresConnections, this.replicaLag, this.repoSize, this.storageMax];
+  }
+
+  /** Removes a (deleted) resource's series. */
+  forget(resourceId: string): void {
+    const labels = this.seriesOf.get(resourceId);
+    if (!labels) return;
+    for (const gauge of this.perResource) gauge.remove(labels);
+    this.seriesOf.delete(resourceId);
+  }
+
+  /** Removes the series of every resource not in `live` (deleted by another instance, say). */
+  retain(live: ReadonlySet<string>): void {
+    for (const id of [...this.seriesOf.keys()]) if (!live.has(id)) this.forget(id);
   }
 
   healthChecked(labels: ResourceLabels, result: ProbeResult): void {
+    // A renamed team or resource would otherwise leave its old series behind.
+    const before = this.seriesOf.get(labels.resource_id);
+    if (before && JSON.stringify(before) !== JSON.stringify(labels)) this.forget(labels.resource_id);
+    this.seriesOf.set(labels.resource_id, labels);
     this.healthy.set(labels, result.failures.length ? 0 : 1);
     const { connections, replicaLagSeconds } = result.measurements;
     if (connections !== undefined) this.postgresConnections.set(labels, connections);

@@ -14,6 +14,8 @@ const errors = {
   "401": json(s.errorView, "Missing or unknown API key."),
   "404": json(s.errorView, "No such resource in the caller's team."),
 };
+/** A fair-use limit (queued operations, open streams): the Retry-After header says when to try again. */
+const tooMany = { "429": json(s.errorView, "A fair-use limit: too many queued operations (`queue_full`) or open streams (`too_many_streams`); see Retry-After.") };
 const idParameter = { name: "id", in: "path", required: true, schema: jsonSchema(s.resourceId) };
 
 /** Query parameters from a zod object: one parameter per property. */
@@ -44,6 +46,7 @@ export function openApiDocument(): Record<string, unknown> {
             "403": json(s.errorView, "The team's quota does not allow it."),
             "409": json(s.errorView, "The name is taken, or the Idempotency-Key was used with another body."),
             "413": json(s.errorView, "Body too large."),
+            ...tooMany,
           },
         },
         get: {
@@ -56,9 +59,9 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: [idParameter],
         get: { summary: "One resource: status, endpoint, configuration, progress, last error (never credentials)", responses: { "200": json(s.resourceView, "The resource"), ...errors } },
         patch: {
-          summary: "Resize or change options (a Pulumi update)",
+          summary: "Resize or change options (a Pulumi update); options merge into the current ones",
           requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.updateResourceBody, "input") } } },
-          responses: { "202": accepted, ...errors, "403": json(s.errorView, "Over quota."), "409": json(s.errorView, "Deleted or being deleted.") },
+          responses: { "202": accepted, ...errors, "403": json(s.errorView, "Over quota."), "409": json(s.errorView, "Deleted or being deleted."), ...tooMany },
         },
         delete: { summary: "Destroy the resource and remove its stack; the row stays as DELETED", responses: { "202": accepted, ...errors } },
       },
@@ -66,7 +69,7 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: [idParameter],
         get: {
           summary: "The resource's credentials, decrypted; every read is audited",
-          responses: { "200": json(z.object({ credentials: z.record(z.string(), z.string()) }), "Credentials"), ...errors, "409": json(s.errorView, "Not provisioned yet.") },
+          responses: { "200": json(z.object({ credentials: z.record(z.string(), z.string()) }), "Credentials"), ...errors, "409": json(s.errorView, "Not provisioned yet (`credentials_unavailable`), or encrypted with a key the service no longer has (`credentials_key_missing`, naming the key id).") },
         },
       },
       "/v1/resources/{id}/events": {
@@ -79,6 +82,7 @@ export function openApiDocument(): Record<string, unknown> {
               content: { "application/json": { schema: jsonSchema(z.object({ events: z.array(s.eventView) })) }, "text/event-stream": { schema: { type: "string" } } },
             },
             ...errors,
+            ...tooMany,
           },
         },
       },
@@ -86,14 +90,19 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: [idParameter],
         get: { summary: "The resource's operations, oldest first", responses: { "200": json(z.object({ operations: z.array(s.operationView) }), "Operations"), ...errors } },
       },
-      "/v1/resources/{id}/refresh": { parameters: [idParameter], post: { summary: "Drift check: refresh the state and compare", responses: { "202": accepted, ...errors } } },
+      "/v1/resources/{id}/refresh": { parameters: [idParameter], post: { summary: "Drift check: refresh the state and compare (behind a queued refresh: that refresh)", responses: { "202": accepted, ...errors, ...tooMany } } },
       "/v1/resources/{id}/cancel": {
         parameters: [idParameter],
         post: { summary: "Cancel the running (else the next queued) operation", responses: { "202": json(z.object({ operation: s.operationView }), "Cancelling"), ...errors, "409": json(s.errorView, "Nothing to cancel.") } },
       },
       "/healthz": { get: { security: [], summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { security: [], summary: "Readiness: database, Docker and Pulumi", responses: { "200": { description: "Ready" }, "503": { description: "Not ready" } } } },
-      "/metrics": { get: { security: [], summary: "Prometheus metrics", responses: { "200": { description: "Metrics" } } } },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics; Authorization: Bearer <PROVISIONER_SCRAPE_TOKEN>, not a team's key",
+          responses: { "200": { description: "Metrics" }, "401": json(s.errorView, "Without the scrape token."), "404": json(s.errorView, "No scrape token configured: off.") },
+        },
+      },
     },
   };
 }

@@ -1,8 +1,9 @@
 // Quotas by tier, counted over a team's live (not DELETED) resources: how
 // many, and the CPU and memory limits of all their containers.
-import { buildSystem, type PreparedRequest } from "../components/templates/index.js";
+import { buildSystem, prepareRequest, type PreparedRequest } from "../components/templates/index.js";
 import type { ImageSet } from "../components/images.js";
 import type { Prisma, Tier } from "../prisma/generated/client.js";
+import type { Database } from "./db.js";
 import { ApiError } from "./errors.js";
 
 export interface Footprint {
@@ -40,7 +41,8 @@ export async function lockTeam(tx: Prisma.TransactionClient, teamId: string): Pr
  * transaction that creates or resizes, after lockTeam(), so two requests
  * cannot both take the last slot.
  */
-export async function checkQuota(tx: Prisma.TransactionClient, team: { id: string; tier: Tier }, adding: Footprint & { resources: number }, excludeResourceId?: string): Promise<void> {  const used = await tx.resource.aggregate({
+export async function checkQuota(tx: Prisma.TransactionClient, team: { id: string; tier: Tier }, adding: Footprint & { resources: number }, excludeResourceId?: string): Promise<void> {
+  const used = await tx.resource.aggregate({
     where: { teamId: team.id, status: { not: "DELETED" }, ...(excludeResourceId && { id: { not: excludeResourceId } }) },
     _count: { _all: true },
     _sum: { cpus: true, memoryMb: true },
@@ -51,4 +53,38 @@ export async function checkQuota(tx: Prisma.TransactionClient, team: { id: strin
   if (over.length === 0) return;
   const detail = over.map((k) => `${k}: ${now[k]} used + ${adding[k]} requested > ${limit[k]}`).join("; ");
   throw new ApiError(403, "quota_exceeded", `the ${team.tier} tier's quota does not allow this (${detail})`, over.map((k) => ({ field: k === "resources" ? "name" : "size", message: `${k} quota exceeded` })));
+}
+
+/**
+ * A resource's accounting once an UPDATE has ended (succeeded, failed or
+ * cancelled, queued or running): the footprint of what runs — its size and
+ * options, which only a successful deployment changes — or more while other
+ * UPDATEs wait, since each holds the larger of the old and new footprint
+ * from its PATCH on. `ending`: the operation that just ended, still RUNNING.
+ */
+export async function settleReservation(db: Database, images: ImageSet, resourceId: string, ending?: string): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const resource = await tx.resource.findUniqueOrThrow({ where: { id: resourceId }, include: { team: true } });
+    await lockTeam(tx, resource.teamId);
+    let running: Footprint;
+    try {
+      running = footprint(prepareRequest({
+        template: resource.template,
+        name: resource.name,
+        team: resource.team.name,
+        resourceId: resource.id,
+        hostName: resource.hostName,
+        size: resource.size,
+        options: resource.options,
+      }), images);
+    } catch {
+      return; // what runs no longer validates (a template changed since): the reservation stays, never less
+    }
+    const waiting = await tx.operation.findMany({
+      where: { resourceId, kind: "UPDATE", status: { in: ["QUEUED", "RUNNING"] }, ...(ending && { id: { not: ending } }) },
+      select: { params: true },
+    });
+    const reserved = waiting.map((o) => (o.params as { footprint?: Footprint }).footprint).filter((f): f is Footprint => f !== undefined).reduce((max, f) => ({ cpus: Math.max(max.cpus, f.cpus), memoryMb: Math.max(max.memoryMb, f.memoryMb) }), running);
+    await tx.resource.update({ where: { id: resourceId }, data: reserved });
+  });
 }

@@ -20,11 +20,12 @@ describe("/v1/resources without a worker", () => {
     await server.close();
   });
 
-  async function newTeam(tier: Tier = "PRO"): Promise<{ api: Client; teamId: string }> {
+  async function newTeamWithKey(tier: Tier = "PRO"): Promise<{ api: Client; teamId: string; key: string }> {
     const { team, apiKey } = await new TeamService(server.service.db).create(`a${crypto.randomBytes(4).toString("hex")}`, tier);
     teamIds.push(team.id);
-    return { api: client(server.base, apiKey), teamId: team.id };
+    return { api: client(server.base, apiKey), teamId: team.id, key: apiKey };
   }
+  const newTeam = newTeamWithKey;
 
   const storage = (name: string, extra: Record<string, unknown> = {}) => ({ template: "small-storage", name, options: { publicNetwork: false }, ...extra });
   const counts = async (teamId: string) => ({
@@ -220,11 +221,218 @@ describe("/v1/resources without a worker", () => {
     expect((await api.get(`/v1/resources/${id}/events?after=${events[0].id}`)).body.events).toEqual([]);
   });
 
-  it("GET /metrics exposes the request, operation, queue and resource metrics", async () => {
-    const text = await (await fetch(`${server.base}/metrics`)).text();
-    for (const name of ["http_request_duration_seconds_bucket", "provisioner_queue_depth", "provisioner_resources", "provisioner_operations_in_flight", "process_resident_memory_bytes"]) {
-      expect(text).toContain(name);
+  it("GET /metrics needs the scrape token (a team's key is not it); without a token configured it is off (404)", async () => {
+    const token = crypto.randomBytes(24).toString("hex");
+    const scraped = await startTestServer({ PROVISIONER_SCRAPE_TOKEN: token }, { runWorker: false });
+    try {
+      const { apiKey } = await new TeamService(server.service.db).create(`m${crypto.randomBytes(4).toString("hex")}`, "PRO");
+      expect((await client(scraped.base).get("/metrics")).status).toBe(401);
+      expect((await client(scraped.base, apiKey).get("/metrics")).body.error.code).toBe("unauthenticated");
+      await client(scraped.base, apiKey).post("/v1/resources", storage("metered"));
+      const text = await (await fetch(`${scraped.base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      for (const name of ["http_request_duration_seconds_bucket", "provisioner_queue_depth", "provisioner_resources", "provisioner_operations_in_flight", "process_resident_memory_bytes"]) {
+        expect(text).toContain(name);
+      }
+      expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/resources",status_code="202"\} \d+/);
+    } finally {
+      await scraped.close();
     }
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/resources",status_code="202"\} \d+/);
+    const off = await client(server.base, "anything").get("/metrics");
+    expect(off.status).toBe(404);
+    expect(off.body.error).toEqual({ code: "not_configured", message: "/metrics is off: set PROVISIONER_SCRAPE_TOKEN" });
+  });
+
+  describe("bad input and races never answer 500", () => {
+    it("a malformed cursor is a 400 naming it", async () => {
+      const { api } = await newTeam();
+      const b64 = (text: string) => Buffer.from(text).toString("base64url");
+      for (const cursor of ["garbage", b64("2026-01-01T00:00:00.000Z|not-a-uuid"), b64("|"), b64(`-300000-01-01T00:00:00.000Z|${crypto.randomUUID()}`), b64(`2026-01-01T00:00:00.000Z|${crypto.randomUUID()}|x`)]) {
+        const reply = await api.get(`/v1/resources?cursor=${cursor}`);
+        expect(reply.status, cursor).toBe(400);
+        expect(reply.body.error.fields, cursor).toEqual([{ field: "query.cursor", message: "is not valid" }]);
+      }
+    });
+
+    it("an event id out of range or not a number (?after=, Last-Event-ID) is a 400 naming it", async () => {
+      const { api, key } = await newTeamWithKey();
+      const id = (await api.post("/v1/resources", storage("ids"))).body.resource.id;
+      for (const after of ["99999999999999999999", "9223372036854775808", "1e30", "-1", "x"]) {
+        const reply = await api.get(`/v1/resources/${id}/events?after=${after}`);
+        expect(reply.status, after).toBe(400);
+        expect(reply.body.error.fields[0].field, after).toBe("query.after");
+      }
+      for (const lastEventId of ["99999999999999999999", "abc", "-5", "9223372036854775807"]) {
+        const reply = await fetch(`${server.base}/v1/resources/${id}/events`, { headers: { authorization: `Bearer ${key}`, accept: "text/event-stream", "last-event-id": lastEventId } });
+        expect(reply.status, lastEventId).toBe(400);
+        expect(((await reply.json()) as { error: { fields: { field: string }[] } }).error.fields[0]!.field).toBe("Last-Event-ID");
+      }
+      expect((await api.get(`/v1/resources/${id}/events?after=9223372036854775807`)).body.events).toEqual([]);
+    });
+
+    it("concurrent cancels of a queued operation: one cancels it, the others are 202 or 409, none 500", async () => {
+      const { api } = await newTeam();
+      for (const name of ["twice1", "twice2", "twice3"]) {
+        const id = (await api.post("/v1/resources", storage(name))).body.resource.id;
+        const replies = await Promise.all(Array.from({ length: 20 }, () => api.post(`/v1/resources/${id}/cancel`)));
+        const statuses = replies.map((r) => r.status);
+        expect(statuses.every((status) => status === 202 || status === 409), statuses.join(",")).toBe(true);
+        expect(statuses).toContain(202);
+        expect((await api.get(`/v1/resources/${id}/operations`)).body.operations).toMatchObject([{ kind: "CREATE", status: "CANCELLED" }]);
+      }
+    });
+
+    it("concurrent cancels of a running operation all answer 202 with it", async () => {
+      const { api } = await newTeam();
+      const created = (await api.post("/v1/resources", storage("running"))).body;
+      await server.service.db.operation.update({ where: { id: created.operation.id }, data: { status: "RUNNING", leaseOwner: "nobody", leaseExpiresAt: new Date(Date.now() + 600_000) } });
+      const replies = await Promise.all(Array.from({ length: 6 }, () => api.post(`/v1/resources/${created.resource.id}/cancel`)));
+      expect(replies.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 202]);
+      expect(new Set(replies.map((r) => r.body.operation.id))).toEqual(new Set([created.operation.id]));
+    });
+
+    it("a PATCH and a DELETE at once: an UPDATE accepted is queued before the DELETE, never after it", async () => {
+      const { api } = await newTeam("ENTERPRISE");
+      const ids = [];
+      for (let i = 0; i < 12; i++) ids.push((await api.post("/v1/resources", storage(`race${i}`))).body.resource.id as string);
+      await Promise.all(ids.map((id) => Promise.all([api.patch(`/v1/resources/${id}`, { size: "medium" }), api.delete(`/v1/resources/${id}`)])));
+      for (const id of ids) {
+        const kinds = (await api.get(`/v1/resources/${id}/operations`)).body.operations.map((o: { kind: string }) => o.kind);
+        expect(kinds.at(-1), kinds.join(",")).toBe("DELETE");
+      }
+    });
+  });
+
+  describe("PATCH", () => {
+    it("options merge into the current options: a PATCH of publicNetwork keeps a 9-peer cluster at 9", async () => {
+      const { api } = await newTeam("ENTERPRISE");
+      const created = (await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "nine", options: { peers: 9, publicNetwork: false } })).body;
+      const patched = await api.patch(`/v1/resources/${created.resource.id}`, { options: { publicNetwork: true } });
+      expect(patched.status).toBe(202);
+      const params = async (operationId: string) => (await server.service.db.operation.findUniqueOrThrow({ where: { id: operationId } })).params as { options: Record<string, unknown> };
+      expect((await params(patched.body.operation.id)).options).toMatchObject({ peers: 9, publicNetwork: true });
+      // Behind a queued PATCH, another merges into what that one will make.
+      const fewer = await api.patch(`/v1/resources/${created.resource.id}`, { options: { peers: 5 } });
+      const size = await api.patch(`/v1/resources/${created.resource.id}`, { size: "medium" });
+      expect((await params(fewer.body.operation.id)).options).toMatchObject({ peers: 5, publicNetwork: true });
+      expect((await params(size.body.operation.id)).options).toMatchObject({ peers: 5, publicNetwork: true });
+    });
+
+    it("quotas cannot be dodged: a PATCH reserves the larger footprint until it has run; a cancelled one restores what runs", async () => {
+      const { api, teamId } = await newTeam("FREE"); // 4 CPUs
+      const accounted = async (name: string) => {
+        const r = await server.service.db.resource.findFirstOrThrow({ where: { teamId, name } });
+        return Number(r.cpus);
+      };
+      const big = (await api.post("/v1/resources", storage("big", { size: "large" }))).body; // 2 CPUs
+      const small = (await api.post("/v1/resources", storage("small"))).body; // 0.5 CPU
+      // Both deployed: their CREATEs are done.
+      await server.service.db.operation.updateMany({ where: { id: { in: [big.operation.id, small.operation.id] } }, data: { status: "SUCCEEDED", finishedAt: new Date() } });
+
+      // Shrinking big does not free its 2 CPUs while the large system still runs.
+      expect((await api.patch(`/v1/resources/${big.resource.id}`, { size: "small" })).status).toBe(202);
+      expect(await accounted("big")).toBe(2);
+      const dodge = await api.post("/v1/resources", storage("third", { size: "large" }));
+      expect(dodge.status).toBe(403);
+      expect(dodge.body.error.message).toMatch(/cpus: 2.5 used \+ 2 requested > 4/);
+      expect((await api.post(`/v1/resources/${big.resource.id}/cancel`)).body.operation).toMatchObject({ kind: "UPDATE", status: "CANCELLED" });
+      expect(await accounted("big")).toBe(2);
+
+      // Growing small reserves the large size; cancelled, it is back to what runs, and the CPUs are free again.
+      expect((await api.patch(`/v1/resources/${small.resource.id}`, { size: "large" })).status).toBe(202);
+      expect(await accounted("small")).toBe(2);
+      expect((await api.post("/v1/resources", storage("third", { size: "medium" }))).status).toBe(403);
+      await api.post(`/v1/resources/${small.resource.id}/cancel`);
+      expect(await accounted("small")).toBe(0.5);
+      expect((await api.post("/v1/resources", storage("third", { size: "medium" }))).status).toBe(202);
+    });
+  });
+
+  describe("fair use (limits set low)", () => {
+    let limited: TestServer;
+    beforeAll(async () => {
+      limited = await startTestServer({ OPERATION_QUEUE_PER_RESOURCE: "3", OPERATION_QUEUE_PER_TEAM: "5", EVENT_STREAMS_PER_TEAM: "2" }, { runWorker: false });
+    });
+    afterAll(async () => {
+      await discardUnfinishedOperations(limited.service.db);
+      await limited.close();
+    });
+    const limitedTeam = async () => {
+      const { apiKey } = await new TeamService(limited.service.db).create(`l${crypto.randomBytes(4).toString("hex")}`, "ENTERPRISE");
+      return { api: client(limited.base, apiKey), key: apiKey };
+    };
+
+    it("at most N queued operations per resource: then 429 with Retry-After, nothing queued; DELETE is still accepted", async () => {
+      const { api } = await limitedTeam();
+      const id = (await api.post("/v1/resources", storage("full"))).body.resource.id;
+      expect((await api.patch(`/v1/resources/${id}`, { size: "medium" })).status).toBe(202);
+      expect((await api.patch(`/v1/resources/${id}`, { size: "large" })).status).toBe(202);
+      const refused = await api.patch(`/v1/resources/${id}`, { size: "small" });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(refused.body.error).toMatchObject({ code: "queue_full", message: expect.stringMatching(/3 queued operations \(at most 3\)/) });
+      expect((await api.post(`/v1/resources/${id}/refresh`)).status).toBe(429);
+      expect((await api.delete(`/v1/resources/${id}`)).status).toBe(202);
+      expect((await api.get(`/v1/resources/${id}/operations`)).body.operations.map((o: { kind: string }) => o.kind)).toEqual(["CREATE", "UPDATE", "UPDATE", "DELETE"]);
+    });
+
+    it("at most N queued operations per team, even from concurrent requests: then 429", async () => {
+      const { api } = await limitedTeam();
+      const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => api.post("/v1/resources", storage(`t${i}`))));
+      expect(replies.filter((r) => r.status === 202)).toHaveLength(5);
+      const refused = replies.filter((r) => r.status === 429);
+      expect(refused).toHaveLength(3);
+      expect(refused[0]!.headers.get("retry-after")).toMatch(/^\d+$/);
+      const id = replies.find((r) => r.status === 202)!.body.resource.id;
+      expect((await api.post(`/v1/resources/${id}/refresh`)).status).toBe(429);
+    });
+
+    it("a refresh while one is queued is merged into it: 202 with the existing operation", async () => {
+      const { api } = await limitedTeam();
+      const id = (await api.post("/v1/resources", storage("merge"))).body.resource.id;
+      const first = await api.post(`/v1/resources/${id}/refresh`);
+      const again = await api.post(`/v1/resources/${id}/refresh`);
+      expect(again.status).toBe(202);
+      expect(again.body).toMatchObject({ merged: true, queued: true, operation: { id: first.body.operation.id, kind: "REFRESH", status: "QUEUED" } });
+      // Behind a change, a refresh checks the changed system: a new one.
+      await api.patch(`/v1/resources/${id}`, { size: "medium" });
+      const after = await api.post(`/v1/resources/${id}/refresh`);
+      expect(after.status).toBe(429); // CREATE, REFRESH, UPDATE: the resource's 3
+      expect((await api.get(`/v1/resources/${id}/operations`)).body.operations.map((o: { kind: string }) => o.kind)).toEqual(["CREATE", "REFRESH", "UPDATE"]);
+    });
+
+    it("at most N open event streams per team: then 429; another team is not affected; a closed stream frees its slot", async () => {
+      const { api, key } = await limitedTeam();
+      const id = (await api.post("/v1/resources", storage("watched"))).body.resource.id;
+      const open = (apiKey: string, resourceId: string) => {
+        const controller = new AbortController();
+        const reply = fetch(`${limited.base}/v1/resources/${resourceId}/events`, { headers: { authorization: `Bearer ${apiKey}`, accept: "text/event-stream" }, signal: controller.signal });
+        return { reply, close: () => controller.abort() };
+      };
+      const streams = [open(key, id), open(key, id)];
+      expect((await Promise.all(streams.map((s) => s.reply))).map((r) => r.status)).toEqual([200, 200]);
+      const third = await open(key, id).reply;
+      expect(third.status).toBe(429);
+      expect(third.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(((await third.json()) as { error: { code: string } }).error.code).toBe("too_many_streams");
+
+      const other = await limitedTeam();
+      const otherId = (await other.api.post("/v1/resources", storage("theirs"))).body.resource.id;
+      const theirs = open(other.key, otherId);
+      expect((await theirs.reply).status).toBe(200);
+      theirs.close();
+
+      streams[0]!.close();
+      let reopened: Response | undefined;
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const attempt = open(key, id);
+        reopened = await attempt.reply;
+        attempt.close();
+        if (reopened.status === 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(reopened!.status).toBe(200);
+      streams[1]!.close();
+    });
   });
 });

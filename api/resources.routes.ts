@@ -1,9 +1,10 @@
 // /v1/resources: thin routes — validate, call the service, answer.
 import { Router, type Request, type Response } from "express";
 import type { PgListener } from "../automation/pg-listener.js";
-import { ApiError } from "./errors.js";
+import { ApiError, tooManyRequests } from "./errors.js";
 import * as schemas from "./resources.schemas.js";
 import { eventView, type Actor, type ResourceService } from "./resources.service.js";
+import type { StreamSlots } from "./stream-slots.js";
 import { validate } from "./validate.js";
 
 const actorOf = (res: Response): Actor => res.locals.actor as Actor;
@@ -28,8 +29,20 @@ const keepAliveMs = 15_000;
 /** NOTIFY wakes streams; this catches anything missed while reconnecting. */
 const safetyPollMs = 5_000;
 
-/** `notifications`: LISTEN on the event channel, by resource id. */
-export function resourceRoutes(service: ResourceService, notifications: PgListener): Router {
+/** Where a stream resumes: Last-Event-ID (a reconnecting EventSource) wins over ?after=. */
+function resumeFrom(req: Request, after: string | undefined): bigint {
+  const lastEventId = req.header("last-event-id");
+  if (lastEventId === undefined) return BigInt(after ?? 0);
+  const parsed = schemas.eventId.safeParse(lastEventId);
+  if (!parsed.success) throw new ApiError(400, "invalid_request", `invalid header: Last-Event-ID ${parsed.error.issues[0]!.message}`, [{ field: "Last-Event-ID", message: parsed.error.issues[0]!.message }]);
+  return BigInt(parsed.data);
+}
+
+/** A client may retry a stream refused for the team's limit once one of its streams closed: soon. */
+const streamRetryAfterSeconds = 5;
+
+/** `notifications`: LISTEN on the event channel, by resource id; `streams`: the per-team limit of open streams. */
+export function resourceRoutes(service: ResourceService, notifications: PgListener, streams: StreamSlots): Router {
   const router = Router();
 
   router.post("/v1/resources", async (req, res) => {
@@ -85,9 +98,16 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
       res.json({ events: events.map(eventView) });
       return;
     }
-    const lastEventId = req.header("last-event-id");
-    let cursor = BigInt(/^\d+$/.test(lastEventId ?? "") ? lastEventId! : (after ?? 0));
+    let cursor = resumeFrom(req, after);
     await service.find(actor, id); // 404 before the stream starts
+    if (!(await service.eventIdIssued(cursor))) {
+      const field = req.header("last-event-id") === undefined ? "query.after" : "Last-Event-ID";
+      throw new ApiError(400, "invalid_request", `invalid ${field}: no event has that id yet`, [{ field, message: "is beyond the last event" }]);
+    }
+    const release = streams.take(actor.team.id);
+    if (!release) {
+      throw tooManyRequests("too_many_streams", `the team already has ${streams.limit} open event streams; close one or poll GET /v1/resources/{id}/events`, streamRetryAfterSeconds);
+    }
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive", "X-Accel-Buffering": "no" });
     res.flushHeaders();
     let sending = false;
@@ -116,6 +136,7 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
     const poll = setInterval(() => void send(), safetyPollMs);
     const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);
     req.on("close", () => {
+      release();
       unsubscribe();
       clearInterval(poll);
       clearInterval(keepAlive);

@@ -36,8 +36,15 @@ export const listResourcesQuery = z.strictObject({
   cursor: z.string().max(200).optional().meta({ description: "nextCursor of the previous page." }),
 });
 
+/** An event id: a Postgres bigint, as digits. */
+export const eventId = z
+  .string()
+  .regex(/^\d{1,19}$/, "must be an event id (digits)")
+  // zod runs refinements after a failed check too: only digits reach BigInt.
+  .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= 9223372036854775807n, "is beyond any event id");
+
 export const eventsQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).optional().meta({ description: "Only events with a greater id (SSE: the Last-Event-ID header)." }),
+  after: eventId.optional().meta({ description: "Only events with a greater id (SSE: the Last-Event-ID header)." }),
 });
 
 export const resourceId = z.uuid();
@@ -79,6 +86,7 @@ export const acceptedView = z.object({
   resource: resourceView,
   operation: operationView,
   queued: z.boolean().meta({ description: "True when the operation waits behind others on the same resource." }),
+  merged: z.boolean().optional().meta({ description: "A refresh behind a queued refresh: the answer is that refresh." }),
 });
 
 export const eventView = z.object({

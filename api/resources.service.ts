@@ -11,10 +11,11 @@ import { ResourceStatuses } from "../core/resource-status.js";
 import { prepareRequest } from "../components/templates/index.js";
 import { TemplateInputError } from "../components/templates/request.js";
 import type { Event, Operation, OperationKind, Prisma, Resource, Team } from "../prisma/generated/client.js";
-import type { CredentialsCipher } from "./credentials-cipher.js";
+import { MissingKeyError, type CredentialsCipher } from "./credentials-cipher.js";
 import type { Database } from "./db.js";
-import { ApiError } from "./errors.js";
-import { checkQuota, footprint, lockTeam } from "./quotas.js";
+import { fairUseDefaults, type FairUseLimits } from "./config.js";
+import { ApiError, tooManyRequests } from "./errors.js";
+import { checkQuota, footprint, lockTeam, settleReservation, type Footprint } from "./quotas.js";
 import type { CreateResourceBody, UpdateResourceBody } from "./resources.schemas.js";
 
 export interface Actor {
@@ -24,6 +25,11 @@ export interface Actor {
 
 
 const notFound = () => new ApiError(404, "not_found", "no such resource");
+
+/** What a client over a queue limit is told to wait: about one operation's run. */
+export const queueRetryAfterSeconds = 30;
+
+const pendingStatuses: Operation["status"][] = ["QUEUED", "RUNNING"];
 
 function inputError(error: unknown): never {
   if (error instanceof TemplateInputError) throw new ApiError(400, "invalid_request", error.message, [{ field: error.field, message: error.message.slice(error.field.length + 2) }]);
@@ -102,6 +108,7 @@ export class ResourceService {
     private readonly images: ImageSet,
     private readonly cloud: CloudSettings,
     private readonly dockerHost: DockerHostPolicy = {},
+    private readonly limits: FairUseLimits = fairUseDefaults,
   ) {}
 
   async create(actor: Actor, body: CreateResourceBody, idempotencyKey?: string) {
@@ -129,6 +136,7 @@ export class ResourceService {
           return undefined;
         }
         await checkQuota(tx, actor.team, { resources: 1, ...size });
+        await this.checkTeamQueue(tx, actor.team.id);
         if (body.target === "docker-host") await this.refuseSecondTeamWithoutIsolation(tx, actor);
         const taken = await tx.resource.findFirst({ where: { teamId: actor.team.id, name: body.name, status: { not: "DELETED" } }, select: { id: true } });
         if (taken) throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [{ field: "name", message: "is taken" }]);
@@ -195,32 +203,50 @@ export class ResourceService {
     if (!resource.credentialsCiphertext || !resource.credentialsKeyId) {
       throw new ApiError(409, "credentials_unavailable", `the resource has no credentials (status ${resource.status})`);
     }
-    const credentials = this.cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext });
+    let credentials;
+    try {
+      credentials = this.cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext });
+    } catch (error) {
+      if (!(error instanceof MissingKeyError)) throw error;
+      throw new ApiError(
+        409,
+        "credentials_key_missing",
+        `the credentials are encrypted with key ${error.keyId}, which the service no longer has; an operator must add it back to PROVISIONER_CREDENTIALS_KEYS (DELETE works without it)`,
+      );
+    }
     await this.audit(this.db, actor, "credentials.read", resource.id);
     return { credentials };
   }
 
+  /**
+   * PATCH: `size` and `options` change what the resource will be once the
+   * operations already queued have run; options merge into those (a PATCH of
+   * one option keeps the others). The quota reserves the larger of the old and
+   * new footprint until the update has run (see settleReservation).
+   */
   async update(actor: Actor, id: string, body: UpdateResourceBody) {
     const resource = await this.find(actor, id);
-    let prepared;
-    try {
-      prepared = prepareRequest({
-        template: resource.template,
-        name: resource.name,
-        team: actor.team.name,
-        resourceId: resource.id,
-        hostName: resource.hostName,
-        size: body.size ?? resource.size,
-        options: body.options ?? resource.options,
-      });
-    } catch (error) {
-      inputError(error);
-    }
-    const size = footprint(prepared, this.images);
-    return this.enqueue(actor, resource, "UPDATE", { size: prepared.size, options: prepared.options }, async (tx) => {
-      await lockTeam(tx, actor.team.id);
-      await checkQuota(tx, actor.team, { resources: 1, ...size }, resource.id);
-      await tx.resource.update({ where: { id: resource.id }, data: { cpus: size.cpus, memoryMb: size.memoryMb } });
+    return this.enqueue(actor, resource, "UPDATE", async (tx, locked, pending) => {
+      const base = desiredAfter(locked, pending);
+      let prepared;
+      try {
+        prepared = prepareRequest({
+          template: locked.template,
+          name: locked.name,
+          team: actor.team.name,
+          resourceId: locked.id,
+          hostName: locked.hostName,
+          size: body.size ?? base.size,
+          options: { ...base.options, ...body.options },
+        });
+      } catch (error) {
+        inputError(error);
+      }
+      const wanted = footprint(prepared, this.images);
+      const reserved: Footprint = { cpus: Math.max(Number(locked.cpus), wanted.cpus), memoryMb: Math.max(locked.memoryMb, wanted.memoryMb) };
+      await checkQuota(tx, actor.team, { resources: 1, ...reserved }, locked.id);
+      await tx.resource.update({ where: { id: locked.id }, data: reserved });
+      return { size: prepared.size, options: prepared.options, footprint: wanted };
     });
   }
 
@@ -229,39 +255,51 @@ export class ResourceService {
   }
 
   async remove(actor: Actor, id: string) {
-    const resource = await this.find(actor, id);
-    const pending = await this.db.operation.findFirst({ where: { resourceId: resource.id, kind: "DELETE", status: { in: ["QUEUED", "RUNNING"] } } });
-    if (pending) {
-      // DELETE is idempotent: a second one answers with the first.
-      return { resource: resourceView(resource), operation: operationView(pending, await OperationQueue.ahead(this.db, pending)), queued: pending.status === "QUEUED", replayed: true };
-    }
-    return this.enqueue(actor, resource, "DELETE");
+    return this.enqueue(actor, await this.find(actor, id), "DELETE");
   }
 
-  /** Cancels the running operation, else the next queued one. */
+  /**
+   * Cancels the running operation, else the next queued one. Concurrent
+   * cancels (or a claim in between) change the row under us: the conditional
+   * updates find out, and the next attempt looks again.
+   */
   async cancel(actor: Actor, id: string) {
     const resource = await this.find(actor, id);
-    const operation = await this.db.operation.findFirst({ where: { resourceId: resource.id, status: { in: ["RUNNING", "QUEUED"] } }, orderBy: { seq: "asc" } });
-    if (!operation) throw new ApiError(409, "nothing_to_cancel", "the resource has no running or queued operation");
-    await this.audit(this.db, actor, "operation.cancel", resource.id, { operationId: operation.id });
-    if (operation.status === "QUEUED") {
-      const cancelled = await this.db.operation.update({
-        where: { id: operation.id, status: "QUEUED" },
-        data: { status: "CANCELLED", cancelRequestedAt: new Date(), finishedAt: new Date(), error: "cancelled before it started" },
-      });
-      if (operation.kind === "CREATE") {
-        await new ResourceStatuses(this.db).markFailed(resource.id, "cancelled before it started");
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const operation = await this.db.operation.findFirst({ where: { resourceId: resource.id, status: { in: pendingStatuses } }, orderBy: { seq: "asc" } });
+      if (!operation) break;
+      if (operation.status === "QUEUED") {
+        const { count } = await this.db.operation.updateMany({
+          where: { id: operation.id, status: "QUEUED" },
+          data: { status: "CANCELLED", cancelRequestedAt: new Date(), finishedAt: new Date(), error: "cancelled before it started" },
+        });
+        if (count === 0) continue;
+        await this.audit(this.db, actor, "operation.cancel", resource.id, { operationId: operation.id });
+        if (operation.kind === "CREATE") {
+          await new ResourceStatuses(this.db).markFailed(resource.id, "cancelled before it started");
+        }
+        if (operation.kind === "UPDATE") await settleReservation(this.db, this.images, resource.id);
+        return { operation: operationView(await this.db.operation.findUniqueOrThrow({ where: { id: operation.id } })) };
       }
-      return { operation: operationView(cancelled) };
+      const { count } = await this.db.operation.updateMany({ where: { id: operation.id, status: "RUNNING" }, data: { cancelRequestedAt: operation.cancelRequestedAt ?? new Date() } });
+      if (count === 0) continue;
+      await this.audit(this.db, actor, "operation.cancel", resource.id, { operationId: operation.id });
+      await signalWorkers(this.db, "cancel");
+      return { operation: operationView(await this.db.operation.findUniqueOrThrow({ where: { id: operation.id } })) };
     }
-    const cancelling = await this.db.operation.update({ where: { id: operation.id }, data: { cancelRequestedAt: new Date() } });
-    await signalWorkers(this.db, "cancel");
-    return { operation: operationView(cancelling) };
+    throw new ApiError(409, "nothing_to_cancel", "the resource has no running or queued operation");
   }
 
   async events(actor: Actor, id: string, after = 0n, limit = 500) {
     const resource = await this.find(actor, id);
     return this.db.event.findMany({ where: { resourceId: resource.id, id: { gt: after } }, orderBy: { id: "asc" }, take: limit });
+  }
+
+  /** Whether `id` is 0 or an event id already handed out: a stream resuming after a later one would wait for ids that are no resume point of ours. */
+  async eventIdIssued(id: bigint): Promise<boolean> {
+    if (id === 0n) return true;
+    const latest = await this.db.event.aggregate({ _max: { id: true } });
+    return id <= (latest._max.id ?? 0n);
   }
 
   async operations(actor: Actor, id: string) {
@@ -277,22 +315,61 @@ export class ResourceService {
     return resource;
   }
 
-  private async enqueue(actor: Actor, resource: Resource & { team: Team }, kind: OperationKind, params: Record<string, unknown> = {}, inTransaction?: (tx: Prisma.TransactionClient) => Promise<void>) {
-    if (resource.status === "DELETED") throw new ApiError(409, "resource_deleted", "the resource is deleted");
-    const operation = await this.db.$transaction(async (tx) => {
-      const deleting = await tx.operation.findFirst({ where: { resourceId: resource.id, kind: "DELETE", status: { in: ["QUEUED", "RUNNING"] } } });
+  /**
+   * Queues an operation behind the resource's others. The resource's row is
+   * locked meanwhile, so the order of the queue is the order requests were
+   * accepted in: an UPDATE accepted before a DELETE runs before it, and none
+   * is accepted after. A second DELETE answers with the first, a REFRESH
+   * behind a queued REFRESH is that REFRESH, and the queue limits apply to
+   * everything but DELETE (a team over its limits can still clean up).
+   */
+  private async enqueue(
+    actor: Actor,
+    resource: Resource & { team: Team },
+    kind: OperationKind,
+    params?: (tx: Prisma.TransactionClient, locked: Resource, pending: Operation[]) => Promise<Record<string, unknown>>,
+  ) {
+    const { operation, existing } = await this.db.$transaction(async (tx) => {
+      await lockTeam(tx, actor.team.id);
+      await tx.$executeRaw`SELECT id FROM resources WHERE id = ${resource.id}::uuid FOR UPDATE`;
+      const locked = await tx.resource.findUniqueOrThrow({ where: { id: resource.id } });
+      if (locked.status === "DELETED") throw new ApiError(409, "resource_deleted", "the resource is deleted");
+      const pending = await tx.operation.findMany({ where: { resourceId: resource.id, status: { in: pendingStatuses } }, orderBy: { seq: "asc" } });
+      const deleting = pending.find((o) => o.kind === "DELETE");
+      if (deleting && kind === "DELETE") return { operation: deleting, existing: true };
       if (deleting) throw new ApiError(409, "resource_deleting", "the resource is being deleted");
-      await inTransaction?.(tx);
-      const queued = await OperationQueue.enqueue(tx, resource.id, kind, params);
-      await this.audit(tx, actor, `resource.${kind.toLowerCase()}`, resource.id, params.size ? { size: params.size } : undefined);
-      return queued;
+      const last = pending.at(-1);
+      if (kind === "REFRESH" && last?.kind === "REFRESH" && last.status === "QUEUED") return { operation: last, existing: true };
+      if (kind !== "DELETE") {
+        const queued = pending.filter((o) => o.status === "QUEUED").length;
+        if (queued >= this.limits.queuedPerResource) {
+          throw tooManyRequests("queue_full", `the resource already has ${queued} queued operations (at most ${this.limits.queuedPerResource}); retry when some have run`, queueRetryAfterSeconds);
+        }
+        await this.checkTeamQueue(tx, actor.team.id);
+      }
+      const values = (await params?.(tx, locked, pending)) ?? {};
+      const queued = await OperationQueue.enqueue(tx, resource.id, kind, values);
+      await this.audit(tx, actor, `resource.${kind.toLowerCase()}`, resource.id, values.size ? { size: values.size } : undefined);
+      return { operation: queued, existing: false };
     });
     const ahead = await OperationQueue.ahead(this.db, operation);
+    if (existing) {
+      // DELETE is idempotent: a second one is a replay; a REFRESH merged into a queued one says so.
+      return { resource: resourceView(resource), operation: operationView(operation, ahead), queued: operation.status === "QUEUED", replayed: kind === "DELETE", ...(kind === "REFRESH" && { merged: true }) };
+    }
     if (ahead > 0) {
       await this.db.event.create({ data: { resourceId: resource.id, operationId: operation.id, stage: "queued", progress: resource.progress, message: `${kind.toLowerCase()} queued behind ${ahead} operation(s)` } });
     }
     await signalWorkers(this.db, "work");
     return { resource: resourceView(resource), operation: operationView(operation, ahead), queued: ahead > 0, replayed: false };
+  }
+
+  /** 429 once the team has its limit of queued operations (after lockTeam: two requests cannot both take the last place). */
+  private async checkTeamQueue(tx: Prisma.TransactionClient, teamId: string): Promise<void> {
+    const queued = await tx.operation.count({ where: { status: "QUEUED", resource: { teamId } } });
+    if (queued >= this.limits.queuedPerTeam) {
+      throw tooManyRequests("queue_full", `the team already has ${queued} queued operations (at most ${this.limits.queuedPerTeam}); retry when some have run`, queueRetryAfterSeconds);
+    }
   }
 
   /** Without isolation between resources, a Docker host is safe for one team only: the first one to use it. */
@@ -329,9 +406,20 @@ function encodeCursor(resource: Resource): string {
   return Buffer.from(`${resource.createdAt.toISOString()}|${resource.id}`).toString("base64url");
 }
 
+/** Year 10000: later dates are no cursor of ours (and not all are timestamps Postgres takes). */
+const latestTimestamp = Date.UTC(10000, 0, 1);
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What the resource will be once its pending operations have run: the last pending UPDATE's size and options, else its own. */
+function desiredAfter(resource: Resource, pending: Operation[]): { size: string; options: Record<string, unknown> } {
+  const update = pending.filter((o) => o.kind === "UPDATE").at(-1);
+  const params = update?.params as { size?: string; options?: Record<string, unknown> } | undefined;
+  return { size: params?.size ?? resource.size, options: params?.options ?? (resource.options as Record<string, unknown>) };
+}
+
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  const [at, id, ...rest] = Buffer.from(cursor, "base64url").toString().split("|");
   const createdAt = new Date(at ?? "");
-  if (!id || Number.isNaN(createdAt.getTime())) throw new ApiError(400, "invalid_request", "invalid query: cursor is not a cursor this API returned", [{ field: "query.cursor", message: "is not valid" }]);
+  if (!id || !uuidPattern.test(id) || rest.length > 0 || !(createdAt.getTime() >= 0 && createdAt.getTime() < latestTimestamp)) throw new ApiError(400, "invalid_request", "invalid query: cursor is not a cursor this API returned", [{ field: "query.cursor", message: "is not valid" }]);
   return { createdAt, id };
 }

@@ -24,6 +24,8 @@ import { createDatabase, type Database } from "./db.js";
 import { HealthMonitor } from "./health-monitor.js";
 import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
+import { settleReservation } from "./quotas.js";
+import type { Operation } from "../prisma/generated/client.js";
 import { targets } from "./resources.schemas.js";
 import { ResourceService } from "./resources.service.js";
 
@@ -74,7 +76,11 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
     // Without a CLI the worker still starts; /readyz says what is missing.
     pulumiCommand: await lowPriorityPulumi().catch((error: unknown) => void logger.warn({ err: error }, "no pulumi CLI: operations will fail until one is on PATH")),
   });
-  const worker = new OperationWorker(queue, runner, logger, config.operations, observer);
+  // An UPDATE's quota reservation becomes what runs once it ended, whatever the result.
+  const settle = async (operation: Operation) => {
+    if (operation.kind === "UPDATE") await settleReservation(db, config.images, operation.resourceId, operation.id);
+  };
+  const worker = new OperationWorker(queue, runner, logger, config.operations, observer, settle);
   const signals = new PgListener(config.databaseUrl, queueChannel, logger);
   await signals.start().catch((error: unknown) => logger.warn({ err: error }, "queue notifications unavailable; the worker polls"));
   signals.subscribe("work", () => worker.wake());
@@ -96,7 +102,7 @@ export async function createService(config: Config, logger: Logger, { worker: mo
   const cipher = new CredentialsCipher(config.keyring);
   const isolationProblem = dockerIsolationProblem();
   if (isolationProblem) logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
-  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem });
+  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits);
   const app = createApp({
     db,
     logger,
@@ -107,6 +113,7 @@ export async function createService(config: Config, logger: Logger, { worker: mo
     warnings: isolationProblem ? { isolation: isolationProblem } : undefined,
     targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
     scrapeToken: config.scrapeToken,
+    eventStreamsPerTeam: config.limits.eventStreamsPerTeam,
   });
   const health = new HealthMonitor({ db, events: new EventLog(db), cipher, metrics, logger, settings: config.healthChecks });
   let inProcess: Awaited<ReturnType<typeof createWorker>> | undefined;

@@ -9,6 +9,29 @@ import type { Operation, OperationKind, OperationStatus, Prisma } from "../prism
 /** Serializes claims across instances, so the concurrency limit holds. */
 const claimLockKey = 0x70726f76; // "prov"
 
+/** Why a run whose lease this worker lost was stopped: it must touch nothing more. */
+export class LeaseLost extends Error {
+  constructor(operationId: string, why: string) {
+    super(`lease of operation ${operationId} lost: ${why}`);
+    this.name = "LeaseLost";
+  }
+}
+
+// A run's signal may have been aborted by a cancel before its lease was lost:
+// the loss is recorded beside the signal, not as its (first) abort reason.
+const lostLeases = new WeakMap<AbortSignal, LeaseLost>();
+
+/** Marks the run of `controller` fenced and aborts it (if a cancel has not already). */
+export function fenceRun(controller: AbortController, lost: LeaseLost): void {
+  lostLeases.set(controller.signal, lost);
+  controller.abort(lost);
+}
+
+/** The lease loss of a run, if it was fenced. */
+export function leaseLost(signal: AbortSignal): LeaseLost | undefined {
+  return lostLeases.get(signal);
+}
+
 export class OperationQueue {
   constructor(
     private readonly db: Database,
@@ -27,18 +50,30 @@ export class OperationQueue {
     return db.operation.count({ where: { resourceId: operation.resourceId, seq: { lt: operation.seq }, status: { in: ["QUEUED", "RUNNING"] } } });
   }
 
-  /** Takes the oldest runnable operation, if the limit allows; undefined if none. */
+  /**
+   * Takes the next runnable operation, if the limit allows; undefined if none.
+   * Fair across teams: among the runnable (nothing before them on their
+   * resource), the team with the fewest RUNNING operations goes first, then
+   * the oldest. One team's thousand queued refreshes thus wait their turn
+   * behind another team's single create instead of ahead of it.
+   */
   async claim(concurrency: number): Promise<Operation | undefined> {
     return this.db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${claimLockKey})`;
       const running = await tx.operation.count({ where: { status: "RUNNING" } });
       if (running >= concurrency) return undefined;
       const [next] = await tx.$queryRaw<{ id: string }[]>`
+        WITH busy AS (
+          SELECT r.team_id, count(*) AS running FROM operations p JOIN resources r ON r.id = p.resource_id
+          WHERE p.status = 'RUNNING' GROUP BY r.team_id
+        )
         SELECT o.id FROM operations o
+        JOIN resources r ON r.id = o.resource_id
+        LEFT JOIN busy b ON b.team_id = r.team_id
         WHERE o.status = 'QUEUED'
           AND NOT EXISTS (SELECT 1 FROM operations p
                           WHERE p.resource_id = o.resource_id AND p.seq < o.seq AND p.status IN ('QUEUED', 'RUNNING'))
-        ORDER BY o.seq LIMIT 1`;
+        ORDER BY coalesce(b.running, 0), o.seq LIMIT 1`;
       if (!next) return undefined;
       return tx.operation.update({
         where: { id: next.id },
@@ -47,27 +82,43 @@ export class OperationQueue {
     });
   }
 
-  /** Operations whose worker stopped renewing its lease: now this worker's to recover. */
-  async reclaimExpired(): Promise<Operation[]> {
+  /**
+   * Operations whose worker stopped renewing its lease: now this worker's to
+   * recover. `except`: this worker's own runs still settling (a fenced run
+   * must end before its operation is taken up again).
+   */
+  async reclaimExpired(except: string[] = []): Promise<Operation[]> {
     return this.db.$queryRaw<Operation[]>`
       UPDATE operations SET lease_owner = ${this.owner}, lease_expires_at = ${this.leaseEnd()}, attempts = attempts + 1
-      WHERE status = 'RUNNING' AND lease_expires_at < now()
+      WHERE status = 'RUNNING' AND lease_expires_at < now() AND NOT (id = ANY(${except}::uuid[]))
       RETURNING id, seq, resource_id AS "resourceId", kind, status, params, attempts, error,
                 lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt",
                 cancel_requested_at AS "cancelRequestedAt", created_at AS "createdAt",
                 started_at AS "startedAt", finished_at AS "finishedAt"`;
   }
 
-  /** Renews the leases of `ids`; returns those a client asked to cancel. */
-  async heartbeat(ids: string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    await this.db.operation.updateMany({ where: { id: { in: ids }, leaseOwner: this.owner }, data: { leaseExpiresAt: this.leaseEnd() } });
-    const cancelled = await this.db.operation.findMany({ where: { id: { in: ids }, cancelRequestedAt: { not: null } }, select: { id: true } });
-    return cancelled.map((o) => o.id);
+  /**
+   * Renews the leases of `ids` that are still this worker's. `lost`: those
+   * that are not (another worker took them over): their runs must stop now.
+   * `cancelled`: those a client asked to cancel.
+   */
+  async heartbeat(ids: string[]): Promise<{ lost: string[]; cancelled: string[] }> {
+    if (ids.length === 0) return { lost: [], cancelled: [] };
+    const renewed = await this.db.$queryRaw<{ id: string; cancelled: boolean }[]>`
+      UPDATE operations SET lease_expires_at = ${this.leaseEnd()}
+      WHERE id = ANY(${ids}::uuid[]) AND lease_owner = ${this.owner} AND status = 'RUNNING'
+      RETURNING id, cancel_requested_at IS NOT NULL AS cancelled`;
+    const held = new Set(renewed.map((r) => r.id));
+    return { lost: ids.filter((id) => !held.has(id)), cancelled: renewed.filter((r) => r.cancelled).map((r) => r.id) };
   }
 
-  async finish(id: string, status: Extract<OperationStatus, "SUCCEEDED" | "FAILED" | "CANCELLED">, error?: string): Promise<void> {
-    await this.db.operation.update({ where: { id }, data: { status, error, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null } });
+  /** Records the end of a run; false (nothing written) if the lease is no longer this worker's. */
+  async finish(id: string, status: Extract<OperationStatus, "SUCCEEDED" | "FAILED" | "CANCELLED">, error?: string): Promise<boolean> {
+    const { count } = await this.db.operation.updateMany({
+      where: { id, leaseOwner: this.owner, status: "RUNNING" },
+      data: { status, error, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null },
+    });
+    return count === 1;
   }
 
   private leaseEnd(): Date {

@@ -3,12 +3,14 @@
 // state whatever happens: ACTIVE, FAILED (with the reason), or DELETED; never
 // a locked stack. The stages, drift, cancel, recovery and error reporting each
 // live in their own module; this one opens the stack and picks the outcome.
+import { MissingKeyError } from "../api/credentials-cipher.js";
 import { ResourceStatuses } from "../core/resource-status.js";
 import type { Operation, Resource } from "../prisma/generated/client.js";
 import { verifyEndpoint } from "./endpoint-check.js";
 import { sweepDockerHost } from "./docker-sweep.js";
 import { reportCancelled } from "./operation-cancel.js";
 import { reportFailure } from "./operation-errors.js";
+import { leaseLost } from "./operation-queue.js";
 import { deploy, refresh, remove } from "./operation-stages.js";
 import { PortAllocator } from "./port-allocator.js";
 import { operationMarker } from "./process-killer.js";
@@ -54,6 +56,9 @@ export class OperationRunner {
       return { status: "SUCCEEDED" };
     } catch (error) {
       await scope.flow.settled();
+      // Fenced: another worker owns the operation now; the stack and the resource are its to touch.
+      const lost = leaseLost(context.signal);
+      if (lost) return { status: "FAILED", error: lost.message };
       return context.signal.aborted ? reportCancelled(scope) : reportFailure(scope, error);
     }
   }
@@ -76,10 +81,17 @@ export class OperationRunner {
     const resource = await db.resource.findUniqueOrThrow({ where: { id: operation.resourceId }, include: { team: true } });
     const flow = new Flow(this.deps, resource.id, operation.id);
     const redactor = new Redactor();
-    if (resource.credentialsCiphertext && resource.credentialsKeyId) {
-      redactor.add(Object.values(cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext })));
-    }
     const log = this.deps.logger.child({ operationId: operation.id, resourceId: resource.id, kind: operation.kind });
+    if (resource.credentialsCiphertext && resource.credentialsKeyId) {
+      try {
+        redactor.add(Object.values(cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext })));
+      } catch (error) {
+        // A key removed too early must not block operations (above all DELETE):
+        // the engine's output is then redacted by the secrets' shape only.
+        if (!(error instanceof MissingKeyError)) throw error;
+        log.warn({ keyId: error.keyId }, "the resource's credentials are sealed with a key not in PROVISIONER_CREDENTIALS_KEYS; redacting engine output by pattern only");
+      }
+    }
     const stacks = this.deps.stacks ?? pulumiStacks;
     const location = this.stackLocation(resource, operation);
     const scope: Scope = {

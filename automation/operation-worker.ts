@@ -1,9 +1,17 @@
 // Takes operations off the queue and runs them: up to `concurrency` at once,
 // renewing their leases, honouring cancel requests (graceful, then forced),
 // and recovering operations whose worker died.
+//
+// Lease fencing: two engines must never run on one stack. A worker that cannot
+// renew a lease (another worker took the operation over, or the lease ran out
+// unrenewed: the database did not answer) kills that run's engine at once
+// and records nothing more for it. A worker recovering an operation kills what
+// the interrupted run left on this machine and then waits out a whole lease
+// before it touches the stack, so the old worker has fenced itself by then
+// wherever it runs.
 import type { Logger } from "pino";
 import type { Operation } from "../prisma/generated/client.js";
-import type { OperationQueue } from "./operation-queue.js";
+import { fenceRun, LeaseLost, leaseLost, type OperationQueue } from "./operation-queue.js";
 import type { OperationRunner, RunResult } from "./operation-runner.js";
 import { killOperation } from "./process-killer.js";
 
@@ -27,7 +35,23 @@ interface Running {
   controller: AbortController;
   done: Promise<void>;
   forceTimer?: NodeJS.Timeout;
+  /** When the lease was last renewed (or taken). */
+  renewedAt: number;
+  /** The lease was lost: the run was stopped and its end is not recorded. */
+  fenced?: boolean;
 }
+
+/** Waits out a lease; only fencing ends the wait early (a cancel must not unlock the stack sooner). */
+const waitOutLease = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      if (leaseLost(signal)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    }, { once: true });
+  });
 
 export class OperationWorker {
   private readonly running = new Map<string, Running>();
@@ -41,6 +65,8 @@ export class OperationWorker {
     private readonly logger: Logger,
     private readonly options: WorkerOptions,
     private readonly observer?: OperationObserver,
+    /** After a run (not a fenced one), before its end is recorded: e.g. settling the quota of an UPDATE. */
+    private readonly settle?: (operation: Operation) => Promise<void>,
   ) {}
 
   get inFlight(): number {
@@ -76,7 +102,7 @@ export class OperationWorker {
   }
 
   private async tick(): Promise<void> {
-    for (const operation of await this.queue.reclaimExpired()) {
+    for (const operation of await this.queue.reclaimExpired([...this.running.keys()])) {
       this.logger.warn({ operationId: operation.id, attempts: operation.attempts }, "recovering an operation whose worker stopped");
       this.launch(operation, true);
     }
@@ -91,7 +117,7 @@ export class OperationWorker {
     const controller = new AbortController();
     const started = performance.now();
     this.observer?.started(operation);
-    const entry: Running = { operation, controller, done: Promise.resolve() };
+    const entry: Running = { operation, controller, done: Promise.resolve(), renewedAt: Date.now() };
     entry.done = this.execute(operation, controller.signal, recovering)
       .catch((error: unknown): RunResult => {
         this.logger.error({ err: error, operationId: operation.id }, "operation crashed");
@@ -99,7 +125,11 @@ export class OperationWorker {
       })
       .then(async (result) => {
         clearTimeout(entry.forceTimer);
-        await this.queue.finish(operation.id, result.status, result.error);
+        if (!entry.fenced) await this.settle?.(operation).catch((error: unknown) => this.logger.error({ err: error, operationId: operation.id }, "settling after a run failed"));
+        // A fenced run stays RUNNING with its lease: whoever holds or next takes the lease recovers it.
+        if (entry.fenced || !(await this.queue.finish(operation.id, result.status, result.error))) {
+          this.logger.warn({ operationId: operation.id }, "the lease was lost: the run's end is not recorded");
+        }
         this.observer?.finished(operation, result, (performance.now() - started) / 1000);
       })
       .catch((error: unknown) => this.logger.error({ err: error, operationId: operation.id }, "recording an operation's end failed"))
@@ -112,6 +142,14 @@ export class OperationWorker {
 
   private async execute(operation: Operation, signal: AbortSignal, recovering: boolean): Promise<RunResult> {
     const maxAttempts = this.options.maxAttempts ?? 3;
+    if (recovering) {
+      // The interrupted run's engine may still be running here (a crashed worker's children survive it).
+      const killed = killOperation(operation.id);
+      if (killed) this.logger.warn({ operationId: operation.id, killed }, "recovery: killed the interrupted run's processes");
+      await waitOutLease(this.options.leaseSeconds * 1000, signal);
+      const lost = leaseLost(signal);
+      if (lost) return { status: "FAILED", error: lost.message };
+    }
     if (recovering && operation.attempts > maxAttempts) {
       return this.runner.abandon(operation, `interrupted ${operation.attempts - 1} times; not resumed again`);
     }
@@ -120,12 +158,35 @@ export class OperationWorker {
 
   /** Renews leases and acts on cancel requests; the API calls it to react at once. */
   async heartbeat(): Promise<void> {
+    // A lease run out unrenewed (three renewals in a row failed or were late): another
+    // worker may take it over now, and touches the stack a whole lease later. Stop
+    // now. (Sooner would fence healthy runs whose event loop is merely busy.)
+    const deadline = Date.now() - this.options.leaseSeconds * 1000;
+    for (const [id, entry] of this.running) if (entry.renewedAt < deadline) this.fence(id, "not renewed for a whole lease");
+    const ids = [...this.running].filter(([, entry]) => !entry.fenced).map(([id]) => id);
     try {
-      const cancelled = await this.queue.heartbeat([...this.running.keys()]);
+      const asked = Date.now();
+      const { lost, cancelled } = await this.queue.heartbeat(ids);
+      for (const id of ids) {
+        const entry = this.running.get(id);
+        if (entry && !lost.includes(id)) entry.renewedAt = asked;
+      }
+      for (const id of lost) this.fence(id, "another worker holds it");
       for (const id of cancelled) this.cancel(id);
     } catch (error) {
       this.logger.error({ err: error }, "operation worker: heartbeat failed");
     }
+  }
+
+  /** Self-fencing: the engine of a run whose lease is lost is killed at once. */
+  private fence(id: string, why: string): void {
+    const entry = this.running.get(id);
+    if (!entry || entry.fenced) return;
+    entry.fenced = true;
+    clearTimeout(entry.forceTimer);
+    fenceRun(entry.controller, new LeaseLost(id, why));
+    const killed = killOperation(id);
+    this.logger.error({ operationId: id, killed, why }, "lease lost: the run's engine was killed");
   }
 
   /** A graceful cancel first (SIGINT: the engine finishes its running steps), then a forced stop. */

@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStack } from "../automation/workspace.js";
 import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
+import { hostNameOf } from "../components/templates/host-name.js";
 import { leftovers } from "./deployment.js";
 
 describe("bad input to a real deployment", () => {
@@ -42,7 +43,7 @@ describe("bad input to a real deployment", () => {
     const { deployment } = (await stack.exportStack()) as { deployment: { resources?: { type: string }[] } };
     const resources = deployment.resources;
     expect((resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"))).toEqual([]);
-    expect(await leftovers(`qa-${String(args.name)}`)).toEqual([]);
+    expect(await leftovers(hostNameOf(args.resourceId))).toEqual([]);
     // Not locked: another operation on the stack runs at once.
     await expect(stack.refresh()).resolves.toBeDefined();
   });

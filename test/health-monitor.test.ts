@@ -10,6 +10,7 @@ import { docker } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
 
 const intervalSeconds = 2;
+const scrapeToken = crypto.randomBytes(24).toString("hex");
 
 describe("the health monitor, on a real ipfs-cluster-small", () => {
   let server: TestServer;
@@ -22,7 +23,7 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
   const project = () => hostName;
 
   beforeAll(async () => {
-    server = await startTestServer({ HEALTH_CHECK_INTERVAL_SECONDS: String(intervalSeconds) }, { runWorker: false });
+    server = await startTestServer({ HEALTH_CHECK_INTERVAL_SECONDS: String(intervalSeconds), PROVISIONER_SCRAPE_TOKEN: scrapeToken }, { runWorker: false });
     await discardUnfinishedOperations(server.service.db);
     server.service.worker!.start();
     server.service.health.start();
@@ -83,7 +84,7 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
     const health = events.filter((e) => e.stage === "health").map((e) => e.message);
     expect(health[0]).toMatch(/^DEGRADED, unhealthy: ipfs1: /);
     expect(health.at(-1)).toBe("ACTIVE: every component is healthy again");
-    const metrics = await (await fetch(`${server.base}/metrics`)).text();
+    const metrics = await (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).text();
     expect(metrics).toContain('provisioner_resource_health_changes_total{template="ipfs-cluster-small",from="ACTIVE",to="DEGRADED"} 1');
     expect(metrics).toContain('provisioner_resource_health_changes_total{template="ipfs-cluster-small",from="DEGRADED",to="ACTIVE"} 1');
   });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "../api/test-server.js";
 import { expressions, loadDashboards } from "../grafana/dashboards.js";
+import { hostNameOf } from "../components/templates/host-name.js";
 import { leftovers } from "./deployment.js";
 import { eventually } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
@@ -29,6 +30,7 @@ async function freePort(): Promise<number> {
 
 interface ScrapeConfig {
   job_name: string;
+  authorization?: { credentials_file?: string };
   static_configs?: { targets: string[] }[];
   http_sd_configs?: { url: string; refresh_interval?: string; authorization?: { credentials_file?: string } }[];
 }
@@ -39,6 +41,7 @@ function prometheusConfig(serviceAddress: string, tokenFile: string): string {
   config.global.scrape_interval = "2s";
   config.global.evaluation_interval = "2s";
   for (const job of config.scrape_configs) {
+    if (job.authorization) job.authorization.credentials_file = tokenFile;
     for (const s of job.static_configs ?? []) s.targets = s.targets.map((t) => t.replace("provisioner:3000", serviceAddress));
     for (const sd of job.http_sd_configs ?? []) {
       sd.url = sd.url.replace("provisioner:3000", serviceAddress);
@@ -82,7 +85,7 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
         const deleted = await api.delete(`/v1/resources/${id}`);
         if (deleted.body?.operation) await waitForOperation(api, id, deleted.body.operation.id, 240_000);
       }
-      expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+      expect(await leftovers(hostNameOf(id))).toEqual([]);
     }
     await server?.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -181,6 +184,6 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
     expect(await waitForOperation(api, id!, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
     const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as { labels: Record<string, string> }[];
     expect(groups.filter((g) => g.labels.resource_id === id)).toEqual([]);
-    expect(await leftovers(`${teamName}-${name}`)).toEqual([]);
+    expect(await leftovers(hostNameOf(id!))).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ import { eventually } from "./docker.js";
 import { leftovers } from "./deployment.js";
 import { hostNameOf } from "../components/templates/host-name.js";
 import { client, waitForStatus } from "./service-client.js";
+import { clusterLayout } from "../tools/bootstrap/postgres-layout.js";
 
 const execFileAsync = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, "..");
@@ -42,10 +43,12 @@ describe("a new operator's first hour, from a fresh clone into a 0700 directory"
   let service: ChildProcess | undefined;
 
   afterAll(async () => {
-    if (service?.exitCode === null) {
+    if (service && service.exitCode === null && service.signalCode === null) {
       process.kill(-service.pid!, "SIGINT");
       await new Promise((resolve) => service!.once("exit", resolve));
     }
+    // As root the clone's database lives outside it (tools/bootstrap/postgres-layout.ts).
+    if (fs.existsSync(clone)) fs.rmSync(clusterLayout(clone).stateDir, { recursive: true, force: true });
     fs.rmSync(home, { recursive: true, force: true });
   }, 120_000);
 

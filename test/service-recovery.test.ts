@@ -63,6 +63,61 @@ describe("cancelling a running operation", () => {
   });
 });
 
+/** Processes of the operation on this machine: they carry its id in their environment (see automation/process-killer.ts). */
+function processesOf(operationId: string): number[] {
+  const needle = Buffer.from(`PROVISIONER_OPERATION_ID=${operationId}\0`);
+  return fs.readdirSync("/proc").filter((entry) => {
+    try {
+      return /^\d+$/.test(entry) && fs.readFileSync(`/proc/${entry}/environ`).includes(needle);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+describe("a worker whose lease is taken over during an up", () => {
+  let server: TestServer;
+  afterAll(async () => server?.close());
+
+  it("kills its engine at once and leaves the stack locked and the operation to the new holder, who recovers it to ACTIVE", { timeout: 300_000 }, async () => {
+    server = await startTestServer({ OPERATION_LEASE_SECONDS: "3" }, { runWorker: false });
+    await discardUnfinishedOperations(server.service.db);
+    const { db } = server.service;
+    const worker = server.service.worker!;
+    worker.start();
+    const { api } = await newTeam(db, server.base);
+    const name = `fence${process.pid}`;
+    const created = (await api.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } })).body;
+    const { id } = created.resource;
+    const operationId: string = created.operation.id;
+    const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
+    // Mid-up: the engine runs and holds the stack's lock.
+    await eventually(async () => ((await db.event.count({ where: { operationId, stage: "provisioning" } })) > 0 && lockFiles(stateDir).length === 1 ? true : undefined), 120_000, "the up to start");
+    expect(processesOf(operationId).length).toBeGreaterThan(0);
+
+    // Another worker takes the operation over (it saw this one's lease run out).
+    await db.operation.update({ where: { id: operationId }, data: { leaseOwner: "another-worker", leaseExpiresAt: new Date(Date.now() + 600_000) } });
+    await worker.heartbeat();
+    await eventually(() => Promise.resolve(processesOf(operationId).length === 0 ? true : undefined), 10_000, "the engine's processes to be killed");
+    await eventually(() => Promise.resolve(worker.inFlight === 0 ? true : undefined), 30_000, "the fenced run to end");
+    // The fenced worker touched nothing: the lock and the operation are the new holder's.
+    expect(lockFiles(stateDir)).toHaveLength(1);
+    expect(await db.operation.findUniqueOrThrow({ where: { id: operationId } })).toMatchObject({ status: "RUNNING", leaseOwner: "another-worker" });
+    expect((await db.resource.findUniqueOrThrow({ where: { id } })).status).toBe("PROVISIONING");
+
+    // The other worker dies in turn: this one recovers the operation through the expired lease.
+    await db.operation.update({ where: { id: operationId }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
+    const recovered = await waitForOperation(api, id, operationId, 180_000);
+    expect(recovered.status, recovered.error ?? "").toBe("SUCCEEDED");
+    expect((await api.get(`/v1/resources/${id}`)).body.status).toBe("ACTIVE");
+    expect(lockFiles(stateDir)).toEqual([]);
+
+    const deleted = await api.delete(`/v1/resources/${id}`);
+    expect(await waitForOperation(api, id, deleted.body.operation.id, 120_000)).toMatchObject({ status: "SUCCEEDED" });
+    expect(await leftovers(hostNameOf(id))).toEqual([]);
+  });
+});
+
 describe("the service killed with SIGKILL during an up", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-crash-"));
   const stateDir = path.join(root, "state");

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Entry point of `npm start` and `npm test`. Plain Node, no dependencies: it
 // installs the npm dependencies (npm ci) when package-lock.json changed, then
-// hands over to the TypeScript bootstrap (main.ts) through tsx.
+// runs the TypeScript bootstrap (main.ts) in this process through tsx's API:
+// the process npm started is the one that handles SIGINT and SIGTERM.
 import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const lockfile = path.join(root, "package-lock.json");
@@ -26,8 +27,8 @@ if (!installed) {
   console.log("[bootstrap] npm: dependencies up to date");
 }
 
-const result = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "tools", "bootstrap", "main.ts"), ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: "inherit",
-});
-process.exit(result.status ?? 1);
+process.chdir(root);
+// Imported only now: npm ci may just have installed it.
+const { register } = await import("tsx/esm/api");
+register();
+await import(pathToFileURL(path.join(root, "tools", "bootstrap", "main.ts")).href);

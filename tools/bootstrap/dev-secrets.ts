@@ -1,5 +1,6 @@
 // Development secrets for `npm start` and `npm test`: the Pulumi passphrase
-// and the credentials key, generated once into .data/ (git-ignored, 0600).
+// and the credentials key, generated once into .data/ (git-ignored, 0600);
+// for `npm start` also the scrape token of /metrics and Prometheus discovery.
 // Production sets PULUMI_CONFIG_PASSPHRASE and PROVISIONER_CREDENTIALS_KEYS
 // itself; with NODE_ENV=production the service refuses to start without them.
 import crypto from "node:crypto";
@@ -35,4 +36,21 @@ export function ensureDevSecrets(env: NodeJS.ProcessEnv): Partial<DevSecrets> {
     ...(!env.PULUMI_CONFIG_PASSPHRASE && { PULUMI_CONFIG_PASSPHRASE: secrets.PULUMI_CONFIG_PASSPHRASE }),
     ...(!env.PROVISIONER_CREDENTIALS_KEYS && { PROVISIONER_CREDENTIALS_KEYS: secrets.PROVISIONER_CREDENTIALS_KEYS }),
   };
+}
+
+const scrapeTokenFile = path.join(dataDir, "scrape-token");
+
+/**
+ * `npm start`: /metrics needs the scrape token, so development has one too, in
+ * a file of its own that a local Prometheus can read (credentials_file) and
+ * the service reads through PROVISIONER_SCRAPE_TOKEN_FILE.
+ */
+export function ensureDevScrapeToken(env: NodeJS.ProcessEnv): { PROVISIONER_SCRAPE_TOKEN_FILE?: string } {
+  if (env.NODE_ENV === "production" || env.PROVISIONER_SCRAPE_TOKEN || env.PROVISIONER_SCRAPE_TOKEN_FILE) return {};
+  if (!fs.existsSync(scrapeTokenFile)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(scrapeTokenFile, crypto.randomBytes(24).toString("hex"), { mode: 0o600 });
+    say(`secrets: generated a scrape token for /metrics in ${path.relative(process.cwd(), scrapeTokenFile)}`);
+  }
+  return { PROVISIONER_SCRAPE_TOKEN_FILE: scrapeTokenFile };
 }

@@ -5,6 +5,15 @@ export function say(message: string): void {
   process.stdout.write(`${prefix} ${message}\n`);
 }
 
+/**
+ * The same, on stderr: for what the bootstrap says after the command it ran,
+ * whose stdout must end as the command left it (`npm run create-team` prints
+ * the key on its last line).
+ */
+export function sayAfter(message: string): void {
+  process.stderr.write(`${prefix} ${message}\n`);
+}
+
 export class BootstrapError extends Error {
   constructor(
     message: string,

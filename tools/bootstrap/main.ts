@@ -1,25 +1,32 @@
-// The set-up behind `npm start`, `npm test`, `npm run bench` and
-// `npm run create-team`: every step uses what the machine
+// The set-up behind `npm start`, `npm test`, `npm run bench`, `npm run stack`,
+// `npm run create-team` and `npm run rotate-credentials-key`: every step uses what the machine
 // has, else falls back (install, start, download, build), and says which.
-import { spawn } from "node:child_process";
+// It then runs the command as its child and stays its parent: on SIGINT or
+// SIGTERM it stops the child, then the local database it needed.
+import { spawn, type ChildProcess } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { ensureDebianPackages } from "./apt.js";
-import { ensureDevSecrets } from "./dev-secrets.js";
+import { ensureDevScrapeToken, ensureDevSecrets } from "./dev-secrets.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
-import { BootstrapError, say } from "./log.js";
+import { BootstrapError, say, sayAfter } from "./log.js";
 import { applyMigrations } from "./migrations.js";
 import { repoRoot } from "./paths.js";
-import { ensurePostgres } from "./postgres.js";
+import { ensurePostgres, stopLocalCluster, type LocalCluster } from "./postgres.js";
 import { ensurePrismaClient } from "./prisma-client.js";
 import { ensurePulumi } from "./pulumi.js";
 
-type Mode = "start" | "test" | "bench" | "create-team";
+type Mode = "start" | "test" | "bench" | "stack" | "create-team" | "rotate-credentials-key";
+
+/** The local cluster this command runs on, stopped when the command ends. */
+let localCluster: LocalCluster | undefined;
 
 /** The control-plane database, migrated, with its client generated. */
 async function prepareDatabase(database: string): Promise<string> {
   await ensurePrismaClient();
-  const databaseUrl = await ensurePostgres(database);
+  const { databaseUrl, local } = await ensurePostgres(database);
+  localCluster = local;
   const applied = await applyMigrations(databaseUrl);
   say(applied.length ? `database: applied ${applied.join(", ")}` : "database: migrations up to date");
   return databaseUrl;
@@ -29,12 +36,13 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const started = Date.now();
   await ensureDocker();
   say(`compose: using ${await ensureCompose()}`);
-  const databaseUrl = await prepareDatabase(mode === "start" ? "provisioner" : "provisioner_test");
+  // `npm run stack` drives the engine only: no control-plane database.
+  const databaseUrl = mode === "stack" ? undefined : await prepareDatabase(mode === "start" ? "provisioner" : "provisioner_test");
   const pulumiEnv = await ensurePulumi();
   const imageEnv = await ensureImages();
   // ssh-keygen makes the cloud targets' per-resource SSH keys.
   await ensureDebianPackages(["openssh-client"], "the cloud targets' SSH keys");
-  const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, ...ensureDevSecrets(process.env), DATABASE_URL: databaseUrl };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, ...ensureDevSecrets(process.env), ...(databaseUrl && { DATABASE_URL: databaseUrl }) };
   if (mode === "test") {
     // The official client, for tests that check a cluster the way users would.
     env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;
@@ -48,47 +56,97 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   return env;
 }
 
-/** Hands over to another program; its exit code becomes ours. */
-function runThenExit(file: string, args: string[], env: NodeJS.ProcessEnv): void {
-  const child = spawn(file, args, { cwd: repoRoot, env, stdio: "inherit" });
-  child.on("exit", (code) => process.exit(code ?? 1));
+let child: ChildProcess | undefined;
+let stopping = false;
+
+/** Stops what this command started (the local database), then exits with `code`. */
+async function finish(code: number): Promise<never> {
+  if (localCluster) await stopLocalCluster(localCluster, { report: sayAfter }).catch((error: unknown) => sayAfter(`postgres: could not stop the local cluster: ${String(error)}`));
+  process.exit(code);
+}
+
+/**
+ * The first SIGINT or SIGTERM goes to the child (Ctrl-C in a terminal also
+ * reaches npm, which forwards it again: only the first counts); the database
+ * is stopped once the child has exited. Before the child runs, the bootstrap
+ * stops at once.
+ */
+function onSignal(signal: NodeJS.Signals, why: string = signal): void {
+  if (stopping) {
+    say(`${why}: already stopping${child?.pid ? ` (kill -9 ${child.pid} to force)` : ""}`);
+    return;
+  }
+  stopping = true;
+  if (child) {
+    say(`${why}: stopping (pid ${child.pid}), then the local database`);
+    child.kill(signal);
+  } else {
+    void finish(130);
+  }
+}
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+// A closed terminal.
+process.on("SIGHUP", () => onSignal("SIGTERM", "SIGHUP"));
+// `kill <npm's pid>`: npm passes the signal to the shell running the script,
+// which dies without passing it on. Orphaned, the bootstrap stops as if told to.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (!stopping && process.ppid !== parentAtStart) onSignal("SIGTERM", `the parent process (pid ${parentAtStart}) is gone`);
+}, 1000).unref();
+
+/** Runs another program to its end and returns its exit code. */
+function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    // Its own process group: a terminal's Ctrl-C reaches it once, through onSignal.
+    child = spawn(file, args, { cwd: repoRoot, env, stdio: "inherit", detached: true });
+    child.on("error", (error) => {
+      say(`could not run ${file}: ${error.message}`);
+      resolve(1);
+    });
+    child.on("exit", (code, signal) => {
+      child = undefined;
+      resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
+    });
+  });
 }
 
 const tsx = (script: string, args: string[] = []) => ["--import", "tsx", path.join(repoRoot, script), ...args];
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const mode = process.argv[2] as Mode;
   if (mode === "create-team") {
     const env = { ...process.env, DATABASE_URL: await prepareDatabase("provisioner") };
-    runThenExit(process.execPath, tsx("tools/create-team.ts", process.argv.slice(3)), env);
-    return;
+    return run(process.execPath, tsx("tools/create-team.ts", process.argv.slice(3)), env);
   }
-  if (mode !== "start" && mode !== "test" && mode !== "bench") throw new Error("usage: bootstrap start|test|bench|create-team [args]");
+  if (mode === "rotate-credentials-key") {
+    // The keyring `npm start` uses: the environment's, else the development one.
+    const env = { ...process.env, ...ensureDevSecrets(process.env), DATABASE_URL: await prepareDatabase("provisioner") };
+    return run(process.execPath, tsx("tools/rotate-credentials-key.ts", process.argv.slice(3)), env);
+  }
+  if (mode !== "start" && mode !== "test" && mode !== "bench" && mode !== "stack") throw new Error("usage: bootstrap start|test|bench|stack|create-team|rotate-credentials-key [args]");
   const env = await prepare(mode);
-  if (mode === "start") {
-    Object.assign(process.env, env);
-    await import("../../api/main.js");
-    return;
-  }
+  if (mode === "start") return run(process.execPath, tsx("api/main.ts"), { ...env, ...ensureDevScrapeToken(env), PROVISIONER_PARENT_PID: String(process.pid) });
+  if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
     // npm run bench [-- deploy|service]: both by default, one after the other.
     const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service"];
     for (const bench of benches) {
       say(`running the ${bench} benchmark`);
-      const code = await new Promise<number>((resolve) => spawn(process.execPath, tsx(`bench/${bench}.ts`), { cwd: repoRoot, env, stdio: "inherit" }).on("exit", (c) => resolve(c ?? 1)));
-      if (code !== 0) process.exit(code);
+      const code = await run(process.execPath, tsx(`bench/${bench}.ts`), env);
+      if (code !== 0 || stopping) return code;
     }
-    return;
+    return 0;
   }
   say("running the tests (vitest)");
-  runThenExit(path.join(repoRoot, "node_modules", ".bin", "vitest"), ["run", ...process.argv.slice(3)], env);
+  return run(path.join(repoRoot, "node_modules", ".bin", "vitest"), ["run", ...process.argv.slice(3)], env);
 }
 
-main().catch((error: unknown) => {
+main().then(finish, async (error: unknown) => {
   if (error instanceof BootstrapError) {
     process.stderr.write(`\n[bootstrap] error: ${error.message}\n${error.hint ? `[bootstrap] ${error.hint}\n` : ""}`);
   } else {
     process.stderr.write(`\n[bootstrap] unexpected error: ${(error as Error).stack ?? String(error)}\n`);
   }
-  process.exit(1);
+  await finish(1);
 });

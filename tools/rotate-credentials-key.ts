@@ -1,0 +1,36 @@
+// npm run rotate-credentials-key
+// Re-seals every resource's credentials with the first key of
+// PROVISIONER_CREDENTIALS_KEYS. Rotation: put the new key first (keeping the
+// old ones after it), restart the service, run this, then drop the old keys.
+// Idempotent; exits 1 when some credentials are sealed with a key that is not
+// in the keyring (they stay as they are: add that key back and rerun).
+import { parseKeyring, CredentialsCipher } from "../api/credentials-cipher.js";
+import { resealAllCredentials } from "../api/credentials-rotation.js";
+import { createDatabase } from "../api/db.js";
+
+let cipher: CredentialsCipher;
+try {
+  cipher = new CredentialsCipher(parseKeyring(process.env.PROVISIONER_CREDENTIALS_KEYS ?? ""));
+} catch (error) {
+  console.error(`PROVISIONER_CREDENTIALS_KEYS: ${(error as Error).message} (<key id>:<32 bytes base64>[,<older key id>:<key>...])`);
+  process.exit(2);
+}
+
+const db = createDatabase(process.env.DATABASE_URL!);
+try {
+  const report = await resealAllCredentials(db, cipher);
+  const active = report.activeKeyId;
+  const missing = Object.entries(report.missingKey);
+  console.log(`credentials re-sealed with key ${active}: ${report.resealed}; already on ${active}: ${report.current}; changed by an operation meanwhile: ${report.changedMeanwhile}; sealed with a missing key: ${missing.length}`);
+  for (const [resourceId, keyId] of missing) console.log(`  resource ${resourceId}: sealed with key ${keyId}, which is not in PROVISIONER_CREDENTIALS_KEYS`);
+  if (missing.length) {
+    console.log("add the missing keys after the first one and run this again; until then those resources' credentials cannot be read (DELETE still works)");
+    process.exitCode = 1;
+  } else if (report.changedMeanwhile) {
+    console.log("run this again to check the credentials that changed meanwhile");
+  } else {
+    console.log(`every resource's credentials are sealed with key ${active}: the other keys can be removed from PROVISIONER_CREDENTIALS_KEYS`);
+  }
+} finally {
+  await db.$disconnect();
+}
