@@ -4,10 +4,10 @@
 // resource with a QUEUED or RUNNING operation is left alone (ResourceStatuses.healthMove
 // checks it in the statement that changes the status).
 import type { Logger } from "pino";
-import type { EventLog } from "../automation/event-log.js";
+import type { EventLog } from "../core/event-log.js";
 import { ResourceStatuses } from "../core/resource-status.js";
-import type { CredentialsCipher } from "./credentials-cipher.js";
-import type { Database } from "./db.js";
+import type { CredentialsCipher } from "../core/credentials-cipher.js";
+import type { Database } from "../core/db.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
 import type { Metrics } from "./metrics.js";
 

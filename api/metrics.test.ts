@@ -5,10 +5,10 @@
 import crypto from "node:crypto";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { EventLog } from "../automation/event-log.js";
+import { EventLog } from "../core/event-log.js";
 import type { Operation } from "../prisma/generated/client.js";
-import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "./credentials-cipher.js";
-import { createDatabase } from "./db.js";
+import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "../core/credentials-cipher.js";
+import { createDatabase } from "../core/db.js";
 import { HealthMonitor } from "./health-monitor.js";
 import { Metrics } from "./metrics.js";
 import { TeamService } from "./teams.service.js";

@@ -5,18 +5,24 @@ import crypto from "node:crypto";
 import type { Deployment, OpMap } from "@pulumi/pulumi/automation/index.js";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "../api/credentials-cipher.js";
-import { createDatabase } from "../api/db.js";
+import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "../core/credentials-cipher.js";
+import { createDatabase } from "../core/db.js";
 import type { ImageSet } from "../components/images.js";
 import type { OperationKind, ResourceStatus } from "../prisma/generated/client.js";
-import type { CloudSettings } from "./cloud-settings.js";
-import { EventLog } from "./event-log.js";
+import type { CloudSettings } from "../core/cloud-settings.js";
+import { EventLog } from "../core/event-log.js";
 import { OperationRunner, type RunResult } from "./operation-runner.js";
 import { PortAllocator } from "./port-allocator.js";
 import type { EngineRun, ResourceStack, StackStore, StackUpdate } from "./stack.js";
 
 const db = createDatabase(process.env.DATABASE_URL!);
-afterAll(() => db.$disconnect());
+const teamIds: string[] = [];
+afterAll(async () => {
+  // The resources these runs left ACTIVE must not be probed by another test's health monitor.
+  await db.resource.deleteMany({ where: { teamId: { in: teamIds } } });
+  await db.team.deleteMany({ where: { id: { in: teamIds } } });
+  await db.$disconnect();
+});
 
 /** What a scripted stack does; everything unset succeeds with nothing to change. */
 interface Script {
@@ -86,6 +92,7 @@ async function runOnce(kind: OperationKind, status: ResourceStatus, script: Scri
   const cipher = new CredentialsCipher(keyring);
   const suffix = crypto.randomBytes(4).toString("hex");
   const team = await db.team.create({ data: { name: `runner-${suffix}` } });
+  teamIds.push(team.id);
   const resource = await db.resource.create({
     data: { teamId: team.id, name: "r", hostName: `runner-${suffix}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512, status, stackSeenAt },
   });

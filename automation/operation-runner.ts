@@ -3,7 +3,7 @@
 // state whatever happens: ACTIVE, FAILED (with the reason), or DELETED; never
 // a locked stack. The stages, drift, cancel, recovery and error reporting each
 // live in their own module; this one opens the stack and picks the outcome.
-import { MissingKeyError } from "../api/credentials-cipher.js";
+import { MissingKeyError } from "../core/credentials-cipher.js";
 import { ResourceStatuses } from "../core/resource-status.js";
 import type { Operation, Resource } from "../prisma/generated/client.js";
 import { verifyEndpoint } from "./endpoint-check.js";

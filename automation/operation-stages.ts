@@ -4,7 +4,7 @@ import { prepareRequest } from "../components/templates/index.js";
 import type { Prisma } from "../prisma/generated/client.js";
 import { foreignUpdates, latestUpdate, refuseForeignChanges, serviceMessage } from "./drift.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
-import { stages } from "./event-log.js";
+import { stages } from "../core/event-log.js";
 import type { ResourceSpec } from "./resource-program.js";
 import type { Scope } from "./run-scope.js";
 import { stackName } from "./stack-names.js";

@@ -1,8 +1,8 @@
 // What one run reports while it goes: the deployment flow's stages (an Event
 // row and the resource's stage/progress) and the engine's last lines.
 import type { Logger } from "pino";
-import type { Database } from "../api/db.js";
-import { stages, type EventLog, type Stage } from "./event-log.js";
+import type { Database } from "../core/db.js";
+import { stages, type EventLog, type Stage } from "../core/event-log.js";
 import type { Redactor } from "./redact.js";
 
 export class Flow {

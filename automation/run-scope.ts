@@ -1,11 +1,11 @@
 // What one run of an operation works with, shared by the runner's modules.
 import type { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import type { Logger } from "pino";
-import type { CredentialsCipher } from "../api/credentials-cipher.js";
-import type { Database } from "../api/db.js";
+import type { CredentialsCipher } from "../core/credentials-cipher.js";
+import type { Database } from "../core/db.js";
 import type { ResourceStatuses } from "../core/resource-status.js";
 import type { Operation, Resource, Team } from "../prisma/generated/client.js";
-import type { EventLog } from "./event-log.js";
+import type { EventLog } from "../core/event-log.js";
 import type { PortAllocator } from "./port-allocator.js";
 import type { Redactor } from "./redact.js";
 import type { DockerHostSettings, ResourceSpec } from "./resource-program.js";

@@ -1,7 +1,7 @@
 // The status table, and its transitions against the real control-plane database.
 import crypto from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../api/db.js";
+import { createDatabase } from "./db.js";
 import { OperationQueue } from "../automation/operation-queue.js";
 import type { ResourceStatus } from "../prisma/generated/client.js";
 import { canMove, IllegalTransition, ResourceStatuses } from "./resource-status.js";
@@ -33,11 +33,17 @@ describe("resource status table", () => {
 describe("ResourceStatuses against the database", () => {
   const db = createDatabase(process.env.DATABASE_URL!);
   const statuses = new ResourceStatuses(db);
-  afterAll(() => db.$disconnect());
+  const teamIds: string[] = [];
+  afterAll(async () => {
+    await db.resource.deleteMany({ where: { teamId: { in: teamIds } } });
+    await db.team.deleteMany({ where: { id: { in: teamIds } } });
+    await db.$disconnect();
+  });
 
   async function resource(status: ResourceStatus) {
     const suffix = crypto.randomBytes(4).toString("hex");
     const team = await db.team.create({ data: { name: `status-${suffix}` } });
+    teamIds.push(team.id);
     return db.resource.create({
       data: { teamId: team.id, name: "r", hostName: `status-${suffix}`, template: "postgres", target: "docker-host", size: "small", cpus: 1, memoryMb: 256, status },
     });
