@@ -73,7 +73,9 @@ describe("TemplateSystem (mocked engine)", () => {
     expect(deploy.stdin).toMatchObject({ [secretSigKey]: secretSig });
     const script = (deploy.stdin as { value: string }).value;
     expect(script).toContain("up -d --remove-orphans");
-    expect(Buffer.from(script.match(/printf '%s' '([^']+)' \| base64 -d > 'docker-compose.yml'/)![1]!, "base64").toString()).toContain(generated);
+    expect(Buffer.from(script.match(/printf '%s' '([^']+)' \| base64 -d > 'docker-compose.yml'/)![1]!, "base64").toString()).toContain(
+      Buffer.from(`provisioner:${generated}`).toString("base64"), // the RPC guard's credentials
+    );
   });
 
   it("exposes the endpoint in clear and the credentials as a secret", async () => {
@@ -90,6 +92,17 @@ describe("TemplateSystem (mocked engine)", () => {
     const deploy = registered.find((r) => r.name === "blobs-deploy")!;
     expect(deploy.type).toBe("command:remote:Command");
     expect(deploy.inputs.connection).toMatchObject({ [secretSigKey]: secretSig, value: { host: "10.0.0.5", port: 22, user: "deploy", privateKey: "KEY" } });
+  });
+
+  it("publishes on 127.0.0.1 on this machine's Docker host and on 0.0.0.0 over SSH (behind the server's firewall), unless told", async () => {
+    const composeOf = async (system: TemplateSystemType) => {
+      await outputOf(system.endpoint);
+      const script = (registered.filter((r) => r.name.endsWith("-deploy")).pop()!.inputs.stdin as { value: string }).value;
+      return Buffer.from(script.match(/printf '%s' '([^']+)' \| base64 -d > 'docker-compose.yml'/)![1]!, "base64").toString();
+    };
+    expect(await composeOf(new TemplateSystem("blobs", args))).toContain("- 127.0.0.1:19010:5001");
+    expect(await composeOf(new TemplateSystem("blobs", { ...args, target: { ...args.target, ssh: { host: "10.0.0.5" } } }))).toContain("- 0.0.0.0:19010:5001");
+    expect(await composeOf(new TemplateSystem("blobs", { ...args, publishIp: "10.1.2.3" }))).toContain("- 10.1.2.3:19010:5001");
   });
 
   it("when the request is invalid, then it throws before registering anything", () => {

@@ -28,7 +28,11 @@ export interface TemplateSystemArgs extends TemplateRequest, CloudTargets {
   target?: DockerHostTarget;
   /** Image overrides; defaults are the official images (or PROVISIONER_IMAGE_* on a Docker-host target). */
   images?: Partial<ImageSet>;
-  /** Address the published ports bind to. Default: 0.0.0.0. */
+  /**
+   * Address the published ports bind to. Default: 127.0.0.1 on this machine's
+   * Docker host (only its own users reach them); 0.0.0.0 on a server over SSH
+   * or in a cloud, whose firewall decides who reaches them.
+   */
   publishIp?: string;
   /** Host name clients use in the endpoint URLs. Default: the server's address, the SSH host, else 127.0.0.1. */
   publicHost?: string;
@@ -73,7 +77,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
     // A cloud server pulls the official images: PROVISIONER_IMAGE_* name this machine's local builds.
     const images = { ...(server ? resolveImages({}) : resolveImages()), ...args.images };
     const system = pulumi.all([secrets, publicHost]).apply(([secretValues, host]) =>
-      buildSystem(prepared, { ports: args.ports, secrets: secretValues, images, publishIp: args.publishIp ?? "0.0.0.0", publicHost: host }),
+      buildSystem(prepared, { ports: args.ports, secrets: secretValues, images, publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"), publicHost: host }),
     );
     const deployment = deployToDockerHost(
       `${name}-deploy`,

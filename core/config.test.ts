@@ -31,6 +31,11 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN_FILE: "/nonexistent/token" })).toThrow(/PROVISIONER_SCRAPE_TOKEN_FILE/);
   });
 
+  it("publishes resources' ports on loopback unless PROVISIONER_PUBLISH_IP says otherwise", () => {
+    expect(loadConfig(base).publishIp).toBe("127.0.0.1");
+    expect(loadConfig({ ...base, PROVISIONER_PUBLISH_IP: "0.0.0.0" }).publishIp).toBe("0.0.0.0");
+  });
+
   it("takes image overrides from PROVISIONER_IMAGE_*", () => {
     expect(loadConfig({ ...base, PROVISIONER_IMAGE_KUBO: "registry.example/kubo:x" }).images.kubo).toBe("registry.example/kubo:x");
   });

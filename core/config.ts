@@ -33,7 +33,8 @@ const schema = z.object({
   PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
   PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),
   PROVISIONER_PROJECTS_DIR: z.string().min(1).default(path.join(dataDir, "projects")),
-  PROVISIONER_PUBLISH_IP: z.string().min(1).default("0.0.0.0"),
+  // Resources on this machine's Docker host answer only on loopback unless the operator says otherwise.
+  PROVISIONER_PUBLISH_IP: z.string().min(1).default("127.0.0.1"),
   PROVISIONER_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
   OPERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   OPERATION_LEASE_SECONDS: seconds(30),

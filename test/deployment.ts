@@ -44,8 +44,8 @@ export async function testDeployment(testRequest: TestRequest, overrides: Partia
   let args: TemplateSystemArgs = {
     ...request,
     ports: await testPorts(prepared.portNames),
+    // No publishIp: the component's default for this machine (127.0.0.1) is under test.
     target: { projectsDir: path.join(workDir, "projects"), healthTimeoutSeconds: 240 },
-    publishIp: "127.0.0.1",
     ...overrides,
   };
   const program = () => {

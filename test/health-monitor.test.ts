@@ -4,6 +4,7 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
+import { hostNameOf } from "../components/templates/host-name.js";
 import { startTestServer, type TestServer } from "../api/test-server.js";
 import { leftovers } from "./deployment.js";
 import { docker } from "./docker.js";
@@ -18,9 +19,7 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
   let teamName: string;
   let id: string | undefined;
   const name = `hm${process.pid}`;
-  // The Compose project (and its containers' prefix) is the resource's host name, derived from its id.
-  let hostName = "";
-  const project = () => hostName;
+  const project = () => hostNameOf(id!);
 
   beforeAll(async () => {
     server = await startTestServer({ HEALTH_CHECK_INTERVAL_SECONDS: String(intervalSeconds), PROVISIONER_SCRAPE_TOKEN: scrapeToken }, { runWorker: false });
@@ -49,7 +48,6 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
     const created = await api.post("/v1/resources", { template: "ipfs-cluster-small", name, options: { publicNetwork: false } });
     expect(created.status).toBe(202);
     id = created.body.resource.id;
-    hostName = (await server.service.db.resource.findUniqueOrThrow({ where: { id: id! } })).hostName;
     expect(await waitForOperation(api, id!, created.body.operation.id, 360_000)).toMatchObject({ status: "SUCCEEDED" });
     const { endpoint } = (await api.get(`/v1/resources/${id}`)).body;
     for (const node of ["ipfs0", "ipfs1", "ipfs2"]) {

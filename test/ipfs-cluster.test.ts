@@ -5,6 +5,7 @@ import crypto from "node:crypto";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { docker, eventually } from "./docker.js";
+import { hardeningTests } from "./hardening.js";
 import { basicAuth, deployForSuite } from "./suite.js";
 import { clusterClient, type PinStatus } from "./ipfs-cluster-client.js";
 
@@ -66,4 +67,6 @@ describe("ipfs-cluster-small on the local Docker host", () => {
   it("when a REST call has no credentials, then it gets 401", async () => {
     expect((await fetch(`${suite.endpoint.restApi}/peers`)).status).toBe(401);
   });
+
+  hardeningTests(suite);
 });

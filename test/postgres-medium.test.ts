@@ -1,6 +1,7 @@
 // postgres-medium for real: streaming replica and point-in-time recovery.
 import { describe, expect, it } from "vitest";
 import { docker, eventually } from "./docker.js";
+import { hardeningTests } from "./hardening.js";
 import { deployForSuite } from "./suite.js";
 import { psql } from "./postgres-client.js";
 
@@ -30,8 +31,8 @@ describe("postgres-medium on the local Docker host", () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await primary("DELETE FROM accounts WHERE id = 3");
     // Close the WAL segment holding the deletion, so it is archived now rather than at archive_timeout.
-    // (The resource's role owns its instance, as POSTGRES_USER does in the official image.)
-    await primary("SELECT pg_switch_wal()");
+    // (As the server's superuser, inside the container: the resource's role is not one.)
+    await docker("exec", "-u", "postgres", `${suite.deployment.project}-postgres`, "psql", "-Atc", "SELECT pg_switch_wal()");
     expect(await primary("SELECT count(*) FROM accounts WHERE id = 3")).toBe("0");
 
     const restored = await docker("exec", backup, "sh", "/etc/provisioner/pitr.sh", `${beforeDeletion}+00`);
@@ -39,4 +40,11 @@ describe("postgres-medium on the local Docker host", () => {
     const owner = await docker("exec", "-u", "postgres", backup, "psql", "-h", "/tmp", "-p", "5433", "-U", suite.credentials.username!, "-d", suite.endpoint.database!, "-Atc", "SELECT owner FROM accounts WHERE id = 3");
     expect(owner).toBe("grace");
   });
+
+  it("refuses COPY ... TO PROGRAM to the resource's role on the replica too", async () => {
+    await expect(replica("COPY (SELECT 1) TO PROGRAM 'true'")).rejects.toThrow(/permission denied|must be superuser|pg_execute_server_program|read-only/);
+    expect(await replica("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).toBe("f");
+  });
+
+  hardeningTests(suite);
 });

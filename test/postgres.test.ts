@@ -1,6 +1,7 @@
 // postgres-small for real: PostgreSQL behind PgBouncer, with backups that restore.
 import { describe, expect, it } from "vitest";
 import { docker } from "./docker.js";
+import { hardeningTests } from "./hardening.js";
 import { deployForSuite } from "./suite.js";
 import { psql } from "./postgres-client.js";
 
@@ -23,6 +24,16 @@ describe("postgres-small on the local Docker host", () => {
     );
     expect(restored.split("\n")).toEqual(["1:one", "2:two"]);
   });
+
+  it("gives the resource's role its database but not the server: not a superuser, COPY ... TO PROGRAM refused", async () => {
+    expect(await sql("SELECT rolsuper || ':' || rolcreatedb FROM pg_roles WHERE rolname = current_user")).toBe("false:true");
+    expect(await sql("SELECT pg_get_userbyid(datdba) = current_user FROM pg_database WHERE datname = current_database()")).toBe("t");
+    await sql("CREATE TABLE owned (id int); DROP TABLE owned;");
+    await expect(sql("COPY (SELECT 1) TO PROGRAM 'true'")).rejects.toThrow(/permission denied|must be superuser|pg_execute_server_program/);
+    await expect(sql("SELECT pg_read_file('/etc/passwd')")).rejects.toThrow(/permission denied/);
+  });
+
+  hardeningTests(suite);
 
   it("when the password is wrong, then the connection is refused", async () => {
     await expect(sql("SELECT 1", "wrong-password")).rejects.toThrow(/password authentication failed|SASL authentication failed/);

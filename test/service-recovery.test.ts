@@ -184,8 +184,9 @@ describe("the service killed with SIGKILL during an up", () => {
     const events = await db.event.findMany({ where: { resourceId: id }, orderBy: { id: "asc" } });
     expect(events.map((e) => e.message).join("\n")).toMatch(/recovered the stack after an interrupted run/);
     expect(lockFiles(stateDir)).toEqual([]);
-    // One Kubo container: the resumed deploy adopted what the killed one started.
-    expect((await docker("ps", "-aq", "--filter", `label=provisioner.project=${project}`)).split("\n").filter(Boolean)).toHaveLength(1);
+    // One Kubo container and its RPC guard: the resumed deploy adopted what the killed one started.
+    const containers = (await docker("ps", "-a", "--format", "{{.Names}}", "--filter", `label=provisioner.project=${project}`)).split("\n").filter(Boolean);
+    expect(containers.sort()).toEqual([`${project}-ipfs`, `${project}-rpc`]);
 
     await db.operation.create({ data: { resourceId: id, kind: "DELETE" } });
     const deleted = await eventually(async () => {

@@ -14,6 +14,7 @@ import { openStack } from "../automation/workspace.js";
 import { leftovers } from "./deployment.js";
 import type { EventSourceMessage } from "eventsource-parser";
 import { hostNameOf } from "../components/templates/host-name.js";
+import { containersOf, existingVolumes, volumesMountedBy } from "./hardening.js";
 import { client, discardUnfinishedOperations, readEvents, waitForOperation, type Client, type Reply } from "./service-client.js";
 
 const sixStages = ["initialising", "allocating", "configuring", "provisioning", "verifying", "complete"];
@@ -172,6 +173,9 @@ describe("the provisioning service, end to end", () => {
     await waitForOperation(owner, id, again.body.operation.id);
     expect((await owner.get(`/v1/resources/${id}`)).body).toMatchObject({ size: "small", drift: { inSync: true, foreignUpdates: [] } });
 
+    // Anonymous volumes carry no label; after the updates above Compose handed them to the recreated containers.
+    const mounted = volumesMountedBy(await containersOf(hostNameOf(id)));
+    expect(mounted.length).toBeGreaterThan(1);
     const deleted = await owner.delete(`/v1/resources/${id}`);
     expect(deleted.status).toBe(202);
     expect(deleted.body.operation).toMatchObject({ kind: "DELETE" });
@@ -180,6 +184,7 @@ describe("the provisioning service, end to end", () => {
     expect(gone).toMatchObject({ status: "DELETED", endpoint: null });
     expect(gone.deletedAt).not.toBeNull();
     expect(await leftovers(hostNameOf(id))).toEqual([]);
+    expect(await existingVolumes(mounted)).toEqual([]);
     expect((await owner.get(`/v1/resources/${id}/credentials`)).status).toBe(409);
     const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
     const stackFiles = fs.readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(gone.stack));

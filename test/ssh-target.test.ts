@@ -64,6 +64,8 @@ describe("the Docker-host target over SSH", () => {
           readyFile,
           healthTimeoutSeconds: 240,
         }),
+        // The SSH host is this machine, with no firewall: its ports stay on loopback.
+        publishIp: "127.0.0.1",
       },
     );
   }, 60_000);

@@ -100,7 +100,7 @@ describe("tenant isolation on the Docker host", () => {
     expect([await pinned(xz!, acmeFile), await pinned(xz!, acmeXFile)]).toEqual([true, false]);
     expect([await pinned(z!, acmeXFile), await pinned(z!, acmeFile)]).toEqual([true, false]);
     // One team's credentials do not open the other's node.
-    expect((await fetch(`${xz!.endpoint.api}/api/v0/id`, { method: "POST", headers: { authorization: basic(z!.credentials) } })).status).toBe(403);
+    expect((await fetch(`${xz!.endpoint.api}/api/v0/id`, { method: "POST", headers: { authorization: basic(z!.credentials) } })).status).toBe(401);
 
     // Deleting acme-x's resource leaves acme's serving its file.
     const deletion = await acmeX.delete(`/v1/resources/${z!.id}`);

@@ -45,14 +45,24 @@ describe("renderCompose", () => {
       mem_limit: "256m",
       labels: { "provisioner.team": "team-a", "provisioner.project": "team-a-db", "provisioner.service": "db" },
       networks: ["default"],
+      security_opt: ["no-new-privileges:true"],
+      cap_drop: ["ALL"],
+      pids_limit: 512,
+      logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } },
       environment: { A: "1" },
       ports: ["127.0.0.1:19000:5432"],
       volumes: ["data:/var/lib/postgresql/data", "./files/init.sh:/init.sh:ro"],
       healthcheck: { test: ["CMD", "true"], interval: "2s", timeout: "3s", retries: 4, start_period: "5s" },
     });
     expect(doc.services.app!.depends_on).toEqual({ db: { condition: "service_healthy" } });
+    expect(doc.services.app!.cap_add).toBeUndefined();
     expect(doc.networks).toEqual({ default: { name: "team-a-db-net", labels: { "provisioner.team": "team-a", "provisioner.project": "team-a-db" } } });
     expect(doc.volumes.data!.name).toBe("team-a-db-data");
+  });
+
+  it("adds back only the capabilities a service names, and takes its pids limit", () => {
+    const doc = parse(renderCompose({ ...model, services: { ...model.services, app: { ...model.services.app!, capabilities: ["CHOWN", "SETUID"], pidsLimit: 1024, user: "postgres" } } })) as ComposeDocument;
+    expect(doc.services.app).toMatchObject({ cap_drop: ["ALL"], cap_add: ["CHOWN", "SETUID"], pids_limit: 1024, user: "postgres", security_opt: ["no-new-privileges:true"] });
   });
 
   it("refuses a mount of an undeclared volume and a dependency on an unknown service", () => {

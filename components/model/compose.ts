@@ -16,6 +16,12 @@ function labelsOf(model: SystemModel): Record<string, string> {
   return { ...model.labels, [projectLabel]: model.project };
 }
 
+/** Processes and threads per container unless a service says otherwise: stops a fork bomb, not Postgres' 100 connections. */
+export const defaultPidsLimit = 512;
+
+/** Docker's json-file log driver, rotated: a chatty container cannot fill the host's disk. */
+export const logRotation = { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } };
+
 function mountSpec(model: SystemModel, mount: Mount): string {
   const source = mount.source.startsWith(filePrefix) ? `./${filesDir}/${mount.source.slice(filePrefix.length)}` : mount.source;
   if (!mount.source.startsWith(filePrefix) && !model.volumes.includes(mount.source)) {
@@ -34,7 +40,15 @@ function renderService(model: SystemModel, name: string, spec: ServiceSpec): Rec
     mem_limit: `${spec.limits.memoryMb}m`,
     labels: { ...labelsOf(model), "provisioner.service": name },
     networks: ["default"],
+    // Hardening every container gets: no privilege gain through setuid binaries
+    // or file capabilities, no capability beyond the ones the service names,
+    // bounded processes, rotated logs.
+    security_opt: ["no-new-privileges:true"],
+    cap_drop: ["ALL"],
+    pids_limit: spec.pidsLimit ?? defaultPidsLimit,
+    logging: logRotation,
   };
+  if (spec.capabilities?.length) service.cap_add = spec.capabilities;
   if (spec.user) service.user = spec.user;
   if (spec.entrypoint) service.entrypoint = spec.entrypoint;
   if (spec.command) service.command = spec.command;

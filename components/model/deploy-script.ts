@@ -23,12 +23,22 @@ export interface ScriptOptions {
   healthTimeoutSeconds: number;
 }
 
-/** Commands that remove a project and everything carrying its label. */
+/**
+ * Commands that remove a project and everything carrying its label.
+ *
+ * Anonymous volumes (an image's VOLUME the system does not mount a volume
+ * on, e.g. Kubo's /export) carry no label, and once Compose has recreated a
+ * container (an update) they are attached to the new one by name, so neither
+ * `down -v` nor `rm -v` removes them: the volumes the containers mount are
+ * noted first and removed after the containers.
+ */
 function teardownLines(project: string, dir: string): string[] {
   const filter = `--filter label=${projectLabel}=${project}`;
   return [
+    `ids=$(docker ps -aq ${filter}); mounted=''; [ -z "$ids" ] || mounted=$(docker inspect -f '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}' $ids)`,
     `if [ -f ${quote(`${dir}/docker-compose.yml`)} ]; then (cd ${quote(dir)} && $dc -p ${quote(project)} down -v --remove-orphans --timeout 20); fi`,
     `ids=$(docker ps -aq ${filter}); [ -z "$ids" ] || docker rm -f -v $ids`,
+    `for v in $mounted; do docker volume rm -f "$v" >/dev/null 2>&1 || true; done`,
     `ids=$(docker volume ls -q ${filter}); [ -z "$ids" ] || docker volume rm -f $ids`,
     `ids=$(docker network ls -q ${filter}); [ -z "$ids" ] || docker network rm $ids`,
     `rm -rf ${quote(dir)}`,

@@ -37,7 +37,19 @@ export interface ServiceSpec {
   dependsOn?: string[];
   limits: { cpus: number; memoryMb: number };
   restart: "unless-stopped" | "on-failure" | "no";
+  /**
+   * User (name or uid[:gid]) the container starts as. Unset: the image's
+   * default, which is root for images whose entry point drops privileges itself.
+   */
   user?: string;
+  /**
+   * Linux capabilities the container keeps; every other one is dropped
+   * (Compose `cap_drop: [ALL]`). Only what the image's entry point needs when
+   * it starts as root (chown, then a switch of user).
+   */
+  capabilities?: string[];
+  /** Most processes and threads the container may run. Default: defaultPidsLimit. */
+  pidsLimit?: number;
   /**
    * A helper small enough to live in the host's reserve (the metrics proxy):
    * cloud server sizing leaves it out, so it never moves a system to a larger

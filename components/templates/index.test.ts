@@ -130,14 +130,19 @@ describe("storage templates", () => {
     ["small-storage", "5GB"],
     ["medium-storage", "25GB"],
     ["large-storage", "100GB"],
-  ])("%s runs one Kubo node with StorageMax %s and an authenticated API", (template, storageMax) => {
+  ])("%s runs one Kubo node with StorageMax %s, its RPC API published only through the guard", (template, storageMax) => {
     const { model, outputs } = buildSystem(prepareRequest({ template, name: "blobs", team: "t", resourceId }), inputs({ api: 19010, gateway: 19011 }));
-    expect(Object.keys(model.services)).toEqual(["ipfs"]);
-    expect(model.services.ipfs!.environment).toEqual({ PROVISIONER_STORAGE_MAX: storageMax, PROVISIONER_PUBLIC_NETWORK: "true", PROVISIONER_API_PASSWORD: secrets.apiPassword });
-    expect(model.services.ipfs!.ports?.map((p) => p.container)).toEqual([5001, 8080]);
+    expect(Object.keys(model.services)).toEqual(["ipfs", "rpc"]);
+    expect(model.services.ipfs!.environment).toEqual({ PROVISIONER_STORAGE_MAX: storageMax, PROVISIONER_PUBLIC_NETWORK: "true" });
+    expect(model.services.ipfs!.ports).toEqual([{ host: 19011, container: 8080, hostIp: "0.0.0.0" }]);
+    // The guard checks the credentials (from its environment, never its command line) and forwards to Kubo's private port.
+    const guard = model.services.rpc!;
+    expect(guard).toMatchObject({ image: "postgres:t", command: ["serve", "5001", "ipfs:5001"], dependsOn: ["ipfs"], ports: [{ host: 19010, container: 5001, hostIp: "0.0.0.0" }] });
+    expect(guard.environment).toEqual({ PROVISIONER_RPC_AUTHORIZATION: `Basic ${Buffer.from(`provisioner:${secrets.apiPassword}`).toString("base64")}` });
+    expect(JSON.stringify([guard.entrypoint, guard.command, guard.healthCheck])).not.toContain(secrets.apiPassword);
+    expect(model.files["kubo-rpc-guard.pl"]).toContain("/debug/metrics/prometheus");
     expect(outputs.endpoint).toEqual({ api: "http://host.example:19010", gateway: "http://host.example:19011" });
-    // Kubo's API.Authorizations guard /api/v0 only: Prometheus scrapes /debug/metrics/prometheus on the API port without credentials.
-    expect(model.services.ipfs!.environment!.PROVISIONER_API_PASSWORD).toBeDefined();
+    expect(outputs.credentials).toEqual({ username: "provisioner", password: secrets.apiPassword });
   });
 });
 
@@ -150,6 +155,11 @@ describe("postgres-small", () => {
     expect(model.services.pgbouncer!.ports).toEqual([{ host: 19020, container: 5432, hostIp: "0.0.0.0" }]);
     expect(model.services.pgbouncer!.environment).toMatchObject({ DB_HOST: "postgres", DB_USER: `${project}_app`, DB_NAME: project, AUTH_TYPE: "scram-sha-256", POOL_MODE: "transaction" });
     expect(model.services.backup!.environment).toMatchObject({ BACKUP_TIME: "02:00", BACKUP_RETENTION: "7" });
+    // The server's superuser is postgres; the resource's role is made (not a superuser) by an init script.
+    expect(model.services.postgres!.environment).toMatchObject({ POSTGRES_USER: "postgres", POSTGRES_DB: project, PROVISIONER_APP_ROLE: `${project}_app`, PROVISIONER_APP_PASSWORD: secrets.password });
+    expect(model.services.postgres!.environment!.POSTGRES_PASSWORD).toBeUndefined();
+    expect(model.files["app-role.sh"]).toContain("CREATE ROLE");
+    expect(model.files["app-role.sh"]).not.toMatch(/SUPERUSER/);
     expect(outputs.endpoint).toEqual({ host: "host.example", port: "19020", database: project, url: `postgresql://host.example:19020/${project}` });
     expect(outputs.credentials.connectionString).toBe(`postgresql://${project}_app:${secrets.password}@host.example:19020/${project}`);
   });
@@ -167,8 +177,40 @@ describe("postgres-medium", () => {
     expect(model.services.replica!.ports).toEqual([{ host: 19031, container: 5432, hostIp: "0.0.0.0" }]);
     expect(model.services.replica!.dependsOn).toEqual(["postgres"]);
     expect(model.volumes).toEqual(["pgdata", "backups", "archive", "replica-data"]);
-    expect(Object.keys(model.files).sort()).toEqual(["backup.sh", "pitr.sh", "primary-init.sh", "replica.sh"]);
+    expect(Object.keys(model.files).sort()).toEqual(["app-role.sh", "backup.sh", "pitr.sh", "primary-init.sh", "replica.sh"]);
     expect(outputs.endpoint.replicaUrl).toBe("postgresql://host.example:19031/fin_ledger");
     expect(JSON.stringify(outputs.endpoint)).not.toContain(secrets.password);
+  });
+});
+
+describe("every template's system", () => {
+  const requests: { template: string; ports: Record<string, number> }[] = [
+    { template: "ipfs-cluster-small", ports: { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6 } },
+    { template: "small-storage", ports: { api: 1, gateway: 2 } },
+    { template: "postgres-small", ports: { pgbouncer: 1 } },
+    { template: "postgres-medium", ports: { pgbouncer: 1, replica: 2 } },
+  ];
+  const allSecrets = { ...secrets, replicationPassword: "56".repeat(24) };
+
+  it.each(requests)("$template keeps every generated secret out of command lines and health checks", ({ template, ports }) => {
+    const { model } = buildSystem(prepareRequest({ template, name: "x", team: "t", resourceId }), { ...inputs(ports), secrets: allSecrets });
+    const commandLines = JSON.stringify([model.beforeUp, model.afterUp, ...Object.values(model.services).map((s) => [s.entrypoint, s.command, s.healthCheck])]);
+    for (const secret of Object.values(allSecrets)) expect(commandLines).not.toContain(secret);
+    // Scripts that hand a secret to a program read it from the environment, not from a literal.
+    for (const content of Object.values(model.files)) for (const secret of Object.values(allSecrets)) expect(content).not.toContain(secret);
+    // ...and never expand it into a program's arguments: a one-shot `psql -c` at init is too quick for the ps test to catch.
+    const scripts = [...Object.values(model.files), commandLines].join("\n");
+    expect(scripts).not.toMatch(/\s-c\s+"[^"\n]*\$\{?[A-Z_]*(PASSWORD|SECRET|CREDENTIALS)/);
+    expect(scripts).not.toMatch(/--(basic-auth|api-auth)[ =]/);
+  });
+
+  it.each(requests)("$template names a user or the capabilities its images' entry points need", ({ template, ports }) => {
+    const { model } = buildSystem(prepareRequest({ template, name: "x", team: "t", resourceId }), inputs(ports));
+    for (const [name, service] of Object.entries(model.services)) {
+      const root = service.user === undefined || service.user === "root";
+      // Root without capabilities is only the backup sidecar writing its own root-owned volume.
+      if (root && !service.capabilities) expect(name).toBe("backup");
+      for (const capability of service.capabilities ?? []) expect(["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"]).toContain(capability);
+    }
   });
 });

@@ -29,6 +29,13 @@ function parseOptions(raw: unknown): IpfsClusterOptions {
   return { peers, replicationMin, replicationMax, publicNetwork: publicNetworkOption(o) };
 }
 
+/**
+ * ipfs-cluster-ctl against the peer's own REST API, run by a shell in the peer's
+ * container. The credentials go in through the environment (the tool reads
+ * CLUSTER_CREDENTIALS like --basic-auth): a command line shows in the host's `ps`.
+ */
+const clusterCtl = 'CLUSTER_CREDENTIALS="$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" ipfs-cluster-ctl --force-http';
+
 const peerName = (i: number) => `cluster${i}`;
 const kuboName = (i: number) => `ipfs${i}`;
 
@@ -70,10 +77,14 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
     // at least replication-min peers (before that, /add answers "not enough peers").
     healthCheck: healthCheck([
       "CMD-SHELL",
-      'n=$(ipfs-cluster-ctl --force-http --basic-auth "$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" --enc json health metrics freespace | grep -oE \'"valid": ?true\' | wc -l); [ "$n" -ge "$CLUSTER_REPLICATIONFACTORMIN" ]',
+      `n=$(${clusterCtl} --enc json health metrics freespace | grep -oE '"valid": ?true' | wc -l); [ "$n" -ge "$CLUSTER_REPLICATIONFACTORMIN" ]`,
     ]),
     limits: { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb },
     restart: "unless-stopped",
+    // Both images have this user and give it /data/ipfs-cluster: started as it,
+    // their entry point needs no capability (as root it would chown and su-exec).
+    user: "ipfs",
+    pidsLimit: 1024,
   };
   // Clients reach the cluster through peer 0; the others stay on the private network.
   if (i === 0) {
@@ -148,7 +159,7 @@ function peerKuboNodes(peers: number): string[] {
  * peer set to edit, the peer leaves when it stops. That answer is expected.
  */
 function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): string[] {
-  const ctl = `ipfs-cluster-ctl --force-http --basic-auth "$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS"`;
+  const ctl = clusterCtl;
   const lines: string[] = ["removed=''"];
   for (let j = ctx.options.peers; j < maxPeers; j++) {
     const id = deriveIdentity(ctx.secrets.identitySeed!, j).id;

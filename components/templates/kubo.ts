@@ -16,9 +16,9 @@ if [ "$PROVISIONER_PUBLIC_NETWORK" = "false" ]; then
   ipfs config --json Ipns.DelegatedPublishers '[]'
   ipfs config --json DNS.Resolvers '{}'
 fi
-if [ -n "\${PROVISIONER_API_PASSWORD:-}" ]; then
-  ipfs config --json API.Authorizations "{\\"provisioner\\":{\\"AuthSecret\\":\\"basic:provisioner:$PROVISIONER_API_PASSWORD\\",\\"AllowedPaths\\":[\\"/api/v0\\"]}}"
-fi
+# Clients authenticate at the RPC guard in front of this node (kubo-rpc-guard.ts);
+# an API.Authorizations entry set by an earlier version is removed.
+ipfs config --json API.Authorizations '{}'
 `;
 
 export const kuboInitFile = "kubo-init.sh";
@@ -28,8 +28,6 @@ export interface KuboServiceOptions {
   size: SizeSpec;
   storageGb: number;
   publicNetwork: boolean;
-  /** Set to require HTTP basic auth (user "provisioner") on the RPC API. */
-  apiPassword?: string;
   volume: string;
 }
 
@@ -38,8 +36,6 @@ export function kuboService(options: KuboServiceOptions): ServiceSpec {
     PROVISIONER_STORAGE_MAX: `${options.storageGb}GB`,
     PROVISIONER_PUBLIC_NETWORK: String(options.publicNetwork),
   };
-  if (options.apiPassword) environment.PROVISIONER_API_PASSWORD = options.apiPassword;
-  const auth = options.apiPassword ? ' --api-auth "basic:provisioner:$PROVISIONER_API_PASSWORD"' : "";
   return {
     image: options.image,
     environment,
@@ -47,9 +43,15 @@ export function kuboService(options: KuboServiceOptions): ServiceSpec {
       { source: options.volume, target: "/data/ipfs" },
       { source: `file:${kuboInitFile}`, target: `/container-init.d/010-provisioner.sh`, readOnly: true },
     ],
-    // Through the RPC API, so it passes only once the daemon serves it.
-    healthCheck: healthCheck(["CMD-SHELL", `ipfs --api=/ip4/127.0.0.1/tcp/5001${auth} id >/dev/null`]),
+    // Through the RPC API, so it passes only once the daemon serves it. No
+    // credential: anything in a health check's command line shows in the host's `ps`.
+    healthCheck: healthCheck(["CMD-SHELL", "ipfs --api=/ip4/127.0.0.1/tcp/5001 id >/dev/null"]),
     limits: { cpus: options.size.cpus, memoryMb: options.size.memoryMb },
     restart: "unless-stopped",
+    // Both Kubo images have this user and give it the repository; started as
+    // it, their entry point needs no capability (as root it would chown and su-exec).
+    user: "ipfs",
+    // A Go program: one thread per blocking system call, more than a C server.
+    pidsLimit: 1024,
   };
 }

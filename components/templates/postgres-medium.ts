@@ -3,18 +3,23 @@
 // recovery (`pitr.sh "<time>"` in the backup container restores into a
 // scratch instance).
 import type { SystemModel } from "../model/system.js";
-import { backupScript, backupScriptFile, databaseNames, postgresServices, postgresSmall, type PostgresOptions } from "./postgres.js";
+import { appRoleFile, appRoleScript, backupScript, backupScriptFile, databaseNames, postgresServices, postgresSmall, serverEntrypoint, type PostgresOptions } from "./postgres.js";
 import { healthCheck, type Template, type TemplateContext } from "./template.js";
 
 const replicaScriptFile = "replica.sh";
 const primaryInitFile = "primary-init.sh";
 const pitrScriptFile = "pitr.sh";
 
-/** Runs once, at the primary's first start: the replication role and its pg_hba line. */
+/**
+ * Runs once, at the primary's first start: the replication role and its
+ * pg_hba line. The password goes through a here-document: a command line
+ * shows in the host's `ps`.
+ */
 const primaryInitScript = `#!/bin/sh
 set -e
-psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\
-  -c "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD '$REPLICATION_PASSWORD'"
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<SQL
+CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD '$REPLICATION_PASSWORD';
+SQL
 # "all" does not match replication connections.
 echo "host replication replicator all scram-sha-256" >> "$PGDATA/pg_hba.conf"
 `;
@@ -44,7 +49,10 @@ base=$(ls -1d /backups/base-* | sort | while read -r b; do
   [ "$(date -u -d "$(cat "$b/taken_at")" +%s)" -le "$(date -u -d "$target" +%s)" ] && echo "$b"; done | tail -n 1)
 [ -n "$base" ] || { echo "no base backup before $target" >&2; exit 1; }
 dir=/tmp/pitr
-rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$base/base.tar.gz" -C "$dir"
+# Root here has CHOWN, SETUID and SETGID only: whatever postgres owns, postgres
+# removes and reads; root unpacks as its own (--no-same-owner), then hands over.
+[ ! -e "$dir" ] || su postgres -s /bin/sh -c "rm -rf $dir"
+mkdir -p "$dir" && tar --no-same-owner -xzf "$base/base.tar.gz" -C "$dir"
 cat >> "$dir/postgresql.auto.conf" <<CONF
 restore_command = 'cp /archive/%f %p'
 recovery_target_time = '$target'
@@ -52,13 +60,14 @@ recovery_target_action = 'promote'
 archive_mode = off
 CONF
 touch "$dir/recovery.signal"
-chown -R postgres "$dir" && chmod 0700 "$dir"
+chmod 0700 "$dir" && chown -R postgres "$dir"
+log() { su postgres -s /bin/sh -c "tail -n 20 /tmp/pitr.log" >&2; }
 if ! su postgres -s /bin/sh -c "pg_ctl -D $dir -o \\"-p 5433 -k /tmp -c listen_addresses=''\\" -l /tmp/pitr.log -w -t 120 start"; then
-  tail -n 20 /tmp/pitr.log >&2; exit 1
+  log; exit 1
 fi
 i=0
 until [ "$(su postgres -s /bin/sh -c "psql -h /tmp -p 5433 -U $POSTGRES_USER -d postgres -Atc 'select pg_is_in_recovery()'")" = f ]; do
-  i=$((i + 1)); [ "$i" -lt 120 ] || { echo "still recovering after 120 s" >&2; tail -n 20 /tmp/pitr.log >&2; exit 1; }
+  i=$((i + 1)); [ "$i" -lt 120 ] || { echo "still recovering after 120 s" >&2; log; exit 1; }
   sleep 1
 done
 echo "restored from $base to $target"
@@ -83,8 +92,13 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   const services = postgresServices(ctx);
   const replication = { REPLICATION_PASSWORD: ctx.secrets.replicationPassword! };
   const primary = services.postgres!;
-  // Root first: the archive volume must belong to postgres; then the image's own entry point.
-  primary.entrypoint = ["sh", "-c", 'mkdir -p /archive && chown postgres /archive && exec docker-entrypoint.sh "$@"', "--"];
+  // Root first: the archive volume is created root's and must belong to
+  // postgres; then the image's own entry point, which walks the data
+  // directory (postgres', 0700) to chown it, chmods it and switches to postgres
+  // (gosu, setpriv). Found by trying: each of these five is needed.
+  primary.entrypoint = serverEntrypoint("mkdir -p /archive && chown postgres /archive && ");
+  primary.user = undefined;
+  primary.capabilities = ["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"];
   primary.command = [
     "postgres",
     "-c", "wal_level=replica",
@@ -119,6 +133,9 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
 
   const backup = services.backup!;
   backup.environment = { ...backup.environment, ...replication };
+  // pitr.sh hands the unpacked base backup to postgres and runs the scratch
+  // server as postgres (su).
+  backup.capabilities = ["CHOWN", "SETUID", "SETGID"];
   backup.mounts = [
     ...backup.mounts!,
     { source: "archive", target: "/archive" },
@@ -133,6 +150,7 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
     files: {
       [backupScriptFile]: backupScript.replace("set -eu\n", `set -eu\n${baseBackupAddition}`),
       [primaryInitFile]: primaryInitScript,
+      [appRoleFile]: appRoleScript,
       [replicaScriptFile]: replicaScript,
       [pitrScriptFile]: pitrScript,
     },

@@ -61,19 +61,60 @@ export function databaseNames(project: string): { database: string; role: string
   return { database, role: `${database}_app`.slice(0, 63) };
 }
 
+/**
+ * Runs once, at the first start: the resource's role owns its database (it
+ * can create and drop what it likes there, and create databases) but is not
+ * a superuser, so it cannot reach the server's files or programs (`COPY ... TO
+ * PROGRAM`). The password comes through a here-document, not a command line,
+ * which the host's `ps` would show.
+ */
+export const appRoleScript = `#!/bin/sh
+set -e
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres <<SQL
+CREATE ROLE "$PROVISIONER_APP_ROLE" WITH LOGIN CREATEDB PASSWORD '$PROVISIONER_APP_PASSWORD';
+ALTER DATABASE "$POSTGRES_DB" OWNER TO "$PROVISIONER_APP_ROLE";
+SQL
+`;
+export const appRoleFile = "app-role.sh";
+
+/**
+ * The server's entry point: the image's own, with a superuser password made
+ * up at each start and kept by no one. The image refuses to initialise
+ * without one; after that the superuser logs in only through the local
+ * socket (trust), from inside the container.
+ */
+export function serverEntrypoint(prelude = ""): string[] {
+  return ["sh", "-c", `${prelude}export POSTGRES_PASSWORD="$(od -An -vtx1 -N24 /dev/urandom | tr -d ' \\n')"; exec docker-entrypoint.sh "$@"`, "--"];
+}
+
 export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<string, ServiceSpec> {
   const { database, role } = databaseNames(ctx.project);
   const password = ctx.secrets.password!;
   const limits = { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb };
-  const pgEnv = { POSTGRES_USER: role, POSTGRES_PASSWORD: password, POSTGRES_DB: database };
+  // What the backup sidecar connects as: the resource's role, owner of its database.
+  const appEnv = { POSTGRES_USER: role, POSTGRES_PASSWORD: password, POSTGRES_DB: database };
   return {
     postgres: {
       image: ctx.images.postgres,
-      environment: { ...pgEnv, POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256" },
-      mounts: [{ source: "pgdata", target: "/var/lib/postgresql/data" }],
+      entrypoint: serverEntrypoint(),
+      command: ["postgres"],
+      environment: {
+        POSTGRES_USER: "postgres",
+        POSTGRES_DB: database,
+        POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256",
+        PROVISIONER_APP_ROLE: role,
+        PROVISIONER_APP_PASSWORD: password,
+      },
+      mounts: [
+        { source: "pgdata", target: "/var/lib/postgresql/data" },
+        { source: `file:${appRoleFile}`, target: `/docker-entrypoint-initdb.d/010-${appRoleFile}`, readOnly: true },
+      ],
       healthCheck: healthCheck(["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"']),
       limits,
       restart: "unless-stopped",
+      // Both images give this user the data directory: started as it, the
+      // entry point needs no capability (as root it would chown, then gosu).
+      user: "postgres",
     },
     pgbouncer: {
       image: ctx.images.pgbouncer,
@@ -92,12 +133,14 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
       dependsOn: ["postgres"],
       limits: { cpus: Math.min(ctx.size.cpus, 0.5), memoryMb: 128 },
       restart: "unless-stopped",
+      user: "postgres",
     },
     backup: {
       image: ctx.images.postgres,
       entrypoint: ["/bin/sh", `/etc/provisioner/${backupScriptFile}`],
       command: ["daily"],
-      environment: { ...pgEnv, BACKUP_TIME: ctx.options.backupTime, BACKUP_RETENTION: String(ctx.options.backupRetention) },
+      environment: { ...appEnv, BACKUP_TIME: ctx.options.backupTime, BACKUP_RETENTION: String(ctx.options.backupRetention) },
+      // The backups volume is created root's; root needs no capability to write there.
       user: "root",
       mounts: [
         { source: "backups", target: "/backups" },
@@ -128,7 +171,7 @@ export const postgresSmall: Template<PostgresOptions> = {
     labels: ctx.labels,
     services: postgresServices(ctx),
     volumes: ["pgdata", "backups"],
-    files: { [backupScriptFile]: backupScript },
+    files: { [backupScriptFile]: backupScript, [appRoleFile]: appRoleScript },
   }),
   outputs: (ctx) => {
     const { database, role } = databaseNames(ctx.project);

@@ -1,7 +1,9 @@
 // small-storage, medium-storage, large-storage: one Kubo node with a fixed
-// StorageMax, gateway published, RPC API published behind basic auth.
+// StorageMax, gateway published, RPC API published through a guard that
+// requires basic auth (kubo-rpc-guard.ts).
 import type { SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
+import { rpcGuardFile, rpcGuardScript, rpcGuardService } from "./kubo-rpc-guard.js";
 import { sizeNames } from "./sizes.js";
 import { optionsObject, optionsSchema, publicNetworkOption, publicNetworkSchema, type Template, type TemplateContext } from "./template.js";
 
@@ -27,14 +29,25 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
         size: ctx.size,
         storageGb,
         publicNetwork: ctx.options.publicNetwork,
-        apiPassword: ctx.secrets.apiPassword,
         volume: "ipfs-data",
       });
-      node.ports = [
-        { host: ctx.ports.api!, container: 5001, hostIp: ctx.publishIp },
-        { host: ctx.ports.gateway!, container: 8080, hostIp: ctx.publishIp },
-      ];
-      return { project: ctx.project, labels: ctx.labels, services: { ipfs: node }, volumes: ["ipfs-data"], files: { [kuboInitFile]: kuboInitScript } };
+      node.ports = [{ host: ctx.ports.gateway!, container: 8080, hostIp: ctx.publishIp }];
+      const rpc = rpcGuardService({
+        image: ctx.images.postgres,
+        upstream: "ipfs:5001",
+        kuboService: "ipfs",
+        username: kuboApiUser,
+        password: ctx.secrets.apiPassword!,
+        hostPort: ctx.ports.api!,
+        publishIp: ctx.publishIp,
+      });
+      return {
+        project: ctx.project,
+        labels: ctx.labels,
+        services: { ipfs: node, rpc },
+        volumes: ["ipfs-data"],
+        files: { [kuboInitFile]: kuboInitScript, [rpcGuardFile]: rpcGuardScript },
+      };
     },
     outputs: (ctx) => ({
       endpoint: { api: `http://${ctx.publicHost}:${ctx.ports.api}`, gateway: `http://${ctx.publicHost}:${ctx.ports.gateway}` },
