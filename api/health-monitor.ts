@@ -1,4 +1,5 @@
-// Checks every ACTIVE or DEGRADED resource on an interval and moves it between
+// Checks every ACTIVE or DEGRADED resource on an interval (once across all
+// service instances: a job of the scheduler) and moves it between
 // the two, naming the failing component (lastError, an Event with stage
 // "health", a metric). Operations own a resource's status while they run: a
 // resource with a QUEUED or RUNNING operation is left alone (ResourceStatuses.healthMove
@@ -6,6 +7,7 @@
 import type { Logger } from "pino";
 import type { EventLog } from "../core/event-log.js";
 import { ResourceStatuses } from "../core/resource-status.js";
+import type { ScheduledJob, Scheduler } from "../core/scheduler.js";
 import type { CredentialsCipher } from "../core/credentials-cipher.js";
 import type { Database } from "../core/db.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
@@ -23,37 +25,29 @@ export interface HealthMonitorDeps {
   metrics: Metrics;
   logger: Logger;
   settings: HealthMonitorSettings;
+  scheduler: Scheduler;
 }
+
+/** The health rounds' row in the jobs table. */
+export const healthJob = "health-rounds";
 
 type Status = "ACTIVE" | "DEGRADED";
 
 export class HealthMonitor {
-  private timer?: NodeJS.Timeout;
-  private round?: Promise<void>;
-  private stopped = false;
+  private job?: ScheduledJob;
 
   constructor(private readonly deps: HealthMonitorDeps) {}
 
+  /** Rounds through the scheduler: one round per interval across every service instance, never two at once. */
   start(): void {
-    if (this.deps.settings.intervalSeconds <= 0 || this.timer) return;
-    this.stopped = false;
-    const tick = () => {
-      this.round = this.checkAll()
-        .catch((error: unknown) => this.deps.logger.error({ err: error }, "health check round failed"))
-        .finally(() => {
-          // The next round starts an interval after this one ended: rounds never overlap.
-          if (!this.stopped) this.timer = setTimeout(tick, this.deps.settings.intervalSeconds * 1000);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.settings.intervalSeconds * 1000);
+    if (this.deps.settings.intervalSeconds <= 0) return;
+    this.job ??= this.deps.scheduler.every(healthJob, { intervalSeconds: this.deps.settings.intervalSeconds }, () => this.checkAll());
+    this.job.start();
   }
 
   /** Waits for a round in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.round;
+    await this.job?.stop();
   }
 
   /** One round: every ACTIVE or DEGRADED resource without a pending operation, in parallel. */

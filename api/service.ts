@@ -11,6 +11,7 @@ import { CredentialsCipher } from "../core/credentials-cipher.js";
 import { createDatabase, type Database } from "../core/db.js";
 import { EventLog, eventChannel } from "../core/event-log.js";
 import { PgListener } from "../core/pg-listener.js";
+import { Scheduler } from "../core/scheduler.js";
 import { createApp } from "./app.js";
 import { HealthMonitor } from "./health-monitor.js";
 import { databaseCheck } from "./health.routes.js";
@@ -56,7 +57,9 @@ export async function createService(config: Config, logger: Logger, { worker: mo
     scrapeToken: config.scrapeToken,
     eventStreamsPerTeam: config.limits.eventStreamsPerTeam,
   });
-  const health = new HealthMonitor({ db, events: new EventLog(db), cipher, metrics, logger, settings: config.healthChecks });
+  // Periodic work runs once across all instances: each instance's scheduler competes for it.
+  const scheduler = new Scheduler(db, logger);
+  const health = new HealthMonitor({ db, events: new EventLog(db), cipher, metrics, logger, settings: config.healthChecks, scheduler });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -74,6 +77,7 @@ export async function createService(config: Config, logger: Logger, { worker: mo
     health,
     async close() {
       await health.stop();
+      await scheduler.stop();
       await inProcess?.stop();
       await child?.stop();
       await notifications.stop();
