@@ -26,6 +26,8 @@ export interface HealthMonitorDeps {
   logger: Logger;
   settings: HealthMonitorSettings;
   scheduler: Scheduler;
+  /** How a resource is checked; default: the template's probes over the network. */
+  probe?: typeof probe;
 }
 
 /** The health rounds' row in the jobs table. */
@@ -78,7 +80,7 @@ export class HealthMonitor {
     let result: ProbeResult;
     try {
       const credentials = cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext });
-      result = await probe({ template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials }, this.deps.settings);
+      result = await (this.deps.probe ?? probe)({ template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials }, this.deps.settings);
     } catch (error) {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
       return;
