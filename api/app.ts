@@ -8,6 +8,7 @@ import { errorMiddleware } from "./errors.js";
 import type { PgListener } from "../core/pg-listener.js";
 import { healthRoutes, type ReadinessCheck } from "./health.routes.js";
 import type { Metrics } from "./metrics.js";
+import { methodNotAllowed } from "./method-not-allowed.middleware.js";
 import { openApiDocument } from "./openapi.js";
 import { prometheusRoutes } from "./prometheus.routes.js";
 import { resourceRoutes } from "./resources.routes.js";
@@ -52,7 +53,7 @@ export function createApp(context: AppContext): Express {
     }),
   );
   app.use(healthRoutes(context.readiness, context.warnings));
-  const openApi = openApiDocument();
+  const openApi = openApiDocument(context.targets);
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
@@ -62,6 +63,7 @@ export function createApp(context: AppContext): Express {
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes(context.targets));
   app.use(resourceRoutes(context.resources, context.notifications, new StreamSlots(context.eventStreamsPerTeam)));
+  app.use(methodNotAllowed(openApi));
   app.use(errorMiddleware(context.logger));
   return app;
 }

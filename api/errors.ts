@@ -2,6 +2,7 @@
 // a generic 500 (with the request id, nothing else) for everything else.
 import type { ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
+import { body, errorView } from "./resources.schemas.js";
 
 export interface FieldError {
   field: string;
@@ -31,17 +32,17 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (error instanceof ApiError) {
       if (error.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(error.retryAfterSeconds));
-      res.status(error.status).json({ error: { code: error.code, message: error.message, ...(error.fields && { fields: error.fields }) } });
+      res.status(error.status).json(body(errorView, { error: { code: error.code, message: error.message, ...(error.fields && { fields: error.fields }) } }));
       return;
     }
     // express.json(): malformed or oversized bodies arrive as errors with a status.
     const status = (error as { status?: number }).status;
     if (status === 400 || status === 413) {
       const code = status === 413 ? "body_too_large" : "malformed_json";
-      res.status(status).json({ error: { code, message: status === 413 ? "the request body is too large" : "the request body is not valid JSON" } });
+      res.status(status).json(body(errorView, { error: { code, message: status === 413 ? "the request body is too large" : "the request body is not valid JSON" } }));
       return;
     }
     logger.error({ err: error, requestId: req.id }, "unhandled error");
-    res.status(500).json({ error: { code: "internal", message: "internal error", requestId: req.id } });
+    res.status(500).json(body(errorView, { error: { code: "internal", message: "internal error", requestId: String(req.id as string | number) } }));
   };
 }

@@ -2,7 +2,9 @@
 // it: which component fails, and what the probes measured. No Docker access:
 // the same checks work for a system on a cloud server.
 import pg from "pg";
+import { templates } from "../components/templates/index.js";
 import { kuboMetricsPath } from "../components/templates/metrics-proxy.js";
+import type { HealthProbe } from "../components/templates/template.js";
 
 export interface Failure {
   /** The failing part, by its service name: ipfs1, cluster2, pgbouncer, replica. */
@@ -172,18 +174,18 @@ async function probePostgres(target: ProbeTarget, settings: ProbeSettings): Prom
   return { failures, measurements };
 }
 
-const probes: Record<string, (target: ProbeTarget, settings: ProbeSettings) => Promise<ProbeResult>> = {
-  "ipfs-cluster-small": probeCluster,
-  "small-storage": probeStorage,
-  "medium-storage": probeStorage,
-  "large-storage": probeStorage,
-  "postgres-small": probePostgres,
-  "postgres-medium": probePostgres,
+/** Every probe a template can declare (Template.healthProbe) has its code here. */
+export const probes: Record<HealthProbe, (target: ProbeTarget, settings: ProbeSettings) => Promise<ProbeResult>> = {
+  "ipfs-cluster": probeCluster,
+  "kubo-rpc": probeStorage,
+  postgres: probePostgres,
 };
 
 export async function probe(target: ProbeTarget, settings: ProbeSettings): Promise<ProbeResult> {
-  const check = probes[target.template];
-  return check ? check(target, settings) : { failures: [], measurements: {} };
+  const template = templates[target.template];
+  // A resource of a template the catalogue no longer has cannot be checked: it is not called healthy.
+  if (!template) return { failures: [{ component: "template", message: `no health probe: unknown template ${target.template}` }], measurements: {} };
+  return probes[template.healthProbe](target, settings);
 }
 
 /** lastError of a DEGRADED resource: every failing component, named. */

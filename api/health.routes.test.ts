@@ -1,6 +1,6 @@
 // The service in-process on port 0, against the real control-plane database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer } from "./test-server.js";
+import { startTestServer } from "../test/test-server.js";
 
 describe("health endpoints", () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;

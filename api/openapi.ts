@@ -1,7 +1,9 @@
 // GET /v1/openapi.json: the OpenAPI 3.1 document, generated from the same zod
-// schemas that validate requests, so the two cannot disagree.
+// schemas that validate requests and type the response bodies, so neither can
+// disagree with it (test/openapi-contract.test.ts runs Schemathesis against it).
 import { z } from "zod";
 import * as s from "./resources.schemas.js";
+import { idempotencyKeySchema } from "./resources.schemas.js";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
@@ -15,7 +17,14 @@ const errors = {
   "404": json(s.errorView, "No such resource in the caller's team."),
 };
 /** A fair-use limit (queued operations, open streams): the Retry-After header says when to try again. */
-const tooMany = { "429": json(s.errorView, "A fair-use limit: too many queued operations (`queue_full`) or open streams (`too_many_streams`); see Retry-After.") };
+const tooMany = {
+  "429": {
+    ...json(s.errorView, "A fair-use limit: too many queued operations (`queue_full`) or open streams (`too_many_streams`); see Retry-After."),
+    headers: { "Retry-After": { description: "Seconds after which trying again may succeed.", schema: { type: "integer", minimum: 0 } } },
+  },
+};
+/** Every /v1 route answers 401 without a valid team key. */
+const unauthenticated = { "401": json(s.errorView, "Missing or unknown API key.") };
 const idParameter = { name: "id", in: "path", required: true, schema: jsonSchema(s.resourceId) };
 
 /** Query parameters from a zod object: one parameter per property. */
@@ -24,22 +33,28 @@ function queryParameters(schema: z.ZodObject) {
   return Object.entries(properties).map(([name, schema]) => ({ name, in: "query", required: false, schema }));
 }
 
-export function openApiDocument(): Record<string, unknown> {
+/** `targets`: what this instance offers. */
+export function openApiDocument(targets: readonly string[] = s.targets) {
   const accepted = json(s.acceptedView, "Accepted: the operation is queued (see `queued`) or running.");
   return {
     openapi: "3.1.0",
     info: { title: "Provisioner API", version: "1.0.0", description: "IPFS clusters and PostgreSQL on demand, provisioned with Pulumi." },
     components: {
-      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "A team API key (npm run create-team)." } },
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "A team API key (npm run create-team)." },
+        scrapeToken: { type: "http", scheme: "bearer", description: "PROVISIONER_SCRAPE_TOKEN: Prometheus's, not a team's." },
+      },
     },
     security: [{ apiKey: [] }],
     paths: {
-      "/v1/templates": { get: { summary: "What can be provisioned, with each template's parameters", responses: { "200": { description: "The catalogue" } } } },
+      "/v1/templates": {
+        get: { summary: "What can be provisioned, with each template's parameters", responses: { "200": json(s.templateCatalogue, "The catalogue"), ...unauthenticated } },
+      },
       "/v1/resources": {
         post: {
           summary: "Provision a resource",
-          parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 } }],
-          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.createResourceBody, "input") } } },
+          parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: idempotencyKeySchema }],
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.createResourceBodyFor(targets), "input") } } },
           responses: {
             "202": accepted,
             ...errors,
@@ -52,7 +67,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: "The team's resources, newest first",
           parameters: queryParameters(s.listResourcesQuery),
-          responses: { "200": json(z.object({ resources: z.array(s.resourceView), nextCursor: z.string().nullable() }), "A page"), ...errors },
+          responses: { "200": json(s.resourcePage, "A page"), ...errors },
         },
       },
       "/v1/resources/{id}": {
@@ -61,15 +76,18 @@ export function openApiDocument(): Record<string, unknown> {
         patch: {
           summary: "Resize or change options (a Pulumi update); options merge into the current ones",
           requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.updateResourceBody, "input") } } },
-          responses: { "202": accepted, ...errors, "403": json(s.errorView, "Over quota."), "409": json(s.errorView, "Deleted or being deleted."), ...tooMany },
+          responses: { "202": accepted, ...errors, "403": json(s.errorView, "Over quota."), "409": json(s.errorView, "Deleted or being deleted, or options the resource's template does not have or its current options contradict (`options_conflict`, naming the field)."), ...tooMany },
         },
-        delete: { summary: "Destroy the resource and remove its stack; the row stays as DELETED", responses: { "202": accepted, ...errors } },
+        delete: {
+          summary: "Destroy the resource and remove its stack; the row stays as DELETED (a second DELETE answers with the first)",
+          responses: { "202": accepted, ...errors, "409": json(s.errorView, "Already deleted.") },
+        },
       },
       "/v1/resources/{id}/credentials": {
         parameters: [idParameter],
         get: {
           summary: "The resource's credentials, decrypted; every read is audited",
-          responses: { "200": json(z.object({ credentials: z.record(z.string(), z.string()) }), "Credentials"), ...errors, "409": json(s.errorView, "Not provisioned yet (`credentials_unavailable`), or encrypted with a key the service no longer has (`credentials_key_missing`, naming the key id).") },
+          responses: { "200": json(s.credentialsView, "Credentials"), ...errors, "409": json(s.errorView, "Not provisioned yet (`credentials_unavailable`), or encrypted with a key the service no longer has (`credentials_key_missing`, naming the key id).") },
         },
       },
       "/v1/resources/{id}/events": {
@@ -79,7 +97,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             "200": {
               description: "Events",
-              content: { "application/json": { schema: jsonSchema(z.object({ events: z.array(s.eventView) })) }, "text/event-stream": { schema: { type: "string" } } },
+              content: { "application/json": { schema: jsonSchema(s.eventsPage) }, "text/event-stream": { schema: { type: "string" } } },
             },
             ...errors,
             ...tooMany,
@@ -88,17 +106,19 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/v1/resources/{id}/operations": {
         parameters: [idParameter],
-        get: { summary: "The resource's operations, oldest first", responses: { "200": json(z.object({ operations: z.array(s.operationView) }), "Operations"), ...errors } },
+        get: { summary: "The resource's operations, oldest first", responses: { "200": json(s.operationsView, "Operations"), ...errors } },
       },
-      "/v1/resources/{id}/refresh": { parameters: [idParameter], post: { summary: "Drift check: refresh the state and compare (behind a queued refresh: that refresh)", responses: { "202": accepted, ...errors, ...tooMany } } },
+      "/v1/resources/{id}/refresh": { parameters: [idParameter], post: { summary: "Drift check: refresh the state and compare (behind a queued refresh: that refresh)", responses: { "202": accepted, ...errors, "409": json(s.errorView, "Deleted or being deleted."), ...tooMany } } },
       "/v1/resources/{id}/cancel": {
         parameters: [idParameter],
-        post: { summary: "Cancel the running (else the next queued) operation", responses: { "202": json(z.object({ operation: s.operationView }), "Cancelling"), ...errors, "409": json(s.errorView, "Nothing to cancel.") } },
+        post: { summary: "Cancel the running (else the next queued) operation", responses: { "202": json(s.cancelView, "Cancelling"), ...errors, "409": json(s.errorView, "Nothing to cancel.") } },
       },
+      "/v1/openapi.json": { get: { security: [], summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } } } },
       "/healthz": { get: { security: [], summary: "Liveness", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { security: [], summary: "Readiness: database, Docker and Pulumi", responses: { "200": { description: "Ready" }, "503": { description: "Not ready" } } } },
       "/metrics": {
         get: {
+          security: [{ scrapeToken: [] }],
           summary: "Prometheus metrics; Authorization: Bearer <PROVISIONER_SCRAPE_TOKEN>, not a team's key",
           responses: { "200": { description: "Metrics" }, "401": json(s.errorView, "Without the scrape token."), "404": json(s.errorView, "No scrape token configured: off.") },
         },

@@ -8,7 +8,7 @@ import { Router, type RequestHandler } from "express";
 import type { Database } from "../core/db.js";
 import type { Metrics } from "./metrics.js";
 import { ApiError } from "./errors.js";
-import { scrapeTargets } from "./prometheus.targets.js";
+import { scrapeTargets } from "./prometheus-targets.js";
 
 const digest = (value: string) => crypto.createHash("sha256").update(value).digest();
 

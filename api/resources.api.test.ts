@@ -3,8 +3,9 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, discardUnfinishedOperations, type Client } from "../test/service-client.js";
+import { templates } from "../components/templates/index.js";
 import { TeamService } from "./teams.service.js";
-import { startTestServer, type TestServer } from "./test-server.js";
+import { startTestServer, type TestServer } from "../test/test-server.js";
 import type { Tier } from "../prisma/generated/client.js";
 
 describe("/v1/resources without a worker", () => {
@@ -206,10 +207,13 @@ describe("/v1/resources without a worker", () => {
     const reply = await client(server.base).get("/v1/openapi.json");
     expect(reply.status).toBe(200);
     expect(reply.body.openapi).toBe("3.1.0");
+    // One body per template, each with that template's options and their limits.
     const create = reply.body.paths["/v1/resources"].post.requestBody.content["application/json"].schema;
-    expect(create.required).toEqual(["template", "name"]);
-    expect(create.additionalProperties).toBe(false);
-    expect(create.properties.template.enum).toContain("small-storage");
+    const cluster = create.oneOf.find((body: { properties: { template: { const: string } } }) => body.properties.template.const === "ipfs-cluster-small");
+    expect(cluster.required).toEqual(["template", "name"]);
+    expect(cluster.additionalProperties).toBe(false);
+    expect(cluster.properties.options.properties.peers).toMatchObject({ type: "integer", minimum: 1, maximum: 9 });
+    expect(create.oneOf.map((body: { properties: { template: { const: string } } }) => body.properties.template.const).sort()).toEqual(Object.keys(templates).sort());
     expect(Object.keys(reply.body.paths)).toEqual(expect.arrayContaining(["/v1/resources/{id}/events", "/v1/resources/{id}/cancel", "/metrics"]));
   });
 
@@ -243,10 +247,18 @@ describe("/v1/resources without a worker", () => {
   });
 
   describe("bad input and races never answer 500", () => {
+    it("a cursor of the documented shape is taken, even one this API did not return", async () => {
+      const { api } = await newTeam();
+      const reply = await api.get(`/v1/resources?cursor=99999999999999.${crypto.randomUUID()}`);
+      expect(reply.status).toBe(200);
+      expect(reply.body).toEqual({ resources: [], nextCursor: null });
+    });
+
     it("a malformed cursor is a 400 naming it", async () => {
       const { api } = await newTeam();
       const b64 = (text: string) => Buffer.from(text).toString("base64url");
-      for (const cursor of ["garbage", b64("2026-01-01T00:00:00.000Z|not-a-uuid"), b64("|"), b64(`-300000-01-01T00:00:00.000Z|${crypto.randomUUID()}`), b64(`2026-01-01T00:00:00.000Z|${crypto.randomUUID()}|x`)]) {
+      const id = crypto.randomUUID();
+      for (const cursor of ["garbage", "1764000000000.not-a-uuid", ".", `-1.${id}`, `1${"0".repeat(14)}.${id}`, `1764000000000.${id}.x`, b64(`2026-01-01T00:00:00.000Z|${id}`)]) {
         const reply = await api.get(`/v1/resources?cursor=${cursor}`);
         expect(reply.status, cursor).toBe(400);
         expect(reply.body.error.fields, cursor).toEqual([{ field: "query.cursor", message: "is not valid" }]);
@@ -323,27 +335,28 @@ describe("/v1/resources without a worker", () => {
         const r = await server.service.db.resource.findFirstOrThrow({ where: { teamId, name } });
         return Number(r.cpus);
       };
-      const big = (await api.post("/v1/resources", storage("big", { size: "large" }))).body; // 2 CPUs
-      const small = (await api.post("/v1/resources", storage("small"))).body; // 0.5 CPU
+      // A storage resource's footprint: its node's size plus the RPC guard (0.25 CPU).
+      const big = (await api.post("/v1/resources", storage("big", { size: "large" }))).body; // 2.25 CPUs
+      const small = (await api.post("/v1/resources", storage("small"))).body; // 0.75 CPU
       // Both deployed: their CREATEs are done.
       await server.service.db.operation.updateMany({ where: { id: { in: [big.operation.id, small.operation.id] } }, data: { status: "SUCCEEDED", finishedAt: new Date() } });
 
-      // Shrinking big does not free its 2 CPUs while the large system still runs.
+      // Shrinking big does not free its 2.25 CPUs while the large system still runs.
       expect((await api.patch(`/v1/resources/${big.resource.id}`, { size: "small" })).status).toBe(202);
-      expect(await accounted("big")).toBe(2);
+      expect(await accounted("big")).toBe(2.25);
       const dodge = await api.post("/v1/resources", storage("third", { size: "large" }));
       expect(dodge.status).toBe(403);
-      expect(dodge.body.error.message).toMatch(/cpus: 2.5 used \+ 2 requested > 4/);
+      expect(dodge.body.error.message).toMatch(/cpus: 3 used \+ 2.25 requested > 4/);
       expect((await api.post(`/v1/resources/${big.resource.id}/cancel`)).body.operation).toMatchObject({ kind: "UPDATE", status: "CANCELLED" });
-      expect(await accounted("big")).toBe(2);
+      expect(await accounted("big")).toBe(2.25);
 
-      // Growing small reserves the large size; cancelled, it is back to what runs, and the CPUs are free again.
-      expect((await api.patch(`/v1/resources/${small.resource.id}`, { size: "large" })).status).toBe(202);
-      expect(await accounted("small")).toBe(2);
-      expect((await api.post("/v1/resources", storage("third", { size: "medium" }))).status).toBe(403);
+      // Growing small reserves the medium size; cancelled, it is back to what runs, and the CPUs are free again.
+      expect((await api.patch(`/v1/resources/${small.resource.id}`, { size: "medium" })).status).toBe(202);
+      expect(await accounted("small")).toBe(1.25);
+      expect((await api.post("/v1/resources", storage("third"))).status).toBe(403); // 2.25 + 1.25 + 0.75 > 4
       await api.post(`/v1/resources/${small.resource.id}/cancel`);
-      expect(await accounted("small")).toBe(0.5);
-      expect((await api.post("/v1/resources", storage("third", { size: "medium" }))).status).toBe(202);
+      expect(await accounted("small")).toBe(0.75);
+      expect((await api.post("/v1/resources", storage("third"))).status).toBe(202); // 2.25 + 0.75 + 0.75 <= 4
     });
   });
 

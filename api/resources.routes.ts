@@ -1,5 +1,6 @@
 // /v1/resources: thin routes — validate, call the service, answer.
 import { Router, type Request, type Response } from "express";
+import type { z } from "zod";
 import type { PgListener } from "../core/pg-listener.js";
 import { ApiError, tooManyRequests } from "./errors.js";
 import * as schemas from "./resources.schemas.js";
@@ -20,9 +21,9 @@ function resourceIdOr404(req: Request): string {
 }
 
 /** 202 with the resource and its operation; a replayed Idempotency-Key says so in a header. */
-function sendAccepted(res: Response, { replayed, ...accepted }: { replayed: boolean; resource: { id: string } }): void {
+function sendAccepted(res: Response, { replayed, ...accepted }: z.output<typeof schemas.acceptedView> & { replayed: boolean }): void {
   if (replayed) res.setHeader("Idempotent-Replayed", "true");
-  res.status(202).location(`/v1/resources/${accepted.resource.id}`).json(accepted);
+  res.status(202).location(`/v1/resources/${accepted.resource.id}`).json(schemas.body(schemas.acceptedView, accepted));
 }
 
 const keepAliveMs = 15_000;
@@ -51,24 +52,27 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
     if (key !== undefined && (key.length === 0 || key.length > 255)) {
       throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 255 characters", [{ field: "Idempotency-Key", message: "must be 1 to 255 characters" }]);
     }
+    if (key !== undefined && !schemas.idempotencyKeyPattern.test(key)) {
+      throw new ApiError(400, "invalid_request", "Idempotency-Key must be visible ASCII characters", [{ field: "Idempotency-Key", message: "must be visible ASCII characters (spaces inside only)" }]);
+    }
     sendAccepted(res, await service.create(actorOf(res), body, key));
   });
 
   router.get("/v1/resources", async (req, res) => {
-    res.json(await service.list(actorOf(res), validate(schemas.listResourcesQuery, req.query, "query")));
+    res.json(schemas.body(schemas.resourcePage, await service.list(actorOf(res), validate(schemas.listResourcesQuery, req.query, "query"))));
   });
 
   router.get("/v1/resources/:id", async (req, res) => {
-    res.json(await service.get(actorOf(res), resourceIdOr404(req)));
+    res.json(schemas.body(schemas.resourceView, await service.get(actorOf(res), resourceIdOr404(req))));
   });
 
   router.get("/v1/resources/:id/credentials", async (req, res) => {
     res.setHeader("Cache-Control", "no-store");
-    res.json(await service.credentials(actorOf(res), resourceIdOr404(req)));
+    res.json(schemas.body(schemas.credentialsView, await service.credentials(actorOf(res), resourceIdOr404(req))));
   });
 
   router.get("/v1/resources/:id/operations", async (req, res) => {
-    res.json(await service.operations(actorOf(res), resourceIdOr404(req)));
+    res.json(schemas.body(schemas.operationsView, await service.operations(actorOf(res), resourceIdOr404(req))));
   });
 
   router.patch("/v1/resources/:id", async (req, res) => {
@@ -82,7 +86,7 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
   });
 
   router.post("/v1/resources/:id/cancel", async (req, res) => {
-    res.status(202).json(await service.cancel(actorOf(res), resourceIdOr404(req)));
+    res.status(202).json(schemas.body(schemas.cancelView, await service.cancel(actorOf(res), resourceIdOr404(req))));
   });
 
   router.delete("/v1/resources/:id", async (req, res) => {
@@ -95,7 +99,7 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
     const actor = actorOf(res);
     if (req.accepts(["application/json", "text/event-stream"]) !== "text/event-stream") {
       const events = await service.events(actor, id, BigInt(after ?? 0));
-      res.json({ events: events.map(eventView) });
+      res.json(schemas.body(schemas.eventsPage, { events: events.map(eventView) }));
       return;
     }
     let cursor = resumeFrom(req, after);

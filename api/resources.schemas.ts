@@ -3,38 +3,83 @@
 import { z } from "zod";
 import { templates } from "../components/templates/index.js";
 import { sizeNames } from "../components/templates/sizes.js";
+import { optionFields, type Template } from "../components/templates/template.js";
 
 /** docker-host is this machine; a cloud is offered when the service has its credentials. */
 export const targets = ["docker-host", "hetzner", "digitalocean", "aws"] as const;
 export const resourceStatuses = ["PROVISIONING", "ACTIVE", "UPDATING", "DEGRADED", "FAILED", "DELETING", "DELETED"] as const;
 
 const templateIds = Object.keys(templates) as [string, ...string[]];
-const options = z.record(z.string(), z.unknown()).meta({ description: "The template's parameters (see GET /v1/templates)." });
 
-export const createResourceBody = z.strictObject({
-  template: z.enum(templateIds),
-  name: z
-    .string()
-    .max(40)
-    .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', starting with a letter")
-    .meta({ description: "Unique among the team's resources; part of container and stack names." }),
-  size: z.enum(sizeNames).optional().meta({ description: "Default: the template's default size." }),
-  target: z.enum(targets).default("docker-host"),
-  options: options.optional(),
-});
+const resourceName = z
+  .string()
+  .max(40)
+  .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', starting with a letter")
+  .meta({ description: "Unique among the team's resources; part of container and stack names." });
+
+/** The body that provisions one template: its own options, so the document states them and their limits. */
+const createBodyOf = (template: Template, offered: readonly [string, ...string[]]) =>
+  z.strictObject({
+    template: z.literal(template.id),
+    name: resourceName,
+    size: z.enum(template.sizes).optional().meta({ description: `Default: ${template.defaultSize}.` }),
+    target: z.enum(offered).default("docker-host"),
+    options: template.options.optional().meta({ description: "The template's parameters (also in GET /v1/templates)." }),
+  });
+
+/**
+ * `offered`: the targets a request may name. Requests are validated with every
+ * target (the service then names what an unconfigured cloud needs); the
+ * document of an instance lists those it offers.
+ */
+export function createResourceBodyFor(offered: readonly string[]) {
+  const bodies = Object.values(templates).map((t) => createBodyOf(t, offered as [string, ...string[]]));
+  return z.discriminatedUnion("template", bodies as [(typeof bodies)[number], ...typeof bodies], {
+    error: (issue) => (issue.code === "invalid_union" ? `must be one of ${templateIds.join(", ")}` : undefined),
+  });
+}
+
+export const createResourceBody = createResourceBodyFor(targets);
 export type CreateResourceBody = z.infer<typeof createResourceBody>;
 
+/**
+ * PATCH options: any option of any template, each within its limits (the
+ * resource's template is not known here); an option the resource's template
+ * does not have, or that its current options contradict, is a 409.
+ */
+const optionChanges = z
+  .strictObject(Object.fromEntries(Object.values(templates).flatMap((t) => Object.entries(optionFields(t)).map(([name, field]) => [name, field.optional()]))))
+  .meta({ description: "Options to change, merged into the current ones; the resource's template's options (see GET /v1/templates)." });
+
 export const updateResourceBody = z
-  .strictObject({ size: z.enum(sizeNames).optional(), options: options.optional() })
-  .refine((b) => b.size !== undefined || b.options !== undefined, { message: "give size, options or both", path: ["size"] });
+  .strictObject({ size: z.enum(sizeNames).optional(), options: optionChanges.optional() })
+  .refine((b) => b.size !== undefined || b.options !== undefined, { message: "give size, options or both", path: ["size"] })
+  .meta({ minProperties: 1 });
 export type UpdateResourceBody = z.infer<typeof updateResourceBody>;
+
+/**
+ * A page cursor: the last resource's creation time (ms since 1970, before the
+ * year 5000) and id. Every string of this shape is a cursor the listing takes.
+ */
+export const cursorPattern = /^[0-9]{1,14}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const listResourcesQuery = z.strictObject({
   status: z.enum(resourceStatuses).optional(),
   template: z.enum(templateIds).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional().meta({ description: "nextCursor of the previous page." }),
+  cursor: z
+    .string()
+    .regex(cursorPattern, "is not valid")
+    .optional()
+    .meta({ description: "nextCursor of the previous page." }),
 });
+
+/**
+ * Idempotency-Key: 1 to 255 visible ASCII characters, spaces inside only (an
+ * HTTP header loses leading and trailing spaces).
+ */
+export const idempotencyKeySchema = { type: "string", minLength: 1, maxLength: 255, pattern: "^[!-~]([ -~]*[!-~])?$" } as const;
+export const idempotencyKeyPattern = new RegExp(idempotencyKeySchema.pattern);
 
 /** An event id: a Postgres bigint, as digits. */
 export const eventId = z
@@ -82,6 +127,11 @@ export const resourceView = z.object({
   deletedAt: timestamp.nullable(),
 });
 
+/** What the API sends: the service's views are typed from these, so the document and the bodies agree. */
+export type ResourceView = z.output<typeof resourceView>;
+export type OperationView = z.output<typeof operationView>;
+export type EventView = z.output<typeof eventView>;
+
 export const acceptedView = z.object({
   resource: resourceView,
   operation: operationView,
@@ -98,6 +148,27 @@ export const eventView = z.object({
   detail: z.record(z.string(), z.unknown()).nullable(),
   createdAt: timestamp,
 });
+
+export const resourcePage = z.object({ resources: z.array(resourceView), nextCursor: z.string().nullable().meta({ description: "Pass as cursor for the next page; null on the last." }) });
+export const credentialsView = z.object({ credentials: z.record(z.string(), z.string()) });
+export const eventsPage = z.object({ events: z.array(eventView) });
+export const operationsView = z.object({ operations: z.array(operationView) });
+export const cancelView = z.object({ operation: operationView });
+export const templateCatalogue = z.object({
+  templates: z.array(
+    z.object({
+      id: z.string(),
+      description: z.string(),
+      sizes: z.array(z.enum(sizeNames)),
+      defaultSize: z.enum(sizeNames),
+      targets: z.array(z.string()).meta({ description: "What this instance offers (clouds only with their credentials)." }),
+      parameters: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema of the template's options." }),
+    }),
+  ),
+});
+
+/** A response body checked by the compiler against the schema the document publishes for it. */
+export const body = <S extends z.ZodType>(_schema: S, value: z.output<S>): z.output<S> => value;
 
 export const errorView = z.object({
   error: z.object({

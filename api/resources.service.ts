@@ -15,7 +15,7 @@ import type { Database } from "../core/db.js";
 import { fairUseDefaults, type FairUseLimits } from "../core/config.js";
 import { ApiError, tooManyRequests } from "./errors.js";
 import { checkQuota, footprint, lockTeam, settleReservation, type Footprint } from "./quotas.js";
-import type { CreateResourceBody, UpdateResourceBody } from "./resources.schemas.js";
+import type { CreateResourceBody, EventView, OperationView, ResourceView, UpdateResourceBody } from "./resources.schemas.js";
 
 export interface Actor {
   team: Team;
@@ -30,8 +30,11 @@ export const queueRetryAfterSeconds = 30;
 
 const pendingStatuses: Operation["status"][] = ["QUEUED", "RUNNING"];
 
-function inputError(error: unknown): never {
-  if (error instanceof TemplateInputError) throw new ApiError(400, "invalid_request", error.message, [{ field: error.field, message: error.message.slice(error.field.length + 2) }]);
+/** `status`: 409 when the input is valid on its own but not for this resource (a PATCH's options). */
+function inputError(error: unknown, status: 400 | 409 = 400): never {
+  if (error instanceof TemplateInputError) {
+    throw new ApiError(status, status === 400 ? "invalid_request" : "options_conflict", error.message, [{ field: error.field, message: error.message.slice(error.field.length + 2) }]);
+  }
   throw error;
 }
 
@@ -48,7 +51,7 @@ function requestHash(body: unknown): string {
   return crypto.createHash("sha256").update(JSON.stringify(canonical(body))).digest("hex");
 }
 
-export function resourceView(resource: Resource & { team: Team }) {
+export function resourceView(resource: Resource & { team: Team }): ResourceView {
   return {
     id: resource.id,
     name: resource.name,
@@ -70,7 +73,7 @@ export function resourceView(resource: Resource & { team: Team }) {
   };
 }
 
-export function operationView(operation: Operation, ahead?: number) {
+export function operationView(operation: Operation, ahead?: number): OperationView {
   return {
     id: operation.id,
     kind: operation.kind,
@@ -83,7 +86,7 @@ export function operationView(operation: Operation, ahead?: number) {
   };
 }
 
-export function eventView(event: Event) {
+export function eventView(event: Event): EventView {
   return {
     id: event.id.toString(),
     operationId: event.operationId,
@@ -239,7 +242,7 @@ export class ResourceService {
           options: { ...base.options, ...body.options },
         });
       } catch (error) {
-        inputError(error);
+        inputError(error, 409);
       }
       const wanted = footprint(prepared, this.images);
       const reserved: Footprint = { cpus: Math.max(Number(locked.cpus), wanted.cpus), memoryMb: Math.max(locked.memoryMb, wanted.memoryMb) };
@@ -402,12 +405,8 @@ export class ResourceService {
 }
 
 function encodeCursor(resource: Resource): string {
-  return Buffer.from(`${resource.createdAt.toISOString()}|${resource.id}`).toString("base64url");
+  return `${resource.createdAt.getTime()}.${resource.id}`;
 }
-
-/** Year 10000: later dates are no cursor of ours (and not all are timestamps Postgres takes). */
-const latestTimestamp = Date.UTC(10000, 0, 1);
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What the resource will be once its pending operations have run: the last pending UPDATE's size and options, else its own. */
 function desiredAfter(resource: Resource, pending: Operation[]): { size: string; options: Record<string, unknown> } {
@@ -416,9 +415,8 @@ function desiredAfter(resource: Resource, pending: Operation[]): { size: string;
   return { size: params?.size ?? resource.size, options: params?.options ?? (resource.options as Record<string, unknown>) };
 }
 
+/** listResourcesQuery's pattern has checked the cursor's shape (cursorPattern). */
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id, ...rest] = Buffer.from(cursor, "base64url").toString().split("|");
-  const createdAt = new Date(at ?? "");
-  if (!id || !uuidPattern.test(id) || rest.length > 0 || !(createdAt.getTime() >= 0 && createdAt.getTime() < latestTimestamp)) throw new ApiError(400, "invalid_request", "invalid query: cursor is not a cursor this API returned", [{ field: "query.cursor", message: "is not valid" }]);
-  return { createdAt, id };
+  const [at, id] = cursor.split(".");
+  return { createdAt: new Date(Number(at)), id: id! };
 }

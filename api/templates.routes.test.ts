@@ -4,7 +4,7 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../core/db.js";
 import { TeamService } from "./teams.service.js";
-import { startTestServer } from "./test-server.js";
+import { startTestServer } from "../test/test-server.js";
 
 describe("/v1 API", () => {
   const db = createDatabase(process.env.DATABASE_URL!);

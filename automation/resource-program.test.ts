@@ -2,7 +2,7 @@
 // service's configuration, its token a secret, and the server comes from it.
 import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { isSecretInput, project, registered, resetRecords, resourceId, setUpMocks } from "../components/targets/cloud/cloud-mocks.js";
+import { isSecretInput, project, registered, resetRecords, resourceId, setUpMocks } from "../test/cloud-mocks.js";
 import { resolveImages } from "../components/images.js";
 
 let resourceProgram: typeof import("./resource-program.js").resourceProgram;

@@ -5,7 +5,7 @@ import crypto from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDatabase } from "./db.js";
 import { createLogger, logFormatFor, type LogFormat } from "./logger.js";
-import { startTestServer } from "../api/test-server.js";
+import { startTestServer } from "../test/test-server.js";
 import { TeamService } from "../api/teams.service.js";
 
 function sink(): { stream: Writable; text: () => string } {

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyringSpec } from "../core/credentials-cipher.js";
 import { TeamService } from "../api/teams.service.js";
-import { startTestServer, type TestServer } from "../api/test-server.js";
+import { startTestServer, type TestServer } from "./test-server.js";
 import { docker } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, waitForStatus } from "./service-client.js";
 

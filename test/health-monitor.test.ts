@@ -5,7 +5,7 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
 import { hostNameOf } from "../components/templates/host-name.js";
-import { startTestServer, type TestServer } from "../api/test-server.js";
+import { startTestServer, type TestServer } from "./test-server.js";
 import { leftovers } from "./deployment.js";
 import { docker } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";

@@ -11,7 +11,7 @@ import { generateKeyringSpec } from "../core/credentials-cipher.js";
 import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { hostNameOf } from "../components/templates/host-name.js";
-import { startTestServer, type TestServer } from "../api/test-server.js";
+import { startTestServer, type TestServer } from "./test-server.js";
 import { leftovers } from "./deployment.js";
 import { docker, eventually } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";

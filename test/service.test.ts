@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../core/logger.js";
 import { TeamService } from "../api/teams.service.js";
-import { startTestServer, type TestServer } from "../api/test-server.js";
+import { startTestServer, type TestServer } from "./test-server.js";
 import { pulumiProject } from "../automation/operation-runner.js";
 import { resourceProgram } from "../automation/resource-program.js";
 import { openStack } from "../automation/workspace.js";

@@ -8,7 +8,7 @@ import { hostNameOf } from "./host-name.js";
 import { checkDnsLabel, TemplateInputError } from "./request.js";
 import { sizes, type SizeName } from "./sizes.js";
 import { largeStorage, mediumStorage, smallStorage } from "./storage.js";
-import type { Template, TemplateOutputs } from "./template.js";
+import { parseTemplateOptions, type Template, type TemplateOutputs } from "./template.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each template has its own options type
 export const templates: Record<string, Template<any>> = Object.fromEntries(
@@ -56,7 +56,7 @@ export function prepareRequest(request: TemplateRequest): PreparedRequest {
   if (!(template.sizes as readonly string[]).includes(size)) {
     throw new TemplateInputError("size", `must be one of ${template.sizes.join(", ")}`);
   }
-  const options: unknown = template.parseOptions(request.options);
+  const options: unknown = parseTemplateOptions(template, request.options);
   const project = request.hostName === undefined ? hostNameOf(request.resourceId) : checkDnsLabel("hostName", request.hostName);
   return {
     template,

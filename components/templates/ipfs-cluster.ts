@@ -5,9 +5,9 @@ import { deriveIdentity } from "../model/identity.js";
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { metricsProxyFile, metricsProxyScript, metricsProxyService } from "./metrics-proxy.js";
-import { checkInteger, TemplateInputError } from "./request.js";
+import { kuboMetricsPath } from "./metrics-proxy.js";
 import { sizeNames } from "./sizes.js";
-import { healthCheck, optionsObject, optionsSchema, publicNetworkOption, publicNetworkSchema, type Template, type TemplateContext } from "./template.js";
+import { healthCheck, httpAddress, integerOption, optionsObject, publicNetworkOption, type Template, type TemplateContext } from "./template.js";
 
 export interface IpfsClusterOptions {
   peers: number;
@@ -20,14 +20,47 @@ export interface IpfsClusterOptions {
 const restApiUser = "admin";
 const maxPeers = 9;
 
-function parseOptions(raw: unknown): IpfsClusterOptions {
-  const o = optionsObject(raw, ["peers", "replicationMin", "replicationMax", "publicNetwork"]);
-  const peers = o.peers === undefined ? 3 : checkInteger("options.peers", o.peers, 1, maxPeers);
-  const replicationMax = o.replicationMax === undefined ? Math.min(3, peers) : checkInteger("options.replicationMax", o.replicationMax, 1, peers);
-  const replicationMin = o.replicationMin === undefined ? Math.min(2, replicationMax) : checkInteger("options.replicationMin", o.replicationMin, 1, peers);
-  if (replicationMin > replicationMax) throw new TemplateInputError("options.replicationMin", "must not exceed options.replicationMax");
-  return { peers, replicationMin, replicationMax, publicNetwork: publicNetworkOption(o) };
-}
+const defaultPeers = 3;
+const peerCounts = Array.from({ length: maxPeers }, (_, i) => i + 1);
+
+/**
+ * What JSON Schema can say of the rules between the fields (replication
+ * within the peers, min not above max), spelled out per value so that a
+ * client generating requests from the schema only makes valid ones.
+ */
+const replicationRules = [
+  ...peerCounts.map((n) => ({
+    if: { properties: { peers: { const: n } }, required: ["peers"] },
+    then: { properties: { replicationMin: { maximum: n }, replicationMax: { maximum: n } } },
+  })),
+  { if: { not: { required: ["peers"] } }, then: { properties: { replicationMin: { maximum: defaultPeers }, replicationMax: { maximum: defaultPeers } } } },
+  ...peerCounts.map((n) => ({
+    if: { properties: { replicationMax: { const: n } }, required: ["replicationMax"] },
+    then: { properties: { replicationMin: { maximum: n } } },
+  })),
+  // replicationMax's default is at most 3.
+  { if: { not: { required: ["replicationMax"] } }, then: { properties: { replicationMin: { maximum: 3 } } } },
+];
+
+const options = optionsObject({
+  peers: integerOption(1, maxPeers).default(defaultPeers).meta({ description: "Kubo nodes, each with its cluster peer." }),
+  replicationMin: integerOption(1, maxPeers).optional().meta({ default: 2, description: "Peers that must pin each item. Default: the smaller of 2 and replicationMax; at most replicationMax." }),
+  replicationMax: integerOption(1, maxPeers).optional().meta({ default: 3, description: "Peers that pin each item at most. Default: the smaller of 3 and peers; at most peers." }),
+  publicNetwork: publicNetworkOption,
+})
+  .superRefine((o, ctx) => {
+    for (const field of ["replicationMax", "replicationMin"] as const) {
+      const value = o[field];
+      if (value !== undefined && value > o.peers) ctx.addIssue({ code: "custom", path: [field], message: `must be an integer from 1 to ${o.peers}` });
+    }
+    const max = o.replicationMax ?? Math.min(3, o.peers);
+    if (o.replicationMin !== undefined && o.replicationMin > max) ctx.addIssue({ code: "custom", path: ["replicationMin"], message: "must not exceed options.replicationMax" });
+  })
+  .transform((o): IpfsClusterOptions => {
+    const replicationMax = o.replicationMax ?? Math.min(3, o.peers);
+    return { peers: o.peers, replicationMin: o.replicationMin ?? Math.min(2, replicationMax), replicationMax, publicNetwork: o.publicNetwork };
+  })
+  .meta({ allOf: replicationRules });
 
 /**
  * ipfs-cluster-ctl against the peer's own REST API, run by a shell in the peer's
@@ -189,13 +222,7 @@ export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
   description: "IPFS Cluster: Kubo nodes with ipfs-cluster peers (CRDT consensus), pins replicated between min and max peers",
   sizes: sizeNames,
   defaultSize: "small",
-  optionsSchema: optionsSchema({
-    peers: { type: "integer", minimum: 1, maximum: maxPeers, default: 3 },
-    replicationMin: { type: "integer", minimum: 1, maximum: maxPeers, default: 2 },
-    replicationMax: { type: "integer", minimum: 1, maximum: maxPeers, default: 3 },
-    publicNetwork: publicNetworkSchema,
-  }),
-  parseOptions,
+  options,
   portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`), "metrics"],
   secrets: () => ({ clusterSecret: 32, identitySeed: 32, restApiPassword: 24 }),
   build,
@@ -209,4 +236,14 @@ export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
     },
     credentials: { username: restApiUser, password: ctx.secrets.restApiPassword! },
   }),
+  // Each node's datastore.
+  dataGb: (size, o) => size.storageGb * o.peers,
+  healthProbe: "ipfs-cluster",
+  // Every node through the metrics proxy (clusters created before it have no `metrics` endpoint: none).
+  scrapeTargets(endpoint) {
+    const proxy = httpAddress(endpoint.metrics);
+    if (!proxy) return [];
+    const nodes = Object.keys(endpoint).filter((key) => /^gateway\d+$/.test(key)).map((key) => `ipfs${key.slice("gateway".length)}`).sort();
+    return nodes.map((node) => ({ address: proxy, node, path: `/${node}${kuboMetricsPath}` }));
+  },
 };

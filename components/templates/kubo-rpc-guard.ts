@@ -7,7 +7,7 @@
 // So the published port is this guard, which lets through exactly:
 //   - /api/v0/<command> with the resource's basic-auth credentials (else 401),
 //   - GET /debug/metrics/prometheus without credentials (Prometheus' http_sd
-//     cannot carry any, see api/prometheus.targets.ts),
+//     cannot carry any, see api/prometheus-targets.ts),
 // and answers 404 to everything else. Each client connection is one request:
 // the request goes upstream with `Connection: close`, so a second request
 // pipelined behind it is never read by Kubo, and the response's bytes are

@@ -165,6 +165,9 @@ export const postgresMedium: Template<PostgresOptions> = {
   portNames: () => ["pgbouncer", "replica"],
   secrets: () => ({ password: 24, replicationPassword: 24 }),
   build,
+  // Primary, replica, WAL archive and base backups.
+  dataGb: (size) => 4 * size.storageGb,
+  managedService: { engine: "postgresql", readReplica: true },
   outputs: (ctx) => {
     const small = postgresSmall.outputs(ctx);
     const { database } = databaseNames(ctx.project);

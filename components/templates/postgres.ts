@@ -1,9 +1,9 @@
 // postgres-small: PostgreSQL behind PgBouncer (published, SCRAM), with a backup
 // sidecar writing a pg_dump every day and keeping the last N.
 import type { ServiceSpec, SystemModel } from "../model/system.js";
-import { checkInteger, TemplateInputError } from "./request.js";
+import { z } from "zod";
 import { sizeNames } from "./sizes.js";
-import { healthCheck, optionsObject, optionsSchema, type Template, type TemplateContext } from "./template.js";
+import { healthCheck, integerOption, optionsObject, type Template, type TemplateContext } from "./template.js";
 
 export interface PostgresOptions {
   /** Daily backup time, HH:MM in UTC. */
@@ -43,17 +43,15 @@ case "\${1:-daily}" in
 esac
 `;
 
-function parseOptions(raw: unknown): PostgresOptions {
-  const o = optionsObject(raw, ["backupTime", "backupRetention", "poolMode"]);
-  const backupTime = o.backupTime ?? "02:00";
-  if (typeof backupTime !== "string" || !/^([01]\d|2[0-3]):[0-5]\d$/.test(backupTime)) {
-    throw new TemplateInputError("options.backupTime", "must be a time of day, HH:MM (UTC)");
-  }
-  const backupRetention = o.backupRetention === undefined ? 7 : checkInteger("options.backupRetention", o.backupRetention, 1, 365);
-  const poolMode = o.poolMode ?? "transaction";
-  if (poolMode !== "session" && poolMode !== "transaction") throw new TemplateInputError("options.poolMode", 'must be "session" or "transaction"');
-  return { backupTime, backupRetention, poolMode };
-}
+export const postgresOptions: z.ZodType<PostgresOptions> = optionsObject({
+  backupTime: z
+    .string({ error: "must be a time of day, HH:MM (UTC)" })
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: "must be a time of day, HH:MM (UTC)" })
+    .default("02:00")
+    .meta({ description: "Daily backup time, HH:MM in UTC." }),
+  backupRetention: integerOption(1, 365).default(7).meta({ description: "Number of dumps kept." }),
+  poolMode: z.enum(["session", "transaction"], { error: 'must be "session" or "transaction"' }).default("transaction").meta({ description: "PgBouncer's pool mode." }),
+});
 
 /** Database and role names come from the resource name (a DNS label, so only [a-z0-9-]). */
 export function databaseNames(project: string): { database: string; role: string } {
@@ -158,12 +156,7 @@ export const postgresSmall: Template<PostgresOptions> = {
   description: "PostgreSQL behind PgBouncer (SCRAM), with daily pg_dump backups",
   sizes: sizeNames,
   defaultSize: "small",
-  optionsSchema: optionsSchema({
-    backupTime: { type: "string", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", default: "02:00" },
-    backupRetention: { type: "integer", minimum: 1, maximum: 365, default: 7 },
-    poolMode: { enum: ["session", "transaction"], default: "transaction" },
-  }),
-  parseOptions,
+  options: postgresOptions,
   portNames: () => ["pgbouncer"],
   secrets: () => ({ password: 24 }),
   build: (ctx): SystemModel => ({
@@ -185,4 +178,10 @@ export const postgresSmall: Template<PostgresOptions> = {
       },
     };
   },
+  // Data and the daily dumps.
+  dataGb: (size) => 2 * size.storageGb,
+  managedService: { engine: "postgresql", readReplica: false },
+  healthProbe: "postgres",
+  // No exporter image is part of the catalogue: the health monitor's gauges cover PostgreSQL.
+  scrapeTargets: () => [],
 };

@@ -23,13 +23,6 @@ export function checkDnsLabel(field: string, value: unknown, maxLength = 63): st
   return value;
 }
 
-export function checkInteger(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new TemplateInputError(field, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
 export interface PortRange {
   from: number;
   to: number;

@@ -4,8 +4,9 @@
 import type { SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { rpcGuardFile, rpcGuardScript, rpcGuardService } from "./kubo-rpc-guard.js";
+import { kuboMetricsPath } from "./metrics-proxy.js";
 import { sizeNames } from "./sizes.js";
-import { optionsObject, optionsSchema, publicNetworkOption, publicNetworkSchema, type Template, type TemplateContext } from "./template.js";
+import { httpAddress, optionsObject, publicNetworkOption, type Template, type TemplateContext } from "./template.js";
 
 export interface StorageOptions {
   publicNetwork: boolean;
@@ -19,8 +20,7 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
     description: `One Kubo node with ${storageGb} GB of storage: public gateway, authenticated RPC API`,
     sizes: sizeNames,
     defaultSize: "small",
-    optionsSchema: optionsSchema({ publicNetwork: publicNetworkSchema }),
-    parseOptions: (raw) => ({ publicNetwork: publicNetworkOption(optionsObject(raw, ["publicNetwork"])) }),
+    options: optionsObject({ publicNetwork: publicNetworkOption }),
     portNames: () => ["api", "gateway"],
     secrets: () => ({ apiPassword: 24 }),
     build(ctx: TemplateContext<StorageOptions>): SystemModel {
@@ -53,6 +53,14 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
       endpoint: { api: `http://${ctx.publicHost}:${ctx.ports.api}`, gateway: `http://${ctx.publicHost}:${ctx.ports.gateway}` },
       credentials: { username: kuboApiUser, password: ctx.secrets.apiPassword! },
     }),
+    // StorageMax is the template's, whatever the size.
+    dataGb: () => storageGb,
+    healthProbe: "kubo-rpc",
+    // The RPC guard (kubo-rpc-guard.ts) lets the metrics through without credentials.
+    scrapeTargets(endpoint) {
+      const api = httpAddress(endpoint.api);
+      return api ? [{ address: api, node: "ipfs", path: kuboMetricsPath }] : [];
+    },
   };
 }
 

@@ -16,6 +16,7 @@ import { repoRoot } from "./paths.js";
 import { ensurePostgres, stopLocalCluster, type LocalCluster } from "./postgres.js";
 import { ensurePrismaClient } from "./prisma-client.js";
 import { ensurePulumi } from "./pulumi.js";
+import { ensureSchemathesis } from "./schemathesis.js";
 
 type Mode = "start" | "test" | "bench" | "stack" | "create-team" | "rotate-credentials-key";
 
@@ -51,6 +52,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     await ensureDebianPackages(["openssh-server", "cloud-init"], "the SSH target's and cloud-init tests");
     // A real Prometheus (started by test/monitoring.test.ts) runs the project's prometheus.yml.
     await ensureDebianPackages(["prometheus"], "the monitoring test");
+    // Schemathesis checks the service against its OpenAPI document.
+    env.PROVISIONER_SCHEMATHESIS = await ensureSchemathesis();
   }
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return env;

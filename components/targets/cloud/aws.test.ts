@@ -26,7 +26,7 @@ import {
   setUpMocks,
   sorted,
   sshCidr,
-  templateCases, project, resourceId } from "./cloud-mocks.js";
+  templateCases, project, resourceId } from "../../../test/cloud-mocks.js";
 
 let TemplateSystem: typeof TemplateSystemType;
 beforeAll(async () => {

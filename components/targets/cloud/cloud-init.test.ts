@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { mountDataPath, mountDataScript, renderCloudInit, sshdHardening } from "./cloud-init.js";
-import { testKeyPair } from "./cloud-mocks.js";
+import { testKeyPair } from "../../../test/cloud-mocks.js";
 
 const execFileAsync = promisify(execFile);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-cloud-init-"));

@@ -71,8 +71,6 @@ export function pickCloudTarget(args: CloudTargets & { target?: unknown }): Clou
   return kind && ({ kind, settings: args[kind] } as CloudTarget);
 }
 
-const isPostgres = (prepared: PreparedRequest) => prepared.template.id === "postgres-small" || prepared.template.id === "postgres-medium";
-
 export function usesManagedDatabase(cloud: CloudTarget): boolean {
   return cloud.kind !== "hetzner" && cloud.settings.managedDatabase === true;
 }
@@ -97,7 +95,7 @@ export function checkCloudTarget(cloud: CloudTarget, prepared: PreparedRequest, 
     if (!Array.isArray(subnets) || subnets.length < min) throw new TemplateInputError(field("vpc.subnetIds"), `must list at least ${min} subnet${min > 1 ? "s (in two availability zones)" : ""}`);
   }
   if (usesManagedDatabase(cloud)) {
-    if (!isPostgres(prepared)) throw new TemplateInputError(field("managedDatabase"), "only the postgres templates run on a managed database");
+    if (prepared.template.managedService?.engine !== "postgresql") throw new TemplateInputError(field("managedDatabase"), "only the postgres templates run on a managed database");
   } else {
     // Validates the ports against the plan now, not halfway through a deployment.
     firewallPlan({ ports, publicCidrs: s.publicCidrs ?? anywhere, sshCidrs: s.sshCidrs });
@@ -153,7 +151,7 @@ export function createManagedPostgres(
     database,
     username: role,
     options: prepared.options as PostgresOptions,
-    replica: prepared.template.id === "postgres-medium",
+    replica: prepared.template.managedService?.readReplica === true,
     publicCidrs: cloud.settings.publicCidrs ?? [...anywhere],
   };
   const childName = `${name}-${cloud.kind}`;

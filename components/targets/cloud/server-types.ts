@@ -3,7 +3,6 @@
 // these type names live (a target's `serverType` overrides the choice).
 import { resolveImages } from "../../images.js";
 import { buildSystem, type PreparedRequest } from "../../templates/index.js";
-import type { IpfsClusterOptions } from "../../templates/ipfs-cluster.js";
 import { TemplateInputError } from "../../templates/request.js";
 import { sizes } from "../../templates/sizes.js";
 
@@ -78,23 +77,7 @@ export function chooseServerType(cloud: CloudName, needs: CapacityNeeds): string
 /** Room for Docker's images and logs on the data volume. */
 const dockerGb = 10;
 
-/** The data volume (Docker's data root: images and the system's volumes), in GB. */
+/** The data volume (Docker's data root: images and the system's volumes), in GB: what the template says its volumes need. */
 export function dataVolumeGb(prepared: PreparedRequest): number {
-  const perNode = sizes[prepared.size].storageGb;
-  switch (prepared.template.id) {
-    case "small-storage":
-      return dockerGb + 5;
-    case "medium-storage":
-      return dockerGb + 25;
-    case "large-storage":
-      return dockerGb + 100;
-    case "ipfs-cluster-small":
-      return dockerGb + perNode * (prepared.options as IpfsClusterOptions).peers;
-    case "postgres-small":
-      return dockerGb + 2 * perNode; // data, daily dumps
-    case "postgres-medium":
-      return dockerGb + 4 * perNode; // primary, replica, WAL archive, base backups
-    default:
-      throw new Error(`no data volume size for template ${prepared.template.id}`);
-  }
+  return dockerGb + prepared.template.dataGb(sizes[prepared.size], prepared.options);
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import { loadConfig, type Config } from "../core/config.js";
 import { generateKeyringSpec } from "../core/credentials-cipher.js";
-import { createService, type Service } from "./service.js";
+import { createService, type Service } from "../api/service.js";
 
 export interface TestServer {
   base: string;

@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "vitest";
-import { splitKeyPair, sshKeygenScript, type KeyPair } from "./ssh-key.js";
+import { splitKeyPair, sshKeygenScript, type KeyPair } from "../components/targets/cloud/ssh-key.js";
 
 export interface Registered {
   type: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scrapeTargets } from "./prometheus.targets.js";
+import { scrapeTargets } from "./prometheus-targets.js";
 
 const resource = (template: string, endpoint: unknown) => ({ id: "r-1", name: "files", template, target: "docker-host", team: { name: "web" }, endpoint });
 const common = { team: "web", resource: "files", resource_id: "r-1", target: "docker-host" };
