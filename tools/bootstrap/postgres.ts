@@ -168,8 +168,46 @@ export async function ensureLocalCluster({ checkout = repoRoot, port = Number(pr
   if (!fs.existsSync(path.join(layout.clusterDir, "PG_VERSION"))) await initCluster(layout, binDir);
   else say(`postgres: reusing the local cluster in ${layout.clusterDir}`);
   const running = await startCluster(layout, binDir, port);
+  registerUser(layout);
   const password = encodeURIComponent(fs.readFileSync(layout.passwordFile, "utf8").trim());
   return { layout, binDir, ...running, serverUrl: `postgresql://${superuser}:${password}@127.0.0.1:${running.port}` };
+}
+
+/**
+ * Every command of the checkout that uses the cluster leaves its pid here: the
+ * last one to end stops it. (Counting sessions alone is not enough: `npm test`
+ * runs commands of its own, such as `npm run stack`, between test files that
+ * hold no connection, and those would stop the cluster under the suite.)
+ */
+const usersDir = (layout: ClusterLayout) => path.join(layout.stateDir, "postgres-users");
+
+function registerUser(layout: ClusterLayout): void {
+  fs.mkdirSync(usersDir(layout), { recursive: true });
+  fs.writeFileSync(path.join(usersDir(layout), String(process.pid)), "");
+}
+
+/** Unregisters this command; returns the pids of the other commands still running that use the cluster. */
+function unregisterUser(layout: ClusterLayout): number[] {
+  fs.rmSync(path.join(usersDir(layout), String(process.pid)), { force: true });
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(usersDir(layout));
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((pid) => {
+    if (Number.isInteger(pid) && alive(pid)) return true;
+    fs.rmSync(path.join(usersDir(layout), String(pid)), { force: true }); // a command that died without unregistering
+    return false;
+  });
 }
 
 /** Creates `database` on the server if it does not exist yet. */
@@ -220,6 +258,11 @@ async function otherClients(serverUrl: string): Promise<number> {
  * this checkout still uses keeps running; that command stops it.
  */
 export async function stopLocalCluster(local: LocalCluster, { drainMs = 5_000, report = say } = {}): Promise<void> {
+  const commands = unregisterUser(local.layout);
+  if (commands.length > 0) {
+    report(`postgres: leaving the local cluster running: another command of this checkout uses it (pid ${commands.join(", ")})`);
+    return;
+  }
   // Sessions of a process that just exited end within moments.
   const deadline = Date.now() + drainMs;
   let others = await otherClients(local.serverUrl).catch(() => 0);
