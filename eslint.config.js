@@ -4,6 +4,18 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 const vitestOnlyInTests = { group: ["vitest", "vitest/*"], message: "Test code lives in *.test.ts files or under test/." };
+const noEngine = (who) => ({ group: ["@pulumi/*", "**/components/targets/**", "**/components/template-system*"], message: `${who} loads no engine SDK: Pulumi belongs in components/targets, components/template-system.ts and automation/.` });
+
+/** What each layer may not import. */
+const layers = {
+  core: [{ group: ["**/api/**", "**/automation/**"], message: "core is shared by the API and the automation: it imports neither." }, noEngine("core")],
+  automation: [{ group: ["**/api/**"], message: "the automation does not depend on the API: shared code lives in core/." }],
+  api: [{ group: ["**/automation/**", "!**/automation/index.js"], message: "the API reaches the automation through automation/index.js only." }, noEngine("the API process")],
+  "components/templates": [
+    { group: ["@pulumi/*", "**/targets/**", "**/template-system*"], message: "Templates are pure (the API loads them): Pulumi belongs in components/targets or components/template-system.ts." },
+    { group: ["**/api/**", "**/automation/**", "**/core/**"], message: "components depend on nothing above them." },
+  ],
+};
 
 export default tseslint.config(
   { ignores: ["node_modules/", "prisma/generated/", ".data/", ".cache/"] },
@@ -25,24 +37,27 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-argument": "off",
       "@typescript-eslint/no-unsafe-return": "off",
       "@typescript-eslint/no-explicit-any": "off",
+      // Fakes implement async interfaces without awaiting anything.
+      "@typescript-eslint/require-await": "off",
     },
   },
   { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked, languageOptions: { globals: globals.node } },
+  // no-restricted-imports, one configuration per folder (a later one replaces
+  // an earlier one's patterns for the files both match, so each lists all of its own).
   {
     // Test helpers live in test/ or in test files, never beside production code.
     files: ["**/*.ts"],
     ignores: ["test/**", "**/*.test.ts", "bench/**", "vitest.config.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [vitestOnlyInTests] }] },
   },
-  {
-    // The API loads the templates: they stay pure data and functions, without the Pulumi SDKs.
-    files: ["components/templates/**/*.ts"],
+  // Layers depend one way: components/templates (pure) <- core (config, database,
+  // logger, cipher, status, events, scheduler) <- automation (the engine) and api
+  // (HTTP). The API reaches the automation through automation/index.ts only, and
+  // loads no engine SDK (@pulumi/*) and no component that builds Pulumi resources.
+  // Tests may cross layers (a team made through the API to test the queue).
+  ...Object.entries(layers).map(([folder, patterns]) => ({
+    files: folder === "components/templates" ? ["components/templates/**/*.ts", "components/images.ts"] : [`${folder}/**/*.ts`],
     ignores: ["**/*.test.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        { patterns: [vitestOnlyInTests, { group: ["@pulumi/*"], message: "Templates are pure (the API loads them): Pulumi belongs in components/targets or components/template-system.ts." }] },
-      ],
-    },
-  },
+    rules: { "no-restricted-imports": ["error", { patterns: [vitestOnlyInTests, ...patterns] }] },
+  })),
 );

@@ -2,8 +2,8 @@
 // active (first) key, so that older keys can then be removed. Each row is
 // updated only if it still holds what was read: an operation that stored new
 // credentials meanwhile wins, and a rerun does what is left (idempotent).
-import type { Database } from "./db.js";
-import { MissingKeyError, type CredentialsCipher } from "./credentials-cipher.js";
+import type { Database } from "../core/db.js";
+import { MissingKeyError, type CredentialsCipher } from "../core/credentials-cipher.js";
 
 export interface RotationReport {
   activeKeyId: string;

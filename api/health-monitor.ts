@@ -1,12 +1,15 @@
-// Checks every ACTIVE or DEGRADED resource on an interval and moves it between
+// Checks every ACTIVE or DEGRADED resource on an interval (once across all
+// service instances: a job of the scheduler) and moves it between
 // the two, naming the failing component (lastError, an Event with stage
 // "health", a metric). Operations own a resource's status while they run: a
-// resource with a QUEUED or RUNNING operation is left alone, in the same
-// statement that changes the status, so an operation claimed meanwhile wins.
+// resource with a QUEUED or RUNNING operation is left alone (ResourceStatuses.healthMove
+// checks it in the statement that changes the status).
 import type { Logger } from "pino";
-import type { EventLog } from "../automation/event-log.js";
-import type { CredentialsCipher } from "./credentials-cipher.js";
-import type { Database } from "./db.js";
+import type { EventLog } from "../core/event-log.js";
+import { ResourceStatuses } from "../core/resource-status.js";
+import type { ScheduledJob, Scheduler } from "../core/scheduler.js";
+import type { CredentialsCipher } from "../core/credentials-cipher.js";
+import type { Database } from "../core/db.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
 import type { Metrics } from "./metrics.js";
 
@@ -22,37 +25,31 @@ export interface HealthMonitorDeps {
   metrics: Metrics;
   logger: Logger;
   settings: HealthMonitorSettings;
+  scheduler: Scheduler;
+  /** How a resource is checked; default: the template's probes over the network. */
+  probe?: typeof probe;
 }
+
+/** The health rounds' row in the jobs table. */
+export const healthJob = "health-rounds";
 
 type Status = "ACTIVE" | "DEGRADED";
 
 export class HealthMonitor {
-  private timer?: NodeJS.Timeout;
-  private round?: Promise<void>;
-  private stopped = false;
+  private job?: ScheduledJob;
 
   constructor(private readonly deps: HealthMonitorDeps) {}
 
+  /** Rounds through the scheduler: one round per interval across every service instance, never two at once. */
   start(): void {
-    if (this.deps.settings.intervalSeconds <= 0 || this.timer) return;
-    this.stopped = false;
-    const tick = () => {
-      this.round = this.checkAll()
-        .catch((error: unknown) => this.deps.logger.error({ err: error }, "health check round failed"))
-        .finally(() => {
-          // The next round starts an interval after this one ended: rounds never overlap.
-          if (!this.stopped) this.timer = setTimeout(tick, this.deps.settings.intervalSeconds * 1000);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.settings.intervalSeconds * 1000);
+    if (this.deps.settings.intervalSeconds <= 0) return;
+    this.job ??= this.deps.scheduler.every(healthJob, { intervalSeconds: this.deps.settings.intervalSeconds }, () => this.checkAll());
+    this.job.start();
   }
 
   /** Waits for a round in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.round;
+    await this.job?.stop();
   }
 
   /** One round: every ACTIVE or DEGRADED resource without a pending operation, in parallel. */
@@ -83,7 +80,7 @@ export class HealthMonitor {
     let result: ProbeResult;
     try {
       const credentials = cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext });
-      result = await probe({ template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials }, this.deps.settings);
+      result = await (this.deps.probe ?? probe)({ template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials }, this.deps.settings);
     } catch (error) {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
       return;
@@ -93,12 +90,7 @@ export class HealthMonitor {
     const to: Status = result.failures.length ? "DEGRADED" : "ACTIVE";
     const lastError = to === "DEGRADED" ? describeFailures(result.failures) : null;
     if (from === to && to === "ACTIVE") return;
-    const changed = await this.deps.db.$executeRaw`
-      UPDATE resources SET status = ${to}::"ResourceStatus", last_error = ${lastError}, updated_at = now()
-      WHERE id = ${resource.id}::uuid AND status = ${from}::"ResourceStatus"
-        AND (status <> ${to}::"ResourceStatus" OR last_error IS DISTINCT FROM ${lastError})
-        AND NOT EXISTS (SELECT 1 FROM operations WHERE resource_id = ${resource.id}::uuid AND status IN ('QUEUED', 'RUNNING'))`;
-    if (changed === 0) return;
+    if (!(await new ResourceStatuses(this.deps.db).healthMove(resource.id, { from, to, lastError }))) return;
     const message = to === "DEGRADED" ? (from === "DEGRADED" ? `still DEGRADED, ${lastError}` : `DEGRADED, ${lastError}`) : "ACTIVE: every component is healthy again";
     await this.deps.events.record({
       resourceId: resource.id,

@@ -1,9 +1,9 @@
 // Liveness and readiness.
 import { Router } from "express";
-import type { Database } from "./db.js";
+import type { Database } from "../core/db.js";
+import type { ReadinessCheck } from "../core/readiness.js";
 
-/** A dependency check: undefined when healthy, else what is wrong. */
-export type ReadinessCheck = () => Promise<string | undefined>;
+export type { ReadinessCheck } from "../core/readiness.js";
 
 export function databaseCheck(db: Database): ReadinessCheck {
   return async () => {

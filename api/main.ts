@@ -1,7 +1,7 @@
 // Starts the service: configuration, database, worker, HTTP server, clean shutdown.
 import type { AddressInfo } from "node:net";
-import { ConfigError, loadConfig } from "./config.js";
-import { createLogger } from "./logger.js";
+import { ConfigError, loadConfig } from "../core/config.js";
+import { createLogger } from "../core/logger.js";
 import { createService } from "./service.js";
 
 const logger = createLogger(process.env.LOG_LEVEL ?? "info");

@@ -5,10 +5,11 @@
 import crypto from "node:crypto";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { EventLog } from "../automation/event-log.js";
+import { EventLog } from "../core/event-log.js";
 import type { Operation } from "../prisma/generated/client.js";
-import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "./credentials-cipher.js";
-import { createDatabase } from "./db.js";
+import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "../core/credentials-cipher.js";
+import { createDatabase } from "../core/db.js";
+import { Scheduler } from "../core/scheduler.js";
 import { HealthMonitor } from "./health-monitor.js";
 import { Metrics } from "./metrics.js";
 import { TeamService } from "./teams.service.js";
@@ -63,6 +64,7 @@ describe("per-resource metrics", () => {
       metrics,
       logger: pino({ level: "silent" }),
       settings: { intervalSeconds: 0, timeoutSeconds: 1, maxReplicaLagSeconds: 60 },
+      scheduler: new Scheduler(db, pino({ level: "silent" })),
     });
     await monitor.checkAll();
     expect(await seriesOf(metrics, deletedElsewhere.resource_id)).toEqual([]);

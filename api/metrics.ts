@@ -1,10 +1,9 @@
 // The service's Prometheus metrics: one registry, one place for names.
 import type { RequestHandler } from "express";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Database } from "./db.js";
+import type { Database } from "../core/db.js";
 import type { Operation } from "../prisma/generated/client.js";
-import type { OperationObserver } from "../automation/operation-worker.js";
-import type { RunResult } from "../automation/operation-runner.js";
+import type { OperationObserver, RunResult } from "../automation/index.js";
 import type { ProbeResult } from "./health-probes.js";
 
 /** Every per-resource series carries the resource's id: names are reused once a resource is deleted. */

@@ -5,7 +5,7 @@
 // all teams, and may do nothing else. Without a token both are off (404).
 import crypto from "node:crypto";
 import { Router, type RequestHandler } from "express";
-import type { Database } from "./db.js";
+import type { Database } from "../core/db.js";
 import type { Metrics } from "./metrics.js";
 import { ApiError } from "./errors.js";
 import { scrapeTargets } from "./prometheus-targets.js";

@@ -1,7 +1,7 @@
 // /v1/resources: thin routes — validate, call the service, answer.
 import { Router, type Request, type Response } from "express";
 import type { z } from "zod";
-import type { PgListener } from "../automation/pg-listener.js";
+import type { PgListener } from "../core/pg-listener.js";
 import { ApiError, tooManyRequests } from "./errors.js";
 import * as schemas from "./resources.schemas.js";
 import { eventView, type Actor, type ResourceService } from "./resources.service.js";

@@ -2,17 +2,17 @@
 // own rules), quotas, idempotency, queueing operations, and the views the API
 // returns. Requests never run Pulumi themselves: the worker does.
 import crypto from "node:crypto";
-import { OperationQueue } from "../automation/operation-queue.js";
-import { signalWorkers } from "../automation/pg-listener.js";
-import { stackName } from "../automation/operation-runner.js";
-import { unavailableTarget, type CloudSettings } from "../automation/cloud-settings.js";
+import { OperationQueue, stackName } from "../automation/index.js";
+import { signalWorkers } from "../core/pg-listener.js";
+import { unavailableTarget, type CloudSettings } from "../core/cloud-settings.js";
 import type { ImageSet } from "../components/images.js";
+import { ResourceStatuses } from "../core/resource-status.js";
 import { prepareRequest } from "../components/templates/index.js";
 import { TemplateInputError } from "../components/templates/request.js";
 import type { Event, Operation, OperationKind, Prisma, Resource, Team } from "../prisma/generated/client.js";
-import { MissingKeyError, type CredentialsCipher } from "./credentials-cipher.js";
-import type { Database } from "./db.js";
-import { fairUseDefaults, type FairUseLimits } from "./config.js";
+import { MissingKeyError, type CredentialsCipher } from "../core/credentials-cipher.js";
+import type { Database } from "../core/db.js";
+import { fairUseDefaults, type FairUseLimits } from "../core/config.js";
 import { ApiError, tooManyRequests } from "./errors.js";
 import { checkQuota, footprint, lockTeam, settleReservation, type Footprint } from "./quotas.js";
 import type { CreateResourceBody, EventView, OperationView, ResourceView, UpdateResourceBody } from "./resources.schemas.js";
@@ -278,7 +278,7 @@ export class ResourceService {
         if (count === 0) continue;
         await this.audit(this.db, actor, "operation.cancel", resource.id, { operationId: operation.id });
         if (operation.kind === "CREATE") {
-          await this.db.resource.update({ where: { id: resource.id }, data: { status: "FAILED", lastError: "cancelled before it started" } });
+          await new ResourceStatuses(this.db).markFailed(resource.id, "cancelled before it started");
         }
         if (operation.kind === "UPDATE") await settleReservation(this.db, this.images, resource.id);
         return { operation: operationView(await this.db.operation.findUniqueOrThrow({ where: { id: operation.id } })) };

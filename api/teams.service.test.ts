@@ -1,7 +1,7 @@
 // Teams and API keys against the real control-plane database.
 import crypto from "node:crypto";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { createDatabase } from "./db.js";
+import { createDatabase } from "../core/db.js";
 import { TeamService } from "./teams.service.js";
 
 const db = createDatabase(process.env.DATABASE_URL!);

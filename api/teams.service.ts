@@ -2,7 +2,7 @@
 // keeps only its SHA-256 (the key is 32 random bytes, so a fast hash is enough).
 import crypto from "node:crypto";
 import { checkDnsLabel } from "../components/templates/request.js";
-import type { Database } from "./db.js";
+import type { Database } from "../core/db.js";
 import type { Team, Tier } from "../prisma/generated/client.js";
 
 const keyPattern = /^prov_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;

@@ -2,7 +2,7 @@
 // the template catalogue, and error bodies.
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "./db.js";
+import { createDatabase } from "../core/db.js";
 import { TeamService } from "./teams.service.js";
 import { startTestServer } from "../test/test-server.js";
 

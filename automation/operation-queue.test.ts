@@ -2,7 +2,7 @@
 // next, and what a worker whose lease was taken over may still write.
 import crypto from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createDatabase } from "../api/db.js";
+import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { discardUnfinishedOperations } from "../test/service-client.js";
 import { OperationQueue } from "./operation-queue.js";

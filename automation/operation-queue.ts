@@ -3,7 +3,7 @@
 // all, across every service instance. A worker holds a lease on what it runs
 // and renews it; an expired lease means the worker died (kill -9, host lost)
 // and the operation is recovered by whoever claims it next.
-import type { Database } from "../api/db.js";
+import type { Database } from "../core/db.js";
 import type { Operation, OperationKind, OperationStatus, Prisma } from "../prisma/generated/client.js";
 
 /** Serializes claims across instances, so the concurrency limit holds. */

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createDatabase } from "../api/db.js";
+import { createDatabase } from "../core/db.js";
 import { resolveImages } from "../components/images.js";
 import { settleReservation } from "../api/quotas.js";
 import { TeamService } from "../api/teams.service.js";

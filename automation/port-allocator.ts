@@ -2,7 +2,7 @@
 // (host, port) makes an allocation unique even with several service instances;
 // ports something else on the host listens on are skipped.
 import net from "node:net";
-import type { Database } from "../api/db.js";
+import type { Database } from "../core/db.js";
 import { allocatePorts, defaultPortRange, TemplateInputError } from "../components/templates/request.js";
 
 export function portIsFree(port: number): Promise<boolean> {

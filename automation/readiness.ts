@@ -2,7 +2,7 @@
 // Pulumi CLI. Each answer is cached briefly so /readyz stays cheap.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { ReadinessCheck } from "../api/health.routes.js";
+import type { ReadinessCheck } from "../core/readiness.js";
 
 const execFileAsync = promisify(execFile);
 

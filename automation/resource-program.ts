@@ -6,7 +6,7 @@ import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ImageSet } from "../components/images.js";
 import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
 import { aws, digitalocean, hcloud } from "../components/targets/cloud/sdk.js";
-import type { CloudSettings } from "./cloud-settings.js";
+import type { CloudSettings } from "../core/cloud-settings.js";
 
 export interface ResourceSpec {
   /** docker-host (this machine), hetzner, digitalocean or aws. */

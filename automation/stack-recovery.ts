@@ -1,14 +1,14 @@
 // After a crash or a forced stop, a stack can keep a lock and pending
 // operations that would make every later update fail. This clears both, then
 // refreshes so the state matches what is really running.
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import type { ResourceStack } from "./stack.js";
 
 export interface RecoveryReport {
   /** Operations the interrupted run had started but not recorded as done. */
   clearedPending: string[];
 }
 
-export async function recoverStack(stack: Stack): Promise<RecoveryReport> {
+export async function recoverStack(stack: Pick<ResourceStack, "cancel" | "exportStack" | "importStack" | "refresh">): Promise<RecoveryReport> {
   // `pulumi cancel` deletes the self-managed backend's lock file (pulumi/pulumi#9100).
   await stack.cancel().catch(() => undefined);
   const state = await stack.exportStack();

@@ -1,8 +1,8 @@
 // Entry of the operation worker process (see worker-process.ts).
-import { loadConfig } from "../api/config.js";
-import { createDatabase } from "../api/db.js";
-import { createLogger } from "../api/logger.js";
-import { createWorker } from "../api/service.js";
+import { loadConfig } from "../core/config.js";
+import { createDatabase } from "../core/db.js";
+import { createLogger } from "../core/logger.js";
+import { createWorker } from "./worker.js";
 import type { WorkerMessage } from "./worker-process.js";
 
 const logger = createLogger(process.env.LOG_LEVEL ?? "info").child({ role: "worker" });

@@ -9,8 +9,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { generateKeyringSpec } from "../api/credentials-cipher.js";
-import { createDatabase } from "../api/db.js";
+import { generateKeyringSpec } from "../core/credentials-cipher.js";
+import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "../test/service-client.js";
 

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKeyringSpec } from "../api/credentials-cipher.js";
+import { generateKeyringSpec } from "../core/credentials-cipher.js";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 import { docker } from "./docker.js";

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../api/db.js";
+import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 

@@ -1,6 +1,6 @@
 // Calling the service the way users do: HTTP with an API key, SSE for progress.
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import type { Database } from "../api/db.js";
+import type { Database } from "../core/db.js";
 
 export interface Reply<T = any> {
   status: number;

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../api/logger.js";
+import { createLogger } from "../core/logger.js";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 import { pulumiProject } from "../automation/operation-runner.js";

@@ -5,8 +5,8 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import { loadConfig, type Config } from "../api/config.js";
-import { generateKeyringSpec } from "../api/credentials-cipher.js";
+import { loadConfig, type Config } from "../core/config.js";
+import { generateKeyringSpec } from "../core/credentials-cipher.js";
 import { createService, type Service } from "../api/service.js";
 
 export interface TestServer {

@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../api/db.js";
+import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 import { hostNameOf } from "../components/templates/host-name.js";

@@ -1,7 +1,7 @@
 // npm run create-team -- <name> [--tier free|basic|pro|enterprise]
 // Creates a team and prints its API key once, on the last line.
 import { parseArgs } from "node:util";
-import { createDatabase } from "../api/db.js";
+import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { TemplateInputError } from "../components/templates/request.js";
 import { Tier } from "../prisma/generated/enums.js";

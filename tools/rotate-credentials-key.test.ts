@@ -5,8 +5,8 @@ import crypto from "node:crypto";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "../api/credentials-cipher.js";
-import { createDatabase, type Database } from "../api/db.js";
+import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "../core/credentials-cipher.js";
+import { createDatabase, type Database } from "../core/db.js";
 import { applyMigrations } from "./bootstrap/migrations.js";
 
 const execFileAsync = promisify(execFile);

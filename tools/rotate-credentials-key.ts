@@ -4,9 +4,9 @@
 // old ones after it), restart the service, run this, then drop the old keys.
 // Idempotent; exits 1 when some credentials are sealed with a key that is not
 // in the keyring (they stay as they are: add that key back and rerun).
-import { parseKeyring, CredentialsCipher } from "../api/credentials-cipher.js";
+import { parseKeyring, CredentialsCipher } from "../core/credentials-cipher.js";
 import { resealAllCredentials } from "../api/credentials-rotation.js";
-import { createDatabase } from "../api/db.js";
+import { createDatabase } from "../core/db.js";
 
 let cipher: CredentialsCipher;
 try {

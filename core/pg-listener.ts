@@ -4,7 +4,7 @@
 import { EventEmitter } from "node:events";
 import pg from "pg";
 import type { Logger } from "pino";
-import type { Database } from "../api/db.js";
+import type { Database } from "./db.js";
 
 export class PgListener {
   private readonly emitter = new EventEmitter().setMaxListeners(0);

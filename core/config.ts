@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
-import { cloudSettingsFrom, type CloudSettings } from "../automation/cloud-settings.js";
+import { cloudSettingsFrom, type CloudSettings } from "./cloud-settings.js";
 import { parseKeyring, type Keyring } from "./credentials-cipher.js";
 import { logFormats } from "./logger.js";
 

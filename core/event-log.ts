@@ -1,6 +1,6 @@
 // What users watch: the deployment flow's stages, written as Event rows and
 // announced with NOTIFY so every service instance's SSE streams wake up.
-import type { Database } from "../api/db.js";
+import type { Database } from "./db.js";
 import type { Prisma } from "../prisma/generated/client.js";
 
 export const eventChannel = "provisioner_events";

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createDatabase } from "./db.js";
 import { createLogger, logFormatFor, type LogFormat } from "./logger.js";
 import { startTestServer } from "../test/test-server.js";
-import { TeamService } from "./teams.service.js";
+import { TeamService } from "../api/teams.service.js";
 
 function sink(): { stream: Writable; text: () => string } {
   const lines: string[] = [];

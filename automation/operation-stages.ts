@@ -1,0 +1,121 @@
+// The three kinds of operation as the deployment flow's stages: deploy
+// (CREATE and UPDATE), refresh (the drift check) and remove (DELETE).
+import { prepareRequest } from "../components/templates/index.js";
+import type { Prisma } from "../prisma/generated/client.js";
+import { foreignUpdates, latestUpdate, refuseForeignChanges, serviceMessage } from "./drift.js";
+import { changedSteps, engineProgress } from "./engine-progress.js";
+import { stages } from "../core/event-log.js";
+import type { ResourceSpec } from "./resource-program.js";
+import type { Scope } from "./run-scope.js";
+import { stackName } from "./stack-names.js";
+
+interface UpdateParams {
+  size?: string;
+  options?: unknown;
+}
+
+const provisioningSpan = stages.verifying - stages.provisioning;
+
+export async function deploy({ deps, statuses, operation, resource, flow, redactor, output, context, open, ports: portsOf, spec: specOf }: Scope) {
+  const { db } = deps;
+  const params = operation.params as UpdateParams;
+  const size = params.size ?? resource.size;
+  const options = params.options ?? resource.options;
+  const prepared = prepareRequest({ ...specOf(), size, options });
+  await (operation.kind === "CREATE" ? statuses.markProvisioning(resource.id) : statuses.markUpdating(resource.id));
+  await flow.stage("initialising", operation.kind === "CREATE" ? "provisioning started" : "update started");
+
+  await flow.stage("allocating", `allocating ${prepared.portNames.length} host ports`);
+  const ports = await portsOf().ensure(resource.id, prepared.portNames);
+
+  await flow.stage("configuring", "planning the changes");
+  const spec: ResourceSpec = { ...specOf(), size: prepared.size, options: prepared.options, ports };
+  const stack = await open(spec);
+  await refuseForeignChanges(stack, resource, async (drift) => void (await db.resource.update({ where: { id: resource.id }, data: { drift: drift as Prisma.InputJsonValue } })));
+  const preview = await stack.preview({ signal: context.signal, onOutput: output.add });
+  const total = changedSteps(preview.changeSummary);
+
+  await flow.stage("provisioning", `applying ${total} changes`, undefined, { done: 0, total });
+  const result = await stack.up({
+    signal: context.signal,
+    message: serviceMessage(operation.kind.toLowerCase(), operation.id),
+    onOutput: output.add,
+    onEvent: engineProgress(total, ({ done, total: all, step }) =>
+      flow.later("provisioning", `${done} of ${all} resources done (${step})`, stages.provisioning + (provisioningSpan * done) / all, { done, total: all }),
+    ),
+  });
+  await flow.settled();
+
+  await flow.stage("verifying", "checking the endpoint answers");
+  const endpoint = result.outputs.endpoint?.value as Record<string, string>;
+  const credentials = result.outputs.credentials?.value as Record<string, string>;
+  redactor.add(Object.values(credentials));
+  await deps.verify(endpoint);
+  const sealed = deps.cipher.seal(resource.id, credentials);
+  await statuses.markActive(resource.id, {
+    size: prepared.size,
+    options: prepared.options as Prisma.InputJsonValue,
+    endpoint,
+    credentialsCiphertext: sealed.ciphertext,
+    credentialsKeyId: sealed.keyId,
+    configuration: { template: resource.template, size: prepared.size, options: prepared.options, ports, images: deps.host.images, stack: stackName(resource), project: resource.hostName } as Prisma.InputJsonValue,
+    stackSeenAt: await latestUpdate(stack),
+  });
+  // A smaller system (fewer peers) needs fewer ports.
+  await portsOf().release(resource.id, prepared.portNames);
+  await flow.stage("complete", "ACTIVE");
+}
+
+export async function refresh({ deps, operation, resource, flow, output, context, open, ports: portsOf, spec: specOf }: Scope) {
+  await flow.stage("initialising", "drift check started");
+  const ports = await portsOf().ensure(resource.id, prepareRequest(specOf()).portNames);
+  const stack = await open({ ...specOf(), ports });
+  await flow.stage("configuring", "reading the stack's history and refreshing its state");
+  const foreign = await foreignUpdates(stack, resource);
+  await stack.refresh({ signal: context.signal, message: serviceMessage("refresh", operation.id), onOutput: output.add });
+  await flow.stage("verifying", "comparing with what the service deployed");
+  const preview = await stack.preview({ signal: context.signal, onOutput: output.add });
+  const pending = Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same"));
+  const inSync = foreign.length === 0 && changedSteps(preview.changeSummary) === 0;
+  const drift = { checkedAt: new Date().toISOString(), inSync, foreignUpdates: foreign, pendingChanges: pending };
+  await deps.db.resource.update({
+    where: { id: resource.id },
+    // The check makes the foreign versions known: later operations may proceed.
+    data: { drift, stackSeenAt: await latestUpdate(stack) },
+  });
+  await flow.stage("complete", inSync ? "no drift" : `drift: ${foreign.length} update(s) made outside the service, ${changedSteps(preview.changeSummary)} change(s) to bring it back`, undefined, drift);
+}
+
+export async function remove({ deps, statuses, operation, resource, flow, output, context, find, ports: portsOf, spec: specOf }: Scope) {
+  const { db } = deps;
+  await statuses.markDeleting(resource.id);
+  await flow.stage("initialising", "deletion started");
+  const held = await db.portAllocation.findMany({ where: { resourceId: resource.id } });
+  // A create that failed before its stack existed leaves none: the sweep below still removes what it started.
+  const stack = await find({ ...specOf(), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) });
+  if (stack) {
+    await flow.stage("provisioning", "destroying");
+    const state = await stack.exportStack();
+    const total = (state.deployment as { resources?: unknown[] } | undefined)?.resources?.length ?? 0;
+    await stack.destroy({
+      signal: context.signal,
+      message: serviceMessage("delete", operation.id),
+      onOutput: output.add,
+      onEvent: engineProgress(total, ({ done, total: all, step }) =>
+        flow.later("provisioning", `${done} of ${all} resources removed (${step})`, stages.provisioning + (provisioningSpan * done) / all, { done, total: all }),
+      ),
+    });
+    await flow.settled();
+  } else {
+    await flow.stage("provisioning", "the Pulumi backend has no stack for this resource: nothing was deployed through it");
+  }
+  await flow.stage("verifying", "removing anything left with the resource's label");
+  // Catches what an interrupted create started but never recorded in the state
+  // (on a cloud, the server itself goes with the stack).
+  const swept = resource.target === "docker-host" ? await deps.sweep(resource.hostName, deps.host.projectsDir) : undefined;
+  if (stack) await stack.remove();
+  await portsOf().release(resource.id);
+  await statuses.markDeleted(resource.id);
+  const found = swept && swept.length ? `; swept ${swept.length} Docker object(s) left outside the state` : "";
+  await flow.stage("complete", `DELETED${stack ? "" : " (there was no stack)"}${found}`, undefined, { stack: stack ? "destroyed" : "absent", swept: swept ?? [] });
+}
