@@ -4,15 +4,27 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 const vitestOnlyInTests = { group: ["vitest", "vitest/*"], message: "Test code lives in *.test.ts files or under test/." };
-const noEngine = (who) => ({ group: ["@pulumi/*", "**/components/targets/**", "**/components/template-system*"], message: `${who} loads no engine SDK: Pulumi belongs in components/targets, components/template-system.ts and automation/.` });
+const noEngine = (who) => ({
+  group: ["@pulumi/*", "**/components/targets/**", "**/components/template-system*"],
+  message: `${who} loads no engine SDK: Pulumi belongs in components/targets, components/template-system.ts and automation/.`,
+});
 
 /** What each layer may not import. */
 const layers = {
-  core: [{ group: ["**/api/**", "**/automation/**"], message: "core is shared by the API and the automation: it imports neither." }, noEngine("core")],
+  core: [
+    { group: ["**/api/**", "**/automation/**"], message: "core is shared by the API and the automation: it imports neither." },
+    noEngine("core"),
+  ],
   automation: [{ group: ["**/api/**"], message: "the automation does not depend on the API: shared code lives in core/." }],
-  api: [{ group: ["**/automation/**", "!**/automation/index.js"], message: "the API reaches the automation through automation/index.js only." }, noEngine("the API process")],
+  api: [
+    { group: ["**/automation/**", "!**/automation/index.js"], message: "the API reaches the automation through automation/index.js only." },
+    noEngine("the API process"),
+  ],
   "components/templates": [
-    { group: ["@pulumi/*", "**/targets/**", "**/template-system*"], message: "Templates are pure (the API loads them): Pulumi belongs in components/targets or components/template-system.ts." },
+    {
+      group: ["@pulumi/*", "**/targets/**", "**/template-system*"],
+      message: "Templates are pure (the API loads them): Pulumi belongs in components/targets or components/template-system.ts.",
+    },
     { group: ["**/api/**", "**/automation/**", "**/core/**"], message: "components depend on nothing above them." },
   ],
 };
@@ -22,7 +34,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ["*.js", "tools/bootstrap/*.mjs"] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ["*.js", "tools/bootstrap/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
     },

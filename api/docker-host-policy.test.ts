@@ -34,12 +34,16 @@ describe("a Docker host without isolation between resources", () => {
     // The first team already runs a resource on this host.
     await service().create({ team: first, apiKeyId: crypto.randomUUID() }, body("mine"));
 
-    const refused = await service("the Docker engine runs with --iptables=false").create({ team: second, apiKeyId: crypto.randomUUID() }, body("theirs")).catch((e: unknown) => e);
+    const refused = await service("the Docker engine runs with --iptables=false")
+      .create({ team: second, apiKeyId: crypto.randomUUID() }, body("theirs"))
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ApiError);
     expect(refused).toMatchObject({ status: 403, code: "isolation_unavailable", fields: [{ field: "target" }] });
     expect(await db.resource.count({ where: { teamId: second.id } })).toBe(0);
 
     // With isolation, the same request is accepted.
-    await expect(service().create({ team: second, apiKeyId: crypto.randomUUID() }, body("theirs"))).resolves.toMatchObject({ resource: { status: "PROVISIONING" } });
+    await expect(service().create({ team: second, apiKeyId: crypto.randomUUID() }, body("theirs"))).resolves.toMatchObject({
+      resource: { status: "PROVISIONING" },
+    });
   });
 });

@@ -24,7 +24,8 @@ export class ApiError extends Error {
 }
 
 /** 429: a fair-use limit; the client may retry after `retryAfterSeconds`. */
-export const tooManyRequests = (code: string, message: string, retryAfterSeconds: number) => new ApiError(429, code, message, undefined, retryAfterSeconds);
+export const tooManyRequests = (code: string, message: string, retryAfterSeconds: number) =>
+  new ApiError(429, code, message, undefined, retryAfterSeconds);
 
 export const unauthenticated = () => new ApiError(401, "unauthenticated", "a valid API key is required: Authorization: Bearer <key>");
 
@@ -32,17 +33,25 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (error instanceof ApiError) {
       if (error.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(error.retryAfterSeconds));
-      res.status(error.status).json(body(errorView, { error: { code: error.code, message: error.message, ...(error.fields && { fields: error.fields }) } }));
+      res
+        .status(error.status)
+        .json(body(errorView, { error: { code: error.code, message: error.message, ...(error.fields && { fields: error.fields }) } }));
       return;
     }
     // express.json(): malformed or oversized bodies arrive as errors with a status.
     const status = (error as { status?: number }).status;
     if (status === 400 || status === 413) {
       const code = status === 413 ? "body_too_large" : "malformed_json";
-      res.status(status).json(body(errorView, { error: { code, message: status === 413 ? "the request body is too large" : "the request body is not valid JSON" } }));
+      res.status(status).json(
+        body(errorView, {
+          error: { code, message: status === 413 ? "the request body is too large" : "the request body is not valid JSON" },
+        }),
+      );
       return;
     }
     logger.error({ err: error, requestId: req.id }, "unhandled error");
-    res.status(500).json(body(errorView, { error: { code: "internal", message: "internal error", requestId: String(req.id as string | number) } }));
+    res
+      .status(500)
+      .json(body(errorView, { error: { code: "internal", message: "internal error", requestId: String(req.id as string | number) } }));
   };
 }

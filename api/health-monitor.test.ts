@@ -47,10 +47,24 @@ async function activeResource() {
   teamIds.push(team.id);
   const api = `http://health-${suffix}.invalid:5001`;
   const resource = await db.resource.create({
-    data: { teamId: team.id, name: "r", hostName: `health-${suffix}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512, status: "ACTIVE", endpoint: { api } },
+    data: {
+      teamId: team.id,
+      name: "r",
+      hostName: `health-${suffix}`,
+      template: "small-storage",
+      target: "docker-host",
+      size: "small",
+      cpus: 0.5,
+      memoryMb: 512,
+      status: "ACTIVE",
+      endpoint: { api },
+    },
   });
   const sealed = cipher.seal(resource.id, { apiPassword: "x" });
-  await db.resource.update({ where: { id: resource.id }, data: { credentialsCiphertext: sealed.ciphertext, credentialsKeyId: sealed.keyId } });
+  await db.resource.update({
+    where: { id: resource.id },
+    data: { credentialsCiphertext: sealed.ciphertext, credentialsKeyId: sealed.keyId },
+  });
   const state = async () => {
     const row = await db.resource.findUniqueOrThrow({ where: { id: resource.id } });
     const events = await db.event.findMany({ where: { resourceId: resource.id, stage: "health" }, orderBy: { id: "asc" } });
@@ -64,9 +78,24 @@ const down: Failure[] = [{ component: "ipfs", message: "connection refused" }];
 describe("health monitor rounds (scripted probe)", () => {
   it.each([
     { case: "healthy stays ACTIVE, recording nothing", rounds: [[]], status: "ACTIVE", events: [] },
-    { case: "a failing component makes it DEGRADED, naming it", rounds: [down], status: "DEGRADED", events: ["DEGRADED, unhealthy: ipfs: connection refused"] },
-    { case: "the same failure twice is recorded once", rounds: [down, down], status: "DEGRADED", events: ["DEGRADED, unhealthy: ipfs: connection refused"] },
-    { case: "healthy again: back to ACTIVE", rounds: [down, []], status: "ACTIVE", events: ["DEGRADED, unhealthy: ipfs: connection refused", "ACTIVE: every component is healthy again"] },
+    {
+      case: "a failing component makes it DEGRADED, naming it",
+      rounds: [down],
+      status: "DEGRADED",
+      events: ["DEGRADED, unhealthy: ipfs: connection refused"],
+    },
+    {
+      case: "the same failure twice is recorded once",
+      rounds: [down, down],
+      status: "DEGRADED",
+      events: ["DEGRADED, unhealthy: ipfs: connection refused"],
+    },
+    {
+      case: "healthy again: back to ACTIVE",
+      rounds: [down, []],
+      status: "ACTIVE",
+      events: ["DEGRADED, unhealthy: ipfs: connection refused", "ACTIVE: every component is healthy again"],
+    },
   ])("$case", async ({ rounds, status, events }) => {
     const resource = await activeResource();
     for (const failures of rounds) {

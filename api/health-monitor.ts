@@ -80,18 +80,29 @@ export class HealthMonitor {
     let result: ProbeResult;
     try {
       const credentials = cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext });
-      result = await (this.deps.probe ?? probe)({ template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials }, this.deps.settings);
+      result = await (this.deps.probe ?? probe)(
+        { template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials },
+        this.deps.settings,
+      );
     } catch (error) {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
       return;
     }
-    metrics.healthChecked({ resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template }, result);
+    metrics.healthChecked(
+      { resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template },
+      result,
+    );
     const from = resource.status as Status;
     const to: Status = result.failures.length ? "DEGRADED" : "ACTIVE";
     const lastError = to === "DEGRADED" ? describeFailures(result.failures) : null;
     if (from === to && to === "ACTIVE") return;
     if (!(await new ResourceStatuses(this.deps.db).healthMove(resource.id, { from, to, lastError }))) return;
-    const message = to === "DEGRADED" ? (from === "DEGRADED" ? `still DEGRADED, ${lastError}` : `DEGRADED, ${lastError}`) : "ACTIVE: every component is healthy again";
+    const message =
+      to === "DEGRADED"
+        ? from === "DEGRADED"
+          ? `still DEGRADED, ${lastError}`
+          : `DEGRADED, ${lastError}`
+        : "ACTIVE: every component is healthy again";
     await this.deps.events.record({
       resourceId: resource.id,
       stage: "health",

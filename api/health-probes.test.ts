@@ -12,7 +12,10 @@ describe("health probes", () => {
   });
 
   it("when a resource's template is not in the catalogue, then it is not called healthy", async () => {
-    const result = await probe({ template: "retired-template", endpoint: {}, credentials: {} }, { timeoutSeconds: 1, maxReplicaLagSeconds: 60 });
+    const result = await probe(
+      { template: "retired-template", endpoint: {}, credentials: {} },
+      { timeoutSeconds: 1, maxReplicaLagSeconds: 60 },
+    );
     expect(result.failures).toEqual([{ component: "template", message: "no health probe: unknown template retired-template" }]);
   });
 });

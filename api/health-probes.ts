@@ -49,7 +49,10 @@ interface PeerId {
 function parsePeers(text: string): PeerId[] {
   const trimmed = text.trim();
   if (trimmed.startsWith("[")) return JSON.parse(trimmed) as PeerId[];
-  return trimmed.split("\n").filter(Boolean).map((line) => JSON.parse(line) as PeerId);
+  return trimmed
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as PeerId);
 }
 
 const timedOut = (error: unknown) => (error as Error).name === "TimeoutError";
@@ -68,7 +71,10 @@ async function clusterPeers(target: ProbeTarget, peers: number[], settings: Prob
       else if (peer.ipfs?.error) failures.push({ component: `ipfs${i}`, message: `Kubo of cluster${i}: ${peer.ipfs.error}` });
     }
   } catch (error) {
-    failures.push({ component: "cluster0", message: `REST API /peers: ${timedOut(error) ? `no answer within ${settings.timeoutSeconds} s` : reason(error)}` });
+    failures.push({
+      component: "cluster0",
+      message: `REST API /peers: ${timedOut(error) ? `no answer within ${settings.timeoutSeconds} s` : reason(error)}`,
+    });
   }
   return failures;
 }
@@ -92,7 +98,10 @@ async function kuboThroughProxy(target: ProbeTarget, i: number, settings: ProbeS
  * hangs /peers can time out too: the node is then the failure to name.
  */
 async function probeCluster(target: ProbeTarget, settings: ProbeSettings): Promise<ProbeResult> {
-  const peers = Object.keys(target.endpoint).filter((k) => /^gateway\d+$/.test(k)).map((k) => Number(k.slice("gateway".length))).sort((a, b) => a - b);
+  const peers = Object.keys(target.endpoint)
+    .filter((k) => /^gateway\d+$/.test(k))
+    .map((k) => Number(k.slice("gateway".length)))
+    .sort((a, b) => a - b);
   const [fromCluster, ...fromNodes] = await Promise.all([
     clusterPeers(target, peers, settings),
     ...(target.endpoint.metrics ? peers.map((i) => kuboThroughProxy(target, i, settings)) : []),
@@ -100,7 +109,12 @@ async function probeCluster(target: ProbeTarget, settings: ProbeSettings): Promi
   const nodeFailures = fromNodes.flat();
   const byComponent = new Map<string, Failure>();
   for (const failure of [...nodeFailures, ...fromCluster]) {
-    if (failure.component === "cluster0" && failure.message.includes("no answer") && nodeFailures.some((f) => f.component.startsWith("ipfs"))) continue;
+    if (
+      failure.component === "cluster0" &&
+      failure.message.includes("no answer") &&
+      nodeFailures.some((f) => f.component.startsWith("ipfs"))
+    )
+      continue;
     if (!byComponent.has(failure.component)) byComponent.set(failure.component, failure);
   }
   return { failures: [...byComponent.values()], measurements: {} };
@@ -115,7 +129,8 @@ async function probeStorage(target: ProbeTarget, settings: ProbeSettings): Promi
   try {
     const response = await request(`${target.endpoint.api}/api/v0/id`, settings, { method: "POST", headers });
     const body = (await response.json().catch(() => ({}))) as { ID?: string };
-    if (!response.ok || !body.ID) return { failures: [{ component: "ipfs", message: `RPC API /api/v0/id answered ${response.status}` }], measurements: {} };
+    if (!response.ok || !body.ID)
+      return { failures: [{ component: "ipfs", message: `RPC API /api/v0/id answered ${response.status}` }], measurements: {} };
     const stat = await request(`${target.endpoint.api}/api/v0/repo/stat?size-only=true`, settings, { method: "POST", headers });
     const repo = (await stat.json().catch(() => ({}))) as { RepoSize?: number; StorageMax?: number };
     return { failures: [], measurements: { repoSizeBytes: repo.RepoSize, storageMaxBytes: repo.StorageMax } };
@@ -125,7 +140,11 @@ async function probeStorage(target: ProbeTarget, settings: ProbeSettings): Promi
 }
 
 async function query<T>(connectionString: string, settings: ProbeSettings, sql: string): Promise<T> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: settings.timeoutSeconds * 1000, query_timeout: settings.timeoutSeconds * 1000 });
+  const client = new pg.Client({
+    connectionString,
+    connectionTimeoutMillis: settings.timeoutSeconds * 1000,
+    query_timeout: settings.timeoutSeconds * 1000,
+  });
   // A connection that dies during the check must not crash the service.
   client.on("error", () => undefined);
   await client.connect();
@@ -166,7 +185,8 @@ async function probePostgres(target: ProbeTarget, settings: ProbeSettings): Prom
       );
       measurements.replicaLagSeconds = row.lag;
       if (!row.standby) failures.push({ component: "replica", message: "not in recovery: it is no longer a replica" });
-      else if (row.lag > settings.maxReplicaLagSeconds) failures.push({ component: "replica", message: `lags ${Math.round(row.lag)} s (more than ${settings.maxReplicaLagSeconds} s)` });
+      else if (row.lag > settings.maxReplicaLagSeconds)
+        failures.push({ component: "replica", message: `lags ${Math.round(row.lag)} s (more than ${settings.maxReplicaLagSeconds} s)` });
     } catch (error) {
       failures.push({ component: "replica", message: reason(error) });
     }
@@ -184,7 +204,8 @@ export const probes: Record<HealthProbe, (target: ProbeTarget, settings: ProbeSe
 export async function probe(target: ProbeTarget, settings: ProbeSettings): Promise<ProbeResult> {
   const template = templates[target.template];
   // A resource of a template the catalogue no longer has cannot be checked: it is not called healthy.
-  if (!template) return { failures: [{ component: "template", message: `no health probe: unknown template ${target.template}` }], measurements: {} };
+  if (!template)
+    return { failures: [{ component: "template", message: `no health probe: unknown template ${target.template}` }], measurements: {} };
   return probes[template.healthProbe](target, settings);
 }
 

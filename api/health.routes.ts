@@ -33,7 +33,9 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, warnings: R
     const results = await Promise.all(names.map((name) => checks[name]!()));
     const report = Object.fromEntries(names.map((name, i) => [name, results[i] ?? "ok"]));
     const ok = results.every((r) => r === undefined);
-    res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks: report, ...(Object.keys(warnings).length && { warnings }) });
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? "ok" : "unavailable", checks: report, ...(Object.keys(warnings).length && { warnings }) });
   });
   return router;
 }

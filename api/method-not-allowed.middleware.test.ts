@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { methodNotAllowed } from "./method-not-allowed.middleware.js";
 
 describe("methodNotAllowed", () => {
-  const document = { paths: { "/v1/resources/{id}": { parameters: [], get: {}, patch: {}, delete: {} }, "/v1/resources": { get: {}, post: {} } } };
+  const document = {
+    paths: { "/v1/resources/{id}": { parameters: [], get: {}, patch: {}, delete: {} }, "/v1/resources": { get: {}, post: {} } },
+  };
   let base: string;
   let close: () => void;
 

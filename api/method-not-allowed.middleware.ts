@@ -14,7 +14,9 @@ interface PathRule {
 function rulesOf(paths: Record<string, Record<string, unknown>>): PathRule[] {
   return Object.entries(paths).map(([path, item]) => {
     const escaped = path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{[^}]+\\?\}/g, "[^/]+");
-    const listed = Object.keys(item).filter((key) => methods.includes(key)).map((m) => m.toUpperCase());
+    const listed = Object.keys(item)
+      .filter((key) => methods.includes(key))
+      .map((m) => m.toUpperCase());
     // Express answers HEAD for every GET route.
     if (listed.includes("GET")) listed.push("HEAD");
     return { pattern: new RegExp(`^${escaped}/?$`), allow: listed.join(", ") };

@@ -19,11 +19,24 @@ const healthy = { failures: [], measurements: { repoSizeBytes: 1000, storageMaxB
 
 async function resource(status: "ACTIVE" | "DELETED" = "ACTIVE") {
   const { team } = await new TeamService(db).create(`mt${crypto.randomBytes(4).toString("hex")}`, "PRO");
-  const row = await db.resource.create({ data: { teamId: team.id, name: "same-name", hostName: `r${crypto.randomBytes(6).toString("hex")}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512, status } });
+  const row = await db.resource.create({
+    data: {
+      teamId: team.id,
+      name: "same-name",
+      hostName: `r${crypto.randomBytes(6).toString("hex")}`,
+      template: "small-storage",
+      target: "docker-host",
+      size: "small",
+      cpus: 0.5,
+      memoryMb: 512,
+      status,
+    },
+  });
   return { resource_id: row.id, team: team.name, resource: row.name, template: row.template };
 }
 
-const seriesOf = async (metrics: Metrics, id: string) => (await metrics.registry.metrics()).split("\n").filter((line) => line.includes(`resource_id="${id}"`));
+const seriesOf = async (metrics: Metrics, id: string) =>
+  (await metrics.registry.metrics()).split("\n").filter((line) => line.includes(`resource_id="${id}"`));
 
 describe("per-resource metrics", () => {
   afterAll(async () => {

@@ -49,7 +49,11 @@ export class Metrics implements OperationObserver {
       buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
       registers: [this.registry],
     });
-    this.inFlight = new Gauge({ name: "provisioner_operations_in_flight", help: "Operations running in this instance.", registers: [this.registry] });
+    this.inFlight = new Gauge({
+      name: "provisioner_operations_in_flight",
+      help: "Operations running in this instance.",
+      registers: [this.registry],
+    });
     this.healthChanges = new Counter({
       name: "provisioner_resource_health_changes_total",
       help: "Resources moved between ACTIVE and DEGRADED by the health monitor.",
@@ -127,7 +131,9 @@ export class Metrics implements OperationObserver {
     this.inFlight.inc();
     void this.db.resource
       .findUnique({ where: { id: operation.resourceId }, select: { template: true, target: true } })
-      .then((r) => this.labelsOf.set(operation.id, { kind: operation.kind, template: r?.template ?? "unknown", target: r?.target ?? "unknown" }));
+      .then((r) =>
+        this.labelsOf.set(operation.id, { kind: operation.kind, template: r?.template ?? "unknown", target: r?.target ?? "unknown" }),
+      );
   }
 
   finished(operation: Operation, result: RunResult, seconds: number): void {

@@ -19,7 +19,10 @@ const errors = {
 /** A fair-use limit (queued operations, open streams): the Retry-After header says when to try again. */
 const tooMany = {
   "429": {
-    ...json(s.errorView, "A fair-use limit: too many queued operations (`queue_full`) or open streams (`too_many_streams`); see Retry-After."),
+    ...json(
+      s.errorView,
+      "A fair-use limit: too many queued operations (`queue_full`) or open streams (`too_many_streams`); see Retry-After.",
+    ),
     headers: { "Retry-After": { description: "Seconds after which trying again may succeed.", schema: { type: "integer", minimum: 0 } } },
   },
 };
@@ -48,13 +51,19 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
     security: [{ apiKey: [] }],
     paths: {
       "/v1/templates": {
-        get: { summary: "What can be provisioned, with each template's parameters", responses: { "200": json(s.templateCatalogue, "The catalogue"), ...unauthenticated } },
+        get: {
+          summary: "What can be provisioned, with each template's parameters",
+          responses: { "200": json(s.templateCatalogue, "The catalogue"), ...unauthenticated },
+        },
       },
       "/v1/resources": {
         post: {
           summary: "Provision a resource",
           parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: idempotencyKeySchema }],
-          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.createResourceBodyFor(targets), "input") } } },
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: jsonSchema(s.createResourceBodyFor(targets), "input") } },
+          },
           responses: {
             "202": accepted,
             ...errors,
@@ -72,11 +81,23 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
       },
       "/v1/resources/{id}": {
         parameters: [idParameter],
-        get: { summary: "One resource: status, endpoint, configuration, progress, last error (never credentials)", responses: { "200": json(s.resourceView, "The resource"), ...errors } },
+        get: {
+          summary: "One resource: status, endpoint, configuration, progress, last error (never credentials)",
+          responses: { "200": json(s.resourceView, "The resource"), ...errors },
+        },
         patch: {
           summary: "Resize or change options (a Pulumi update); options merge into the current ones",
           requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.updateResourceBody, "input") } } },
-          responses: { "202": accepted, ...errors, "403": json(s.errorView, "Over quota."), "409": json(s.errorView, "Deleted or being deleted, or options the resource's template does not have or its current options contradict (`options_conflict`, naming the field)."), ...tooMany },
+          responses: {
+            "202": accepted,
+            ...errors,
+            "403": json(s.errorView, "Over quota."),
+            "409": json(
+              s.errorView,
+              "Deleted or being deleted, or options the resource's template does not have or its current options contradict (`options_conflict`, naming the field).",
+            ),
+            ...tooMany,
+          },
         },
         delete: {
           summary: "Destroy the resource and remove its stack; the row stays as DELETED (a second DELETE answers with the first)",
@@ -87,7 +108,14 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
         parameters: [idParameter],
         get: {
           summary: "The resource's credentials, decrypted; every read is audited",
-          responses: { "200": json(s.credentialsView, "Credentials"), ...errors, "409": json(s.errorView, "Not provisioned yet (`credentials_unavailable`), or encrypted with a key the service no longer has (`credentials_key_missing`, naming the key id).") },
+          responses: {
+            "200": json(s.credentialsView, "Credentials"),
+            ...errors,
+            "409": json(
+              s.errorView,
+              "Not provisioned yet (`credentials_unavailable`), or encrypted with a key the service no longer has (`credentials_key_missing`, naming the key id).",
+            ),
+          },
         },
       },
       "/v1/resources/{id}/events": {
@@ -108,19 +136,44 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
         parameters: [idParameter],
         get: { summary: "The resource's operations, oldest first", responses: { "200": json(s.operationsView, "Operations"), ...errors } },
       },
-      "/v1/resources/{id}/refresh": { parameters: [idParameter], post: { summary: "Drift check: refresh the state and compare (behind a queued refresh: that refresh)", responses: { "202": accepted, ...errors, "409": json(s.errorView, "Deleted or being deleted."), ...tooMany } } },
+      "/v1/resources/{id}/refresh": {
+        parameters: [idParameter],
+        post: {
+          summary: "Drift check: refresh the state and compare (behind a queued refresh: that refresh)",
+          responses: { "202": accepted, ...errors, "409": json(s.errorView, "Deleted or being deleted."), ...tooMany },
+        },
+      },
       "/v1/resources/{id}/cancel": {
         parameters: [idParameter],
-        post: { summary: "Cancel the running (else the next queued) operation", responses: { "202": json(s.cancelView, "Cancelling"), ...errors, "409": json(s.errorView, "Nothing to cancel.") } },
+        post: {
+          summary: "Cancel the running (else the next queued) operation",
+          responses: { "202": json(s.cancelView, "Cancelling"), ...errors, "409": json(s.errorView, "Nothing to cancel.") },
+        },
       },
-      "/v1/openapi.json": { get: { security: [], summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } } } },
+      "/v1/openapi.json": {
+        get: {
+          security: [],
+          summary: "This document",
+          responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } },
+        },
+      },
       "/healthz": { get: { security: [], summary: "Liveness", responses: { "200": { description: "Alive" } } } },
-      "/readyz": { get: { security: [], summary: "Readiness: database, Docker and Pulumi", responses: { "200": { description: "Ready" }, "503": { description: "Not ready" } } } },
+      "/readyz": {
+        get: {
+          security: [],
+          summary: "Readiness: database, Docker and Pulumi",
+          responses: { "200": { description: "Ready" }, "503": { description: "Not ready" } },
+        },
+      },
       "/metrics": {
         get: {
           security: [{ scrapeToken: [] }],
           summary: "Prometheus metrics; Authorization: Bearer <PROVISIONER_SCRAPE_TOKEN>, not a team's key",
-          responses: { "200": { description: "Metrics" }, "401": json(s.errorView, "Without the scrape token."), "404": json(s.errorView, "No scrape token configured: off.") },
+          responses: {
+            "200": { description: "Metrics" },
+            "401": json(s.errorView, "Without the scrape token."),
+            "404": json(s.errorView, "No scrape token configured: off."),
+          },
         },
       },
     },

@@ -18,7 +18,12 @@ export const tierLimits: Record<Tier, Footprint & { resources: number }> = {
  * transaction that creates or resizes, after lockTeam(), so two requests
  * cannot both take the last slot.
  */
-export async function checkQuota(tx: Prisma.TransactionClient, team: { id: string; tier: Tier }, adding: Footprint & { resources: number }, excludeResourceId?: string): Promise<void> {
+export async function checkQuota(
+  tx: Prisma.TransactionClient,
+  team: { id: string; tier: Tier },
+  adding: Footprint & { resources: number },
+  excludeResourceId?: string,
+): Promise<void> {
   const used = await tx.resource.aggregate({
     where: { teamId: team.id, status: { not: "DELETED" }, ...(excludeResourceId && { id: { not: excludeResourceId } }) },
     _count: { _all: true },
@@ -29,6 +34,10 @@ export async function checkQuota(tx: Prisma.TransactionClient, team: { id: strin
   const over = (["resources", "cpus", "memoryMb"] as const).filter((k) => now[k] + adding[k] > limit[k] + 1e-9);
   if (over.length === 0) return;
   const detail = over.map((k) => `${k}: ${now[k]} used + ${adding[k]} requested > ${limit[k]}`).join("; ");
-  throw new ApiError(403, "quota_exceeded", `the ${team.tier} tier's quota does not allow this (${detail})`, over.map((k) => ({ field: k === "resources" ? "name" : "size", message: `${k} quota exceeded` })));
+  throw new ApiError(
+    403,
+    "quota_exceeded",
+    `the ${team.tier} tier's quota does not allow this (${detail})`,
+    over.map((k) => ({ field: k === "resources" ? "name" : "size", message: `${k} quota exceeded` })),
+  );
 }
-

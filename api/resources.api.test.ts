@@ -28,7 +28,12 @@ describe("/v1/resources without a worker", () => {
   }
   const newTeam = newTeamWithKey;
 
-  const storage = (name: string, extra: Record<string, unknown> = {}) => ({ template: "small-storage", name, options: { publicNetwork: false }, ...extra });
+  const storage = (name: string, extra: Record<string, unknown> = {}) => ({
+    template: "small-storage",
+    name,
+    options: { publicNetwork: false },
+    ...extra,
+  });
   const counts = async (teamId: string) => ({
     resources: await server.service.db.resource.count({ where: { teamId } }),
     operations: await server.service.db.operation.count({ where: { resource: { teamId } } }),
@@ -45,7 +50,13 @@ describe("/v1/resources without a worker", () => {
       ["an unknown template", { template: "mysql", name: "db" }, 400, "invalid_request", "template"],
       ["a size the template lacks", storage("s", { size: "huge" }), 400, "invalid_request", "size"],
       ["an unknown option", storage("o", { options: { replicas: 3 } }), 400, "invalid_request", "options.replicas"],
-      ["an option of the wrong type", { template: "ipfs-cluster-small", name: "c", options: { peers: "three" } }, 400, "invalid_request", "options.peers"],
+      [
+        "an option of the wrong type",
+        { template: "ipfs-cluster-small", name: "c", options: { peers: "three" } },
+        400,
+        "invalid_request",
+        "options.peers",
+      ],
       ["an unknown target", storage("t", { target: "mainframe" }), 400, "invalid_request", "target"],
       ["a missing body", undefined, 400, "invalid_request", "template"],
     ];
@@ -73,7 +84,8 @@ describe("/v1/resources without a worker", () => {
     const created = await api.post("/v1/resources", storage("mine"));
     expect((await client(server.base).post("/v1/resources", storage("x"))).status).toBe(401);
     const { api: stranger } = await newTeam();
-    for (const path of ["", "/credentials", "/events", "/operations"]) expect((await stranger.get(`/v1/resources/${created.body.resource.id}${path}`)).status).toBe(404);
+    for (const path of ["", "/credentials", "/events", "/operations"])
+      expect((await stranger.get(`/v1/resources/${created.body.resource.id}${path}`)).status).toBe(404);
     expect((await stranger.delete(`/v1/resources/${created.body.resource.id}`)).status).toBe(404);
     expect((await stranger.get("/v1/resources/not-a-uuid")).status).toBe(404);
   });
@@ -84,9 +96,15 @@ describe("/v1/resources without a worker", () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error.fields).toEqual([{ field: "target", message: "is not configured on this service (it needs HCLOUD_TOKEN)" }]);
     expect(await counts(teamId)).toEqual({ resources: 0, operations: 0 });
-    const configured = await startTestServer({ HCLOUD_TOKEN: "placeholder", PROVISIONER_CLOUD_SSH_CIDRS: "198.51.100.0/24" }, { runWorker: false });
+    const configured = await startTestServer(
+      { HCLOUD_TOKEN: "placeholder", PROVISIONER_CLOUD_SSH_CIDRS: "198.51.100.0/24" },
+      { runWorker: false },
+    );
     try {
-      const { apiKey, team: extraTeam } = await new TeamService(server.service.db).create(`h${crypto.randomBytes(4).toString("hex")}`, "PRO");
+      const { apiKey, team: extraTeam } = await new TeamService(server.service.db).create(
+        `h${crypto.randomBytes(4).toString("hex")}`,
+        "PRO",
+      );
       teamIds.push(extraTeam.id);
       const accepted = await client(configured.base, apiKey).post("/v1/resources", storage("cloud", { target: "hetzner" }));
       expect(accepted.status).toBe(202);
@@ -212,12 +230,18 @@ describe("/v1/resources without a worker", () => {
     expect(reply.body.openapi).toBe("3.1.0");
     // One body per template, each with that template's options and their limits.
     const create = reply.body.paths["/v1/resources"].post.requestBody.content["application/json"].schema;
-    const cluster = create.oneOf.find((body: { properties: { template: { const: string } } }) => body.properties.template.const === "ipfs-cluster-small");
+    const cluster = create.oneOf.find(
+      (body: { properties: { template: { const: string } } }) => body.properties.template.const === "ipfs-cluster-small",
+    );
     expect(cluster.required).toEqual(["template", "name"]);
     expect(cluster.additionalProperties).toBe(false);
     expect(cluster.properties.options.properties.peers).toMatchObject({ type: "integer", minimum: 1, maximum: 9 });
-    expect(create.oneOf.map((body: { properties: { template: { const: string } } }) => body.properties.template.const).sort()).toEqual(Object.keys(templates).sort());
-    expect(Object.keys(reply.body.paths)).toEqual(expect.arrayContaining(["/v1/resources/{id}/events", "/v1/resources/{id}/cancel", "/metrics"]));
+    expect(create.oneOf.map((body: { properties: { template: { const: string } } }) => body.properties.template.const).sort()).toEqual(
+      Object.keys(templates).sort(),
+    );
+    expect(Object.keys(reply.body.paths)).toEqual(
+      expect.arrayContaining(["/v1/resources/{id}/events", "/v1/resources/{id}/cancel", "/metrics"]),
+    );
   });
 
   it("events are listable as JSON", async () => {
@@ -232,13 +256,22 @@ describe("/v1/resources without a worker", () => {
     const token = crypto.randomBytes(24).toString("hex");
     const scraped = await startTestServer({ PROVISIONER_SCRAPE_TOKEN: token }, { runWorker: false });
     try {
-      const { apiKey, team: extraTeam } = await new TeamService(server.service.db).create(`m${crypto.randomBytes(4).toString("hex")}`, "PRO");
+      const { apiKey, team: extraTeam } = await new TeamService(server.service.db).create(
+        `m${crypto.randomBytes(4).toString("hex")}`,
+        "PRO",
+      );
       teamIds.push(extraTeam.id);
       expect((await client(scraped.base).get("/metrics")).status).toBe(401);
       expect((await client(scraped.base, apiKey).get("/metrics")).body.error.code).toBe("unauthenticated");
       await client(scraped.base, apiKey).post("/v1/resources", storage("metered"));
       const text = await (await fetch(`${scraped.base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-      for (const name of ["http_request_duration_seconds_bucket", "provisioner_queue_depth", "provisioner_resources", "provisioner_operations_in_flight", "process_resident_memory_bytes"]) {
+      for (const name of [
+        "http_request_duration_seconds_bucket",
+        "provisioner_queue_depth",
+        "provisioner_resources",
+        "provisioner_operations_in_flight",
+        "process_resident_memory_bytes",
+      ]) {
         expect(text).toContain(name);
       }
       expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/resources",status_code="202"\} \d+/);
@@ -262,7 +295,15 @@ describe("/v1/resources without a worker", () => {
       const { api } = await newTeam();
       const b64 = (text: string) => Buffer.from(text).toString("base64url");
       const id = crypto.randomUUID();
-      for (const cursor of ["garbage", "1764000000000.not-a-uuid", ".", `-1.${id}`, `1${"0".repeat(14)}.${id}`, `1764000000000.${id}.x`, b64(`2026-01-01T00:00:00.000Z|${id}`)]) {
+      for (const cursor of [
+        "garbage",
+        "1764000000000.not-a-uuid",
+        ".",
+        `-1.${id}`,
+        `1${"0".repeat(14)}.${id}`,
+        `1764000000000.${id}.x`,
+        b64(`2026-01-01T00:00:00.000Z|${id}`),
+      ]) {
         const reply = await api.get(`/v1/resources?cursor=${cursor}`);
         expect(reply.status, cursor).toBe(400);
         expect(reply.body.error.fields, cursor).toEqual([{ field: "query.cursor", message: "is not valid" }]);
@@ -278,7 +319,9 @@ describe("/v1/resources without a worker", () => {
         expect(reply.body.error.fields[0].field, after).toBe("query.after");
       }
       for (const lastEventId of ["99999999999999999999", "abc", "-5", "9223372036854775807"]) {
-        const reply = await fetch(`${server.base}/v1/resources/${id}/events`, { headers: { authorization: `Bearer ${key}`, accept: "text/event-stream", "last-event-id": lastEventId } });
+        const reply = await fetch(`${server.base}/v1/resources/${id}/events`, {
+          headers: { authorization: `Bearer ${key}`, accept: "text/event-stream", "last-event-id": lastEventId },
+        });
         expect(reply.status, lastEventId).toBe(400);
         expect(((await reply.json()) as { error: { fields: { field: string }[] } }).error.fields[0]!.field).toBe("Last-Event-ID");
       }
@@ -291,7 +334,10 @@ describe("/v1/resources without a worker", () => {
         const id = (await api.post("/v1/resources", storage(name))).body.resource.id;
         const replies = await Promise.all(Array.from({ length: 20 }, () => api.post(`/v1/resources/${id}/cancel`)));
         const statuses = replies.map((r) => r.status);
-        expect(statuses.every((status) => status === 202 || status === 409), statuses.join(",")).toBe(true);
+        expect(
+          statuses.every((status) => status === 202 || status === 409),
+          statuses.join(","),
+        ).toBe(true);
         expect(statuses).toContain(202);
         expect((await api.get(`/v1/resources/${id}/operations`)).body.operations).toMatchObject([{ kind: "CREATE", status: "CANCELLED" }]);
       }
@@ -300,7 +346,10 @@ describe("/v1/resources without a worker", () => {
     it("concurrent cancels of a running operation all answer 202 with it", async () => {
       const { api } = await newTeam();
       const created = (await api.post("/v1/resources", storage("running"))).body;
-      await server.service.db.operation.update({ where: { id: created.operation.id }, data: { status: "RUNNING", leaseOwner: "nobody", leaseExpiresAt: new Date(Date.now() + 600_000) } });
+      await server.service.db.operation.update({
+        where: { id: created.operation.id },
+        data: { status: "RUNNING", leaseOwner: "nobody", leaseExpiresAt: new Date(Date.now() + 600_000) },
+      });
       const replies = await Promise.all(Array.from({ length: 6 }, () => api.post(`/v1/resources/${created.resource.id}/cancel`)));
       expect(replies.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 202]);
       expect(new Set(replies.map((r) => r.body.operation.id))).toEqual(new Set([created.operation.id]));
@@ -310,7 +359,9 @@ describe("/v1/resources without a worker", () => {
       const { api } = await newTeam("ENTERPRISE");
       const ids = [];
       for (let i = 0; i < 12; i++) ids.push((await api.post("/v1/resources", storage(`race${i}`))).body.resource.id as string);
-      await Promise.all(ids.map((id) => Promise.all([api.patch(`/v1/resources/${id}`, { size: "medium" }), api.delete(`/v1/resources/${id}`)])));
+      await Promise.all(
+        ids.map((id) => Promise.all([api.patch(`/v1/resources/${id}`, { size: "medium" }), api.delete(`/v1/resources/${id}`)])),
+      );
       for (const id of ids) {
         const kinds = (await api.get(`/v1/resources/${id}/operations`)).body.operations.map((o: { kind: string }) => o.kind);
         expect(kinds.at(-1), kinds.join(",")).toBe("DELETE");
@@ -321,10 +372,15 @@ describe("/v1/resources without a worker", () => {
   describe("PATCH", () => {
     it("options merge into the current options: a PATCH of publicNetwork keeps a 9-peer cluster at 9", async () => {
       const { api } = await newTeam("ENTERPRISE");
-      const created = (await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "nine", options: { peers: 9, publicNetwork: false } })).body;
+      const created = (
+        await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "nine", options: { peers: 9, publicNetwork: false } })
+      ).body;
       const patched = await api.patch(`/v1/resources/${created.resource.id}`, { options: { publicNetwork: true } });
       expect(patched.status).toBe(202);
-      const params = async (operationId: string) => (await server.service.db.operation.findUniqueOrThrow({ where: { id: operationId } })).params as { options: Record<string, unknown> };
+      const params = async (operationId: string) =>
+        (await server.service.db.operation.findUniqueOrThrow({ where: { id: operationId } })).params as {
+          options: Record<string, unknown>;
+        };
       expect((await params(patched.body.operation.id)).options).toMatchObject({ peers: 9, publicNetwork: true });
       // Behind a queued PATCH, another merges into what that one will make.
       const fewer = await api.patch(`/v1/resources/${created.resource.id}`, { options: { peers: 5 } });
@@ -343,7 +399,10 @@ describe("/v1/resources without a worker", () => {
       const big = (await api.post("/v1/resources", storage("big", { size: "large" }))).body; // 2.25 CPUs
       const small = (await api.post("/v1/resources", storage("small"))).body; // 0.75 CPU
       // Both deployed: their CREATEs are done.
-      await server.service.db.operation.updateMany({ where: { id: { in: [big.operation.id, small.operation.id] } }, data: { status: "SUCCEEDED", finishedAt: new Date() } });
+      await server.service.db.operation.updateMany({
+        where: { id: { in: [big.operation.id, small.operation.id] } },
+        data: { status: "SUCCEEDED", finishedAt: new Date() },
+      });
 
       // Shrinking big does not free its 2.25 CPUs while the large system still runs.
       expect((await api.patch(`/v1/resources/${big.resource.id}`, { size: "small" })).status).toBe(202);
@@ -351,7 +410,10 @@ describe("/v1/resources without a worker", () => {
       const dodge = await api.post("/v1/resources", storage("third", { size: "large" }));
       expect(dodge.status).toBe(403);
       expect(dodge.body.error.message).toMatch(/cpus: 3 used \+ 2.25 requested > 4/);
-      expect((await api.post(`/v1/resources/${big.resource.id}/cancel`)).body.operation).toMatchObject({ kind: "UPDATE", status: "CANCELLED" });
+      expect((await api.post(`/v1/resources/${big.resource.id}/cancel`)).body.operation).toMatchObject({
+        kind: "UPDATE",
+        status: "CANCELLED",
+      });
       expect(await accounted("big")).toBe(2.25);
 
       // Growing small reserves the medium size; cancelled, it is back to what runs, and the CPUs are free again.
@@ -367,14 +429,20 @@ describe("/v1/resources without a worker", () => {
   describe("fair use (limits set low)", () => {
     let limited: TestServer;
     beforeAll(async () => {
-      limited = await startTestServer({ OPERATION_QUEUE_PER_RESOURCE: "3", OPERATION_QUEUE_PER_TEAM: "5", EVENT_STREAMS_PER_TEAM: "2" }, { runWorker: false });
+      limited = await startTestServer(
+        { OPERATION_QUEUE_PER_RESOURCE: "3", OPERATION_QUEUE_PER_TEAM: "5", EVENT_STREAMS_PER_TEAM: "2" },
+        { runWorker: false },
+      );
     });
     afterAll(async () => {
       await discardUnfinishedOperations(limited.service.db, { teamIds });
       await limited.close();
     });
     const limitedTeam = async () => {
-      const { apiKey, team: extraTeam } = await new TeamService(limited.service.db).create(`l${crypto.randomBytes(4).toString("hex")}`, "ENTERPRISE");
+      const { apiKey, team: extraTeam } = await new TeamService(limited.service.db).create(
+        `l${crypto.randomBytes(4).toString("hex")}`,
+        "ENTERPRISE",
+      );
       teamIds.push(extraTeam.id);
       return { api: client(limited.base, apiKey), key: apiKey };
     };
@@ -390,7 +458,12 @@ describe("/v1/resources without a worker", () => {
       expect(refused.body.error).toMatchObject({ code: "queue_full", message: expect.stringMatching(/3 queued operations \(at most 3\)/) });
       expect((await api.post(`/v1/resources/${id}/refresh`)).status).toBe(429);
       expect((await api.delete(`/v1/resources/${id}`)).status).toBe(202);
-      expect((await api.get(`/v1/resources/${id}/operations`)).body.operations.map((o: { kind: string }) => o.kind)).toEqual(["CREATE", "UPDATE", "UPDATE", "DELETE"]);
+      expect((await api.get(`/v1/resources/${id}/operations`)).body.operations.map((o: { kind: string }) => o.kind)).toEqual([
+        "CREATE",
+        "UPDATE",
+        "UPDATE",
+        "DELETE",
+      ]);
     });
 
     it("at most N queued operations per team, even from concurrent requests: then 429", async () => {
@@ -410,12 +483,20 @@ describe("/v1/resources without a worker", () => {
       const first = await api.post(`/v1/resources/${id}/refresh`);
       const again = await api.post(`/v1/resources/${id}/refresh`);
       expect(again.status).toBe(202);
-      expect(again.body).toMatchObject({ merged: true, queued: true, operation: { id: first.body.operation.id, kind: "REFRESH", status: "QUEUED" } });
+      expect(again.body).toMatchObject({
+        merged: true,
+        queued: true,
+        operation: { id: first.body.operation.id, kind: "REFRESH", status: "QUEUED" },
+      });
       // Behind a change, a refresh checks the changed system: a new one.
       await api.patch(`/v1/resources/${id}`, { size: "medium" });
       const after = await api.post(`/v1/resources/${id}/refresh`);
       expect(after.status).toBe(429); // CREATE, REFRESH, UPDATE: the resource's 3
-      expect((await api.get(`/v1/resources/${id}/operations`)).body.operations.map((o: { kind: string }) => o.kind)).toEqual(["CREATE", "REFRESH", "UPDATE"]);
+      expect((await api.get(`/v1/resources/${id}/operations`)).body.operations.map((o: { kind: string }) => o.kind)).toEqual([
+        "CREATE",
+        "REFRESH",
+        "UPDATE",
+      ]);
     });
 
     it("at most N open event streams per team: then 429; another team is not affected; a closed stream frees its slot", async () => {
@@ -423,7 +504,10 @@ describe("/v1/resources without a worker", () => {
       const id = (await api.post("/v1/resources", storage("watched"))).body.resource.id;
       const open = (apiKey: string, resourceId: string) => {
         const controller = new AbortController();
-        const reply = fetch(`${limited.base}/v1/resources/${resourceId}/events`, { headers: { authorization: `Bearer ${apiKey}`, accept: "text/event-stream" }, signal: controller.signal });
+        const reply = fetch(`${limited.base}/v1/resources/${resourceId}/events`, {
+          headers: { authorization: `Bearer ${apiKey}`, accept: "text/event-stream" },
+          signal: controller.signal,
+        });
         return { reply, close: () => controller.abort() };
       };
       const streams = [open(key, id), open(key, id)];

@@ -35,7 +35,10 @@ function resumeFrom(req: Request, after: string | undefined): bigint {
   const lastEventId = req.header("last-event-id");
   if (lastEventId === undefined) return BigInt(after ?? 0);
   const parsed = schemas.eventId.safeParse(lastEventId);
-  if (!parsed.success) throw new ApiError(400, "invalid_request", `invalid header: Last-Event-ID ${parsed.error.issues[0]!.message}`, [{ field: "Last-Event-ID", message: parsed.error.issues[0]!.message }]);
+  if (!parsed.success)
+    throw new ApiError(400, "invalid_request", `invalid header: Last-Event-ID ${parsed.error.issues[0]!.message}`, [
+      { field: "Last-Event-ID", message: parsed.error.issues[0]!.message },
+    ]);
   return BigInt(parsed.data);
 }
 
@@ -50,16 +53,22 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
     const body = validate(schemas.createResourceBody, req.body, "body");
     const key = req.header("idempotency-key");
     if (key !== undefined && (key.length === 0 || key.length > 255)) {
-      throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 255 characters", [{ field: "Idempotency-Key", message: "must be 1 to 255 characters" }]);
+      throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 255 characters", [
+        { field: "Idempotency-Key", message: "must be 1 to 255 characters" },
+      ]);
     }
     if (key !== undefined && !schemas.idempotencyKeyPattern.test(key)) {
-      throw new ApiError(400, "invalid_request", "Idempotency-Key must be visible ASCII characters", [{ field: "Idempotency-Key", message: "must be visible ASCII characters (spaces inside only)" }]);
+      throw new ApiError(400, "invalid_request", "Idempotency-Key must be visible ASCII characters", [
+        { field: "Idempotency-Key", message: "must be visible ASCII characters (spaces inside only)" },
+      ]);
     }
     sendAccepted(res, await service.create(actorOf(res), body, key));
   });
 
   router.get("/v1/resources", async (req, res) => {
-    res.json(schemas.body(schemas.resourcePage, await service.list(actorOf(res), validate(schemas.listResourcesQuery, req.query, "query"))));
+    res.json(
+      schemas.body(schemas.resourcePage, await service.list(actorOf(res), validate(schemas.listResourcesQuery, req.query, "query"))),
+    );
   });
 
   router.get("/v1/resources/:id", async (req, res) => {
@@ -106,13 +115,24 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
     await service.find(actor, id); // 404 before the stream starts
     if (!(await service.eventIdIssued(cursor))) {
       const field = req.header("last-event-id") === undefined ? "query.after" : "Last-Event-ID";
-      throw new ApiError(400, "invalid_request", `invalid ${field}: no event has that id yet`, [{ field, message: "is beyond the last event" }]);
+      throw new ApiError(400, "invalid_request", `invalid ${field}: no event has that id yet`, [
+        { field, message: "is beyond the last event" },
+      ]);
     }
     const release = streams.take(actor.team.id);
     if (!release) {
-      throw tooManyRequests("too_many_streams", `the team already has ${streams.limit} open event streams; close one or poll GET /v1/resources/{id}/events`, streamRetryAfterSeconds);
+      throw tooManyRequests(
+        "too_many_streams",
+        `the team already has ${streams.limit} open event streams; close one or poll GET /v1/resources/{id}/events`,
+        streamRetryAfterSeconds,
+      );
     }
-    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-store",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
     res.flushHeaders();
     let sending = false;
     let again = false;

@@ -22,7 +22,10 @@ const createBodyOf = (template: Template, offered: readonly [string, ...string[]
   z.strictObject({
     template: z.literal(template.id),
     name: resourceName,
-    size: z.enum(template.sizes).optional().meta({ description: `Default: ${template.defaultSize}.` }),
+    size: z
+      .enum(template.sizes)
+      .optional()
+      .meta({ description: `Default: ${template.defaultSize}.` }),
     target: z.enum(offered).default("docker-host"),
     options: template.options.optional().meta({ description: "The template's parameters (also in GET /v1/templates)." }),
   });
@@ -48,7 +51,11 @@ export type CreateResourceBody = z.infer<typeof createResourceBody>;
  * does not have, or that its current options contradict, is a 409.
  */
 const optionChanges = z
-  .strictObject(Object.fromEntries(Object.values(templates).flatMap((t) => Object.entries(optionFields(t)).map(([name, field]) => [name, field.optional()]))))
+  .strictObject(
+    Object.fromEntries(
+      Object.values(templates).flatMap((t) => Object.entries(optionFields(t)).map(([name, field]) => [name, field.optional()])),
+    ),
+  )
   .meta({ description: "Options to change, merged into the current ones; the resource's template's options (see GET /v1/templates)." });
 
 export const updateResourceBody = z
@@ -67,11 +74,7 @@ export const listResourcesQuery = z.strictObject({
   status: z.enum(resourceStatuses).optional(),
   template: z.enum(templateIds).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .regex(cursorPattern, "is not valid")
-    .optional()
-    .meta({ description: "nextCursor of the previous page." }),
+  cursor: z.string().regex(cursorPattern, "is not valid").optional().meta({ description: "nextCursor of the previous page." }),
 });
 
 /**
@@ -149,7 +152,10 @@ export const eventView = z.object({
   createdAt: timestamp,
 });
 
-export const resourcePage = z.object({ resources: z.array(resourceView), nextCursor: z.string().nullable().meta({ description: "Pass as cursor for the next page; null on the last." }) });
+export const resourcePage = z.object({
+  resources: z.array(resourceView),
+  nextCursor: z.string().nullable().meta({ description: "Pass as cursor for the next page; null on the last." }),
+});
 export const credentialsView = z.object({ credentials: z.record(z.string(), z.string()) });
 export const eventsPage = z.object({ events: z.array(eventView) });
 export const operationsView = z.object({ operations: z.array(operationView) });

@@ -22,7 +22,6 @@ export interface Actor {
   apiKeyId: string;
 }
 
-
 const notFound = () => new ApiError(404, "not_found", "no such resource");
 
 /** What a client over a queue limit is told to wait: about one operation's run. */
@@ -33,7 +32,9 @@ const pendingStatuses: Operation["status"][] = ["QUEUED", "RUNNING"];
 /** `status`: 409 when the input is valid on its own but not for this resource (a PATCH's options). */
 function inputError(error: unknown, status: 400 | 409 = 400): never {
   if (error instanceof TemplateInputError) {
-    throw new ApiError(status, status === 400 ? "invalid_request" : "options_conflict", error.message, [{ field: error.field, message: error.message.slice(error.field.length + 2) }]);
+    throw new ApiError(status, status === 400 ? "invalid_request" : "options_conflict", error.message, [
+      { field: error.field, message: error.message.slice(error.field.length + 2) },
+    ]);
   }
   throw error;
 }
@@ -44,11 +45,18 @@ const uniqueViolation = (error: unknown) => (error as { code?: string }).code ==
 function requestHash(body: unknown): string {
   const canonical = (value: unknown): unknown =>
     value && typeof value === "object" && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, canonical(v)]))
+      ? Object.fromEntries(
+          Object.entries(value)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, v]) => [k, canonical(v)]),
+        )
       : Array.isArray(value)
         ? value.map(canonical)
         : value;
-  return crypto.createHash("sha256").update(JSON.stringify(canonical(body))).digest("hex");
+  return crypto
+    .createHash("sha256")
+    .update(JSON.stringify(canonical(body)))
+    .digest("hex");
 }
 
 export function resourceView(resource: Resource & { team: Team }): ResourceView {
@@ -120,12 +128,20 @@ export class ResourceService {
       if (replay) return replay;
     }
     const unavailable = unavailableTarget(body.target, this.cloud);
-    if (unavailable) throw new ApiError(400, "invalid_request", `target ${body.target} ${unavailable}`, [{ field: "target", message: unavailable }]);
+    if (unavailable)
+      throw new ApiError(400, "invalid_request", `target ${body.target} ${unavailable}`, [{ field: "target", message: unavailable }]);
     // The id is chosen here: the host-side names derive from it.
     const resourceId = crypto.randomUUID();
     let prepared;
     try {
-      prepared = prepareRequest({ template: body.template, name: body.name, team: actor.team.name, size: body.size, options: body.options, resourceId });
+      prepared = prepareRequest({
+        template: body.template,
+        name: body.name,
+        team: actor.team.name,
+        size: body.size,
+        options: body.options,
+        resourceId,
+      });
     } catch (error) {
       inputError(error);
     }
@@ -134,14 +150,23 @@ export class ResourceService {
       const accepted = await this.db.$transaction(async (tx) => {
         await lockTeam(tx, actor.team.id);
         // A request with the same key may have committed while this one waited for the lock.
-        if (idempotencyKey && (await tx.idempotencyKey.findUnique({ where: { teamId_key: { teamId: actor.team.id, key: idempotencyKey } } }))) {
+        if (
+          idempotencyKey &&
+          (await tx.idempotencyKey.findUnique({ where: { teamId_key: { teamId: actor.team.id, key: idempotencyKey } } }))
+        ) {
           return undefined;
         }
         await checkQuota(tx, actor.team, { resources: 1, ...size });
         await this.checkTeamQueue(tx, actor.team.id);
         if (body.target === "docker-host") await this.refuseSecondTeamWithoutIsolation(tx, actor);
-        const taken = await tx.resource.findFirst({ where: { teamId: actor.team.id, name: body.name, status: { not: "DELETED" } }, select: { id: true } });
-        if (taken) throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [{ field: "name", message: "is taken" }]);
+        const taken = await tx.resource.findFirst({
+          where: { teamId: actor.team.id, name: body.name, status: { not: "DELETED" } },
+          select: { id: true },
+        });
+        if (taken)
+          throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [
+            { field: "name", message: "is taken" },
+          ]);
         const resource = await tx.resource.create({
           data: {
             id: resourceId,
@@ -159,8 +184,13 @@ export class ResourceService {
           include: { team: true },
         });
         const operation = await OperationQueue.enqueue(tx, resource.id, "CREATE");
-        await tx.event.create({ data: { resourceId: resource.id, operationId: operation.id, stage: "queued", progress: 0, message: "queued" } });
-        if (idempotencyKey) await tx.idempotencyKey.create({ data: { teamId: actor.team.id, key: idempotencyKey, requestHash: hash, resourceId: resource.id, operationId: operation.id } });
+        await tx.event.create({
+          data: { resourceId: resource.id, operationId: operation.id, stage: "queued", progress: 0, message: "queued" },
+        });
+        if (idempotencyKey)
+          await tx.idempotencyKey.create({
+            data: { teamId: actor.team.id, key: idempotencyKey, requestHash: hash, resourceId: resource.id, operationId: operation.id },
+          });
         await this.audit(tx, actor, "resource.create", resource.id, { template: resource.template, size: resource.size });
         return { resource, operation };
       });
@@ -174,7 +204,10 @@ export class ResourceService {
         if (replay) return replay;
       }
       // The database's partial unique index backs the name check above.
-      if (uniqueViolation(error)) throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [{ field: "name", message: "is taken" }]);
+      if (uniqueViolation(error))
+        throw new ApiError(409, "name_taken", `the team already has a resource named ${body.name}`, [
+          { field: "name", message: "is taken" },
+        ]);
       throw error;
     }
   }
@@ -193,7 +226,10 @@ export class ResourceService {
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    return { resources: page.map((row) => resourceView({ ...row, team: actor.team })), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return {
+      resources: page.map((row) => resourceView({ ...row, team: actor.team })),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
   }
 
   async get(actor: Actor, id: string) {
@@ -245,7 +281,10 @@ export class ResourceService {
         inputError(error, 409);
       }
       const wanted = footprint(prepared, this.images);
-      const reserved: Footprint = { cpus: Math.max(Number(locked.cpus), wanted.cpus), memoryMb: Math.max(locked.memoryMb, wanted.memoryMb) };
+      const reserved: Footprint = {
+        cpus: Math.max(Number(locked.cpus), wanted.cpus),
+        memoryMb: Math.max(locked.memoryMb, wanted.memoryMb),
+      };
       await checkQuota(tx, actor.team, { resources: 1, ...reserved }, locked.id);
       await tx.resource.update({ where: { id: locked.id }, data: reserved });
       return { size: prepared.size, options: prepared.options, footprint: wanted };
@@ -268,7 +307,10 @@ export class ResourceService {
   async cancel(actor: Actor, id: string) {
     const resource = await this.find(actor, id);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const operation = await this.db.operation.findFirst({ where: { resourceId: resource.id, status: { in: pendingStatuses } }, orderBy: { seq: "asc" } });
+      const operation = await this.db.operation.findFirst({
+        where: { resourceId: resource.id, status: { in: pendingStatuses } },
+        orderBy: { seq: "asc" },
+      });
       if (!operation) break;
       if (operation.status === "QUEUED") {
         const { count } = await this.db.operation.updateMany({
@@ -283,7 +325,10 @@ export class ResourceService {
         if (operation.kind === "UPDATE") await settleReservation(this.db, this.images, resource.id);
         return { operation: operationView(await this.db.operation.findUniqueOrThrow({ where: { id: operation.id } })) };
       }
-      const { count } = await this.db.operation.updateMany({ where: { id: operation.id, status: "RUNNING" }, data: { cancelRequestedAt: operation.cancelRequestedAt ?? new Date() } });
+      const { count } = await this.db.operation.updateMany({
+        where: { id: operation.id, status: "RUNNING" },
+        data: { cancelRequestedAt: operation.cancelRequestedAt ?? new Date() },
+      });
       if (count === 0) continue;
       await this.audit(this.db, actor, "operation.cancel", resource.id, { operationId: operation.id });
       await signalWorkers(this.db, "cancel");
@@ -336,7 +381,10 @@ export class ResourceService {
       await tx.$executeRaw`SELECT id FROM resources WHERE id = ${resource.id}::uuid FOR UPDATE`;
       const locked = await tx.resource.findUniqueOrThrow({ where: { id: resource.id } });
       if (locked.status === "DELETED") throw new ApiError(409, "resource_deleted", "the resource is deleted");
-      const pending = await tx.operation.findMany({ where: { resourceId: resource.id, status: { in: pendingStatuses } }, orderBy: { seq: "asc" } });
+      const pending = await tx.operation.findMany({
+        where: { resourceId: resource.id, status: { in: pendingStatuses } },
+        orderBy: { seq: "asc" },
+      });
       const deleting = pending.find((o) => o.kind === "DELETE");
       if (deleting && kind === "DELETE") return { operation: deleting, existing: true };
       if (deleting) throw new ApiError(409, "resource_deleting", "the resource is being deleted");
@@ -345,7 +393,11 @@ export class ResourceService {
       if (kind !== "DELETE") {
         const queued = pending.filter((o) => o.status === "QUEUED").length;
         if (queued >= this.limits.queuedPerResource) {
-          throw tooManyRequests("queue_full", `the resource already has ${queued} queued operations (at most ${this.limits.queuedPerResource}); retry when some have run`, queueRetryAfterSeconds);
+          throw tooManyRequests(
+            "queue_full",
+            `the resource already has ${queued} queued operations (at most ${this.limits.queuedPerResource}); retry when some have run`,
+            queueRetryAfterSeconds,
+          );
         }
         await this.checkTeamQueue(tx, actor.team.id);
       }
@@ -357,10 +409,24 @@ export class ResourceService {
     const ahead = await OperationQueue.ahead(this.db, operation);
     if (existing) {
       // DELETE is idempotent: a second one is a replay; a REFRESH merged into a queued one says so.
-      return { resource: resourceView(resource), operation: operationView(operation, ahead), queued: operation.status === "QUEUED", replayed: kind === "DELETE", ...(kind === "REFRESH" && { merged: true }) };
+      return {
+        resource: resourceView(resource),
+        operation: operationView(operation, ahead),
+        queued: operation.status === "QUEUED",
+        replayed: kind === "DELETE",
+        ...(kind === "REFRESH" && { merged: true }),
+      };
     }
     if (ahead > 0) {
-      await this.db.event.create({ data: { resourceId: resource.id, operationId: operation.id, stage: "queued", progress: resource.progress, message: `${kind.toLowerCase()} queued behind ${ahead} operation(s)` } });
+      await this.db.event.create({
+        data: {
+          resourceId: resource.id,
+          operationId: operation.id,
+          stage: "queued",
+          progress: resource.progress,
+          message: `${kind.toLowerCase()} queued behind ${ahead} operation(s)`,
+        },
+      });
     }
     await signalWorkers(this.db, "work");
     return { resource: resourceView(resource), operation: operationView(operation, ahead), queued: ahead > 0, replayed: false };
@@ -370,7 +436,11 @@ export class ResourceService {
   private async checkTeamQueue(tx: Prisma.TransactionClient, teamId: string): Promise<void> {
     const queued = await tx.operation.count({ where: { status: "QUEUED", resource: { teamId } } });
     if (queued >= this.limits.queuedPerTeam) {
-      throw tooManyRequests("queue_full", `the team already has ${queued} queued operations (at most ${this.limits.queuedPerTeam}); retry when some have run`, queueRetryAfterSeconds);
+      throw tooManyRequests(
+        "queue_full",
+        `the team already has ${queued} queued operations (at most ${this.limits.queuedPerTeam}); retry when some have run`,
+        queueRetryAfterSeconds,
+      );
     }
   }
 
@@ -380,11 +450,17 @@ export class ResourceService {
     if (!problem) return;
     // Two teams' first creates must not both pass: one host-wide lock for the check.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('provisioner:docker-host:single-team'))`;
-    const other = await tx.resource.findFirst({ where: { target: "docker-host", status: { not: "DELETED" }, teamId: { not: actor.team.id } }, select: { id: true } });
+    const other = await tx.resource.findFirst({
+      where: { target: "docker-host", status: { not: "DELETED" }, teamId: { not: actor.team.id } },
+      select: { id: true },
+    });
     if (other) {
-      throw new ApiError(403, "isolation_unavailable", `this Docker host already serves another team and does not isolate resources (${problem})`, [
-        { field: "target", message: "this Docker host serves another team and cannot isolate yours from it" },
-      ]);
+      throw new ApiError(
+        403,
+        "isolation_unavailable",
+        `this Docker host already serves another team and does not isolate resources (${problem})`,
+        [{ field: "target", message: "this Docker host serves another team and cannot isolate yours from it" }],
+      );
     }
   }
 
@@ -392,7 +468,9 @@ export class ResourceService {
     const stored = await this.db.idempotencyKey.findUnique({ where: { teamId_key: { teamId: actor.team.id, key } } });
     if (!stored) return undefined;
     if (stored.requestHash !== hash) {
-      throw new ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [{ field: "Idempotency-Key", message: "was used with another body" }]);
+      throw new ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used with a different request body", [
+        { field: "Idempotency-Key", message: "was used with another body" },
+      ]);
     }
     const resource = await this.db.resource.findUniqueOrThrow({ where: { id: stored.resourceId }, include: { team: true } });
     const operation = await this.db.operation.findUniqueOrThrow({ where: { id: stored.operationId } });
@@ -400,7 +478,9 @@ export class ResourceService {
   }
 
   private async audit(tx: Prisma.TransactionClient, actor: Actor, action: string, resourceId: string, detail?: Record<string, unknown>) {
-    await tx.auditLog.create({ data: { teamId: actor.team.id, apiKeyId: actor.apiKeyId, resourceId, action, detail: detail as Prisma.InputJsonValue | undefined } });
+    await tx.auditLog.create({
+      data: { teamId: actor.team.id, apiKeyId: actor.apiKeyId, resourceId, action, detail: detail as Prisma.InputJsonValue | undefined },
+    });
   }
 }
 

@@ -4,7 +4,15 @@
 // main.ts listens; tests start it in-process.
 import type { Express } from "express";
 import type { Logger } from "pino";
-import { dockerCheck, dockerIsolationProblem, pulumiCheck, startInProcessWorker, WorkerProcess, type OperationWorker, type WorkerHandle } from "../automation/index.js";
+import {
+  dockerCheck,
+  dockerIsolationProblem,
+  pulumiCheck,
+  startInProcessWorker,
+  WorkerProcess,
+  type OperationWorker,
+  type WorkerHandle,
+} from "../automation/index.js";
 import { unavailableTarget } from "../core/cloud-settings.js";
 import type { Config } from "../core/config.js";
 import { CredentialsCipher } from "../core/credentials-cipher.js";
@@ -41,15 +49,22 @@ export type WorkerMode = "process" | "in-process" | "none";
 export async function createService(
   config: Config,
   logger: Logger,
-  { worker: mode = "in-process", runWorker = true, workerEnv }: { worker?: WorkerMode; runWorker?: boolean; workerEnv?: NodeJS.ProcessEnv } = {},
+  {
+    worker: mode = "in-process",
+    runWorker = true,
+    workerEnv,
+  }: { worker?: WorkerMode; runWorker?: boolean; workerEnv?: NodeJS.ProcessEnv } = {},
 ): Promise<Service> {
   const db = createDatabase(config.databaseUrl);
   const metrics = new Metrics(db);
   const notifications = new PgListener(config.databaseUrl, eventChannel, logger);
-  await notifications.start().catch((error: unknown) => logger.warn({ err: error }, "event notifications unavailable; streams poll instead"));
+  await notifications
+    .start()
+    .catch((error: unknown) => logger.warn({ err: error }, "event notifications unavailable; streams poll instead"));
   const cipher = new CredentialsCipher(config.keyring);
   const isolationProblem = dockerIsolationProblem();
-  if (isolationProblem) logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
+  if (isolationProblem)
+    logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
   const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits);
   const app = createApp({
     db,

@@ -25,8 +25,17 @@ describe("/v1 API", () => {
   it("GET /v1/templates lists every template with its sizes, targets and parameters", async () => {
     const response = await get("/v1/templates", apiKey);
     expect(response.status).toBe(200);
-    const { templates } = (await response.json()) as { templates: { id: string; sizes: string[]; targets: string[]; parameters: { type: string } }[] };
-    expect(templates.map((t) => t.id).sort()).toEqual(["ipfs-cluster-small", "large-storage", "medium-storage", "postgres-medium", "postgres-small", "small-storage"]);
+    const { templates } = (await response.json()) as {
+      templates: { id: string; sizes: string[]; targets: string[]; parameters: { type: string } }[];
+    };
+    expect(templates.map((t) => t.id).sort()).toEqual([
+      "ipfs-cluster-small",
+      "large-storage",
+      "medium-storage",
+      "postgres-medium",
+      "postgres-small",
+      "small-storage",
+    ]);
     const cluster = templates.find((t) => t.id === "ipfs-cluster-small")!;
     expect(cluster).toMatchObject({ sizes: ["small", "medium", "large"], targets: ["docker-host"], parameters: { type: "object" } });
   });
@@ -38,11 +47,17 @@ describe("/v1 API", () => {
   ])("when the request has %s, then it gets 401 with a machine-readable body", async (_, key) => {
     const response = await get("/v1/templates", key);
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: { code: "unauthenticated", message: "a valid API key is required: Authorization: Bearer <key>" } });
+    expect(await response.json()).toEqual({
+      error: { code: "unauthenticated", message: "a valid API key is required: Authorization: Bearer <key>" },
+    });
   });
 
   it("when the body is malformed JSON, then it gets 400 malformed_json", async () => {
-    const response = await fetch(`${server.base}/v1/templates`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: "{" });
+    const response = await fetch(`${server.base}/v1/templates`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: "{",
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("malformed_json");
   });

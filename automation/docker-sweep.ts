@@ -11,8 +11,15 @@ const execFileAsync = promisify(execFile);
 export async function sweepDockerHost(project: string, projectsDir: string): Promise<string[]> {
   const filter = `label=${projectLabel}=${project}`;
   const list = async (kind: string, args: string[]) =>
-    (await execFileAsync("docker", [...args, "--filter", filter])).stdout.split("\n").filter(Boolean).map((id) => `${kind}:${id.slice(0, 12)}`);
-  const found = [...(await list("container", ["ps", "-aq"])), ...(await list("volume", ["volume", "ls", "-q"])), ...(await list("network", ["network", "ls", "-q"]))];
+    (await execFileAsync("docker", [...args, "--filter", filter])).stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((id) => `${kind}:${id.slice(0, 12)}`);
+  const found = [
+    ...(await list("container", ["ps", "-aq"])),
+    ...(await list("volume", ["volume", "ls", "-q"])),
+    ...(await list("network", ["network", "ls", "-q"])),
+  ];
   await execFileAsync("sh", ["-c", downScript(project, { projectsDir })]);
   return found;
 }

@@ -33,7 +33,11 @@ export async function latestUpdate(stack: ResourceStack): Promise<Date | undefin
  * make (a resource never deployed has nothing to compare with). Returns the
  * drift to record, and throws DriftDetected after `record` stored it.
  */
-export async function refuseForeignChanges(stack: ResourceStack, resource: Pick<Resource, "stackSeenAt">, record: (drift: Record<string, unknown>) => Promise<void>): Promise<void> {
+export async function refuseForeignChanges(
+  stack: ResourceStack,
+  resource: Pick<Resource, "stackSeenAt">,
+  record: (drift: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
   if (resource.stackSeenAt === null) return;
   const foreign = await foreignUpdates(stack, resource);
   if (foreign.length === 0) return;

@@ -18,7 +18,12 @@ export type { RunResult } from "./run-scope.js";
 export type { WorkerHandle } from "./worker.js";
 
 /** The worker in this process (tests): loads the runner and the engine's SDK on first use. */
-export async function startInProcessWorker(config: Config, db: Database, logger: Logger, observer?: OperationObserver): Promise<WorkerHandle> {
+export async function startInProcessWorker(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  observer?: OperationObserver,
+): Promise<WorkerHandle> {
   const { createWorker } = await import("./worker.js");
   return createWorker(config, db, logger, observer);
 }

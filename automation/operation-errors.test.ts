@@ -14,7 +14,11 @@ describe("describeError", () => {
       ].join("\n"),
     );
     expect(describeError(error, [])).toBe(
-      ["error: update failed", "ERROR: for x-ipfs  Cannot start service ipfs: Bind for 127.0.0.1:19001 failed: port is already allocated", "create failed: removing what it started"].join("\n"),
+      [
+        "error: update failed",
+        "ERROR: for x-ipfs  Cannot start service ipfs: Bind for 127.0.0.1:19001 failed: port is already allocated",
+        "create failed: removing what it started",
+      ].join("\n"),
     );
   });
 

@@ -19,7 +19,17 @@ async function newTeam(): Promise<string> {
 }
 
 async function newResources(teamId: string, count: number): Promise<string[]> {
-  const rows = Array.from({ length: count }, (_, i) => ({ id: crypto.randomUUID(), teamId, name: `r${i}`, hostName: `q${crypto.randomBytes(6).toString("hex")}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512 }));
+  const rows = Array.from({ length: count }, (_, i) => ({
+    id: crypto.randomUUID(),
+    teamId,
+    name: `r${i}`,
+    hostName: `q${crypto.randomBytes(6).toString("hex")}`,
+    template: "small-storage",
+    target: "docker-host",
+    size: "small",
+    cpus: 0.5,
+    memoryMb: 512,
+  }));
   await db.resource.createMany({ data: rows });
   return rows.map((r) => r.id);
 }
@@ -42,7 +52,9 @@ describe("operation queue (real Postgres, no engine)", () => {
     const busy = await newTeam();
     const resources = await newResources(busy, 100);
     // Ten refreshes on each of the busy team's 100 resources, all older than the other team's create.
-    await db.operation.createMany({ data: Array.from({ length: 1000 }, (_, i) => ({ resourceId: resources[i % 100]!, kind: "REFRESH" as const })) });
+    await db.operation.createMany({
+      data: Array.from({ length: 1000 }, (_, i) => ({ resourceId: resources[i % 100]!, kind: "REFRESH" as const })),
+    });
     const quiet = await newTeam();
     const [newcomer] = await newResources(quiet, 1);
     const create = await db.operation.create({ data: { resourceId: newcomer!, kind: "CREATE" } });
@@ -82,7 +94,10 @@ describe("operation queue (real Postgres, no engine)", () => {
 
     expect(await mine.heartbeat([operation.id])).toEqual({ lost: [operation.id], cancelled: [] });
     expect(await mine.finish(operation.id, "SUCCEEDED")).toBe(false);
-    expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({ status: "RUNNING", leaseOwner: "worker-b" });
+    expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({
+      status: "RUNNING",
+      leaseOwner: "worker-b",
+    });
     expect(await theirs.finish(operation.id, "SUCCEEDED")).toBe(true);
   });
 

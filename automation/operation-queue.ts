@@ -41,13 +41,20 @@ export class OperationQueue {
   ) {}
 
   /** Adds an operation behind the resource's others (inside the caller's transaction). */
-  static enqueue(tx: Prisma.TransactionClient, resourceId: string, kind: OperationKind, params: Record<string, unknown> = {}): Promise<Operation> {
+  static enqueue(
+    tx: Prisma.TransactionClient,
+    resourceId: string,
+    kind: OperationKind,
+    params: Record<string, unknown> = {},
+  ): Promise<Operation> {
     return tx.operation.create({ data: { resourceId, kind, params: params as Prisma.InputJsonValue } });
   }
 
   /** How many operations of the resource run or wait before this one. */
   static ahead(db: Database, operation: Operation): Promise<number> {
-    return db.operation.count({ where: { resourceId: operation.resourceId, seq: { lt: operation.seq }, status: { in: ["QUEUED", "RUNNING"] } } });
+    return db.operation.count({
+      where: { resourceId: operation.resourceId, seq: { lt: operation.seq }, status: { in: ["QUEUED", "RUNNING"] } },
+    });
   }
 
   /**
@@ -77,7 +84,13 @@ export class OperationQueue {
       if (!next) return undefined;
       return tx.operation.update({
         where: { id: next.id },
-        data: { status: "RUNNING", leaseOwner: this.owner, leaseExpiresAt: this.leaseEnd(), startedAt: new Date(), attempts: { increment: 1 } },
+        data: {
+          status: "RUNNING",
+          leaseOwner: this.owner,
+          leaseExpiresAt: this.leaseEnd(),
+          startedAt: new Date(),
+          attempts: { increment: 1 },
+        },
       });
     });
   }

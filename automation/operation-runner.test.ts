@@ -88,17 +88,41 @@ class FakeStack implements ResourceStack {
 
 const keyring = parseKeyring(generateKeyringSpec("runner-test"));
 
-async function runOnce(kind: OperationKind, status: ResourceStatus, script: Script, { recovering = false, stackSeenAt = null as Date | null, cancelAfterMs = 0, credentials = undefined as Record<string, string> | undefined } = {}) {
+async function runOnce(
+  kind: OperationKind,
+  status: ResourceStatus,
+  script: Script,
+  {
+    recovering = false,
+    stackSeenAt = null as Date | null,
+    cancelAfterMs = 0,
+    credentials = undefined as Record<string, string> | undefined,
+  } = {},
+) {
   const cipher = new CredentialsCipher(keyring);
   const suffix = crypto.randomBytes(4).toString("hex");
   const team = await db.team.create({ data: { name: `runner-${suffix}` } });
   teamIds.push(team.id);
   const resource = await db.resource.create({
-    data: { teamId: team.id, name: "r", hostName: `runner-${suffix}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512, status, stackSeenAt },
+    data: {
+      teamId: team.id,
+      name: "r",
+      hostName: `runner-${suffix}`,
+      template: "small-storage",
+      target: "docker-host",
+      size: "small",
+      cpus: 0.5,
+      memoryMb: 512,
+      status,
+      stackSeenAt,
+    },
   });
   if (credentials) {
     const sealed = cipher.seal(resource.id, credentials);
-    await db.resource.update({ where: { id: resource.id }, data: { credentialsCiphertext: sealed.ciphertext, credentialsKeyId: sealed.keyId } });
+    await db.resource.update({
+      where: { id: resource.id },
+      data: { credentialsCiphertext: sealed.ciphertext, credentialsKeyId: sealed.keyId },
+    });
   }
   const operation = await db.operation.create({ data: { resourceId: resource.id, kind } });
   const stack = new FakeStack(script);
@@ -110,7 +134,14 @@ async function runOnce(kind: OperationKind, status: ResourceStatus, script: Scri
     cipher,
     ports: new PortAllocator(db, `runner-test-${suffix}`),
     logger: pino({ level: "silent" }),
-    host: { projectsDir: "/nonexistent", publishIp: "127.0.0.1", publicHost: "127.0.0.1", images: {} as ImageSet, healthTimeoutSeconds: 1, cloud: {} as CloudSettings },
+    host: {
+      projectsDir: "/nonexistent",
+      publishIp: "127.0.0.1",
+      publicHost: "127.0.0.1",
+      images: {} as ImageSet,
+      healthTimeoutSeconds: 1,
+      cloud: {} as CloudSettings,
+    },
     backendUrl: "file:///nonexistent",
     passphrase: "unused",
     stacks,
@@ -122,11 +153,30 @@ async function runOnce(kind: OperationKind, status: ResourceStatus, script: Scri
   const result: RunResult = await runner.run(operation, { signal: controller.signal, recovering });
   const after = await db.resource.findUniqueOrThrow({ where: { id: resource.id } });
   const events = await db.event.findMany({ where: { operationId: operation.id }, orderBy: { id: "asc" } });
-  return { result, after, stack, swept, stages: events.map((e) => e.stage), messages: events.map((e) => e.message), operationId: operation.id, hostName: resource.hostName };
+  return {
+    result,
+    after,
+    stack,
+    swept,
+    stages: events.map((e) => e.stage),
+    messages: events.map((e) => e.message),
+    operationId: operation.id,
+    hostName: resource.hostName,
+  };
 }
 
-const foreign: StackUpdate = { kind: "update", startTime: new Date("2030-01-01T00:00:00Z"), result: "succeeded", message: "manual fix by an engineer" };
-const ours: StackUpdate = { kind: "update", startTime: new Date("2029-01-01T00:00:00Z"), result: "succeeded", message: "provisioner: create x" };
+const foreign: StackUpdate = {
+  kind: "update",
+  startTime: new Date("2030-01-01T00:00:00Z"),
+  result: "succeeded",
+  message: "manual fix by an engineer",
+};
+const ours: StackUpdate = {
+  kind: "update",
+  startTime: new Date("2029-01-01T00:00:00Z"),
+  result: "succeeded",
+  message: "provisioner: create x",
+};
 const seen = new Date("2029-06-01T00:00:00Z");
 
 describe("the operation runner with a scripted stack", () => {
@@ -136,14 +186,23 @@ describe("the operation runner with a scripted stack", () => {
       kind: "CREATE" as const,
       status: "PROVISIONING" as const,
       script: { changes: { create: 4 } },
-      expected: { result: "SUCCEEDED", status: "ACTIVE", stages: ["initialising", "allocating", "configuring", "provisioning", "verifying", "complete"] },
+      expected: {
+        result: "SUCCEEDED",
+        status: "ACTIVE",
+        stages: ["initialising", "allocating", "configuring", "provisioning", "verifying", "complete"],
+      },
     },
     {
       case: "a create the engine fails ends FAILED with its diagnostic, the command line dropped",
       kind: "CREATE" as const,
       status: "PROVISIONING" as const,
       script: { upError: "container r-ipfs is unhealthy" },
-      expected: { result: "FAILED", status: "FAILED", lastError: /^error: container r-ipfs is unhealthy$/, stages: ["initialising", "allocating", "configuring", "provisioning", "failed"] },
+      expected: {
+        result: "FAILED",
+        status: "FAILED",
+        lastError: /^error: container r-ipfs is unhealthy$/,
+        stages: ["initialising", "allocating", "configuring", "provisioning", "failed"],
+      },
     },
     {
       case: "an update of a stack changed outside the service is refused and the resource keeps its status",
@@ -151,7 +210,12 @@ describe("the operation runner with a scripted stack", () => {
       status: "DEGRADED" as const,
       stackSeenAt: seen,
       script: { history: [foreign, ours] },
-      expected: { result: "FAILED", status: "DEGRADED", lastError: /^drift: the stack has 1 update\(s\) made outside the service/, calls: [] as string[] },
+      expected: {
+        result: "FAILED",
+        status: "DEGRADED",
+        lastError: /^drift: the stack has 1 update\(s\) made outside the service/,
+        calls: [] as string[],
+      },
     },
     {
       case: "an update after the service's own updates only goes ahead",
@@ -167,7 +231,13 @@ describe("the operation runner with a scripted stack", () => {
       status: "ACTIVE" as const,
       cancelAfterMs: 300,
       script: { upHangs: true },
-      expected: { result: "CANCELLED", status: "FAILED", lastError: /^cancelled: the update was stopped on request; retry with PATCH or remove with DELETE$/, stages: ["initialising", "allocating", "configuring", "provisioning", "cancelled"], recovered: true },
+      expected: {
+        result: "CANCELLED",
+        status: "FAILED",
+        lastError: /^cancelled: the update was stopped on request; retry with PATCH or remove with DELETE$/,
+        stages: ["initialising", "allocating", "configuring", "provisioning", "cancelled"],
+        recovered: true,
+      },
     },
     {
       case: "a refresh that finds foreign updates records the drift and leaves the status",
@@ -175,21 +245,38 @@ describe("the operation runner with a scripted stack", () => {
       status: "ACTIVE" as const,
       stackSeenAt: seen,
       script: { history: [foreign, ours], changes: { same: 2, update: 1 } },
-      expected: { result: "SUCCEEDED", status: "ACTIVE", drift: { inSync: false, pendingChanges: { update: 1 } }, message: /^drift: 1 update\(s\) made outside the service, 1 change\(s\) to bring it back$/ },
+      expected: {
+        result: "SUCCEEDED",
+        status: "ACTIVE",
+        drift: { inSync: false, pendingChanges: { update: 1 } },
+        message: /^drift: 1 update\(s\) made outside the service, 1 change\(s\) to bring it back$/,
+      },
     },
     {
       case: "a delete destroys the stack, removes it and sweeps the host",
       kind: "DELETE" as const,
       status: "FAILED" as const,
       script: {},
-      expected: { result: "SUCCEEDED", status: "DELETED", calls: ["destroy", "remove"], swept: true, message: /^DELETED; swept 1 Docker object\(s\) left outside the state$/ },
+      expected: {
+        result: "SUCCEEDED",
+        status: "DELETED",
+        calls: ["destroy", "remove"],
+        swept: true,
+        message: /^DELETED; swept 1 Docker object\(s\) left outside the state$/,
+      },
     },
     {
       case: "a delete without a stack still sweeps the host and ends DELETED",
       kind: "DELETE" as const,
       status: "FAILED" as const,
       script: { absent: true },
-      expected: { result: "SUCCEEDED", status: "DELETED", calls: [] as string[], swept: true, message: /^DELETED \(there was no stack\); swept 1/ },
+      expected: {
+        result: "SUCCEEDED",
+        status: "DELETED",
+        calls: [] as string[],
+        swept: true,
+        message: /^DELETED \(there was no stack\); swept 1/,
+      },
     },
   ])("$case", async ({ kind, status, script, stackSeenAt, cancelAfterMs, expected }) => {
     const run = await runOnce(kind, status, script, { stackSeenAt: stackSeenAt ?? null, cancelAfterMs });
@@ -222,7 +309,12 @@ describe("the operation runner with a scripted stack", () => {
   });
 
   it("a failure message never carries a credential of the resource the engine printed", async () => {
-    const run = await runOnce("UPDATE", "ACTIVE", { upError: "auth failed for password s3cret-password" }, { credentials: { password: "s3cret-password" } });
+    const run = await runOnce(
+      "UPDATE",
+      "ACTIVE",
+      { upError: "auth failed for password s3cret-password" },
+      { credentials: { password: "s3cret-password" } },
+    );
     expect(run.after.lastError).toMatch(/^error: auth failed for password /);
     expect(run.after.lastError).not.toContain("s3cret-password");
   });

@@ -68,7 +68,10 @@ export class OperationRunner {
     const resource = await this.deps.db.resource.findUniqueOrThrow({ where: { id: operation.resourceId }, include: { team: true } });
     const held = await this.deps.db.portAllocation.findMany({ where: { resourceId: resource.id } });
     const stacks = this.deps.stacks ?? pulumiStacks;
-    const program = resourceProgram({ ...this.specOf(resource), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) }, this.deps.host);
+    const program = resourceProgram(
+      { ...this.specOf(resource), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) },
+      this.deps.host,
+    );
     const stack = await stacks.find(this.stackLocation(resource, operation), program);
     if (stack) await recoverStack(stack);
     await this.statuses.markFailed(resource.id, reason);
@@ -84,12 +87,17 @@ export class OperationRunner {
     const log = this.deps.logger.child({ operationId: operation.id, resourceId: resource.id, kind: operation.kind });
     if (resource.credentialsCiphertext && resource.credentialsKeyId) {
       try {
-        redactor.add(Object.values(cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext })));
+        redactor.add(
+          Object.values(cipher.open(resource.id, { keyId: resource.credentialsKeyId, ciphertext: resource.credentialsCiphertext })),
+        );
       } catch (error) {
         // A key removed too early must not block operations (above all DELETE):
         // the engine's output is then redacted by the secrets' shape only.
         if (!(error instanceof MissingKeyError)) throw error;
-        log.warn({ keyId: error.keyId }, "the resource's credentials are sealed with a key not in PROVISIONER_CREDENTIALS_KEYS; redacting engine output by pattern only");
+        log.warn(
+          { keyId: error.keyId },
+          "the resource's credentials are sealed with a key not in PROVISIONER_CREDENTIALS_KEYS; redacting engine output by pattern only",
+        );
       }
     }
     const stacks = this.deps.stacks ?? pulumiStacks;
@@ -116,7 +124,10 @@ export class OperationRunner {
       scope.stack = stack;
       if (context.recovering) {
         const report = await recoverStack(stack);
-        await flow.stage("initialising", `recovered the stack after an interrupted run${report.clearedPending.length ? `: cleared ${report.clearedPending.join(", ")}` : ""}`);
+        await flow.stage(
+          "initialising",
+          `recovered the stack after an interrupted run${report.clearedPending.length ? `: cleared ${report.clearedPending.join(", ")}` : ""}`,
+        );
       }
       return stack;
     };
@@ -136,7 +147,9 @@ export class OperationRunner {
   }
 
   private portsOf(resource: Resource): PortAllocator {
-    return resource.target === "docker-host" ? this.deps.ports : new PortAllocator(this.deps.db, `${resource.target}:${resource.id}`, { remote: true });
+    return resource.target === "docker-host"
+      ? this.deps.ports
+      : new PortAllocator(this.deps.db, `${resource.target}:${resource.id}`, { remote: true });
   }
 
   private specOf(resource: ResourceWithTeam): Omit<ResourceSpec, "ports"> {

@@ -16,7 +16,19 @@ interface UpdateParams {
 
 const provisioningSpan = stages.verifying - stages.provisioning;
 
-export async function deploy({ deps, statuses, operation, resource, flow, redactor, output, context, open, ports: portsOf, spec: specOf }: Scope) {
+export async function deploy({
+  deps,
+  statuses,
+  operation,
+  resource,
+  flow,
+  redactor,
+  output,
+  context,
+  open,
+  ports: portsOf,
+  spec: specOf,
+}: Scope) {
   const { db } = deps;
   const params = operation.params as UpdateParams;
   const size = params.size ?? resource.size;
@@ -31,7 +43,11 @@ export async function deploy({ deps, statuses, operation, resource, flow, redact
   await flow.stage("configuring", "planning the changes");
   const spec: ResourceSpec = { ...specOf(), size: prepared.size, options: prepared.options, ports };
   const stack = await open(spec);
-  await refuseForeignChanges(stack, resource, async (drift) => void (await db.resource.update({ where: { id: resource.id }, data: { drift: drift as Prisma.InputJsonValue } })));
+  await refuseForeignChanges(
+    stack,
+    resource,
+    async (drift) => void (await db.resource.update({ where: { id: resource.id }, data: { drift: drift as Prisma.InputJsonValue } })),
+  );
   const preview = await stack.preview({ signal: context.signal, onOutput: output.add });
   const total = changedSteps(preview.changeSummary);
 
@@ -41,7 +57,10 @@ export async function deploy({ deps, statuses, operation, resource, flow, redact
     message: serviceMessage(operation.kind.toLowerCase(), operation.id),
     onOutput: output.add,
     onEvent: engineProgress(total, ({ done, total: all, step }) =>
-      flow.later("provisioning", `${done} of ${all} resources done (${step})`, stages.provisioning + (provisioningSpan * done) / all, { done, total: all }),
+      flow.later("provisioning", `${done} of ${all} resources done (${step})`, stages.provisioning + (provisioningSpan * done) / all, {
+        done,
+        total: all,
+      }),
     ),
   });
   await flow.settled();
@@ -58,7 +77,15 @@ export async function deploy({ deps, statuses, operation, resource, flow, redact
     endpoint,
     credentialsCiphertext: sealed.ciphertext,
     credentialsKeyId: sealed.keyId,
-    configuration: { template: resource.template, size: prepared.size, options: prepared.options, ports, images: deps.host.images, stack: stackName(resource), project: resource.hostName } as Prisma.InputJsonValue,
+    configuration: {
+      template: resource.template,
+      size: prepared.size,
+      options: prepared.options,
+      ports,
+      images: deps.host.images,
+      stack: stackName(resource),
+      project: resource.hostName,
+    } as Prisma.InputJsonValue,
     stackSeenAt: await latestUpdate(stack),
   });
   // A smaller system (fewer peers) needs fewer ports.
@@ -83,7 +110,14 @@ export async function refresh({ deps, operation, resource, flow, output, context
     // The check makes the foreign versions known: later operations may proceed.
     data: { drift, stackSeenAt: await latestUpdate(stack) },
   });
-  await flow.stage("complete", inSync ? "no drift" : `drift: ${foreign.length} update(s) made outside the service, ${changedSteps(preview.changeSummary)} change(s) to bring it back`, undefined, drift);
+  await flow.stage(
+    "complete",
+    inSync
+      ? "no drift"
+      : `drift: ${foreign.length} update(s) made outside the service, ${changedSteps(preview.changeSummary)} change(s) to bring it back`,
+    undefined,
+    drift,
+  );
 }
 
 export async function remove({ deps, statuses, operation, resource, flow, output, context, find, ports: portsOf, spec: specOf }: Scope) {
@@ -102,7 +136,10 @@ export async function remove({ deps, statuses, operation, resource, flow, output
       message: serviceMessage("delete", operation.id),
       onOutput: output.add,
       onEvent: engineProgress(total, ({ done, total: all, step }) =>
-        flow.later("provisioning", `${done} of ${all} resources removed (${step})`, stages.provisioning + (provisioningSpan * done) / all, { done, total: all }),
+        flow.later("provisioning", `${done} of ${all} resources removed (${step})`, stages.provisioning + (provisioningSpan * done) / all, {
+          done,
+          total: all,
+        }),
       ),
     });
     await flow.settled();
@@ -117,5 +154,8 @@ export async function remove({ deps, statuses, operation, resource, flow, output
   await portsOf().release(resource.id);
   await statuses.markDeleted(resource.id);
   const found = swept && swept.length ? `; swept ${swept.length} Docker object(s) left outside the state` : "";
-  await flow.stage("complete", `DELETED${stack ? "" : " (there was no stack)"}${found}`, undefined, { stack: stack ? "destroyed" : "absent", swept: swept ?? [] });
+  await flow.stage("complete", `DELETED${stack ? "" : " (there was no stack)"}${found}`, undefined, {
+    stack: stack ? "destroyed" : "absent",
+    swept: swept ?? [],
+  });
 }

@@ -25,7 +25,9 @@ const leaseSeconds = 3;
 /** A process of the operation, as the engine's are: found by the marker in its environment. */
 function engineProcess(operationId: string): { child: ChildProcess; exited: Promise<{ signal: NodeJS.Signals | null; at: number }> } {
   const child = spawn("sleep", ["600"], { env: { ...process.env, [operationMarker]: operationId }, stdio: "ignore" });
-  const exited = new Promise<{ signal: NodeJS.Signals | null; at: number }>((resolve) => child.once("exit", (_code, signal) => resolve({ signal, at: Date.now() })));
+  const exited = new Promise<{ signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once("exit", (_code, signal) => resolve({ signal, at: Date.now() })),
+  );
   return { child, exited };
 }
 
@@ -64,10 +66,25 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 /** This file's teams: only their operations are discarded between tests. */
 const teamIds: string[] = [];
 
-async function queuedOperation(kind: "CREATE" | "UPDATE" = "CREATE", resource: Partial<{ size: string; cpus: number; memoryMb: number }> = {}) {
+async function queuedOperation(
+  kind: "CREATE" | "UPDATE" = "CREATE",
+  resource: Partial<{ size: string; cpus: number; memoryMb: number }> = {},
+) {
   const team = (await new TeamService(db).create(`w${crypto.randomBytes(4).toString("hex")}`, "PRO")).team;
   teamIds.push(team.id);
-  const created = await db.resource.create({ data: { teamId: team.id, name: "fenced", hostName: `w${crypto.randomBytes(6).toString("hex")}`, template: "small-storage", target: "docker-host", size: "small", cpus: 0.5, memoryMb: 512, ...resource } });
+  const created = await db.resource.create({
+    data: {
+      teamId: team.id,
+      name: "fenced",
+      hostName: `w${crypto.randomBytes(6).toString("hex")}`,
+      template: "small-storage",
+      target: "docker-host",
+      size: "small",
+      cpus: 0.5,
+      memoryMb: 512,
+      ...resource,
+    },
+  });
   return { resource: created, operation: await db.operation.create({ data: { resourceId: created.id, kind } }) };
 }
 
@@ -76,7 +93,14 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
   let engine: EngineStandIn;
 
   const startWorker = (owner: string, settle?: (operation: Operation) => Promise<void>) => {
-    const worker = new OperationWorker(new OperationQueue(db, owner, leaseSeconds), engine as unknown as OperationRunner, logger, { concurrency: 1, leaseSeconds, cancelTimeoutSeconds: 5, pollMs: 100 }, undefined, settle);
+    const worker = new OperationWorker(
+      new OperationQueue(db, owner, leaseSeconds),
+      engine as unknown as OperationRunner,
+      logger,
+      { concurrency: 1, leaseSeconds, cancelTimeoutSeconds: 5, pollMs: 100 },
+      undefined,
+      settle,
+    );
     workers.push(worker);
     worker.start();
     return worker;
@@ -116,7 +140,11 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
     // Stopped by that heartbeat's answer, not later for want of renewals.
     expect(reason.message).toMatch(/another worker holds it$/);
     await eventually(() => (worker.inFlight === 0 ? true : undefined));
-    expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({ status: "RUNNING", leaseOwner: "worker-b", finishedAt: null });
+    expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({
+      status: "RUNNING",
+      leaseOwner: "worker-b",
+      finishedAt: null,
+    });
   });
 
   it("a run being cancelled when its lease is lost is fenced all the same: killed, marked lease-lost, nothing recorded", async () => {
@@ -133,7 +161,10 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
     expect(await exited).toBe("SIGKILL");
     expect(leaseLost(engine.calls[0]!.context.signal)?.message).toMatch(/another worker holds it$/);
     await eventually(() => (worker.inFlight === 0 ? true : undefined));
-    expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({ status: "RUNNING", leaseOwner: "worker-b" });
+    expect(await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).toMatchObject({
+      status: "RUNNING",
+      leaseOwner: "worker-b",
+    });
   });
 
   it("a worker that cannot renew its lease (database failure simulated) kills its engine once the lease runs out, before another may touch the stack", async () => {
@@ -147,7 +178,12 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
       renewing++;
       return heartbeat(ids).finally(() => renewing--);
     };
-    const worker = new OperationWorker(queue, engine as unknown as OperationRunner, logger, { concurrency: 1, leaseSeconds, cancelTimeoutSeconds: 5, pollMs: 100 });
+    const worker = new OperationWorker(queue, engine as unknown as OperationRunner, logger, {
+      concurrency: 1,
+      leaseSeconds,
+      cancelTimeoutSeconds: 5,
+      pollMs: 100,
+    });
     workers.push(worker);
     worker.start();
     await eventually(() => (engine.children.length === 1 ? true : undefined));
@@ -167,7 +203,16 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
   it("recovery kills the interrupted run's processes on this machine and waits out a lease before the run touches the stack", async () => {
     const { operation } = await queuedOperation();
     // A worker died mid-run: its lease ran out, its engine still runs here.
-    await db.operation.update({ where: { id: operation.id }, data: { status: "RUNNING", leaseOwner: "dead-worker", leaseExpiresAt: new Date(Date.now() - 1000), attempts: 1, startedAt: new Date() } });
+    await db.operation.update({
+      where: { id: operation.id },
+      data: {
+        status: "RUNNING",
+        leaseOwner: "dead-worker",
+        leaseExpiresAt: new Date(Date.now() - 1000),
+        attempts: 1,
+        startedAt: new Date(),
+      },
+    });
     const orphan = engineProcess(operation.id);
 
     startWorker("recovering-worker");
@@ -190,7 +235,9 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
     });
     await eventually(() => (engine.children.length === 1 ? true : undefined));
     engine.children[0]!.kill("SIGTERM"); // the engine ends (the update failed)
-    await eventually(async () => ((await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).status === "FAILED" ? true : undefined));
+    await eventually(async () =>
+      (await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).status === "FAILED" ? true : undefined,
+    );
     const settled = await db.resource.findUniqueOrThrow({ where: { id: resource.id } });
     expect({ cpus: Number(settled.cpus), memoryMb: settled.memoryMb }).toEqual({ cpus: 0.75, memoryMb: 640 });
   });

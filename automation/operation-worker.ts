@@ -45,12 +45,16 @@ interface Running {
 const waitOutLease = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      if (leaseLost(signal)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        if (leaseLost(signal)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+      { once: true },
+    );
   });
 
 export class OperationWorker {
@@ -125,7 +129,10 @@ export class OperationWorker {
       })
       .then(async (result) => {
         clearTimeout(entry.forceTimer);
-        if (!entry.fenced) await this.settle?.(operation).catch((error: unknown) => this.logger.error({ err: error, operationId: operation.id }, "settling after a run failed"));
+        if (!entry.fenced)
+          await this.settle?.(operation).catch((error: unknown) =>
+            this.logger.error({ err: error, operationId: operation.id }, "settling after a run failed"),
+          );
         // A fenced run stays RUNNING with its lease: whoever holds or next takes the lease recovers it.
         if (entry.fenced || !(await this.queue.finish(operation.id, result.status, result.error))) {
           this.logger.warn({ operationId: operation.id }, "the lease was lost: the run's end is not recorded");

@@ -45,7 +45,9 @@ export class PortAllocator {
       }
       if (busy) continue;
       try {
-        await this.db.portAllocation.createMany({ data: missing.map((name) => ({ host: this.host, port: candidate[name]!, resourceId, name })) });
+        await this.db.portAllocation.createMany({
+          data: missing.map((name) => ({ host: this.host, port: candidate[name]!, resourceId, name })),
+        });
       } catch (error) {
         if (uniqueViolation(error)) continue; // another instance took one of them first
         throw error;

@@ -25,7 +25,11 @@ export async function lowPriorityPulumi(niceness = 10): Promise<PulumiCommand> {
   const wrapper = path.join(root, "bin", "pulumi");
   const staged = `${wrapper}.${process.pid}`;
   // The real CLI's folder first on PATH: its bundled plugins are found beside it.
-  fs.writeFileSync(staged, `#!/bin/sh\nPATH=${JSON.stringify(path.dirname(real))}:"$PATH" exec nice -n ${niceness} ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    staged,
+    `#!/bin/sh\nPATH=${JSON.stringify(path.dirname(real))}:"$PATH" exec nice -n ${niceness} ${JSON.stringify(real)} "$@"\n`,
+    { mode: 0o755 },
+  );
   fs.renameSync(staged, wrapper);
   return PulumiCommand.get({ root });
 }

@@ -19,5 +19,6 @@ function cachedCommandCheck(file: string, args: string[], failure: string, ttlMs
   };
 }
 
-export const dockerCheck = () => cachedCommandCheck("docker", ["info", "--format", "{{.ServerVersion}}"], "the Docker engine does not answer");
+export const dockerCheck = () =>
+  cachedCommandCheck("docker", ["info", "--format", "{{.ServerVersion}}"], "the Docker engine does not answer");
 export const pulumiCheck = () => cachedCommandCheck("pulumi", ["version"], "the pulumi CLI is not on PATH or does not run");

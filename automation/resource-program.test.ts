@@ -12,8 +12,25 @@ beforeAll(async () => {
 });
 beforeEach(resetRecords);
 
-const host = (cloud: object) => ({ projectsDir: "/tmp/p", publishIp: "0.0.0.0", publicHost: "127.0.0.1", images: resolveImages({}), healthTimeoutSeconds: 60, cloud: { sshCidrs: ["198.51.100.0/24"], ...cloud } });
-const spec = (target: string) => ({ target, team: "qa", name: "res", resourceId, hostName: project, template: "small-storage", size: "small", options: { publicNetwork: false }, ports: { api: 19000, gateway: 19001 } });
+const host = (cloud: object) => ({
+  projectsDir: "/tmp/p",
+  publishIp: "0.0.0.0",
+  publicHost: "127.0.0.1",
+  images: resolveImages({}),
+  healthTimeoutSeconds: 60,
+  cloud: { sshCidrs: ["198.51.100.0/24"], ...cloud },
+});
+const spec = (target: string) => ({
+  target,
+  team: "qa",
+  name: "res",
+  resourceId,
+  hostName: project,
+  template: "small-storage",
+  size: "small",
+  options: { publicNetwork: false },
+  ports: { api: 19000, gateway: 19001 },
+});
 
 /** Runs the program and waits until its endpoint is known: by then every resource it needs is registered. */
 async function registeredBy(program: () => Promise<unknown>): Promise<void> {

@@ -32,7 +32,10 @@ export interface DockerHostSettings {
 }
 
 /** The target's arguments and, for a cloud, its provider built from the service's credentials (kept secret in the state). */
-function targetOf(spec: ResourceSpec, host: DockerHostSettings): { args: Partial<TemplateSystemArgs>; opts: pulumi.ComponentResourceOptions } {
+function targetOf(
+  spec: ResourceSpec,
+  host: DockerHostSettings,
+): { args: Partial<TemplateSystemArgs>; opts: pulumi.ComponentResourceOptions } {
   const { cloud } = host;
   switch (spec.target) {
     case "hetzner":
@@ -46,10 +49,18 @@ function targetOf(spec: ResourceSpec, host: DockerHostSettings): { args: Partial
         opts: { providers: [new digitalocean.Provider("digitalocean", { token: pulumi.secret(cloud.digitalocean!.token) })] },
       };
     case "aws":
-      return { args: { aws: { sshCidrs: cloud.sshCidrs } }, opts: { providers: [new aws.Provider("aws", { region: cloud.aws!.region as awsTypes.Region })] } };
+      return {
+        args: { aws: { sshCidrs: cloud.sshCidrs } },
+        opts: { providers: [new aws.Provider("aws", { region: cloud.aws!.region as awsTypes.Region })] },
+      };
     default:
       return {
-        args: { target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds }, images: host.images, publishIp: host.publishIp, publicHost: host.publicHost },
+        args: {
+          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds },
+          images: host.images,
+          publishIp: host.publishIp,
+          publicHost: host.publicHost,
+        },
         opts: {},
       };
   }

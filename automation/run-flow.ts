@@ -15,7 +15,12 @@ export class Flow {
   ) {}
 
   /** `progress` defaults to where the stage starts; "failed" and "cancelled" leave it as it was. */
-  async stage(stage: Stage, message: string, progress: number | undefined = stages[stage as keyof typeof stages], detail?: Record<string, unknown>) {
+  async stage(
+    stage: Stage,
+    message: string,
+    progress: number | undefined = stages[stage as keyof typeof stages],
+    detail?: Record<string, unknown>,
+  ) {
     await this.settled();
     await this.record(stage, message, progress, detail);
   }
@@ -26,8 +31,16 @@ export class Flow {
   }
 
   private async record(stage: Stage, message: string, progress: number | undefined, detail?: Record<string, unknown>) {
-    await this.deps.events.record({ resourceId: this.resourceId, operationId: this.operationId, stage, progress: progress ?? 0, message, detail });
-    if (progress !== undefined) await this.deps.db.resource.update({ where: { id: this.resourceId }, data: { stage, progress: Math.round(progress) } });
+    await this.deps.events.record({
+      resourceId: this.resourceId,
+      operationId: this.operationId,
+      stage,
+      progress: progress ?? 0,
+      message,
+      detail,
+    });
+    if (progress !== undefined)
+      await this.deps.db.resource.update({ where: { id: this.resourceId }, data: { stage, progress: Math.round(progress) } });
   }
 
   settled(): Promise<void> {

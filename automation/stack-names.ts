@@ -3,4 +3,5 @@
 export const pulumiProject = "provisioner";
 
 /** A readable, unique stack name: engineers find a resource's stack by it. */
-export const stackName = (resource: { id: string; name: string; team: { name: string } }) => `${resource.team.name}-${resource.name}-${resource.id.slice(0, 8)}`;
+export const stackName = (resource: { id: string; name: string; team: { name: string } }) =>
+  `${resource.team.name}-${resource.name}-${resource.id.slice(0, 8)}`;

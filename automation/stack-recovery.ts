@@ -8,7 +8,9 @@ export interface RecoveryReport {
   clearedPending: string[];
 }
 
-export async function recoverStack(stack: Pick<ResourceStack, "cancel" | "exportStack" | "importStack" | "refresh">): Promise<RecoveryReport> {
+export async function recoverStack(
+  stack: Pick<ResourceStack, "cancel" | "exportStack" | "importStack" | "refresh">,
+): Promise<RecoveryReport> {
   // `pulumi cancel` deletes the self-managed backend's lock file (pulumi/pulumi#9100).
   await stack.cancel().catch(() => undefined);
   const state = await stack.exportStack();

@@ -20,7 +20,8 @@ let stopping = false;
 const shutdown = () => {
   if (stopping) return;
   stopping = true;
-  void handle.stop()
+  void handle
+    .stop()
     .then(() => db.$disconnect())
     .then(() => process.exit(0));
 };

@@ -10,8 +10,7 @@ import type { RunResult } from "./operation-runner.js";
 import type { OperationObserver } from "./operation-worker.js";
 
 export type WorkerMessage =
-  | { type: "started"; operation: Operation }
-  | { type: "finished"; operation: Operation; result: RunResult; seconds: number };
+  { type: "started"; operation: Operation } | { type: "finished"; operation: Operation; result: RunResult; seconds: number };
 
 const entry = path.join(import.meta.dirname, "worker-main.ts");
 

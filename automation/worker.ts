@@ -51,7 +51,9 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
     backendUrl: config.pulumiBackendUrl,
     passphrase: config.passphrase,
     // Without a CLI the worker still starts; /readyz says what is missing.
-    pulumiCommand: await lowPriorityPulumi().catch((error: unknown) => void logger.warn({ err: error }, "no pulumi CLI: operations will fail until one is on PATH")),
+    pulumiCommand: await lowPriorityPulumi().catch(
+      (error: unknown) => void logger.warn({ err: error }, "no pulumi CLI: operations will fail until one is on PATH"),
+    ),
   });
   // An UPDATE's quota reservation becomes what runs once it ended, whatever the result.
   const settle = async (operation: Operation) => {

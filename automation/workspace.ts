@@ -3,7 +3,13 @@
 // provider, so nothing depends on Pulumi Cloud.
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { LocalWorkspace, type LocalWorkspaceOptions, type PulumiCommand, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
+import {
+  LocalWorkspace,
+  type LocalWorkspaceOptions,
+  type PulumiCommand,
+  type PulumiFn,
+  type Stack,
+} from "@pulumi/pulumi/automation/index.js";
 
 export interface StackLocation {
   projectName: string;
@@ -33,7 +39,10 @@ function workspaceOptions(location: StackLocation): LocalWorkspaceOptions {
 }
 
 export async function openStack(location: StackLocation, program: PulumiFn): Promise<Stack> {
-  return LocalWorkspace.createOrSelectStack({ projectName: location.projectName, stackName: location.stackName, program }, workspaceOptions(location));
+  return LocalWorkspace.createOrSelectStack(
+    { projectName: location.projectName, stackName: location.stackName, program },
+    workspaceOptions(location),
+  );
 }
 
 /** The directory of a `file://` backend; undefined for any other kind. */
@@ -60,7 +69,10 @@ export async function findStack(location: StackLocation, program: PulumiFn): Pro
   const dir = localBackendDir(location.backendUrl);
   if (dir && !fs.existsSync(dir)) return undefined;
   try {
-    return await LocalWorkspace.selectStack({ projectName: location.projectName, stackName: location.stackName, program }, workspaceOptions(location));
+    return await LocalWorkspace.selectStack(
+      { projectName: location.projectName, stackName: location.stackName, program },
+      workspaceOptions(location),
+    );
   } catch (error) {
     if (/no stack named/i.test(String((error as Error).message))) return undefined;
     throw error;

@@ -25,8 +25,16 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 /** The baseline: the rendered project and the same up/health script, run by sh directly. */
 async function baseline(request: TemplateRequest): Promise<number> {
   const prepared = prepareRequest({ ...request, name: `${request.name}-base` });
-  const secrets = Object.fromEntries(Object.entries(prepared.secretSizes).map(([name, bytes]) => [name, crypto.randomBytes(bytes).toString("hex")]));
-  const { model } = buildSystem(prepared, { ports: await testPorts(prepared.portNames), secrets, images: resolveImages(), publishIp: "127.0.0.1", publicHost: "127.0.0.1" });
+  const secrets = Object.fromEntries(
+    Object.entries(prepared.secretSizes).map(([name, bytes]) => [name, crypto.randomBytes(bytes).toString("hex")]),
+  );
+  const { model } = buildSystem(prepared, {
+    ports: await testPorts(prepared.portNames),
+    secrets,
+    images: resolveImages(),
+    publishIp: "127.0.0.1",
+    publicHost: "127.0.0.1",
+  });
   const projectsDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-baseline-"));
   const options = { projectsDir, healthTimeoutSeconds: 300 };
   const script = path.join(projectsDir, "up.sh");

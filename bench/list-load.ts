@@ -10,5 +10,12 @@ const result = await autocannon({
   headers: { authorization: `Bearer ${apiKey}` },
 });
 process.stdout.write(
-  JSON.stringify({ p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max, rps: result.requests.average, non2xx: result.non2xx, errors: result.errors }) + "\n",
+  JSON.stringify({
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    rps: result.requests.average,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  }) + "\n",
 );

@@ -8,7 +8,13 @@ import { psql } from "../test/postgres-client.js";
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-const deployment = await testDeployment({ template: "postgres-medium", name: "benchlag", team: "bench", size: "small", resourceId: crypto.randomUUID() });
+const deployment = await testDeployment({
+  template: "postgres-medium",
+  name: "benchlag",
+  team: "bench",
+  size: "small",
+  resourceId: crypto.randomUUID(),
+});
 try {
   const { endpoint, credentials } = await deployment.up();
   const primary = (sql: string) => psql(endpoint, credentials, sql);
@@ -24,7 +30,9 @@ try {
     }
     lags.push((performance.now() - started) / 1000);
   }
-  console.log(`postgres-medium replica: a committed row readable after ${median(lags).toFixed(2)} s (median of ${runs}; max ${Math.max(...lags).toFixed(2)} s)`);
+  console.log(
+    `postgres-medium replica: a committed row readable after ${median(lags).toFixed(2)} s (median of ${runs}; max ${Math.max(...lags).toFixed(2)} s)`,
+  );
 } finally {
   await deployment.destroy();
 }

@@ -33,7 +33,11 @@ function startService(): Promise<{ child: ChildProcess; base: string }> {
   };
   // LOG_LEVEL=warn hides the "listening" line: the port comes from a probe instead.
   const port = 40000 + Math.floor(Math.random() * 10000);
-  const child = spawn(process.execPath, ["--import", "tsx", "api/main.ts"], { cwd: repoRoot, env: { ...env, PORT: String(port) }, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "api/main.ts"], {
+    cwd: repoRoot,
+    env: { ...env, PORT: String(port) },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   const base = `http://127.0.0.1:${port}`;
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -48,11 +52,20 @@ function startService(): Promise<{ child: ChildProcess; base: string }> {
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 /** The operation worker: the service's node child (the engine's processes are the worker's children). */
-const workerPid = (servicePid: number) => Number(fs.readFileSync(`/proc/${servicePid}/task/${servicePid}/children`, "utf8").trim().split(/\s+/)[0]);
+const workerPid = (servicePid: number) =>
+  Number(fs.readFileSync(`/proc/${servicePid}/task/${servicePid}/children`, "utf8").trim().split(/\s+/)[0]);
 
-function listLoad(base: string, apiKey: string, seconds: number): Promise<{ p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number }> {
+function listLoad(
+  base: string,
+  apiKey: string,
+  seconds: number,
+): Promise<{ p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "bench/list-load.ts"), `${base}/v1/resources?limit=20`, apiKey, String(seconds)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(repoRoot, "bench/list-load.ts"), `${base}/v1/resources?limit=20`, apiKey, String(seconds)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`))));
@@ -61,7 +74,9 @@ function listLoad(base: string, apiKey: string, seconds: number): Promise<{ p50:
 
 async function provision(api: Client, names: string[]): Promise<{ seconds: number; ids: string[] }> {
   const started = performance.now();
-  const accepted = await Promise.all(names.map((name) => api.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } })));
+  const accepted = await Promise.all(
+    names.map((name) => api.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } })),
+  );
   const ids = accepted.map((a) => a.body.resource.id as string);
   const done = await Promise.all(accepted.map((a, i) => waitForOperation(api, ids[i]!, a.body.operation.id, 600_000)));
   const seconds = (performance.now() - started) / 1000;
@@ -116,21 +131,32 @@ async function main() {
     }, 200);
     const [loaded, ten] = await Promise.all([
       listLoad(base, lister.apiKey, 15),
-      provision(api, Array.from({ length: 10 }, (_, i) => `ten${i}${suffix}`)),
+      provision(
+        api,
+        Array.from({ length: 10 }, (_, i) => `ten${i}${suffix}`),
+      ),
     ]);
     clearInterval(sampler);
     await remove(api, ten.ids);
 
     console.log("\nGET /v1/resources?limit=20 (team with 1,000 resources; autocannon, 10 connections, second process)");
-    console.log(`  idle:                       p50 ${fmt(idle.p50)} ms  p99 ${fmt(idle.p99)} ms  max ${fmt(idle.max)} ms  ${fmt(idle.rps, 0)} req/s  non-2xx ${idle.non2xx}`);
-    console.log(`  while 10 deployments run:   p50 ${fmt(loaded.p50)} ms  p99 ${fmt(loaded.p99)} ms  max ${fmt(loaded.max)} ms  ${fmt(loaded.rps, 0)} req/s  non-2xx ${loaded.non2xx}`);
+    console.log(
+      `  idle:                       p50 ${fmt(idle.p50)} ms  p99 ${fmt(idle.p99)} ms  max ${fmt(idle.max)} ms  ${fmt(idle.rps, 0)} req/s  non-2xx ${idle.non2xx}`,
+    );
+    console.log(
+      `  while 10 deployments run:   p50 ${fmt(loaded.p50)} ms  p99 ${fmt(loaded.p99)} ms  max ${fmt(loaded.max)} ms  ${fmt(loaded.rps, 0)} req/s  non-2xx ${loaded.non2xx}`,
+    );
     console.log(`  p99 ratio loaded/idle: ${fmt(loaded.p99 / Math.max(idle.p99, 0.001), 2)}×   (goal: p99 < 50 ms)`);
     console.log("\nsmall-storage through the service (request → operation SUCCEEDED, resource ACTIVE)");
     console.log(`  one alone:        ${fmt(single.seconds)} s`);
-    console.log(`  10 at once:       ${fmt(ten.seconds)} s   vs 10 × one = ${fmt(10 * single.seconds)} s   ratio ${fmt(ten.seconds / (10 * single.seconds), 2)}×`);
+    console.log(
+      `  10 at once:       ${fmt(ten.seconds)} s   vs 10 × one = ${fmt(10 * single.seconds)} s   ratio ${fmt(ten.seconds / (10 * single.seconds), 2)}×`,
+    );
     console.log("\nRSS (the Pulumi CLIs and plugins not included)");
     for (const which of ["api", "worker"] as const) {
-      console.log(`  ${which.padEnd(6)} process: idle ${fmt(idleRss[which])} MB   peak during 10 operations ${fmt(peakRss[which])} MB   ratio ${fmt(peakRss[which] / idleRss[which], 2)}×`);
+      console.log(
+        `  ${which.padEnd(6)} process: idle ${fmt(idleRss[which])} MB   peak during 10 operations ${fmt(peakRss[which])} MB   ratio ${fmt(peakRss[which] / idleRss[which], 2)}×`,
+      );
     }
   } finally {
     await db.resource.deleteMany({ where: { teamId: lister.team.id } });

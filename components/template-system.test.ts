@@ -23,7 +23,10 @@ beforeAll(async () => {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
         const isSecretCommand = args.name.includes("-secret-");
-        return { id: `${args.name}-id`, state: { ...(args.inputs as Record<string, unknown>), stdout: isSecretCommand ? generated : "up", stderr: "" } };
+        return {
+          id: `${args.name}-id`,
+          state: { ...(args.inputs as Record<string, unknown>), stdout: isSecretCommand ? generated : "up", stderr: "" },
+        };
       },
       call(args) {
         throw new Error(`unexpected call ${args.token}`);
@@ -87,11 +90,17 @@ describe("TemplateSystem (mocked engine)", () => {
   });
 
   it("deploys over SSH with remote.Command when the target names a host", async () => {
-    const system = new TemplateSystem("blobs", { ...args, target: { ...args.target, ssh: { host: "10.0.0.5", user: "deploy", privateKey: "KEY" } } });
+    const system = new TemplateSystem("blobs", {
+      ...args,
+      target: { ...args.target, ssh: { host: "10.0.0.5", user: "deploy", privateKey: "KEY" } },
+    });
     expect((await outputOf(system.endpoint)).api).toBe("http://10.0.0.5:19010");
     const deploy = registered.find((r) => r.name === "blobs-deploy")!;
     expect(deploy.type).toBe("command:remote:Command");
-    expect(deploy.inputs.connection).toMatchObject({ [secretSigKey]: secretSig, value: { host: "10.0.0.5", port: 22, user: "deploy", privateKey: "KEY" } });
+    expect(deploy.inputs.connection).toMatchObject({
+      [secretSigKey]: secretSig,
+      value: { host: "10.0.0.5", port: 22, user: "deploy", privateKey: "KEY" },
+    });
   });
 
   it("publishes on 127.0.0.1 on this machine's Docker host and on 0.0.0.0 over SSH (behind the server's firewall), unless told", async () => {
@@ -101,7 +110,9 @@ describe("TemplateSystem (mocked engine)", () => {
       return Buffer.from(script.match(/printf '%s' '([^']+)' \| base64 -d > 'docker-compose.yml'/)![1]!, "base64").toString();
     };
     expect(await composeOf(new TemplateSystem("blobs", args))).toContain("- 127.0.0.1:19010:5001");
-    expect(await composeOf(new TemplateSystem("blobs", { ...args, target: { ...args.target, ssh: { host: "10.0.0.5" } } }))).toContain("- 0.0.0.0:19010:5001");
+    expect(await composeOf(new TemplateSystem("blobs", { ...args, target: { ...args.target, ssh: { host: "10.0.0.5" } } }))).toContain(
+      "- 0.0.0.0:19010:5001",
+    );
     expect(await composeOf(new TemplateSystem("blobs", { ...args, publishIp: "10.1.2.3" }))).toContain("- 10.1.2.3:19010:5001");
   });
 

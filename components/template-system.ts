@@ -59,12 +59,25 @@ export class TemplateSystem extends pulumi.ComponentResource {
     // Generated once, at create: an update keeps them (the command only reruns on replace).
     const secretCommands = Object.entries(managed ? managedSecretSizes(cloud, prepared.secretSizes) : prepared.secretSizes).map(
       ([secret, bytes]) =>
-        [secret, new command.local.Command(`${name}-secret-${secret}`, { create: randomHex(bytes) }, { parent: this, additionalSecretOutputs: ["stdout"] })] as const,
+        [
+          secret,
+          new command.local.Command(
+            `${name}-secret-${secret}`,
+            { create: randomHex(bytes) },
+            { parent: this, additionalSecretOutputs: ["stdout"] },
+          ),
+        ] as const,
     );
     const secrets = pulumi.all(Object.fromEntries(secretCommands.map(([secret, cmd]) => [secret, pulumi.secret(cmd.stdout)])));
 
     if (managed) {
-      const database = createManagedPostgres(name, cloud, prepared, secrets.apply((s) => s.password!), { parent: this });
+      const database = createManagedPostgres(
+        name,
+        cloud,
+        prepared,
+        secrets.apply((s) => s.password!),
+        { parent: this },
+      );
       this.endpoint = pulumi.unsecret(database.outputs.apply((o) => o.endpoint));
       this.credentials = pulumi.secret(database.outputs.apply((o) => o.credentials));
       this.registerOutputs({ endpoint: this.endpoint, credentials: this.credentials });
@@ -73,11 +86,18 @@ export class TemplateSystem extends pulumi.ComponentResource {
 
     const server = cloud && createCloudServer(name, cloud, prepared, args.ports, { parent: this });
     const target = server ? cloudServerTarget(server.access) : args.target!;
-    const publicHost = args.publicHost ?? (server ? server.publicIp : target.ssh ? pulumi.output(target.ssh.host) : pulumi.output("127.0.0.1"));
+    const publicHost =
+      args.publicHost ?? (server ? server.publicIp : target.ssh ? pulumi.output(target.ssh.host) : pulumi.output("127.0.0.1"));
     // A cloud server pulls the official images: PROVISIONER_IMAGE_* name this machine's local builds.
     const images = { ...(server ? resolveImages({}) : resolveImages()), ...args.images };
     const system = pulumi.all([secrets, publicHost]).apply(([secretValues, host]) =>
-      buildSystem(prepared, { ports: args.ports, secrets: secretValues, images, publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"), publicHost: host }),
+      buildSystem(prepared, {
+        ports: args.ports,
+        secrets: secretValues,
+        images,
+        publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"),
+        publicHost: host,
+      }),
     );
     const deployment = deployToDockerHost(
       `${name}-deploy`,

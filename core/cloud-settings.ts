@@ -14,12 +14,17 @@ export interface CloudSettings {
 export type CloudName = "hetzner" | "digitalocean" | "aws";
 
 export function cloudSettingsFrom(env: NodeJS.ProcessEnv): CloudSettings {
-  const sshCidrs = (env.PROVISIONER_CLOUD_SSH_CIDRS ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+  const sshCidrs = (env.PROVISIONER_CLOUD_SSH_CIDRS ?? "")
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
   const awsCredentials = env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE;
   return {
     sshCidrs,
     ...(env.HCLOUD_TOKEN && { hetzner: { token: env.HCLOUD_TOKEN, location: env.PROVISIONER_HETZNER_LOCATION ?? "fsn1" } }),
-    ...(env.DIGITALOCEAN_TOKEN && { digitalocean: { token: env.DIGITALOCEAN_TOKEN, region: env.PROVISIONER_DIGITALOCEAN_REGION ?? "fra1" } }),
+    ...(env.DIGITALOCEAN_TOKEN && {
+      digitalocean: { token: env.DIGITALOCEAN_TOKEN, region: env.PROVISIONER_DIGITALOCEAN_REGION ?? "fra1" },
+    }),
     ...(awsCredentials && env.AWS_REGION && { aws: { region: env.AWS_REGION } }),
   };
 }

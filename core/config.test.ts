@@ -21,8 +21,14 @@ describe("loadConfig", () => {
   });
 
   it("leaves Prometheus discovery off without a scrape token, checks the health of resources every 30 s", () => {
-    expect(loadConfig(base)).toMatchObject({ scrapeToken: undefined, healthChecks: { intervalSeconds: 30, timeoutSeconds: 5, maxReplicaLagSeconds: 60 } });
-    expect(loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN: "s".repeat(32), HEALTH_CHECK_INTERVAL_SECONDS: "0" })).toMatchObject({ scrapeToken: "s".repeat(32), healthChecks: { intervalSeconds: 0 } });
+    expect(loadConfig(base)).toMatchObject({
+      scrapeToken: undefined,
+      healthChecks: { intervalSeconds: 30, timeoutSeconds: 5, maxReplicaLagSeconds: 60 },
+    });
+    expect(loadConfig({ ...base, PROVISIONER_SCRAPE_TOKEN: "s".repeat(32), HEALTH_CHECK_INTERVAL_SECONDS: "0" })).toMatchObject({
+      scrapeToken: "s".repeat(32),
+      healthChecks: { intervalSeconds: 0 },
+    });
   });
 
   it("when the scrape token is too short, then the error names it", () => {
@@ -61,6 +67,8 @@ describe("loadConfig", () => {
     const { keyring } = loadConfig(base);
     expect(keyring.activeKeyId).toBe("k2");
     expect([...keyring.keys.keys()]).toEqual(["k2", "k1"]);
-    expect(() => loadConfig({ ...base, PROVISIONER_CREDENTIALS_KEYS: "k1:c2hvcnQ=" })).toThrow(/PROVISIONER_CREDENTIALS_KEYS: key k1 must be 32 bytes/);
+    expect(() => loadConfig({ ...base, PROVISIONER_CREDENTIALS_KEYS: "k1:c2hvcnQ=" })).toThrow(
+      /PROVISIONER_CREDENTIALS_KEYS: key k1 must be 32 bytes/,
+    );
   });
 });

@@ -29,7 +29,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Read by createLogger before the configuration (to log its errors); checked here so a typo fails fast.
   LOG_FORMAT: z.enum(logFormats).optional(),
-  PULUMI_BACKEND_URL: z.string().min(1).default(`file://${path.join(dataDir, "pulumi-state")}`),
+  PULUMI_BACKEND_URL: z
+    .string()
+    .min(1)
+    .default(`file://${path.join(dataDir, "pulumi-state")}`),
   PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
   PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),
   PROVISIONER_PROJECTS_DIR: z.string().min(1).default(path.join(dataDir, "projects")),
@@ -44,7 +47,10 @@ const schema = z.object({
   EVENT_STREAMS_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.eventStreamsPerTeam),
   HEALTH_TIMEOUT_SECONDS: seconds(300),
   // Empty is unset: the discovery endpoint is off.
-  PROVISIONER_SCRAPE_TOKEN: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(16, { message: "must be at least 16 characters" }).optional()),
+  PROVISIONER_SCRAPE_TOKEN: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.string().min(16, { message: "must be at least 16 characters" }).optional(),
+  ),
   HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().min(0).default(30),
   HEALTH_CHECK_TIMEOUT_SECONDS: seconds(5),
   HEALTH_MAX_REPLICA_LAG_SECONDS: seconds(60),

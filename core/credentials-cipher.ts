@@ -14,7 +14,10 @@ const keyIdPattern = /^[A-Za-z0-9_-]{1,32}$/;
 /** `id:base64key[,id:base64key...]`, the active key first. */
 export function parseKeyring(spec: string): Keyring {
   const keys = new Map<string, Buffer>();
-  for (const entry of spec.split(",").map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [id, encoded] = entry.split(":");
     if (!id || !keyIdPattern.test(id) || !encoded) throw new Error("each entry must be <key id>:<base64 key>");
     const key = Buffer.from(encoded, "base64");

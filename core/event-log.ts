@@ -31,7 +31,9 @@ export class EventLog {
 
   async record(event: EventInput): Promise<void> {
     await this.db.$transaction([
-      this.db.event.create({ data: { ...event, progress: Math.round(event.progress), detail: event.detail as Prisma.InputJsonValue | undefined } }),
+      this.db.event.create({
+        data: { ...event, progress: Math.round(event.progress), detail: event.detail as Prisma.InputJsonValue | undefined },
+      }),
       this.db.$executeRaw`SELECT pg_notify(${eventChannel}, ${event.resourceId})`,
     ]);
   }

@@ -41,15 +41,18 @@ export async function settleReservation(db: Database, images: ImageSet, resource
     await lockTeam(tx, resource.teamId);
     let running: Footprint;
     try {
-      running = footprint(prepareRequest({
-        template: resource.template,
-        name: resource.name,
-        team: resource.team.name,
-        resourceId: resource.id,
-        hostName: resource.hostName,
-        size: resource.size,
-        options: resource.options,
-      }), images);
+      running = footprint(
+        prepareRequest({
+          template: resource.template,
+          name: resource.name,
+          team: resource.team.name,
+          resourceId: resource.id,
+          hostName: resource.hostName,
+          size: resource.size,
+          options: resource.options,
+        }),
+        images,
+      );
     } catch {
       return; // what runs no longer validates (a template changed since): the reservation stays, never less
     }
@@ -57,7 +60,10 @@ export async function settleReservation(db: Database, images: ImageSet, resource
       where: { resourceId, kind: "UPDATE", status: { in: ["QUEUED", "RUNNING"] }, ...(ending && { id: { not: ending } }) },
       select: { params: true },
     });
-    const reserved = waiting.map((o) => (o.params as { footprint?: Footprint }).footprint).filter((f): f is Footprint => f !== undefined).reduce((max, f) => ({ cpus: Math.max(max.cpus, f.cpus), memoryMb: Math.max(max.memoryMb, f.memoryMb) }), running);
+    const reserved = waiting
+      .map((o) => (o.params as { footprint?: Footprint }).footprint)
+      .filter((f): f is Footprint => f !== undefined)
+      .reduce((max, f) => ({ cpus: Math.max(max.cpus, f.cpus), memoryMb: Math.max(max.memoryMb, f.memoryMb) }), running);
     await tx.resource.update({ where: { id: resourceId }, data: reserved });
   });
 }

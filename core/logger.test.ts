@@ -43,8 +43,14 @@ describe("request logging", () => {
     const atInfo = await logOf("info", "json", [...quiet, "/v1/openapi.json"]);
     expect(atInfo).toContain('"msg":"GET /v1/openapi.json 200');
     for (const p of quiet) expect(atInfo).not.toContain(`"url":"${p}"`);
-    const atDebug = (await logOf("debug", "json", quiet)).trim().split("\n").map((l) => JSON.parse(l) as { level: number; msg: string });
-    for (const p of quiet) expect(atDebug).toContainEqual(expect.objectContaining({ level: 20, msg: expect.stringMatching(new RegExp(`^GET ${p} \\d{3} \\d+ms$`)) }));
+    const atDebug = (await logOf("debug", "json", quiet))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
+    for (const p of quiet)
+      expect(atDebug).toContainEqual(
+        expect.objectContaining({ level: 20, msg: expect.stringMatching(new RegExp(`^GET ${p} \\d{3} \\d+ms$`)) }),
+      );
   });
 
   it("in the pretty format, writes one readable line per request, no JSON, still without the key", async () => {

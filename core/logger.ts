@@ -16,7 +16,11 @@ export function logFormatFor(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): LogF
   return stdoutIsTty ? "pretty" : "json";
 }
 
-export function createLogger(level: string, destination?: DestinationStream, format: LogFormat = logFormatFor(process.env, process.stdout.isTTY === true)): Logger {
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  format: LogFormat = logFormatFor(process.env, process.stdout.isTTY === true),
+): Logger {
   const options = { level, redact: { paths: redactedPaths, censor: "[redacted]" } };
   if (format === "json") return pino(options, destination);
   // In this process, synchronously: a worker-thread transport would lose the last lines of a crash.

@@ -45,14 +45,28 @@ describe("ResourceStatuses against the database", () => {
     const team = await db.team.create({ data: { name: `status-${suffix}` } });
     teamIds.push(team.id);
     return db.resource.create({
-      data: { teamId: team.id, name: "r", hostName: `status-${suffix}`, template: "postgres", target: "docker-host", size: "small", cpus: 1, memoryMb: 256, status },
+      data: {
+        teamId: team.id,
+        name: "r",
+        hostName: `status-${suffix}`,
+        template: "postgres",
+        target: "docker-host",
+        size: "small",
+        cpus: 1,
+        memoryMb: 256,
+        status,
+      },
     });
   }
 
   it("a legal move changes the status and its columns; a deletion clears endpoint and credentials", async () => {
     const r = await resource("PROVISIONING");
     await statuses.markActive(r.id, { endpoint: { host: "h" }, credentialsCiphertext: Buffer.from("x"), credentialsKeyId: "k" });
-    expect(await db.resource.findUniqueOrThrow({ where: { id: r.id } })).toMatchObject({ status: "ACTIVE", endpoint: { host: "h" }, lastError: null });
+    expect(await db.resource.findUniqueOrThrow({ where: { id: r.id } })).toMatchObject({
+      status: "ACTIVE",
+      endpoint: { host: "h" },
+      lastError: null,
+    });
     await statuses.markDeleting(r.id);
     await statuses.markDeleted(r.id);
     const gone = await db.resource.findUniqueOrThrow({ where: { id: r.id } });

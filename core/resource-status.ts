@@ -22,7 +22,8 @@ export const legalMoves: Record<ResourceStatus, readonly ResourceStatus[]> = {
 export const canMove = (from: ResourceStatus, to: ResourceStatus): boolean => legalMoves[from].includes(to);
 
 /** The statuses a resource may move to `to` from. */
-export const sourcesOf = (to: ResourceStatus): ResourceStatus[] => (Object.keys(legalMoves) as ResourceStatus[]).filter((from) => canMove(from, to));
+export const sourcesOf = (to: ResourceStatus): ResourceStatus[] =>
+  (Object.keys(legalMoves) as ResourceStatus[]).filter((from) => canMove(from, to));
 
 export class IllegalTransition extends Error {
   constructor(
@@ -72,7 +73,13 @@ export class ResourceStatuses {
 
   /** Gone: the endpoint and credentials go with it. */
   markDeleted(id: string) {
-    return this.move(id, "DELETED", { deletedAt: new Date(), endpoint: Prisma.DbNull, credentialsCiphertext: null, credentialsKeyId: null, lastError: null });
+    return this.move(id, "DELETED", {
+      deletedAt: new Date(),
+      endpoint: Prisma.DbNull,
+      credentialsCiphertext: null,
+      credentialsKeyId: null,
+      lastError: null,
+    });
   }
 
   /** An operation that changed nothing (drift refused it) puts back the status it found, with its reason. */

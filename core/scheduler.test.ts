@@ -80,7 +80,9 @@ describe("Scheduler", () => {
 
   it("a run whose instance died holds the job until its claim expires; then another instance takes it", async () => {
     const name = jobName();
-    await db.job.create({ data: { name, runningBy: "dead-instance", runningUntil: new Date(Date.now() + 60_000), lastStartedAt: new Date() } });
+    await db.job.create({
+      data: { name, runningBy: "dead-instance", runningUntil: new Date(Date.now() + 60_000), lastStartedAt: new Date() },
+    });
     const job = new Scheduler(db, logger).every(name, { intervalSeconds: 1 }, async () => undefined);
     expect(await job.runIfDue()).toBe(false);
     await db.job.update({ where: { name }, data: { runningUntil: new Date(Date.now() - 1000) } });

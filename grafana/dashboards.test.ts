@@ -4,7 +4,9 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { dashboardsDir, expressions, loadDashboards, withVariables } from "./dashboards.js";
 
-const datasources = parse(fs.readFileSync(path.join(import.meta.dirname, "provisioning", "datasources", "prometheus.yml"), "utf8")) as { datasources: { uid: string; type: string }[] };
+const datasources = parse(fs.readFileSync(path.join(import.meta.dirname, "provisioning", "datasources", "prometheus.yml"), "utf8")) as {
+  datasources: { uid: string; type: string }[];
+};
 
 /** Every `datasource` reference anywhere in a dashboard. */
 function datasourceRefs(value: unknown, found: unknown[] = []): unknown[] {
@@ -23,7 +25,8 @@ describe("Grafana dashboards", () => {
 
   it("are the control plane, IPFS and PostgreSQL dashboards, each valid JSON with a unique uid", () => {
     expect(Object.keys(dashboards)).toEqual(["control-plane", "ipfs", "postgres"]);
-    for (const file of fs.readdirSync(dashboardsDir)) expect(() => JSON.parse(fs.readFileSync(path.join(dashboardsDir, file), "utf8")) as unknown).not.toThrow();
+    for (const file of fs.readdirSync(dashboardsDir))
+      expect(() => JSON.parse(fs.readFileSync(path.join(dashboardsDir, file), "utf8")) as unknown).not.toThrow();
     const uids = Object.values(dashboards).map((d) => d.uid);
     expect(new Set(uids).size).toBe(uids.length);
   });

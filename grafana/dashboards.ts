@@ -22,7 +22,11 @@ export interface Dashboard {
 
 export function loadDashboards(): Record<string, Dashboard> {
   return Object.fromEntries(
-    fs.readdirSync(dashboardsDir).filter((f) => f.endsWith(".json")).sort().map((f) => [f.replace(/\.json$/, ""), JSON.parse(fs.readFileSync(path.join(dashboardsDir, f), "utf8")) as Dashboard]),
+    fs
+      .readdirSync(dashboardsDir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => [f.replace(/\.json$/, ""), JSON.parse(fs.readFileSync(path.join(dashboardsDir, f), "utf8")) as Dashboard]),
   );
 }
 

@@ -17,8 +17,15 @@ function stackConfig(file: string): StackConfig {
 
 describe("sample stack configurations", () => {
   it("has one per template family, and one on a cloud", () => {
-    expect([...new Set(samples.map((f) => stackConfig(f).template))].sort()).toEqual(["ipfs-cluster-small", "medium-storage", "postgres-medium", "postgres-small"]);
-    expect(samples.filter((f) => pickCloudTarget(argsFromConfig(stackConfig(f), `organization/provisioner/${f}`)) !== undefined)).toEqual(["Pulumi.ipfs-cluster-hetzner-example.yaml"]);
+    expect([...new Set(samples.map((f) => stackConfig(f).template))].sort()).toEqual([
+      "ipfs-cluster-small",
+      "medium-storage",
+      "postgres-medium",
+      "postgres-small",
+    ]);
+    expect(samples.filter((f) => pickCloudTarget(argsFromConfig(stackConfig(f), `organization/provisioner/${f}`)) !== undefined)).toEqual([
+      "Pulumi.ipfs-cluster-hetzner-example.yaml",
+    ]);
   });
 
   it.each(samples)("%s is a valid request with every port allocated", (file) => {

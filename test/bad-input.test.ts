@@ -16,7 +16,7 @@ describe("bad input to a real deployment", () => {
     template: "small-storage",
     name: "ok",
     team: "qa",
-        resourceId: "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9",
+    resourceId: "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9",
     ports: { api: 19990, gateway: 19991 },
     target: { projectsDir: path.join(workDir, "projects") },
   };

@@ -40,7 +40,8 @@ export const serverIp = "203.0.113.10";
 // How the mocks show a secret input (@pulumi/pulumi runtime/rpc: specialSigKey, specialSecretSig).
 export const secretSigKey = "4dabf18193072939515e22adb298388d";
 export const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-export const isSecretInput = (value: unknown) => typeof value === "object" && value !== null && (value as Record<string, unknown>)[secretSigKey] === secretSig;
+export const isSecretInput = (value: unknown) =>
+  typeof value === "object" && value !== null && (value as Record<string, unknown>)[secretSigKey] === secretSig;
 export const secretValue = (value: unknown) => (value as { value: unknown }).value;
 
 /** What the clouds answer with, beside the inputs, by resource type. */
@@ -148,7 +149,12 @@ export const byName = (name: string) => {
 
 /** Every template with a port allocation, and what a cloud server for it needs. */
 export const templateCases = [
-  { template: "ipfs-cluster-small", ports: { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005 }, volumeGb: 25, need: "2 vCPU / 4096 MB" },
+  {
+    template: "ipfs-cluster-small",
+    ports: { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005 },
+    volumeGb: 25,
+    need: "2 vCPU / 4096 MB",
+  },
   { template: "postgres-small", ports: { pgbouncer: 19010 }, volumeGb: 20, need: "1 vCPU / 1920 MB" },
   { template: "postgres-medium", ports: { pgbouncer: 19020, replica: 19021 }, volumeGb: 110, need: "2 vCPU / 3456 MB" },
   { template: "small-storage", ports: { api: 19030, gateway: 19031 }, volumeGb: 15, need: "1 vCPU / 1536 MB" },

@@ -47,7 +47,11 @@ describe("credentials key rotation, end to end", () => {
     await server?.close();
     // What a failed DELETE left (the team's name is this test's alone).
     const filter = `label=provisioner.team=${teamName}`;
-    for (const [kind, list] of [["container", ["ps", "-aq"]], ["volume", ["volume", "ls", "-q"]], ["network", ["network", "ls", "-q"]]] as const) {
+    for (const [kind, list] of [
+      ["container", ["ps", "-aq"]],
+      ["volume", ["volume", "ls", "-q"]],
+      ["network", ["network", "ls", "-q"]],
+    ] as const) {
       const ids = (await docker(...list, "--filter", filter)).split("\n").filter(Boolean);
       if (ids.length) await docker(kind, "rm", ...(kind === "container" ? ["-f"] : []), ...ids);
     }
@@ -68,7 +72,9 @@ describe("credentials key rotation, end to end", () => {
     server = undefined;
     // The operator's step: the tool (other test files' leftovers in this database may be on lost keys: exit 1 allowed).
     const env = { ...process.env, PROVISIONER_CREDENTIALS_KEYS: `${k2},${k1}` };
-    const run = await execFileAsync(process.execPath, ["--import", "tsx", "tools/rotate-credentials-key.ts"], { env }).catch((e: { code: number; stdout: string }) => e);
+    const run = await execFileAsync(process.execPath, ["--import", "tsx", "tools/rotate-credentials-key.ts"], { env }).catch(
+      (e: { code: number; stdout: string }) => e,
+    );
     expect(run.stdout).toMatch(/^credentials re-sealed with key k2: [1-9]\d*;/);
 
     api = await restartWith(k2);
@@ -88,7 +94,11 @@ describe("credentials key rotation, end to end", () => {
     expect(await waitForOperation(api, id, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
     expect((await api.get(`/v1/resources/${id}`)).body).toMatchObject({ status: "DELETED" });
     const filter = `label=provisioner.team=${teamName}`;
-    const left = await Promise.all([docker("ps", "-aq", "--filter", filter), docker("volume", "ls", "-q", "--filter", filter), docker("network", "ls", "-q", "--filter", filter)]);
+    const left = await Promise.all([
+      docker("ps", "-aq", "--filter", filter),
+      docker("volume", "ls", "-q", "--filter", filter),
+      docker("network", "ls", "-q", "--filter", filter),
+    ]);
     expect(left.join("").trim()).toBe("");
   });
 });

@@ -53,7 +53,12 @@ export async function testDeployment(testRequest: TestRequest, overrides: Partia
     return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials });
   };
   const stack = await openStack(
-    { projectName: "provisioner-test", stackName: prepared.project, backendUrl: `file://${path.join(workDir, "state")}`, passphrase: "test-passphrase" },
+    {
+      projectName: "provisioner-test",
+      stackName: prepared.project,
+      backendUrl: `file://${path.join(workDir, "state")}`,
+      passphrase: "test-passphrase",
+    },
     program,
   );
   return {

@@ -31,5 +31,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}${lastError.cause instanceof Error ? ` (${lastError.cause.message})` : ""}` : ""}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}${lastError.cause instanceof Error ? ` (${lastError.cause.message})` : ""}` : ""}`,
+  );
 }

@@ -34,8 +34,12 @@ export async function containersOf(project: string): Promise<ContainerState[]> {
  * Not every long hex string: host-side names carry the resource id.
  */
 export function secretsIn(containers: ContainerState[]): string[] {
-  const variables = containers.flatMap((c) => (c.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const));
-  const values = variables.filter(([name]) => /PASSWORD|SECRET|PRIVATEKEY|AUTHORIZATION|CREDENTIALS/.test(name)).map(([, value]) => value.replace(/^Basic /, "").replace(/^[a-z]+:/, ""));
+  const variables = containers.flatMap((c) =>
+    (c.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const),
+  );
+  const values = variables
+    .filter(([name]) => /PASSWORD|SECRET|PRIVATEKEY|AUTHORIZATION|CREDENTIALS/.test(name))
+    .map(([, value]) => value.replace(/^Basic /, "").replace(/^[a-z]+:/, ""));
   return [...new Set(values.filter((s) => s.length >= 16))];
 }
 
@@ -59,7 +63,10 @@ export interface ProcessSampler {
  * check's client lives a few tens of milliseconds (`ps` itself takes ~10 ms here).
  */
 export function sampleProcesses(): ProcessSampler {
-  const child = spawn("sh", ["-c", "while :; do ps -ww -eo args; sleep 0.01; done"], { stdio: ["ignore", "pipe", "ignore"], detached: true });
+  const child = spawn("sh", ["-c", "while :; do ps -ww -eo args; sleep 0.01; done"], {
+    stdio: ["ignore", "pipe", "ignore"],
+    detached: true,
+  });
   const lines = new Set<string>();
   readline.createInterface({ input: child.stdout }).on("line", (line) => lines.add(line));
   return {
@@ -123,7 +130,9 @@ export function hardeningTests(suite: { deployment: { project: string }; process
     expect(secrets.length).toBeGreaterThan(0);
     expect(suite.processLines.size).toBeGreaterThan(100); // the sampler did see the host's processes
     // Where a secret shows, say where, not what it is.
-    const leaks = [...suite.processLines].filter((line) => secrets.some((s) => line.includes(s))).map((line) => secrets.reduce((l, s) => l.replaceAll(s, "<secret>"), line));
+    const leaks = [...suite.processLines]
+      .filter((line) => secrets.some((s) => line.includes(s)))
+      .map((line) => secrets.reduce((l, s) => l.replaceAll(s, "<secret>"), line));
     expect(leaks).toEqual([]);
   });
 }

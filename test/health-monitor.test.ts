@@ -23,7 +23,10 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
   const project = () => hostNameOf(id!);
 
   beforeAll(async () => {
-    server = await startTestServer({ HEALTH_CHECK_INTERVAL_SECONDS: String(intervalSeconds), PROVISIONER_SCRAPE_TOKEN: scrapeToken }, { runWorker: false });
+    server = await startTestServer(
+      { HEALTH_CHECK_INTERVAL_SECONDS: String(intervalSeconds), PROVISIONER_SCRAPE_TOKEN: scrapeToken },
+      { runWorker: false },
+    );
     await discardUnfinishedOperations(server.service.db);
     server.service.worker!.start();
     server.service.health.start();
@@ -65,9 +68,21 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
 
   // The service's metrics count every resource the database holds: this test reads its own resource's series, and the shared counters as deltas.
   const scrape = async () => (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).text();
-  const sample = (metrics: string, series: string) => Number(metrics.split("\n").find((line) => line.startsWith(`${series} `))?.split(" ")[1] ?? 0);
-  const changes = (from: string, to: string) => `provisioner_resource_health_changes_total{template="ipfs-cluster-small",from="${from}",to="${to}"}`;
-  const healthy = (metrics: string) => metrics.split("\n").find((line) => line.startsWith("provisioner_resource_healthy{") && line.includes(`resource_id="${id}"`))?.split(" ").at(-1);
+  const sample = (metrics: string, series: string) =>
+    Number(
+      metrics
+        .split("\n")
+        .find((line) => line.startsWith(`${series} `))
+        ?.split(" ")[1] ?? 0,
+    );
+  const changes = (from: string, to: string) =>
+    `provisioner_resource_health_changes_total{template="ipfs-cluster-small",from="${from}",to="${to}"}`;
+  const healthy = (metrics: string) =>
+    metrics
+      .split("\n")
+      .find((line) => line.startsWith("provisioner_resource_healthy{") && line.includes(`resource_id="${id}"`))
+      ?.split(" ")
+      .at(-1);
 
   it("a stopped Kubo node: DEGRADED naming it; started again: ACTIVE", { timeout: 300_000 }, async () => {
     await waitForStatus(api, id!, ["ACTIVE"], 30_000);
@@ -86,7 +101,9 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
     const toActive = (Date.now() - started) / 1000;
     expect(active.lastError).toBeNull();
     // A figure, not a limit (timing belongs to bench/).
-    process.stdout.write(`health monitor (interval ${intervalSeconds} s): DEGRADED ${toDegraded.toFixed(1)} s after docker stop, ACTIVE ${toActive.toFixed(1)} s after docker start\n`);
+    process.stdout.write(
+      `health monitor (interval ${intervalSeconds} s): DEGRADED ${toDegraded.toFixed(1)} s after docker stop, ACTIVE ${toActive.toFixed(1)} s after docker start\n`,
+    );
 
     const events = (await api.get(`/v1/resources/${id}/events`)).body.events as { stage: string; message: string }[];
     const health = events.filter((e) => e.stage === "health").map((e) => e.message);

@@ -15,7 +15,14 @@ function valueImports(file: string): string[] {
     if (ts.isImportDeclaration(statement)) {
       const clause = statement.importClause;
       const named = clause?.namedBindings;
-      const typeOnly = clause?.isTypeOnly || (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly));
+      const typeOnly =
+        clause?.isTypeOnly ||
+        (clause &&
+          !clause.name &&
+          named &&
+          ts.isNamedImports(named) &&
+          named.elements.length > 0 &&
+          named.elements.every((e) => e.isTypeOnly));
       if (!typeOnly) specifiers.push((statement.moduleSpecifier as ts.StringLiteral).text);
     } else if (ts.isExportDeclaration(statement) && statement.moduleSpecifier && !statement.isTypeOnly) {
       const named = statement.exportClause;
@@ -36,7 +43,13 @@ function loadedBy(entry: string): { files: Set<string>; packages: Set<string> } 
     files.add(relative);
     for (const specifier of valueImports(file)) {
       if (specifier.startsWith(".")) visit(path.resolve(path.dirname(file), specifier.replace(/\.js$/, ".ts")));
-      else if (!specifier.startsWith("node:")) packages.add(specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"));
+      else if (!specifier.startsWith("node:"))
+        packages.add(
+          specifier
+            .split("/")
+            .slice(0, specifier.startsWith("@") ? 2 : 1)
+            .join("/"),
+        );
     }
   };
   visit(path.join(repoRoot, entry));
@@ -48,7 +61,15 @@ describe("the API process's imports", () => {
 
   it("load no engine SDK: no @pulumi package, no component that builds Pulumi resources", () => {
     expect([...packages].filter((p) => p.startsWith("@pulumi/"))).toEqual([]);
-    expect([...files].filter((f) => f.startsWith("components/") && !f.startsWith("components/templates/") && !f.startsWith("components/model/") && f !== "components/images.ts")).toEqual([]);
+    expect(
+      [...files].filter(
+        (f) =>
+          f.startsWith("components/") &&
+          !f.startsWith("components/templates/") &&
+          !f.startsWith("components/model/") &&
+          f !== "components/images.ts",
+      ),
+    ).toEqual([]);
   });
 
   it("reach the automation only through its interface and the modules it names", () => {

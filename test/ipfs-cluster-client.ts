@@ -17,7 +17,11 @@ export function ndjson<T>(text: string): T[] {
 export function clusterClient(suite: { endpoint: Record<string, string>; credentials: Record<string, string> }) {
   /** Calls the REST API with the generated credentials; throws on an error status. */
   const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${suite.endpoint.restApi}${path}`, { ...init, headers: { authorization: basicAuth(suite.credentials) }, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(`${suite.endpoint.restApi}${path}`, {
+      ...init,
+      headers: { authorization: basicAuth(suite.credentials) },
+      signal: AbortSignal.timeout(30_000),
+    });
     const body = await response.text();
     if (!response.ok) throw new Error(`${path}: ${response.status} ${body}`);
     return body;
@@ -31,10 +35,14 @@ export function clusterClient(suite: { endpoint: Record<string, string>; credent
     },
     async pinnedPeers(cid: string): Promise<string[]> {
       const status = JSON.parse(await api(`/pins/${cid}`)) as PinStatus;
-      return Object.values(status.peer_map).filter((p) => p.status === "pinned").map((p) => p.peername);
+      return Object.values(status.peer_map)
+        .filter((p) => p.status === "pinned")
+        .map((p) => p.peername);
     },
     async peerNames(): Promise<string[]> {
-      return ndjson<{ peername: string }>(await api("/peers")).map((p) => p.peername).sort();
+      return ndjson<{ peername: string }>(await api("/peers"))
+        .map((p) => p.peername)
+        .sort();
     },
   };
 }

@@ -13,7 +13,12 @@ import { clusterClient, type PinStatus } from "./ipfs-cluster-client.js";
 const execFileAsync = promisify(execFile);
 
 describe("ipfs-cluster-small on the local Docker host", () => {
-  const suite = deployForSuite({ template: "ipfs-cluster-small", name: `files${process.pid}`, team: "qa", options: { publicNetwork: false } });
+  const suite = deployForSuite({
+    template: "ipfs-cluster-small",
+    name: `files${process.pid}`,
+    team: "qa",
+    options: { publicNetwork: false },
+  });
   const cluster = clusterClient(suite);
   const onTwoPeers = (cid: string) => async () => ((await cluster.pinnedPeers(cid)).length >= 2 ? true : undefined);
 
@@ -37,10 +42,14 @@ describe("ipfs-cluster-small on the local Docker host", () => {
     const content = `gateways ${crypto.randomUUID()}`;
     const cid = await pinned(content);
     for (const gateway of [suite.endpoint.gateway0, suite.endpoint.gateway1, suite.endpoint.gateway2]) {
-      const body = await eventually(async () => {
-        const response = await fetch(`${gateway}/ipfs/${cid}`, { signal: AbortSignal.timeout(20_000) });
-        return response.ok ? response.text() : undefined;
-      }, 60_000, `${gateway} to serve the file`);
+      const body = await eventually(
+        async () => {
+          const response = await fetch(`${gateway}/ipfs/${cid}`, { signal: AbortSignal.timeout(20_000) });
+          return response.ok ? response.text() : undefined;
+        },
+        60_000,
+        `${gateway} to serve the file`,
+      );
       expect(body).toBe(content);
     }
   });
@@ -49,18 +58,28 @@ describe("ipfs-cluster-small on the local Docker host", () => {
     const cid = await pinned(`ctl ${crypto.randomUUID()}`);
     const { port } = new URL(suite.endpoint.restApi!);
     const { stdout } = await execFileAsync("ipfs-cluster-ctl", [
-      "--host", `/ip4/127.0.0.1/tcp/${port}`,
-      "--basic-auth", `${suite.credentials.username}:${suite.credentials.password}`,
-      "--force-http", "--enc", "json",
-      "status", cid,
+      "--host",
+      `/ip4/127.0.0.1/tcp/${port}`,
+      "--basic-auth",
+      `${suite.credentials.username}:${suite.credentials.password}`,
+      "--force-http",
+      "--enc",
+      "json",
+      "status",
+      cid,
     ]);
     const status = JSON.parse(stdout) as PinStatus;
-    const peers = Object.values(status.peer_map).filter((p) => p.status === "pinned").map((p) => p.peername);
+    const peers = Object.values(status.peer_map)
+      .filter((p) => p.status === "pinned")
+      .map((p) => p.peername);
     expect(peers.sort()).toEqual((await cluster.pinnedPeers(cid)).sort());
   });
 
   it("takes a pin made with `ipfs pin remote` through the Pinning Service API", { timeout: 180_000 }, async () => {
-    const tokenResponse = await fetch(`${suite.endpoint.pinningServiceApi}/token`, { method: "POST", headers: { authorization: basicAuth(suite.credentials) } });
+    const tokenResponse = await fetch(`${suite.endpoint.pinningServiceApi}/token`, {
+      method: "POST",
+      headers: { authorization: basicAuth(suite.credentials) },
+    });
     expect(tokenResponse.status).toBe(200);
     const { token } = (await tokenResponse.json()) as { token: string };
     // Kubo's own remote-pinning client, in a cluster node, pointing at the service by its network name.
@@ -74,13 +93,19 @@ describe("ipfs-cluster-small on the local Docker host", () => {
 
   // The IPFS dashboard's Kubo panels: a node with peers exports every metric they name (a misspelled one fails here).
   it("exports every Kubo metric the IPFS dashboard names", { timeout: 120_000 }, async () => {
-    const named = [...new Set(expressions(loadDashboards().ipfs!).flatMap(({ expr }) => [...expr.matchAll(/\b(ipfs_[a-z0-9_]+)\{/g)].map((m) => m[1]!)))];
+    const named = [
+      ...new Set(expressions(loadDashboards().ipfs!).flatMap(({ expr }) => [...expr.matchAll(/\b(ipfs_[a-z0-9_]+)\{/g)].map((m) => m[1]!))),
+    ];
     expect(named).toContain("ipfs_p2p_peers_total");
-    const missing = await eventually(async () => {
-      const exported = await (await fetch(`${suite.endpoint.metrics}/ipfs0/debug/metrics/prometheus`)).text();
-      const absent = named.filter((metric) => !new RegExp(`^${metric}[{ ]`, "m").test(exported));
-      return absent.length === 0 ? absent : undefined;
-    }, 60_000, `ipfs0 to export ${named.join(", ")}`);
+    const missing = await eventually(
+      async () => {
+        const exported = await (await fetch(`${suite.endpoint.metrics}/ipfs0/debug/metrics/prometheus`)).text();
+        const absent = named.filter((metric) => !new RegExp(`^${metric}[{ ]`, "m").test(exported));
+        return absent.length === 0 ? absent : undefined;
+      },
+      60_000,
+      `ipfs0 to export ${named.join(", ")}`,
+    );
     expect(missing).toEqual([]);
   });
 

@@ -37,7 +37,10 @@ interface ScrapeConfig {
 
 /** The project's configuration, pointed at this test's service; scrapes every 2 s instead of 15 to keep the test short. */
 function prometheusConfig(serviceAddress: string, tokenFile: string): string {
-  const config = parse(fs.readFileSync(path.join(repoRoot, "prometheus", "prometheus.yml"), "utf8")) as { global: Record<string, string>; scrape_configs: ScrapeConfig[] };
+  const config = parse(fs.readFileSync(path.join(repoRoot, "prometheus", "prometheus.yml"), "utf8")) as {
+    global: Record<string, string>;
+    scrape_configs: ScrapeConfig[];
+  };
   config.global.scrape_interval = "2s";
   config.global.evaluation_interval = "2s";
   for (const job of config.scrape_configs) {
@@ -65,7 +68,11 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
 
   const query = async (promql: string) => {
     const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    return (await response.json()) as { status: string; error?: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    return (await response.json()) as {
+      status: string;
+      error?: string;
+      data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
   };
 
   beforeAll(async () => {
@@ -100,7 +107,10 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
     try {
       const reply = await client(off.base, scrapeToken).get("/v1/prometheus/targets");
       expect(reply.status).toBe(404);
-      expect(reply.body.error).toEqual({ code: "not_configured", message: "Prometheus service discovery is off: set PROVISIONER_SCRAPE_TOKEN" });
+      expect(reply.body.error).toEqual({
+        code: "not_configured",
+        message: "Prometheus service discovery is off: set PROVISIONER_SCRAPE_TOKEN",
+      });
     } finally {
       await off.close();
     }
@@ -110,100 +120,132 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
     const created = await api.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
     id = created.body.resource.id;
     expect(await waitForOperation(api, id!, created.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
-    const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as { targets: string[]; labels: Record<string, string> }[];
+    const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as {
+      targets: string[];
+      labels: Record<string, string>;
+    }[];
     const mine = groups.filter((g) => g.labels.resource_id === id);
     const { endpoint } = (await api.get(`/v1/resources/${id}`)).body;
     expect(mine).toEqual([
       {
         targets: [new URL(endpoint.api).host],
-        labels: { __metrics_path__: "/debug/metrics/prometheus", team: teamName, resource: name, resource_id: id, template: "small-storage", target: "docker-host", node: "ipfs" },
+        labels: {
+          __metrics_path__: "/debug/metrics/prometheus",
+          team: teamName,
+          resource: name,
+          resource_id: id,
+          template: "small-storage",
+          target: "docker-host",
+          node: "ipfs",
+        },
       },
     ]);
   });
 
-  it("a real Prometheus with the project's configuration: every target up, every dashboard expression runs, the control-plane panels have data", { timeout: 240_000 }, async () => {
-    const tokenFile = path.join(dir, "scrape-token");
-    fs.writeFileSync(tokenFile, scrapeToken, { mode: 0o600 });
-    const configFile = path.join(dir, "prometheus.yml");
-    fs.writeFileSync(configFile, prometheusConfig(new URL(server.base).host, tokenFile));
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn("prometheus", [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
-    prometheus.stderr!.on("data", (chunk: Buffer) => prometheusLog.push(chunk.toString()));
+  it(
+    "a real Prometheus with the project's configuration: every target up, every dashboard expression runs, the control-plane panels have data",
+    { timeout: 240_000 },
+    async () => {
+      const tokenFile = path.join(dir, "scrape-token");
+      fs.writeFileSync(tokenFile, scrapeToken, { mode: 0o600 });
+      const configFile = path.join(dir, "prometheus.yml");
+      fs.writeFileSync(configFile, prometheusConfig(new URL(server.base).host, tokenFile));
+      const port = await freePort();
+      prometheusUrl = `http://127.0.0.1:${port}`;
+      prometheus = spawn(
+        "prometheus",
+        [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      prometheus.stderr!.on("data", (chunk: Buffer) => prometheusLog.push(chunk.toString()));
 
-    // Every target up, the provisioned node among them with its labels.
-    const started = Date.now();
-    let lastSeen = "none yet";
-    const targets = await eventually(
-      async () => {
-        const body = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] } };
-        const active = body.data.activeTargets;
-        lastSeen = active.map((t) => `${t.labels.job}/${t.labels.resource ?? "-"}: ${t.health} ${t.lastError}`).join("; ");
-        const node = active.find((t) => t.labels.resource === name && t.labels.team === teamName);
-        // This test's targets: the service and its resource (the database may hold other teams' resources).
-        const ours = active.filter((t) => t.labels.job === "provisioner" || t.labels.resource === name);
-        return node && ours.every((t) => t.health === "up") ? ours : undefined;
-      },
-      90_000,
-      "every target up",
-    ).catch((error: unknown) => {
-      // Prometheus's own log says why (read now, not when the wait began).
-      throw new Error(`${(error as Error).message}\ntargets: ${lastSeen}\nprometheus log: ${prometheusLog.join("").slice(-3000)}`);
-    });
-    process.stdout.write(`prometheus: ${targets.length} targets up ${((Date.now() - started) / 1000).toFixed(1)} s after start\n`);
-    expect(targets.find((t) => t.labels.job === "provisioner")).toBeDefined();
-    expect(targets.find((t) => t.labels.resource === name)!.labels).toMatchObject({ job: "provisioned", template: "small-storage", target: "docker-host", node: "ipfs" });
-    expect((await query(`ipfs_p2p_peers_total{resource="${name}"} or ipfs_info{resource="${name}"}`)).data!.result.length).toBeGreaterThan(0);
+      // Every target up, the provisioned node among them with its labels.
+      const started = Date.now();
+      let lastSeen = "none yet";
+      const targets = await eventually(
+        async () => {
+          const body = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as {
+            data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] };
+          };
+          const active = body.data.activeTargets;
+          lastSeen = active.map((t) => `${t.labels.job}/${t.labels.resource ?? "-"}: ${t.health} ${t.lastError}`).join("; ");
+          const node = active.find((t) => t.labels.resource === name && t.labels.team === teamName);
+          // This test's targets: the service and its resource (the database may hold other teams' resources).
+          const ours = active.filter((t) => t.labels.job === "provisioner" || t.labels.resource === name);
+          return node && ours.every((t) => t.health === "up") ? ours : undefined;
+        },
+        90_000,
+        "every target up",
+      ).catch((error: unknown) => {
+        // Prometheus's own log says why (read now, not when the wait began).
+        throw new Error(`${(error as Error).message}\ntargets: ${lastSeen}\nprometheus log: ${prometheusLog.join("").slice(-3000)}`);
+      });
+      process.stdout.write(`prometheus: ${targets.length} targets up ${((Date.now() - started) / 1000).toFixed(1)} s after start\n`);
+      expect(targets.find((t) => t.labels.job === "provisioner")).toBeDefined();
+      expect(targets.find((t) => t.labels.resource === name)!.labels).toMatchObject({
+        job: "provisioned",
+        template: "small-storage",
+        target: "docker-host",
+        node: "ipfs",
+      });
+      expect(
+        (await query(`ipfs_p2p_peers_total{resource="${name}"} or ipfs_info{resource="${name}"}`)).data!.result.length,
+      ).toBeGreaterThan(0);
 
-    // Rates need two samples of each series: wait until every control-plane panel has data.
-    const dashboards = loadDashboards();
-    const controlPlane = expressions(dashboards["control-plane"]!);
-    await eventually(
-      async () => {
-        for (const { expr } of controlPlane) if (!(await query(expr)).data?.result.length) return undefined;
-        return true;
-      },
-      60_000,
-      "data in every control-plane panel",
-    );
-    // The IPFS panels have data for this test's node (rates too: wait for two samples).
-    const ours = (result: Awaited<ReturnType<typeof query>>) => result.data?.result.some((r) => r.metric.team === teamName && r.metric.resource === name);
-    // Kubo exports its peer count only once it has peers, and this node is private (no public network):
-    // test/ipfs-cluster.test.ts checks that panel's metric on nodes with peers.
-    const needPeers = ["ipfs_p2p_peers_total"];
-    const ipfsPanels = expressions(dashboards.ipfs!).filter(({ expr }) => !needPeers.some((metric) => expr.includes(metric)));
-    await eventually(
-      async () => {
-        for (const { expr } of ipfsPanels) if (!ours(await query(expr))) return undefined;
-        return true;
-      },
-      90_000,
-      "data for this test's node in every IPFS panel",
-    ).catch(async (error: unknown) => {
-      const empty: string[] = [];
-      for (const { panel, expr } of ipfsPanels) if (!ours(await query(expr))) empty.push(`${panel}: ${expr}`);
-      throw new Error(`${(error as Error).message}; no data for ${name} in:\n${empty.join("\n")}`);
-    });
-    // Every metric a panel names exists: the service declares it (its /metrics lists even series not yet set,
-    // such as the PostgreSQL gauges no resource here feeds) or Prometheus scraped it. A misspelled name fails here.
-    const declared = await (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).text();
-    const scraped = ((await (await fetch(`${prometheusUrl}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data;
-    const known = new Set([...scraped, ...[...declared.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!), ...needPeers]);
-    for (const [dashboard, content] of Object.entries(dashboards)) {
-      for (const { panel, expr } of expressions(content)) {
-        const result = await query(expr);
-        expect(result, `${dashboard} / ${panel}: ${expr}`).toMatchObject({ status: "success" });
-        // Metrics with a selector (every IPFS and PostgreSQL panel selects by team).
-        const metrics = [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]!);
-        expect(metrics.filter((metric) => !known.has(metric)), `${dashboard} / ${panel}: unknown metrics in ${expr}`).toEqual([]);
-        if (dashboard === "control-plane") expect(result.data!.result.length, `${panel}: ${expr}`).toBeGreaterThan(0);
+      // Rates need two samples of each series: wait until every control-plane panel has data.
+      const dashboards = loadDashboards();
+      const controlPlane = expressions(dashboards["control-plane"]!);
+      await eventually(
+        async () => {
+          for (const { expr } of controlPlane) if (!(await query(expr)).data?.result.length) return undefined;
+          return true;
+        },
+        60_000,
+        "data in every control-plane panel",
+      );
+      // The IPFS panels have data for this test's node (rates too: wait for two samples).
+      const ours = (result: Awaited<ReturnType<typeof query>>) =>
+        result.data?.result.some((r) => r.metric.team === teamName && r.metric.resource === name);
+      // Kubo exports its peer count only once it has peers, and this node is private (no public network):
+      // test/ipfs-cluster.test.ts checks that panel's metric on nodes with peers.
+      const needPeers = ["ipfs_p2p_peers_total"];
+      const ipfsPanels = expressions(dashboards.ipfs!).filter(({ expr }) => !needPeers.some((metric) => expr.includes(metric)));
+      await eventually(
+        async () => {
+          for (const { expr } of ipfsPanels) if (!ours(await query(expr))) return undefined;
+          return true;
+        },
+        90_000,
+        "data for this test's node in every IPFS panel",
+      ).catch(async (error: unknown) => {
+        const empty: string[] = [];
+        for (const { panel, expr } of ipfsPanels) if (!ours(await query(expr))) empty.push(`${panel}: ${expr}`);
+        throw new Error(`${(error as Error).message}; no data for ${name} in:\n${empty.join("\n")}`);
+      });
+      // Every metric a panel names exists: the service declares it (its /metrics lists even series not yet set,
+      // such as the PostgreSQL gauges no resource here feeds) or Prometheus scraped it. A misspelled name fails here.
+      const declared = await (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).text();
+      const scraped = ((await (await fetch(`${prometheusUrl}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data;
+      const known = new Set([...scraped, ...[...declared.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!), ...needPeers]);
+      for (const [dashboard, content] of Object.entries(dashboards)) {
+        for (const { panel, expr } of expressions(content)) {
+          const result = await query(expr);
+          expect(result, `${dashboard} / ${panel}: ${expr}`).toMatchObject({ status: "success" });
+          // Metrics with a selector (every IPFS and PostgreSQL panel selects by team).
+          const metrics = [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]!);
+          expect(
+            metrics.filter((metric) => !known.has(metric)),
+            `${dashboard} / ${panel}: unknown metrics in ${expr}`,
+          ).toEqual([]);
+          if (dashboard === "control-plane") expect(result.data!.result.length, `${panel}: ${expr}`).toBeGreaterThan(0);
+        }
       }
-    }
-    // The storage node's repository against StorageMax (from the health checks) and its labels.
-    const storageMax = await query(`provisioner_ipfs_storage_max_bytes{resource="${name}"}`);
-    expect(storageMax.data!.result[0]!.metric).toMatchObject({ team: teamName, template: "small-storage" });
-    expect(Number(storageMax.data!.result[0]!.value[1])).toBe(5e9);
-  });
+      // The storage node's repository against StorageMax (from the health checks) and its labels.
+      const storageMax = await query(`provisioner_ipfs_storage_max_bytes{resource="${name}"}`);
+      expect(storageMax.data!.result[0]!.metric).toMatchObject({ team: teamName, template: "small-storage" });
+      expect(Number(storageMax.data!.result[0]!.value[1])).toBe(5e9);
+    },
+  );
 
   it("deletes the resource: it leaves the targets, nothing left in Docker", { timeout: 240_000 }, async () => {
     const deleted = await api.delete(`/v1/resources/${id}`);

@@ -30,7 +30,14 @@ async function sparePort(from: number): Promise<number> {
 function userEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (key === "DATABASE_URL" || key.startsWith("PULUMI_") || (key.startsWith("PROVISIONER_") && key !== "PROVISIONER_CACHE_DIR") || key.startsWith("VITEST") || key === "NODE_ENV") delete env[key];
+    if (
+      key === "DATABASE_URL" ||
+      key.startsWith("PULUMI_") ||
+      (key.startsWith("PROVISIONER_") && key !== "PROVISIONER_CACHE_DIR") ||
+      key.startsWith("VITEST") ||
+      key === "NODE_ENV"
+    )
+      delete env[key];
   }
   return env;
 }
@@ -95,6 +102,10 @@ describe("a new operator's first hour, from a fresh clone into a 0700 directory"
     // Stopping the service stops what it started: the port of its database is free again.
     process.kill(-service.pid!, "SIGINT");
     await new Promise((resolve) => service!.once("exit", resolve));
-    await eventually(async () => ((await portIsFree(Number(env.PROVISIONER_PG_PORT))) ? true : undefined), 60_000, "the clone's database to stop");
+    await eventually(
+      async () => ((await portIsFree(Number(env.PROVISIONER_PG_PORT))) ? true : undefined),
+      60_000,
+      "the clone's database to stop",
+    );
   });
 });

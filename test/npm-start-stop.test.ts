@@ -45,7 +45,10 @@ describe("npm start in a checkout inside a 0700 folder", () => {
     fs.chmodSync(home, 0o700);
     // This working tree's files as a clone would have them; the installed
     // dependencies shared (npm ci is not what is tested here).
-    const { stdout } = await execFileAsync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await execFileAsync("git", ["ls-files", "-co", "--exclude-standard", "-z"], {
+      cwd: repoRoot,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     for (const file of stdout.split("\0").filter(Boolean)) {
       if (!fs.existsSync(path.join(repoRoot, file))) continue;
       fs.mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true });
@@ -71,7 +74,12 @@ describe("npm start in a checkout inside a 0700 folder", () => {
     // "close": every process writing to its output is gone (npm itself exits at once on a signal).
     const closed = new Promise((resolve) => child.on("close", resolve));
     const deadline = Date.now() + 180_000;
-    while (!(await fetch(`http://127.0.0.1:${apiPort}/healthz`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`http://127.0.0.1:${apiPort}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (child.exitCode !== null || Date.now() > deadline) {
         process.kill(-child.pid!, "SIGKILL");
         throw new Error(`npm start did not serve /healthz:\n${output}`);
@@ -101,19 +109,23 @@ describe("npm start in a checkout inside a 0700 folder", () => {
     expect(await processesMentioning(checkout)).toEqual([]);
   });
 
-  it("when npm start is killed outright (SIGKILL), the service stops by itself; the next npm start reuses the database, then stops it", { timeout: 300_000 }, async () => {
-    const [apiPort, pgPort] = [await freePort(), await freePort()];
-    const killed = await npmStart(apiPort, pgPort);
-    process.kill(-killed.pid, "SIGKILL");
-    await killed.closed; // the service shares the output: closed once it has stopped
-    expect(await answers(apiPort)).toBe(false);
-    expect(await processesMentioning(checkout)).toEqual([]);
-    expect(await answers(pgPort)).toBe(true); // nobody was left to stop it
+  it(
+    "when npm start is killed outright (SIGKILL), the service stops by itself; the next npm start reuses the database, then stops it",
+    { timeout: 300_000 },
+    async () => {
+      const [apiPort, pgPort] = [await freePort(), await freePort()];
+      const killed = await npmStart(apiPort, pgPort);
+      process.kill(-killed.pid, "SIGKILL");
+      await killed.closed; // the service shares the output: closed once it has stopped
+      expect(await answers(apiPort)).toBe(false);
+      expect(await processesMentioning(checkout)).toEqual([]);
+      expect(await answers(pgPort)).toBe(true); // nobody was left to stop it
 
-    const next = await npmStart(apiPort, pgPort);
-    expect(next.output()).toContain(`postgres: the local cluster is running already, on port ${pgPort}`);
-    process.kill(-next.pid, "SIGTERM");
-    await next.closed;
-    expect(await answers(pgPort)).toBe(false);
-  });
+      const next = await npmStart(apiPort, pgPort);
+      expect(next.output()).toContain(`postgres: the local cluster is running already, on port ${pgPort}`);
+      process.kill(-next.pid, "SIGTERM");
+      await next.closed;
+      expect(await answers(pgPort)).toBe(false);
+    },
+  );
 });

@@ -47,8 +47,11 @@ describe("the OpenAPI document (Schemathesis)", () => {
     ];
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
       // In a scratch folder: Schemathesis keeps a cache of past failures in its working directory, replayed by the next run.
-      execFile(schemathesis!, args, { cwd: scratch, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: "" } }, (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
+      execFile(
+        schemathesis!,
+        args,
+        { cwd: scratch, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: "" } },
+        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
       );
     });
     expect(code, output.replaceAll(apiKey, "<key>")).toBe(0);

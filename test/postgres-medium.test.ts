@@ -14,7 +14,11 @@ describe("postgres-medium on the local Docker host", () => {
   // (How fast the replica catches up is measured in bench/, not asserted here.)
   it("shows a row written on the primary on the replica", { timeout: 120_000 }, async () => {
     await primary("CREATE TABLE accounts (id int PRIMARY KEY, owner text); INSERT INTO accounts VALUES (1, 'ada');");
-    const owner = await eventually(async () => (await replica("SELECT owner FROM accounts WHERE id = 1").catch(() => "")) || undefined, 90_000, "the row on the replica");
+    const owner = await eventually(
+      async () => (await replica("SELECT owner FROM accounts WHERE id = 1").catch(() => "")) || undefined,
+      90_000,
+      "the row on the replica",
+    );
     expect(owner).toBe("ada");
   });
 
@@ -38,12 +42,30 @@ describe("postgres-medium on the local Docker host", () => {
 
     const restored = await docker("exec", backup, "sh", "/etc/provisioner/pitr.sh", `${beforeDeletion}+00`);
     expect(restored).toMatch(/restored from \/backups\/base-/);
-    const owner = await docker("exec", "-u", "postgres", backup, "psql", "-h", "/tmp", "-p", "5433", "-U", suite.credentials.username!, "-d", suite.endpoint.database!, "-Atc", "SELECT owner FROM members WHERE id = 3");
+    const owner = await docker(
+      "exec",
+      "-u",
+      "postgres",
+      backup,
+      "psql",
+      "-h",
+      "/tmp",
+      "-p",
+      "5433",
+      "-U",
+      suite.credentials.username!,
+      "-d",
+      suite.endpoint.database!,
+      "-Atc",
+      "SELECT owner FROM members WHERE id = 3",
+    );
     expect(owner).toBe("grace");
   });
 
   it("refuses COPY ... TO PROGRAM to the resource's role on the replica too", async () => {
-    await expect(replica("COPY (SELECT 1) TO PROGRAM 'true'")).rejects.toThrow(/permission denied|must be superuser|pg_execute_server_program|read-only/);
+    await expect(replica("COPY (SELECT 1) TO PROGRAM 'true'")).rejects.toThrow(
+      /permission denied|must be superuser|pg_execute_server_program|read-only/,
+    );
     expect(await replica("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).toBe("f");
   });
 

@@ -21,7 +21,10 @@ describe("postgres-small on the local Docker host", () => {
     const written = await docker("exec", backup, "sh", "/etc/provisioner/backup.sh", "once");
     const file = written.match(/backup written: (\S+)/)![1]!;
     const restored = await docker(
-      "exec", backup, "sh", "-c",
+      "exec",
+      backup,
+      "sh",
+      "-c",
       `export PGPASSWORD="$POSTGRES_PASSWORD"; createdb -h postgres -U "$POSTGRES_USER" scratch && pg_restore -h postgres -U "$POSTGRES_USER" -d scratch --no-owner ${file} && psql -h postgres -U "$POSTGRES_USER" -d scratch -At -c "SELECT id || ':' || name FROM shelves ORDER BY id"`,
     );
     expect(restored.split("\n")).toEqual(["1:one", "2:two"]);

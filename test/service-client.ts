@@ -12,7 +12,11 @@ export function client(base: string, apiKey?: string) {
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { ...(apiKey && { authorization: `Bearer ${apiKey}` }), ...(body !== undefined && { "content-type": "application/json" }), ...headers },
+      headers: {
+        ...(apiKey && { authorization: `Bearer ${apiKey}` }),
+        ...(body !== undefined && { "content-type": "application/json" }),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await response.text();
@@ -35,7 +39,8 @@ export async function waitForStatus(api: Client, id: string, statuses: string[],
   for (;;) {
     const { body } = await api.get(`/v1/resources/${id}`);
     if (statuses.includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`resource ${id} still ${body.status} (${body.lastError ?? "no error"}) after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`resource ${id} still ${body.status} (${body.lastError ?? "no error"}) after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -106,5 +111,8 @@ export function testRunStartedAt(): Date {
  */
 export async function discardUnfinishedOperations(db: Database, { teamIds }: { teamIds?: string[] } = {}): Promise<void> {
   const mine = teamIds ? { resource: { teamId: { in: teamIds } } } : { createdAt: { lt: testRunStartedAt() } };
-  await db.operation.updateMany({ where: { status: { in: ["QUEUED", "RUNNING"] }, ...mine }, data: { status: "CANCELLED", finishedAt: new Date(), error: "discarded by the test suite" } });
+  await db.operation.updateMany({
+    where: { status: { in: ["QUEUED", "RUNNING"] }, ...mine },
+    data: { status: "CANCELLED", finishedAt: new Date(), error: "discarded by the test suite" },
+  });
 }

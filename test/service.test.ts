@@ -30,7 +30,13 @@ describe("the provisioning service, end to end", () => {
   const shared = { name: `svc${process.pid}`, id: "", messages: [] as EventSourceMessage[], createReply: undefined as unknown as Reply };
 
   beforeAll(async () => {
-    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), process.env.DEBUG_SERVICE && process.stderr.write(chunk), done()) });
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => (
+        logLines.push(chunk.toString()),
+        process.env.DEBUG_SERVICE && process.stderr.write(chunk),
+        done()
+      ),
+    });
     server = await startTestServer({}, { logger: createLogger("debug", sink), runWorker: false });
     await discardUnfinishedOperations(server.service.db);
     server.service.worker!.start();
@@ -39,7 +45,11 @@ describe("the provisioning service, end to end", () => {
     ({ apiKey: ownerKey } = await teams.create(teamName, "PRO"));
     owner = client(server.base, ownerKey);
     other = client(server.base, (await teams.create(`x${crypto.randomBytes(3).toString("hex")}`)).apiKey);
-    shared.createReply = await owner.post("/v1/resources", { template: "small-storage", name: shared.name, options: { publicNetwork: false } });
+    shared.createReply = await owner.post("/v1/resources", {
+      template: "small-storage",
+      name: shared.name,
+      options: { publicNetwork: false },
+    });
     shared.id = shared.createReply.body.resource.id;
     shared.messages = await readEvents(server.base, ownerKey, shared.id, (m) => m.event === "complete" || m.event === "failed");
   }, 300_000);
@@ -58,7 +68,9 @@ describe("the provisioning service, end to end", () => {
     expect(created.body.resource).toMatchObject({ name, template: "small-storage", status: "PROVISIONING", target: "docker-host" });
     expect(created.body.operation).toMatchObject({ kind: "CREATE", status: "QUEUED" });
 
-    const events = messages.map((m) => JSON.parse(m.data) as { stage: string; progress: number; message: string; detail: { done?: number; total?: number } | null });
+    const events = messages.map(
+      (m) => JSON.parse(m.data) as { stage: string; progress: number; message: string; detail: { done?: number; total?: number } | null },
+    );
     expect(events.at(-1)!.stage, events.map((e) => `${e.stage}: ${e.message}`).join("\n")).toBe("complete");
     const stagesSeen = events.map((e) => e.stage).filter((s, i, all) => sixStages.includes(s) && all[i - 1] !== s);
     expect(stagesSeen).toEqual(sixStages);
@@ -106,12 +118,15 @@ describe("the provisioning service, end to end", () => {
     const logs = logLines.join("");
     expect(logs).toContain(id); // the log is there...
     const db = server.service.db;
-    const events = JSON.stringify(await db.event.findMany({ where: { resourceId: id } }), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+    const events = JSON.stringify(await db.event.findMany({ where: { resourceId: id } }), (_k, v: unknown) =>
+      typeof v === "bigint" ? String(v) : v,
+    );
     const tables = await db.$queryRaw<{ dump: string }[]>`
       SELECT (SELECT coalesce(json_agg(r), '[]')::text FROM resources r) || (SELECT coalesce(json_agg(o), '[]')::text FROM operations o)
           || (SELECT coalesce(json_agg(a), '[]')::text FROM audit_log a) AS dump`;
     const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
-    const state = fs.readdirSync(stateDir, { recursive: true, withFileTypes: true })
+    const state = fs
+      .readdirSync(stateDir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"))
       .join("\n");
@@ -132,66 +147,90 @@ describe("the provisioning service, end to end", () => {
   });
 
   // One resource through its life after create: each step starts where the last left it.
-  it("PATCH resizes; a `pulumi up` made outside the service is drift until a refresh shows it; DELETE removes everything", { timeout: 600_000 }, async () => {
-    const name = `life${process.pid}`;
-    const created = await owner.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
-    const id = created.body.resource.id as string;
-    expect(await waitForOperation(owner, id, created.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+  it(
+    "PATCH resizes; a `pulumi up` made outside the service is drift until a refresh shows it; DELETE removes everything",
+    { timeout: 600_000 },
+    async () => {
+      const name = `life${process.pid}`;
+      const created = await owner.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
+      const id = created.body.resource.id as string;
+      expect(await waitForOperation(owner, id, created.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
 
-    const patched = await owner.patch(`/v1/resources/${id}`, { size: "medium" });
-    expect(patched.status).toBe(202);
-    expect(patched.body.operation).toMatchObject({ kind: "UPDATE" });
-    expect(await waitForOperation(owner, id, patched.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
-    const resource = (await owner.get(`/v1/resources/${id}`)).body;
-    expect(resource).toMatchObject({ status: "ACTIVE", size: "medium", configuration: { size: "medium" } });
+      const patched = await owner.patch(`/v1/resources/${id}`, { size: "medium" });
+      expect(patched.status).toBe(202);
+      expect(patched.body.operation).toMatchObject({ kind: "UPDATE" });
+      expect(await waitForOperation(owner, id, patched.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+      const resource = (await owner.get(`/v1/resources/${id}`)).body;
+      expect(resource).toMatchObject({ status: "ACTIVE", size: "medium", configuration: { size: "medium" } });
 
-    // An engineer runs the same program on the same stack.
-    const config = server.config;
-    const stack = await openStack(
-      { projectName: pulumiProject, stackName: resource.stack, backendUrl: config.pulumiBackendUrl, passphrase: config.passphrase },
-      resourceProgram(
-        { target: "docker-host", team: teamName, name, resourceId: id, hostName: resource.configuration.project, template: "small-storage", size: "medium", options: resource.options, ports: resource.configuration.ports },
-        { projectsDir: config.projectsDir, publishIp: config.publishIp, publicHost: config.publicHost, images: config.images, healthTimeoutSeconds: 120, cloud: config.cloud },
-      ),
-    );
-    await stack.up({ message: "engineer: manual up" });
+      // An engineer runs the same program on the same stack.
+      const config = server.config;
+      const stack = await openStack(
+        { projectName: pulumiProject, stackName: resource.stack, backendUrl: config.pulumiBackendUrl, passphrase: config.passphrase },
+        resourceProgram(
+          {
+            target: "docker-host",
+            team: teamName,
+            name,
+            resourceId: id,
+            hostName: resource.configuration.project,
+            template: "small-storage",
+            size: "medium",
+            options: resource.options,
+            ports: resource.configuration.ports,
+          },
+          {
+            projectsDir: config.projectsDir,
+            publishIp: config.publishIp,
+            publicHost: config.publicHost,
+            images: config.images,
+            healthTimeoutSeconds: 120,
+            cloud: config.cloud,
+          },
+        ),
+      );
+      await stack.up({ message: "engineer: manual up" });
 
-    const refused = await owner.patch(`/v1/resources/${id}`, { size: "small" });
-    const operation = await waitForOperation(owner, id, refused.body.operation.id);
-    expect(operation.status).toBe("FAILED");
-    expect(operation.error).toMatch(/^drift: the stack has 1 update\(s\) made outside the service/);
-    const drifted = (await owner.get(`/v1/resources/${id}`)).body;
-    expect(drifted).toMatchObject({ status: "ACTIVE", size: "medium", drift: { inSync: false, foreignUpdates: [{ kind: "update" }] } });
+      const refused = await owner.patch(`/v1/resources/${id}`, { size: "small" });
+      const operation = await waitForOperation(owner, id, refused.body.operation.id);
+      expect(operation.status).toBe("FAILED");
+      expect(operation.error).toMatch(/^drift: the stack has 1 update\(s\) made outside the service/);
+      const drifted = (await owner.get(`/v1/resources/${id}`)).body;
+      expect(drifted).toMatchObject({ status: "ACTIVE", size: "medium", drift: { inSync: false, foreignUpdates: [{ kind: "update" }] } });
 
-    const refresh = await owner.post(`/v1/resources/${id}/refresh`);
-    expect(await waitForOperation(owner, id, refresh.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
-    expect((await owner.get(`/v1/resources/${id}`)).body.drift).toMatchObject({ inSync: false, foreignUpdates: [{ kind: "update" }] });
-    // Reviewed: the next change goes through, and the next check finds nothing.
-    const reviewed = await owner.patch(`/v1/resources/${id}`, { size: "small" });
-    expect(await waitForOperation(owner, id, reviewed.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
-    const again = await owner.post(`/v1/resources/${id}/refresh`);
-    await waitForOperation(owner, id, again.body.operation.id);
-    expect((await owner.get(`/v1/resources/${id}`)).body).toMatchObject({ size: "small", drift: { inSync: true, foreignUpdates: [] } });
+      const refresh = await owner.post(`/v1/resources/${id}/refresh`);
+      expect(await waitForOperation(owner, id, refresh.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+      expect((await owner.get(`/v1/resources/${id}`)).body.drift).toMatchObject({ inSync: false, foreignUpdates: [{ kind: "update" }] });
+      // Reviewed: the next change goes through, and the next check finds nothing.
+      const reviewed = await owner.patch(`/v1/resources/${id}`, { size: "small" });
+      expect(await waitForOperation(owner, id, reviewed.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+      const again = await owner.post(`/v1/resources/${id}/refresh`);
+      await waitForOperation(owner, id, again.body.operation.id);
+      expect((await owner.get(`/v1/resources/${id}`)).body).toMatchObject({ size: "small", drift: { inSync: true, foreignUpdates: [] } });
 
-    // Anonymous volumes carry no label; after the updates above Compose handed them to the recreated containers.
-    const mounted = volumesMountedBy(await containersOf(hostNameOf(id)));
-    expect(mounted.length).toBeGreaterThan(1);
-    const deleted = await owner.delete(`/v1/resources/${id}`);
-    expect(deleted.status).toBe(202);
-    expect(deleted.body.operation).toMatchObject({ kind: "DELETE" });
-    expect(await waitForOperation(owner, id, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
-    const gone = (await owner.get(`/v1/resources/${id}`)).body;
-    expect(gone).toMatchObject({ status: "DELETED", endpoint: null });
-    expect(gone.deletedAt).not.toBeNull();
-    expect(await leftovers(hostNameOf(id))).toEqual([]);
-    expect(await existingVolumes(mounted)).toEqual([]);
-    expect((await owner.get(`/v1/resources/${id}/credentials`)).status).toBe(409);
-    const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
-    const stackFiles = fs.readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(gone.stack));
-    // The stack is removed (Pulumi keeps a .bak of its last state) and holds no lock.
-    expect(stackFiles.filter((f) => f.endsWith(`${gone.stack}.json`) || (f.includes("locks") && f.endsWith(".json")))).toEqual([]);
-    expect(await server.service.db.portAllocation.count({ where: { resourceId: id } })).toBe(0);
-    const history = (await owner.get(`/v1/resources/${id}/events`)).body.events as { stage: string }[];
-    expect(history.at(-1)).toMatchObject({ stage: "complete", message: "DELETED" });
-  });
+      // Anonymous volumes carry no label; after the updates above Compose handed them to the recreated containers.
+      const mounted = volumesMountedBy(await containersOf(hostNameOf(id)));
+      expect(mounted.length).toBeGreaterThan(1);
+      const deleted = await owner.delete(`/v1/resources/${id}`);
+      expect(deleted.status).toBe(202);
+      expect(deleted.body.operation).toMatchObject({ kind: "DELETE" });
+      expect(await waitForOperation(owner, id, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+      const gone = (await owner.get(`/v1/resources/${id}`)).body;
+      expect(gone).toMatchObject({ status: "DELETED", endpoint: null });
+      expect(gone.deletedAt).not.toBeNull();
+      expect(await leftovers(hostNameOf(id))).toEqual([]);
+      expect(await existingVolumes(mounted)).toEqual([]);
+      expect((await owner.get(`/v1/resources/${id}/credentials`)).status).toBe(409);
+      const stateDir = new URL(server.config.pulumiBackendUrl).pathname;
+      const stackFiles = fs
+        .readdirSync(stateDir, { recursive: true })
+        .map(String)
+        .filter((f) => f.includes(gone.stack));
+      // The stack is removed (Pulumi keeps a .bak of its last state) and holds no lock.
+      expect(stackFiles.filter((f) => f.endsWith(`${gone.stack}.json`) || (f.includes("locks") && f.endsWith(".json")))).toEqual([]);
+      expect(await server.service.db.portAllocation.count({ where: { resourceId: id } })).toBe(0);
+      const history = (await owner.get(`/v1/resources/${id}/events`)).body.events as { stage: string }[];
+      expect(history.at(-1)).toMatchObject({ stage: "complete", message: "DELETED" });
+    },
+  );
 });

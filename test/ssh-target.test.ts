@@ -47,10 +47,18 @@ describe("the Docker-host target over SSH", () => {
     fs.mkdirSync("/run/sshd", { recursive: true }); // sshd's privilege-separation directory
     sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
     // Listening before the deployment allocates its ports, so they cannot collide.
-    await eventually(() => new Promise<true | undefined>((resolve) => {
-      const socket = net.connect({ host: "127.0.0.1", port }, () => { socket.destroy(); resolve(true); });
-      socket.on("error", () => resolve(undefined));
-    }), 10_000, "sshd to listen");
+    await eventually(
+      () =>
+        new Promise<true | undefined>((resolve) => {
+          const socket = net.connect({ host: "127.0.0.1", port }, () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.on("error", () => resolve(undefined));
+        }),
+      10_000,
+      "sshd to listen",
+    );
     deployment = await testDeployment(
       { template: "small-storage", name: `remote${process.pid}`, team: "qa", options: { publicNetwork: false } },
       {
@@ -84,17 +92,25 @@ describe("the Docker-host target over SSH", () => {
     const deployed = deployment.up();
     deployed.catch(() => undefined); // awaited below; not unhandled meanwhile
     // The deploy step, over SSH, is waiting for the file (as for cloud-init on a new server) ...
-    await eventually(async () => ((await processArgs()).some((args) => args.includes(`until [ -e '${readyFile}' ]`)) ? true : undefined), 120_000, "the deploy step to wait for the ready file");
+    await eventually(
+      async () => ((await processArgs()).some((args) => args.includes(`until [ -e '${readyFile}' ]`)) ? true : undefined),
+      120_000,
+      "the deploy step to wait for the ready file",
+    );
     // ... and has written nothing yet.
     expect(fs.existsSync(composeFile)).toBe(false);
     fs.writeFileSync(readyFile, "");
     const { endpoint, credentials } = await deployed;
     expect(endpoint.api).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
-    const identity = await eventually(async () => {
-      const response = await fetch(`${endpoint.api}/api/v0/id`, { method: "POST", headers: { authorization: auth } });
-      return response.ok ? ((await response.json()) as { ID: string }) : undefined;
-    }, 30_000, "the Kubo API");
+    const identity = await eventually(
+      async () => {
+        const response = await fetch(`${endpoint.api}/api/v0/id`, { method: "POST", headers: { authorization: auth } });
+        return response.ok ? ((await response.json()) as { ID: string }) : undefined;
+      },
+      30_000,
+      "the Kubo API",
+    );
     expect(identity.ID).toMatch(/^12D3KooW/);
     // The project's files were written by the SSH session, on the target's side.
     expect(fs.existsSync(composeFile)).toBe(true);

@@ -28,7 +28,8 @@ describe("small-storage on the local Docker host", () => {
 
   it("keeps the generated password out of the Pulumi state in plaintext", () => {
     const stateDir = path.join(suite.deployment.workDir, "state");
-    const state = fs.readdirSync(stateDir, { recursive: true, withFileTypes: true })
+    const state = fs
+      .readdirSync(stateDir, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile())
       .map((entry) => fs.readFileSync(path.join(entry.parentPath, entry.name), "utf8"))
       .join("\n");
@@ -53,7 +54,16 @@ describe("small-storage on the local Docker host", () => {
   });
 
   it("answers nothing else on the RPC port: Kubo's debug handlers, its web UI, paths that climb out of /api/v0", async () => {
-    const paths = ["/debug/pprof/", "/debug/pprof/goroutine?debug=2", "/debug/vars", "/debug/stack", "/webui", "/", "/api/v0/../../debug/vars", "/api/v0/%2e%2e/%2e%2e/debug/vars"];
+    const paths = [
+      "/debug/pprof/",
+      "/debug/pprof/goroutine?debug=2",
+      "/debug/vars",
+      "/debug/stack",
+      "/webui",
+      "/",
+      "/api/v0/../../debug/vars",
+      "/api/v0/%2e%2e/%2e%2e/debug/vars",
+    ];
     for (const path of paths) {
       for (const headers of [{}, { authorization: basicAuth(suite.credentials) }] as Record<string, string>[]) {
         // Raw paths: fetch would resolve the dot segments itself.
@@ -81,7 +91,11 @@ async function rawStatus(base: string, requestLine: string, headers: Record<stri
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: hostname, port: Number(port) }, () => {
-      socket.write(`${requestLine} HTTP/1.1\r\nHost: ${hostname}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}Connection: close\r\n\r\n`);
+      socket.write(
+        `${requestLine} HTTP/1.1\r\nHost: ${hostname}\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join("")}Connection: close\r\n\r\n`,
+      );
     });
     let answer = "";
     socket.setEncoding("utf8");

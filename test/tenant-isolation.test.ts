@@ -48,7 +48,18 @@ describe("tenant isolation on the Docker host", () => {
     expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const probe = "use IO::Socket::INET; exit(IO::Socket::INET->new(PeerAddr => $ARGV[0], Timeout => 3) ? 0 : 1)";
     try {
-      await docker("run", "--rm", "--network", network, "--entrypoint", "perl", server.config.images.postgres, "-e", probe, `${address}:${port}`);
+      await docker(
+        "run",
+        "--rm",
+        "--network",
+        network,
+        "--entrypoint",
+        "perl",
+        server.config.images.postgres,
+        "-e",
+        probe,
+        `${address}:${port}`,
+      );
       return true;
     } catch {
       return false;
@@ -66,7 +77,11 @@ describe("tenant isolation on the Docker host", () => {
     const [xz, z, cluster, db] = await Promise.all([
       create(acme, { ...storage, name: "x-z" }),
       create(acmeX, { ...storage, name: "z" }),
-      create(acme, { template: "ipfs-cluster-small", name: "c", options: { peers: 1, replicationMin: 1, replicationMax: 1, publicNetwork: false } }),
+      create(acme, {
+        template: "ipfs-cluster-small",
+        name: "c",
+        options: { peers: 1, replicationMin: 1, replicationMax: 1, publicNetwork: false },
+      }),
       create(acmeX, { template: "postgres-small", name: "db" }),
     ]);
     Object.assign(resources, { xz, z, cluster, db });
@@ -82,25 +97,41 @@ describe("tenant isolation on the Docker host", () => {
     const { xz, z } = resources;
     expect(xz!.project).not.toBe(z!.project);
     // Each container carries its own resource's id and team.
-    const labels = async (r: Created) => JSON.parse(await docker("inspect", "-f", "{{json .Config.Labels}}", `${r.project}-ipfs`)) as Record<string, string>;
+    const labels = async (r: Created) =>
+      JSON.parse(await docker("inspect", "-f", "{{json .Config.Labels}}", `${r.project}-ipfs`)) as Record<string, string>;
     expect(await labels(xz!)).toMatchObject({ "provisioner.team": base, "provisioner.resource": "x-z", "provisioner.resource-id": xz!.id });
-    expect(await labels(z!)).toMatchObject({ "provisioner.team": `${base}-x`, "provisioner.resource": "z", "provisioner.resource-id": z!.id });
+    expect(await labels(z!)).toMatchObject({
+      "provisioner.team": `${base}-x`,
+      "provisioner.resource": "z",
+      "provisioner.resource-id": z!.id,
+    });
 
     const add = async (r: Created, text: string) => {
       const form = new FormData();
       form.append("file", new Blob([text]), "f.txt");
-      const reply = await fetch(`${r.endpoint.api}/api/v0/add?pin=true`, { method: "POST", body: form, headers: { authorization: basic(r.credentials) } });
+      const reply = await fetch(`${r.endpoint.api}/api/v0/add?pin=true`, {
+        method: "POST",
+        body: form,
+        headers: { authorization: basic(r.credentials) },
+      });
       expect(reply.status).toBe(200);
       return ((await reply.json()) as { Hash: string }).Hash;
     };
     const pinned = async (r: Created, cid: string) =>
-      (await fetch(`${r.endpoint.api}/api/v0/pin/ls?arg=${cid}&type=recursive`, { method: "POST", headers: { authorization: basic(r.credentials) } })).status === 200;
+      (
+        await fetch(`${r.endpoint.api}/api/v0/pin/ls?arg=${cid}&type=recursive`, {
+          method: "POST",
+          headers: { authorization: basic(r.credentials) },
+        })
+      ).status === 200;
     const acmeFile = await add(xz!, `acme's private file ${crypto.randomUUID()}`);
     const acmeXFile = await add(z!, `acme-x's private file ${crypto.randomUUID()}`);
     expect([await pinned(xz!, acmeFile), await pinned(xz!, acmeXFile)]).toEqual([true, false]);
     expect([await pinned(z!, acmeXFile), await pinned(z!, acmeFile)]).toEqual([true, false]);
     // One team's credentials do not open the other's node.
-    expect((await fetch(`${xz!.endpoint.api}/api/v0/id`, { method: "POST", headers: { authorization: basic(z!.credentials) } })).status).toBe(401);
+    expect(
+      (await fetch(`${xz!.endpoint.api}/api/v0/id`, { method: "POST", headers: { authorization: basic(z!.credentials) } })).status,
+    ).toBe(401);
 
     // Deleting acme-x's resource leaves acme's serving its file.
     const deletion = await acmeX.delete(`/v1/resources/${z!.id}`);

@@ -22,7 +22,11 @@ export interface TestServer {
  */
 export async function startTestServer(
   overrides: NodeJS.ProcessEnv = {},
-  { logger = pino({ level: "silent" }), runWorker = true, worker = "in-process" }: { logger?: Logger; runWorker?: boolean; worker?: "in-process" | "process" } = {},
+  {
+    logger = pino({ level: "silent" }),
+    runWorker = true,
+    worker = "in-process",
+  }: { logger?: Logger; runWorker?: boolean; worker?: "in-process" | "process" } = {},
 ): Promise<TestServer> {
   // The Pulumi state apart from the Docker host's project files (which hold the running systems' configuration).
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-service-"));

@@ -5,7 +5,8 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 
 const execFileAsync = promisify(execFile);
-const createTeam = (...args: string[]) => execFileAsync(process.execPath, ["--import", "tsx", "tools/create-team.ts", ...args], { env: process.env });
+const createTeam = (...args: string[]) =>
+  execFileAsync(process.execPath, ["--import", "tsx", "tools/create-team.ts", ...args], { env: process.env });
 
 describe("create-team", () => {
   it("prints the new team's API key once, on its last line; a second team of that name is refused", { timeout: 30_000 }, async () => {

@@ -21,7 +21,9 @@ try {
   console.log(apiKey);
 } catch (error) {
   const duplicate = (error as { code?: string }).code === "P2002";
-  console.error(duplicate ? `a team named ${name} exists already` : error instanceof TemplateInputError ? `team ${error.message}` : String(error));
+  console.error(
+    duplicate ? `a team named ${name} exists already` : error instanceof TemplateInputError ? `team ${error.message}` : String(error),
+  );
   process.exitCode = 1;
 } finally {
   await db.$disconnect();

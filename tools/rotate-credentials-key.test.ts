@@ -49,12 +49,31 @@ describe("rotate-credentials-key", () => {
     await applyMigrations(scratchUrl);
     db = createDatabase(scratchUrl);
     const team = await db.team.create({ data: { name: "rotation" } });
-    for (const [which, spec] of [["onK1", k1], ["onK2", k2], ["onK0", k0], ["none", undefined]] as const) {
-      const row = await db.resource.create({ data: { teamId: team.id, name: which.toLowerCase(), hostName: `rot-${which.toLowerCase()}`, template: "small-storage", target: "docker-host", size: "small", cpus: 1, memoryMb: 512 } });
+    for (const [which, spec] of [
+      ["onK1", k1],
+      ["onK2", k2],
+      ["onK0", k0],
+      ["none", undefined],
+    ] as const) {
+      const row = await db.resource.create({
+        data: {
+          teamId: team.id,
+          name: which.toLowerCase(),
+          hostName: `rot-${which.toLowerCase()}`,
+          template: "small-storage",
+          target: "docker-host",
+          size: "small",
+          cpus: 1,
+          memoryMb: 512,
+        },
+      });
       ids[which] = row.id;
       if (!spec) continue;
       const sealed = new CredentialsCipher(parseKeyring(spec)).seal(row.id, secret);
-      await db.resource.update({ where: { id: row.id }, data: { credentialsKeyId: sealed.keyId, credentialsCiphertext: sealed.ciphertext } });
+      await db.resource.update({
+        where: { id: row.id },
+        data: { credentialsKeyId: sealed.keyId, credentialsCiphertext: sealed.ciphertext },
+      });
     }
   });
   afterAll(async () => {
@@ -62,22 +81,37 @@ describe("rotate-credentials-key", () => {
     await admin(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
   });
 
-  const keyIds = async () => Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([which, id]) => [which, (await db.resource.findUniqueOrThrow({ where: { id } })).credentialsKeyId])));
+  const keyIds = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        Object.entries(ids).map(async ([which, id]) => [which, (await db.resource.findUniqueOrThrow({ where: { id } })).credentialsKeyId]),
+      ),
+    );
 
-  it("re-seals with the first key what an older key sealed, names what a missing key sealed, exits 1 for it", { timeout: 30_000 }, async () => {
-    const { code, stdout } = await rotate(`${k2},${k1}`);
-    expect(stdout.split("\n")[0]).toBe("credentials re-sealed with key k2: 1; already on k2: 1; changed by an operation meanwhile: 0; sealed with a missing key: 1");
-    expect(stdout).toContain(`resource ${ids.onK0}: sealed with key k0, which is not in PROVISIONER_CREDENTIALS_KEYS`);
-    expect(code).toBe(1);
-    expect(await keyIds()).toEqual({ onK1: "k2", onK2: "k2", onK0: "k0", none: null });
-    // k1 can go: what it sealed opens with k2 alone, unchanged.
-    const row = await db.resource.findUniqueOrThrow({ where: { id: ids.onK1 } });
-    expect(new CredentialsCipher(parseKeyring(k2)).open(row.id, { keyId: row.credentialsKeyId!, ciphertext: row.credentialsCiphertext! })).toEqual(secret);
-    expect(stdout).not.toContain(secret.password);
-  });
+  it(
+    "re-seals with the first key what an older key sealed, names what a missing key sealed, exits 1 for it",
+    { timeout: 30_000 },
+    async () => {
+      const { code, stdout } = await rotate(`${k2},${k1}`);
+      expect(stdout.split("\n")[0]).toBe(
+        "credentials re-sealed with key k2: 1; already on k2: 1; changed by an operation meanwhile: 0; sealed with a missing key: 1",
+      );
+      expect(stdout).toContain(`resource ${ids.onK0}: sealed with key k0, which is not in PROVISIONER_CREDENTIALS_KEYS`);
+      expect(code).toBe(1);
+      expect(await keyIds()).toEqual({ onK1: "k2", onK2: "k2", onK0: "k0", none: null });
+      // k1 can go: what it sealed opens with k2 alone, unchanged.
+      const row = await db.resource.findUniqueOrThrow({ where: { id: ids.onK1 } });
+      expect(
+        new CredentialsCipher(parseKeyring(k2)).open(row.id, { keyId: row.credentialsKeyId!, ciphertext: row.credentialsCiphertext! }),
+      ).toEqual(secret);
+      expect(stdout).not.toContain(secret.password);
+    },
+  );
 
   it("is idempotent, and once the missing key is back, finishes the job and exits 0", { timeout: 30_000 }, async () => {
-    expect((await rotate(`${k2},${k1}`)).stdout.split("\n")[0]).toBe("credentials re-sealed with key k2: 0; already on k2: 2; changed by an operation meanwhile: 0; sealed with a missing key: 1");
+    expect((await rotate(`${k2},${k1}`)).stdout.split("\n")[0]).toBe(
+      "credentials re-sealed with key k2: 0; already on k2: 2; changed by an operation meanwhile: 0; sealed with a missing key: 1",
+    );
     const { code, stdout } = await rotate(`${k2},${k0}`);
     expect(stdout).toBe(
       "credentials re-sealed with key k2: 1; already on k2: 2; changed by an operation meanwhile: 0; sealed with a missing key: 0\n" +

@@ -21,15 +21,22 @@ try {
   const report = await resealAllCredentials(db, cipher);
   const active = report.activeKeyId;
   const missing = Object.entries(report.missingKey);
-  console.log(`credentials re-sealed with key ${active}: ${report.resealed}; already on ${active}: ${report.current}; changed by an operation meanwhile: ${report.changedMeanwhile}; sealed with a missing key: ${missing.length}`);
-  for (const [resourceId, keyId] of missing) console.log(`  resource ${resourceId}: sealed with key ${keyId}, which is not in PROVISIONER_CREDENTIALS_KEYS`);
+  console.log(
+    `credentials re-sealed with key ${active}: ${report.resealed}; already on ${active}: ${report.current}; changed by an operation meanwhile: ${report.changedMeanwhile}; sealed with a missing key: ${missing.length}`,
+  );
+  for (const [resourceId, keyId] of missing)
+    console.log(`  resource ${resourceId}: sealed with key ${keyId}, which is not in PROVISIONER_CREDENTIALS_KEYS`);
   if (missing.length) {
-    console.log("add the missing keys after the first one and run this again; until then those resources' credentials cannot be read (DELETE still works)");
+    console.log(
+      "add the missing keys after the first one and run this again; until then those resources' credentials cannot be read (DELETE still works)",
+    );
     process.exitCode = 1;
   } else if (report.changedMeanwhile) {
     console.log("run this again to check the credentials that changed meanwhile");
   } else {
-    console.log(`every resource's credentials are sealed with key ${active}: the other keys can be removed from PROVISIONER_CREDENTIALS_KEYS`);
+    console.log(
+      `every resource's credentials are sealed with key ${active}: the other keys can be removed from PROVISIONER_CREDENTIALS_KEYS`,
+    );
   }
 } finally {
   await db.$disconnect();

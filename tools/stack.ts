@@ -26,7 +26,11 @@ function parseCommandLine(): { command: Command; stack: string; overrides: Recor
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { stack: { type: "string", short: "s" }, config: { type: "string", short: "c", multiple: true }, "show-secrets": { type: "boolean", default: false } },
+      options: {
+        stack: { type: "string", short: "s" },
+        config: { type: "string", short: "c", multiple: true },
+        "show-secrets": { type: "boolean", default: false },
+      },
     });
   } catch (error) {
     fail(`${(error as Error).message}\n${usage}`, 2);
@@ -45,9 +49,12 @@ function parseCommandLine(): { command: Command; stack: string; overrides: Recor
 const qualified = (key: string) => (key.includes(":") ? key : `${projectName}:${key}`);
 
 function printOutputs(stack: string, outputs: OutputMap, showSecrets: boolean): void {
-  const shown = Object.fromEntries(Object.entries(outputs).map(([key, { value, secret }]) => [key, secret && !showSecrets ? "[secret]" : value]));
+  const shown = Object.fromEntries(
+    Object.entries(outputs).map(([key, { value, secret }]) => [key, secret && !showSecrets ? "[secret]" : value]),
+  );
   console.log(`outputs:\n${JSON.stringify(shown, null, 2)}`);
-  if (!showSecrets && Object.values(outputs).some((o) => o.secret)) console.log(`(to see the secret outputs: npm run stack -- output -s ${stack} --show-secrets)`);
+  if (!showSecrets && Object.values(outputs).some((o) => o.secret))
+    console.log(`(to see the secret outputs: npm run stack -- output -s ${stack} --show-secrets)`);
 }
 
 async function run(stack: Stack, command: Command, showSecrets: boolean): Promise<void> {

@@ -56,17 +56,35 @@ describe("renderCompose", () => {
     });
     expect(doc.services.app!.depends_on).toEqual({ db: { condition: "service_healthy" } });
     expect(doc.services.app!.cap_add).toBeUndefined();
-    expect(doc.networks).toEqual({ default: { name: "team-a-db-net", labels: { "provisioner.team": "team-a", "provisioner.project": "team-a-db" } } });
+    expect(doc.networks).toEqual({
+      default: { name: "team-a-db-net", labels: { "provisioner.team": "team-a", "provisioner.project": "team-a-db" } },
+    });
     expect(doc.volumes.data!.name).toBe("team-a-db-data");
   });
 
   it("adds back only the capabilities a service names, and takes its pids limit", () => {
-    const doc = parse(renderCompose({ ...model, services: { ...model.services, app: { ...model.services.app!, capabilities: ["CHOWN", "SETUID"], pidsLimit: 1024, user: "postgres" } } })) as ComposeDocument;
-    expect(doc.services.app).toMatchObject({ cap_drop: ["ALL"], cap_add: ["CHOWN", "SETUID"], pids_limit: 1024, user: "postgres", security_opt: ["no-new-privileges:true"] });
+    const doc = parse(
+      renderCompose({
+        ...model,
+        services: {
+          ...model.services,
+          app: { ...model.services.app!, capabilities: ["CHOWN", "SETUID"], pidsLimit: 1024, user: "postgres" },
+        },
+      }),
+    ) as ComposeDocument;
+    expect(doc.services.app).toMatchObject({
+      cap_drop: ["ALL"],
+      cap_add: ["CHOWN", "SETUID"],
+      pids_limit: 1024,
+      user: "postgres",
+      security_opt: ["no-new-privileges:true"],
+    });
   });
 
   it("refuses a mount of an undeclared volume and a dependency on an unknown service", () => {
     expect(() => renderCompose({ ...model, volumes: [] })).toThrow(/volume "data"/);
-    expect(() => renderCompose({ ...model, services: { app: { ...model.services.app!, dependsOn: ["nope"] } } })).toThrow(/unknown service "nope"/);
+    expect(() => renderCompose({ ...model, services: { app: { ...model.services.app!, dependsOn: ["nope"] } } })).toThrow(
+      /unknown service "nope"/,
+    );
   });
 });

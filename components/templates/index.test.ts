@@ -4,14 +4,27 @@ import { buildSystem, prepareRequest, templates } from "./index.js";
 import { TemplateInputError } from "./request.js";
 
 const images = { kubo: "kubo:t", ipfsCluster: "cluster:t", postgres: "postgres:t", pgbouncer: "pgbouncer:t" };
-const secrets = { clusterSecret: "ab".repeat(32), identitySeed: "cd".repeat(32), restApiPassword: "ef".repeat(24), apiPassword: "12".repeat(24), password: "34".repeat(24) };
+const secrets = {
+  clusterSecret: "ab".repeat(32),
+  identitySeed: "cd".repeat(32),
+  restApiPassword: "ef".repeat(24),
+  apiPassword: "12".repeat(24),
+  password: "34".repeat(24),
+};
 const resourceId = "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a";
 const project = "r5d4c3b2a1f0e4d9c8b7a6f5e4d3c2b1a";
 const inputs = (ports: Record<string, number>) => ({ ports, secrets, images, publishIp: "0.0.0.0", publicHost: "host.example" });
 
 describe("prepareRequest", () => {
   it("lists every template of the product", () => {
-    expect(Object.keys(templates).sort()).toEqual(["ipfs-cluster-small", "large-storage", "medium-storage", "postgres-medium", "postgres-small", "small-storage"]);
+    expect(Object.keys(templates).sort()).toEqual([
+      "ipfs-cluster-small",
+      "large-storage",
+      "medium-storage",
+      "postgres-medium",
+      "postgres-small",
+      "small-storage",
+    ]);
   });
 
   it.each([
@@ -25,7 +38,10 @@ describe("prepareRequest", () => {
     [{ template: "postgres-small", name: "a", team: "t", options: { backupTime: "25:00" }, resourceId }, "options.backupTime"],
     [{ template: "postgres-small", name: "a", team: "t", options: { extra: 1 }, resourceId }, "options.extra"],
     [{ template: "ipfs-cluster-small", name: "a", team: "t", options: { peers: 10 }, resourceId }, "options.peers"],
-    [{ template: "ipfs-cluster-small", name: "a", team: "t", options: { replicationMin: 3, replicationMax: 2 }, resourceId }, "options.replicationMin"],
+    [
+      { template: "ipfs-cluster-small", name: "a", team: "t", options: { replicationMin: 3, replicationMax: 2 }, resourceId },
+      "options.replicationMin",
+    ],
     [{ template: "postgres-small", name: "a", team: "t", resourceId: "acme-x-z" }, "resourceId"],
     [{ template: "postgres-small", name: "a", team: "t", resourceId, hostName: "../x" }, "hostName"],
   ])("refuses %j naming %s", (request, field) => {
@@ -42,7 +58,12 @@ describe("prepareRequest", () => {
 describe("host-side names", () => {
   it("come from the resource id: teams whose team and name concatenate alike never share one", () => {
     const acme = prepareRequest({ template: "small-storage", name: "x-z", team: "acme", resourceId });
-    const acmeX = prepareRequest({ template: "small-storage", name: "z", team: "acme-x", resourceId: "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b" });
+    const acmeX = prepareRequest({
+      template: "small-storage",
+      name: "z",
+      team: "acme-x",
+      resourceId: "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b",
+    });
     expect(acme.project).toBe(project);
     expect(acmeX.project).toBe("r9e8d7c6b5a4f4e3d9c2b1a0f9e8d7c6b");
     const names = (prepared: typeof acme) => {
@@ -53,12 +74,22 @@ describe("host-side names", () => {
   });
 
   it("label every object with team, name and id", () => {
-    const { model } = buildSystem(prepareRequest({ template: "small-storage", name: "x-z", team: "acme", resourceId }), inputs({ api: 19010, gateway: 19011 }));
-    expect(model.labels).toEqual({ "provisioner.team": "acme", "provisioner.resource": "x-z", "provisioner.resource-id": resourceId, "provisioner.template": "small-storage" });
+    const { model } = buildSystem(
+      prepareRequest({ template: "small-storage", name: "x-z", team: "acme", resourceId }),
+      inputs({ api: 19010, gateway: 19011 }),
+    );
+    expect(model.labels).toEqual({
+      "provisioner.team": "acme",
+      "provisioner.resource": "x-z",
+      "provisioner.resource-id": resourceId,
+      "provisioner.template": "small-storage",
+    });
   });
 
   it("stay what they were for a resource created before (its stored host name)", () => {
-    expect(prepareRequest({ template: "small-storage", name: "x-z", team: "acme", resourceId, hostName: "acme-x-z" }).project).toBe("acme-x-z");
+    expect(prepareRequest({ template: "small-storage", name: "x-z", team: "acme", resourceId, hostName: "acme-x-z" }).project).toBe(
+      "acme-x-z",
+    );
   });
 });
 
@@ -90,7 +121,9 @@ describe("ipfs-cluster-small", () => {
       CLUSTER_IPFSPROXY_NODEMULTIADDRESS: "/dns4/ipfs1/tcp/5001",
       CLUSTER_RESTAPI_BASICAUTHCREDENTIALS: `admin:${secrets.restApiPassword}`,
     });
-    expect(model.services.cluster2!.environment!.CLUSTER_PEERADDRESSES).toBe(`/dns4/cluster0/tcp/9096/p2p/${id(0)},/dns4/cluster1/tcp/9096/p2p/${id(1)}`);
+    expect(model.services.cluster2!.environment!.CLUSTER_PEERADDRESSES).toBe(
+      `/dns4/cluster0/tcp/9096/p2p/${id(0)},/dns4/cluster1/tcp/9096/p2p/${id(1)}`,
+    );
     expect(model.services.cluster0!.environment!.CLUSTER_PEERADDRESSES).toBe("");
     expect(peer1.ports).toBeUndefined();
     expect(model.services.cluster0!.ports).toEqual([
@@ -131,14 +164,24 @@ describe("storage templates", () => {
     ["medium-storage", "25GB"],
     ["large-storage", "100GB"],
   ])("%s runs one Kubo node with StorageMax %s, its RPC API published only through the guard", (template, storageMax) => {
-    const { model, outputs } = buildSystem(prepareRequest({ template, name: "blobs", team: "t", resourceId }), inputs({ api: 19010, gateway: 19011 }));
+    const { model, outputs } = buildSystem(
+      prepareRequest({ template, name: "blobs", team: "t", resourceId }),
+      inputs({ api: 19010, gateway: 19011 }),
+    );
     expect(Object.keys(model.services)).toEqual(["ipfs", "rpc"]);
     expect(model.services.ipfs!.environment).toEqual({ PROVISIONER_STORAGE_MAX: storageMax, PROVISIONER_PUBLIC_NETWORK: "true" });
     expect(model.services.ipfs!.ports).toEqual([{ host: 19011, container: 8080, hostIp: "0.0.0.0" }]);
     // The guard checks the credentials (from its environment, never its command line) and forwards to Kubo's private port.
     const guard = model.services.rpc!;
-    expect(guard).toMatchObject({ image: "postgres:t", command: ["serve", "5001", "ipfs:5001"], dependsOn: ["ipfs"], ports: [{ host: 19010, container: 5001, hostIp: "0.0.0.0" }] });
-    expect(guard.environment).toEqual({ PROVISIONER_RPC_AUTHORIZATION: `Basic ${Buffer.from(`provisioner:${secrets.apiPassword}`).toString("base64")}` });
+    expect(guard).toMatchObject({
+      image: "postgres:t",
+      command: ["serve", "5001", "ipfs:5001"],
+      dependsOn: ["ipfs"],
+      ports: [{ host: 19010, container: 5001, hostIp: "0.0.0.0" }],
+    });
+    expect(guard.environment).toEqual({
+      PROVISIONER_RPC_AUTHORIZATION: `Basic ${Buffer.from(`provisioner:${secrets.apiPassword}`).toString("base64")}`,
+    });
     expect(JSON.stringify([guard.entrypoint, guard.command, guard.healthCheck])).not.toContain(secrets.apiPassword);
     expect(model.files["kubo-rpc-guard.pl"]).toContain("/debug/metrics/prometheus");
     expect(outputs.endpoint).toEqual({ api: "http://host.example:19010", gateway: "http://host.example:19011" });
@@ -153,14 +196,30 @@ describe("postgres-small", () => {
     expect(Object.keys(model.services)).toEqual(["postgres", "pgbouncer", "backup"]);
     expect(model.services.postgres!.ports).toBeUndefined();
     expect(model.services.pgbouncer!.ports).toEqual([{ host: 19020, container: 5432, hostIp: "0.0.0.0" }]);
-    expect(model.services.pgbouncer!.environment).toMatchObject({ DB_HOST: "postgres", DB_USER: `${project}_app`, DB_NAME: project, AUTH_TYPE: "scram-sha-256", POOL_MODE: "transaction" });
+    expect(model.services.pgbouncer!.environment).toMatchObject({
+      DB_HOST: "postgres",
+      DB_USER: `${project}_app`,
+      DB_NAME: project,
+      AUTH_TYPE: "scram-sha-256",
+      POOL_MODE: "transaction",
+    });
     expect(model.services.backup!.environment).toMatchObject({ BACKUP_TIME: "02:00", BACKUP_RETENTION: "7" });
     // The server's superuser is postgres; the resource's role is made (not a superuser) by an init script.
-    expect(model.services.postgres!.environment).toMatchObject({ POSTGRES_USER: "postgres", POSTGRES_DB: project, PROVISIONER_APP_ROLE: `${project}_app`, PROVISIONER_APP_PASSWORD: secrets.password });
+    expect(model.services.postgres!.environment).toMatchObject({
+      POSTGRES_USER: "postgres",
+      POSTGRES_DB: project,
+      PROVISIONER_APP_ROLE: `${project}_app`,
+      PROVISIONER_APP_PASSWORD: secrets.password,
+    });
     expect(model.services.postgres!.environment!.POSTGRES_PASSWORD).toBeUndefined();
     expect(model.files["app-role.sh"]).toContain("CREATE ROLE");
     expect(model.files["app-role.sh"]).not.toMatch(/SUPERUSER/);
-    expect(outputs.endpoint).toEqual({ host: "host.example", port: "19020", database: project, url: `postgresql://host.example:19020/${project}` });
+    expect(outputs.endpoint).toEqual({
+      host: "host.example",
+      port: "19020",
+      database: project,
+      url: `postgresql://host.example:19020/${project}`,
+    });
     expect(outputs.credentials.connectionString).toBe(`postgresql://${project}_app:${secrets.password}@host.example:19020/${project}`);
   });
 });
@@ -173,7 +232,9 @@ describe("postgres-medium", () => {
     expect(prepared.secretSizes).toEqual({ password: 24, replicationPassword: 24 });
     const { model, outputs } = buildSystem(prepared, inputs({ pgbouncer: 19030, replica: 19031 }));
     expect(Object.keys(model.services)).toEqual(["postgres", "pgbouncer", "backup", "replica"]);
-    expect(model.services.postgres!.command).toEqual(expect.arrayContaining(["archive_mode=on", "wal_level=replica", "archive_command=test ! -f /archive/%f && cp %p /archive/%f"]));
+    expect(model.services.postgres!.command).toEqual(
+      expect.arrayContaining(["archive_mode=on", "wal_level=replica", "archive_command=test ! -f /archive/%f && cp %p /archive/%f"]),
+    );
     expect(model.services.replica!.ports).toEqual([{ host: 19031, container: 5432, hostIp: "0.0.0.0" }]);
     expect(model.services.replica!.dependsOn).toEqual(["postgres"]);
     expect(model.volumes).toEqual(["pgdata", "backups", "archive", "replica-data"]);
@@ -193,8 +254,15 @@ describe("every template's system", () => {
   const allSecrets = { ...secrets, replicationPassword: "56".repeat(24) };
 
   it.each(requests)("$template keeps every generated secret out of command lines and health checks", ({ template, ports }) => {
-    const { model } = buildSystem(prepareRequest({ template, name: "x", team: "t", resourceId }), { ...inputs(ports), secrets: allSecrets });
-    const commandLines = JSON.stringify([model.beforeUp, model.afterUp, ...Object.values(model.services).map((s) => [s.entrypoint, s.command, s.healthCheck])]);
+    const { model } = buildSystem(prepareRequest({ template, name: "x", team: "t", resourceId }), {
+      ...inputs(ports),
+      secrets: allSecrets,
+    });
+    const commandLines = JSON.stringify([
+      model.beforeUp,
+      model.afterUp,
+      ...Object.values(model.services).map((s) => [s.entrypoint, s.command, s.healthCheck]),
+    ]);
     for (const secret of Object.values(allSecrets)) expect(commandLines).not.toContain(secret);
     // Scripts that hand a secret to a program read it from the environment, not from a literal.
     for (const content of Object.values(model.files)) for (const secret of Object.values(allSecrets)) expect(content).not.toContain(secret);
@@ -210,7 +278,8 @@ describe("every template's system", () => {
       const root = service.user === undefined || service.user === "root";
       // Root without capabilities is only the backup sidecar writing its own root-owned volume.
       if (root && !service.capabilities) expect(name).toBe("backup");
-      for (const capability of service.capabilities ?? []) expect(["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"]).toContain(capability);
+      for (const capability of service.capabilities ?? [])
+        expect(["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"]).toContain(capability);
     }
   });
 });

@@ -88,7 +88,8 @@ export interface BuildInputs {
 export function checkPorts(prepared: PreparedRequest, ports: Record<string, number>): void {
   for (const port of prepared.portNames) {
     const value = ports[port];
-    if (!Number.isInteger(value) || value! < 1 || value! > 65535) throw new TemplateInputError(`ports.${port}`, "must be an allocated host port");
+    if (!Number.isInteger(value) || value! < 1 || value! > 65535)
+      throw new TemplateInputError(`ports.${port}`, "must be an allocated host port");
   }
 }
 

@@ -5,7 +5,15 @@ import { describe, expect, it } from "vitest";
 import { ipfsClusterSmall } from "./ipfs-cluster.js";
 import { optionsJsonSchema } from "./template.js";
 
-type Schema = { properties?: Record<string, Schema>; required?: string[]; not?: Schema; const?: unknown; maximum?: number; minimum?: number; allOf?: { if: Schema; then: Schema }[] };
+type Schema = {
+  properties?: Record<string, Schema>;
+  required?: string[];
+  not?: Schema;
+  const?: unknown;
+  maximum?: number;
+  minimum?: number;
+  allOf?: { if: Schema; then: Schema }[];
+};
 
 /** The JSON Schema keywords the options schema uses, evaluated on one object. */
 function holds(schema: Schema, value: Record<string, unknown>): boolean {
@@ -26,7 +34,9 @@ describe("ipfs-cluster-small options", () => {
   const values = [undefined, 1, 2, 3, 4, 5, 8, 9];
   const combinations = values.flatMap((peers) =>
     values.flatMap((replicationMin) =>
-      values.map((replicationMax) => Object.fromEntries(Object.entries({ peers, replicationMin, replicationMax }).filter(([, v]) => v !== undefined))),
+      values.map((replicationMax) =>
+        Object.fromEntries(Object.entries({ peers, replicationMin, replicationMax }).filter(([, v]) => v !== undefined)),
+      ),
     ),
   );
 
@@ -39,6 +49,11 @@ describe("ipfs-cluster-small options", () => {
   it("fills the defaults from the other fields: replication within the peers", () => {
     expect(ipfsClusterSmall.options.parse({ peers: 1 })).toEqual({ peers: 1, replicationMin: 1, replicationMax: 1, publicNetwork: true });
     expect(ipfsClusterSmall.options.parse({ peers: 9 })).toEqual({ peers: 9, replicationMin: 2, replicationMax: 3, publicNetwork: true });
-    expect(ipfsClusterSmall.options.parse({ replicationMax: 1 })).toEqual({ peers: 3, replicationMin: 1, replicationMax: 1, publicNetwork: true });
+    expect(ipfsClusterSmall.options.parse({ replicationMax: 1 })).toEqual({
+      peers: 3,
+      replicationMin: 1,
+      replicationMax: 1,
+      publicNetwork: true,
+    });
   });
 });

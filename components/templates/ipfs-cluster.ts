@@ -7,7 +7,15 @@ import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { metricsProxyFile, metricsProxyScript, metricsProxyService } from "./metrics-proxy.js";
 import { kuboMetricsPath } from "./metrics-proxy.js";
 import { sizeNames } from "./sizes.js";
-import { healthCheck, httpAddress, integerOption, optionsObject, publicNetworkOption, type Template, type TemplateContext } from "./template.js";
+import {
+  healthCheck,
+  httpAddress,
+  integerOption,
+  optionsObject,
+  publicNetworkOption,
+  type Template,
+  type TemplateContext,
+} from "./template.js";
 
 export interface IpfsClusterOptions {
   peers: number;
@@ -33,7 +41,10 @@ const replicationRules = [
     if: { properties: { peers: { const: n } }, required: ["peers"] },
     then: { properties: { replicationMin: { maximum: n }, replicationMax: { maximum: n } } },
   })),
-  { if: { not: { required: ["peers"] } }, then: { properties: { replicationMin: { maximum: defaultPeers }, replicationMax: { maximum: defaultPeers } } } },
+  {
+    if: { not: { required: ["peers"] } },
+    then: { properties: { replicationMin: { maximum: defaultPeers }, replicationMax: { maximum: defaultPeers } } },
+  },
   ...peerCounts.map((n) => ({
     if: { properties: { replicationMax: { const: n } }, required: ["replicationMax"] },
     then: { properties: { replicationMin: { maximum: n } } },
@@ -44,21 +55,33 @@ const replicationRules = [
 
 const options = optionsObject({
   peers: integerOption(1, maxPeers).default(defaultPeers).meta({ description: "Kubo nodes, each with its cluster peer." }),
-  replicationMin: integerOption(1, maxPeers).optional().meta({ default: 2, description: "Peers that must pin each item. Default: the smaller of 2 and replicationMax; at most replicationMax." }),
-  replicationMax: integerOption(1, maxPeers).optional().meta({ default: 3, description: "Peers that pin each item at most. Default: the smaller of 3 and peers; at most peers." }),
+  replicationMin: integerOption(1, maxPeers).optional().meta({
+    default: 2,
+    description: "Peers that must pin each item. Default: the smaller of 2 and replicationMax; at most replicationMax.",
+  }),
+  replicationMax: integerOption(1, maxPeers)
+    .optional()
+    .meta({ default: 3, description: "Peers that pin each item at most. Default: the smaller of 3 and peers; at most peers." }),
   publicNetwork: publicNetworkOption,
 })
   .superRefine((o, ctx) => {
     for (const field of ["replicationMax", "replicationMin"] as const) {
       const value = o[field];
-      if (value !== undefined && value > o.peers) ctx.addIssue({ code: "custom", path: [field], message: `must be an integer from 1 to ${o.peers}` });
+      if (value !== undefined && value > o.peers)
+        ctx.addIssue({ code: "custom", path: [field], message: `must be an integer from 1 to ${o.peers}` });
     }
     const max = o.replicationMax ?? Math.min(3, o.peers);
-    if (o.replicationMin !== undefined && o.replicationMin > max) ctx.addIssue({ code: "custom", path: ["replicationMin"], message: "must not exceed options.replicationMax" });
+    if (o.replicationMin !== undefined && o.replicationMin > max)
+      ctx.addIssue({ code: "custom", path: ["replicationMin"], message: "must not exceed options.replicationMax" });
   })
   .transform((o): IpfsClusterOptions => {
     const replicationMax = o.replicationMax ?? Math.min(3, o.peers);
-    return { peers: o.peers, replicationMin: o.replicationMin ?? Math.min(2, replicationMax), replicationMax, publicNetwork: o.publicNetwork };
+    return {
+      peers: o.peers,
+      replicationMin: o.replicationMin ?? Math.min(2, replicationMax),
+      replicationMax,
+      publicNetwork: o.publicNetwork,
+    };
   })
   .meta({ allOf: replicationRules });
 
@@ -86,7 +109,9 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_SECRET: secrets.clusterSecret!,
       CLUSTER_ID: identity.id,
       CLUSTER_PRIVATEKEY: identity.privateKey,
-      CLUSTER_PEERADDRESSES: earlier.map((j) => `/dns4/${peerName(j)}/tcp/9096/p2p/${deriveIdentity(secrets.identitySeed!, j).id}`).join(","),
+      CLUSTER_PEERADDRESSES: earlier
+        .map((j) => `/dns4/${peerName(j)}/tcp/9096/p2p/${deriveIdentity(secrets.identitySeed!, j).id}`)
+        .join(","),
       CLUSTER_CRDT_CLUSTERNAME: ctx.project,
       CLUSTER_CRDT_TRUSTEDPEERS: "*",
       CLUSTER_MONITORPINGINTERVAL: "2s",
@@ -175,11 +200,12 @@ function peerKuboNodes(peers: number): string[] {
   return [
     ...nodes.map((i) => `id${i}=$(docker exec "$PROJECT-${kuboName(i)}" ipfs id -f '<id>')`),
     ...nodes.flatMap((i) =>
-      nodes.filter((j) => j !== i).map((j) => `docker exec "$PROJECT-${kuboName(i)}" ipfs swarm peering add "/dns4/${kuboName(j)}/tcp/4001/p2p/$id${j}" >/dev/null`),
+      nodes
+        .filter((j) => j !== i)
+        .map((j) => `docker exec "$PROJECT-${kuboName(i)}" ipfs swarm peering add "/dns4/${kuboName(j)}/tcp/4001/p2p/$id${j}" >/dev/null`),
     ),
   ];
 }
-
 
 /**
  * When an update removes peers, take them out of the cluster while they still
@@ -230,7 +256,9 @@ export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
     endpoint: {
       restApi: `http://${ctx.publicHost}:${ctx.ports.restApi}`,
       pinningServiceApi: `http://${ctx.publicHost}:${ctx.ports.pinningServiceApi}`,
-      ...Object.fromEntries(Array.from({ length: ctx.options.peers }, (_, i) => [`gateway${i}`, `http://${ctx.publicHost}:${ctx.ports[`gateway${i}`]}`])),
+      ...Object.fromEntries(
+        Array.from({ length: ctx.options.peers }, (_, i) => [`gateway${i}`, `http://${ctx.publicHost}:${ctx.ports[`gateway${i}`]}`]),
+      ),
       // Each node's Prometheus metrics at /ipfs<i>/debug/metrics/prometheus.
       metrics: `http://${ctx.publicHost}:${ctx.ports.metrics}`,
     },
@@ -243,7 +271,10 @@ export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
   scrapeTargets(endpoint) {
     const proxy = httpAddress(endpoint.metrics);
     if (!proxy) return [];
-    const nodes = Object.keys(endpoint).filter((key) => /^gateway\d+$/.test(key)).map((key) => `ipfs${key.slice("gateway".length)}`).sort();
+    const nodes = Object.keys(endpoint)
+      .filter((key) => /^gateway\d+$/.test(key))
+      .map((key) => `ipfs${key.slice("gateway".length)}`)
+      .sort();
     return nodes.map((node) => ({ address: proxy, node, path: `/${node}${kuboMetricsPath}` }));
   },
 };

@@ -3,7 +3,17 @@
 // recovery (`pitr.sh "<time>"` in the backup container restores into a
 // scratch instance).
 import type { SystemModel } from "../model/system.js";
-import { appRoleFile, appRoleScript, backupScript, backupScriptFile, databaseNames, postgresServices, postgresSmall, serverEntrypoint, type PostgresOptions } from "./postgres.js";
+import {
+  appRoleFile,
+  appRoleScript,
+  backupScript,
+  backupScriptFile,
+  databaseNames,
+  postgresServices,
+  postgresSmall,
+  serverEntrypoint,
+  type PostgresOptions,
+} from "./postgres.js";
 import { healthCheck, type Template, type TemplateContext } from "./template.js";
 
 const replicaScriptFile = "replica.sh";
@@ -101,12 +111,18 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   primary.capabilities = ["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"];
   primary.command = [
     "postgres",
-    "-c", "wal_level=replica",
-    "-c", "archive_mode=on",
-    "-c", "archive_command=test ! -f /archive/%f && cp %p /archive/%f",
-    "-c", "archive_timeout=60",
-    "-c", "max_wal_senders=10",
-    "-c", "max_replication_slots=10",
+    "-c",
+    "wal_level=replica",
+    "-c",
+    "archive_mode=on",
+    "-c",
+    "archive_command=test ! -f /archive/%f && cp %p /archive/%f",
+    "-c",
+    "archive_timeout=60",
+    "-c",
+    "max_wal_senders=10",
+    "-c",
+    "max_replication_slots=10",
   ];
   primary.environment = { ...primary.environment, ...replication };
   primary.mounts = [
@@ -172,7 +188,11 @@ export const postgresMedium: Template<PostgresOptions> = {
     const small = postgresSmall.outputs(ctx);
     const { database } = databaseNames(ctx.project);
     return {
-      endpoint: { ...small.endpoint, replicaPort: String(ctx.ports.replica), replicaUrl: `postgresql://${ctx.publicHost}:${ctx.ports.replica}/${database}` },
+      endpoint: {
+        ...small.endpoint,
+        replicaPort: String(ctx.ports.replica),
+        replicaUrl: `postgresql://${ctx.publicHost}:${ctx.ports.replica}/${database}`,
+      },
       credentials: small.credentials,
     };
   },

@@ -50,7 +50,10 @@ export const postgresOptions: z.ZodType<PostgresOptions> = optionsObject({
     .default("02:00")
     .meta({ description: "Daily backup time, HH:MM in UTC." }),
   backupRetention: integerOption(1, 365).default(7).meta({ description: "Number of dumps kept." }),
-  poolMode: z.enum(["session", "transaction"], { error: 'must be "session" or "transaction"' }).default("transaction").meta({ description: "PgBouncer's pool mode." }),
+  poolMode: z
+    .enum(["session", "transaction"], { error: 'must be "session" or "transaction"' })
+    .default("transaction")
+    .meta({ description: "PgBouncer's pool mode." }),
 });
 
 /** Database and role names come from the resource name (a DNS label, so only [a-z0-9-]). */
@@ -82,7 +85,12 @@ export const appRoleFile = "app-role.sh";
  * socket (trust), from inside the container.
  */
 export function serverEntrypoint(prelude = ""): string[] {
-  return ["sh", "-c", `${prelude}export POSTGRES_PASSWORD="$(od -An -vtx1 -N24 /dev/urandom | tr -d ' \\n')"; exec docker-entrypoint.sh "$@"`, "--"];
+  return [
+    "sh",
+    "-c",
+    `${prelude}export POSTGRES_PASSWORD="$(od -An -vtx1 -N24 /dev/urandom | tr -d ' \\n')"; exec docker-entrypoint.sh "$@"`,
+    "--",
+  ];
 }
 
 export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<string, ServiceSpec> {

@@ -34,7 +34,11 @@ export const defaultPortRange: PortRange = { from: 19000, to: 29000 };
  * Chooses a free host port for each name from the range, skipping `taken`
  * (ports other resources hold). The caller persists the result.
  */
-export function allocatePorts(names: readonly string[], taken: ReadonlySet<number>, range: PortRange = defaultPortRange): Record<string, number> {
+export function allocatePorts(
+  names: readonly string[],
+  taken: ReadonlySet<number>,
+  range: PortRange = defaultPortRange,
+): Record<string, number> {
   const ports: Record<string, number> = {};
   let next = range.from;
   for (const name of names) {

@@ -112,7 +112,8 @@ export function parseTemplateOptions<Options>(template: Template<Options>, raw: 
   const result = template.options.safeParse(raw ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  if (issue.code === "unrecognized_keys") throw new TemplateInputError(["options", ...issue.path, issue.keys[0]].join("."), "is not an option of this template");
+  if (issue.code === "unrecognized_keys")
+    throw new TemplateInputError(["options", ...issue.path, issue.keys[0]].join("."), "is not an option of this template");
   throw new TemplateInputError(["options", ...issue.path.map(String)].join("."), issue.message);
 }
 
@@ -130,7 +131,12 @@ export function optionFields(template: Template): Record<string, z.ZodType> {
   let schema: z.ZodType = template.options;
   while (schema instanceof z.ZodPipe) schema = schema.in as z.ZodType;
   if (!(schema instanceof z.ZodObject)) throw new Error(`template ${template.id}: options must be an object schema`);
-  return Object.fromEntries(Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => [name, field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field]));
+  return Object.fromEntries(
+    Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => [
+      name,
+      field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field,
+    ]),
+  );
 }
 
 /** host:port of an http:// URL with a port, or undefined. */

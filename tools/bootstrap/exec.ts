@@ -16,7 +16,11 @@ export interface ProbeResult {
 /** Runs a short command and reports whether it succeeded; never throws. */
 export async function probe(file: string, args: string[], timeoutMs = 15_000, env?: NodeJS.ProcessEnv): Promise<ProbeResult> {
   try {
-    const { stdout, stderr } = await execFileAsync(file, args, { timeout: timeoutMs, env: env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(file, args, {
+      timeout: timeoutMs,
+      env: env ?? process.env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { ok: true, stdout, stderr };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };

@@ -116,7 +116,10 @@ async function buildLocal(name: ImageName): Promise<string> {
 
   const base = await ensureRootfs(recipe.rootfs);
   const binaries = (await recipe.binaries?.()) ?? [];
-  const recipeFiles = fs.readdirSync(recipeDir).sort().map((f) => path.join(recipeDir, f));
+  const recipeFiles = fs
+    .readdirSync(recipeDir)
+    .sort()
+    .map((f) => path.join(recipeDir, f));
   const key = hashOf(base, ...recipeFiles.map((f) => fs.readFileSync(f)), ...binaries);
   if ((await imageLabel(tag, "provisioner.recipe")) === key) return tag;
 
@@ -127,7 +130,18 @@ async function buildLocal(name: ImageName): Promise<string> {
     await longStep(`Building image ${tag} (log: ${log})`, () =>
       runLogged(
         "docker",
-        ["build", "--build-arg", `BASE=${base}`, "--label", `provisioner.recipe=${key}`, "--label", `provisioner.equivalent-of=${official}`, "-t", tag, context],
+        [
+          "build",
+          "--build-arg",
+          `BASE=${base}`,
+          "--label",
+          `provisioner.recipe=${key}`,
+          "--label",
+          `provisioner.equivalent-of=${official}`,
+          "-t",
+          tag,
+          context,
+        ],
         log,
         { step: `docker build ${tag}`, env: { ...process.env, DOCKER_BUILDKIT: "0" } },
       ),

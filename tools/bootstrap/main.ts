@@ -43,7 +43,13 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const imageEnv = await ensureImages();
   // ssh-keygen makes the cloud targets' per-resource SSH keys.
   await ensureDebianPackages(["openssh-client"], "the cloud targets' SSH keys");
-  const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv, ...imageEnv, ...ensureDevSecrets(process.env), ...(databaseUrl && { DATABASE_URL: databaseUrl }) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...pulumiEnv,
+    ...imageEnv,
+    ...ensureDevSecrets(process.env),
+    ...(databaseUrl && { DATABASE_URL: databaseUrl }),
+  };
   if (mode === "test") {
     // The official client, for tests that check a cluster the way users would.
     env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;
@@ -64,7 +70,10 @@ let stopping = false;
 
 /** Stops what this command started (the local database), then exits with `code`. */
 async function finish(code: number): Promise<never> {
-  if (localCluster) await stopLocalCluster(localCluster, { report: sayAfter }).catch((error: unknown) => sayAfter(`postgres: could not stop the local cluster: ${String(error)}`));
+  if (localCluster)
+    await stopLocalCluster(localCluster, { report: sayAfter }).catch((error: unknown) =>
+      sayAfter(`postgres: could not stop the local cluster: ${String(error)}`),
+    );
   process.exit(code);
 }
 
@@ -127,9 +136,11 @@ async function main(): Promise<number> {
     const env = { ...process.env, ...ensureDevSecrets(process.env), DATABASE_URL: await prepareDatabase("provisioner") };
     return run(process.execPath, tsx("tools/rotate-credentials-key.ts", process.argv.slice(3)), env);
   }
-  if (mode !== "start" && mode !== "test" && mode !== "bench" && mode !== "stack") throw new Error("usage: bootstrap start|test|bench|stack|create-team|rotate-credentials-key [args]");
+  if (mode !== "start" && mode !== "test" && mode !== "bench" && mode !== "stack")
+    throw new Error("usage: bootstrap start|test|bench|stack|create-team|rotate-credentials-key [args]");
   const env = await prepare(mode);
-  if (mode === "start") return run(process.execPath, tsx("api/main.ts"), { ...env, ...ensureDevScrapeToken(env), PROVISIONER_PARENT_PID: String(process.pid) });
+  if (mode === "start")
+    return run(process.execPath, tsx("api/main.ts"), { ...env, ...ensureDevScrapeToken(env), PROVISIONER_PARENT_PID: String(process.pid) });
   if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
     // npm run bench [-- deploy|service]: both by default, one after the other.

@@ -11,7 +11,10 @@ const serverUrl = new URL(process.env.DATABASE_URL!);
 const scratch = `migrations_test_${crypto.randomBytes(4).toString("hex")}`;
 const scratchUrl = Object.assign(new URL(serverUrl), { pathname: `/${scratch}` }).toString();
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>, url = Object.assign(new URL(serverUrl), { pathname: "/postgres" }).toString()): Promise<T> {
+async function admin<T>(
+  work: (client: pg.Client) => Promise<T>,
+  url = Object.assign(new URL(serverUrl), { pathname: "/postgres" }).toString(),
+): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -37,7 +40,10 @@ describe("applyMigrations", () => {
       applied_steps_count: number;
     }
     const rows = await admin(
-      (c) => c.query<BookkeepingRow>('SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name'),
+      (c) =>
+        c.query<BookkeepingRow>(
+          'SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
+        ),
       scratchUrl,
     );
     expect(rows.rows.map((r) => r.migration_name)).toEqual(migrations.map((m) => m.name));
@@ -47,7 +53,10 @@ describe("applyMigrations", () => {
       expect(row.finished_at).toBeInstanceOf(Date);
       expect(row.applied_steps_count).toBe(1);
     }
-    const tables = await admin((c) => c.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"), scratchUrl);
+    const tables = await admin(
+      (c) => c.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"),
+      scratchUrl,
+    );
     expect(tables.rows.map((r) => r.tablename)).toEqual(expect.arrayContaining(["teams", "resources"]));
   });
 
@@ -57,11 +66,17 @@ describe("applyMigrations", () => {
       const bad = path.join(dir, "29990101000000_broken");
       fs.mkdirSync(bad);
       fs.writeFileSync(path.join(bad, "migration.sql"), 'CREATE TABLE "half_done" (id int);\nSELECT * FROM no_such_table;');
-      await expect(applyMigrations(scratchUrl, [...readMigrations(), ...readMigrations(dir)])).rejects.toThrow(/29990101000000_broken failed/);
+      await expect(applyMigrations(scratchUrl, [...readMigrations(), ...readMigrations(dir)])).rejects.toThrow(
+        /29990101000000_broken failed/,
+      );
       const leftovers = await admin(
         async (c) => ({
           table: (await c.query<{ t: string | null }>("SELECT to_regclass('public.half_done') AS t")).rows[0]!.t,
-          row: (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`)).rows[0]!.n,
+          row: (
+            await c.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`,
+            )
+          ).rows[0]!.n,
         }),
         scratchUrl,
       );

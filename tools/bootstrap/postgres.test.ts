@@ -108,8 +108,14 @@ describe("the local database cluster of a checkout", () => {
       const node = [process.execPath, "--import", loader, "--input-type=module", "-e", code];
       const [file, args] = asRoot ? ["runuser", ["-u", "nobody", "--", ...node]] : [node[0]!, node.slice(1)];
       const { stdout } = await execFileAsync(file, args, { cwd: repoRoot, env: { ...process.env, HOME: dir } });
-      const result = JSON.parse(stdout.split("\n").find((line) => line.startsWith("{"))!) as { layout: { clusterDir: string; runAsPostgres: boolean }; rows: unknown[] };
-      expect(result).toEqual({ layout: expect.objectContaining({ clusterDir: path.join(dir, ".data", "postgres"), runAsPostgres: false }), rows: [{ one: 1 }] });
+      const result = JSON.parse(stdout.split("\n").find((line) => line.startsWith("{"))!) as {
+        layout: { clusterDir: string; runAsPostgres: boolean };
+        rows: unknown[];
+      };
+      expect(result).toEqual({
+        layout: expect.objectContaining({ clusterDir: path.join(dir, ".data", "postgres"), runAsPostgres: false }),
+        rows: [{ one: 1 }],
+      });
       expect(fs.statSync(path.join(dir, ".data", "postgres")).uid).toBe(fs.statSync(dir).uid);
       expect(await answers(port)).toBe(false);
     } finally {
@@ -121,20 +127,29 @@ describe("the local database cluster of a checkout", () => {
     const port = await freePort();
     const other = checkout("other");
     await start(other, port);
-    const error = await ensureLocalCluster({ checkout: checkout("mine"), port }).then(() => undefined, (e: unknown) => e as Error & { hint?: string });
+    const error = await ensureLocalCluster({ checkout: checkout("mine"), port }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { hint?: string },
+    );
     expect(error?.message).toContain(`port ${port} is taken by the local database of another checkout (${other}`);
     expect(error?.hint).toMatch(/pg_ctl stop -D \S+ -m fast/);
     expect(error?.hint).toContain("PROVISIONER_PG_PORT");
   });
 
-  it("when the port is held by the cluster of a checkout that was removed, then it stops that one and starts its own", { timeout: 120_000 }, async () => {
-    const port = await freePort();
-    const gone = checkout("removed-clone");
-    await start(gone, port);
-    fs.rmSync(gone, { recursive: true, force: true });
-    const mine = await start(checkout("next-clone"), port);
-    expect(mine.startedHere).toBe(true);
-    expect(await query(mine, "SELECT setting AS dir FROM pg_settings WHERE name = 'data_directory'")).toEqual({ dir: mine.layout.clusterDir });
-    await stopLocalCluster(mine);
-  });
+  it(
+    "when the port is held by the cluster of a checkout that was removed, then it stops that one and starts its own",
+    { timeout: 120_000 },
+    async () => {
+      const port = await freePort();
+      const gone = checkout("removed-clone");
+      await start(gone, port);
+      fs.rmSync(gone, { recursive: true, force: true });
+      const mine = await start(checkout("next-clone"), port);
+      expect(mine.startedHere).toBe(true);
+      expect(await query(mine, "SELECT setting AS dir FROM pg_settings WHERE name = 'data_directory'")).toEqual({
+        dir: mine.layout.clusterDir,
+      });
+      await stopLocalCluster(mine);
+    },
+  );
 });

@@ -88,7 +88,15 @@ async function initCluster(layout: ClusterLayout, binDir: string): Promise<void>
   chownToClusterOwner(layout, pwfile);
   try {
     const [file, args] = asClusterOwner(layout, path.join(binDir, "initdb"), [
-      "-D", layout.clusterDir, "-U", superuser, `--pwfile=${pwfile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C",
+      "-D",
+      layout.clusterDir,
+      "-U",
+      superuser,
+      `--pwfile=${pwfile}`,
+      "--auth=scram-sha-256",
+      "-E",
+      "UTF8",
+      "--locale=C",
     ]);
     await runLogged(file, args, layout.logFile, { step: "postgres: initdb" });
   } finally {
@@ -111,7 +119,9 @@ async function freePortOrExplain(port: number, binDir: string): Promise<void> {
   const owner = await portOwner(port);
   const otherPort = `give this checkout a port of its own: PROVISIONER_PG_PORT=<port> (or point DATABASE_URL at an existing database)`;
   if (owner?.cluster?.orphaned) {
-    say(`postgres: port ${port} is held by the cluster of a checkout that no longer exists (${owner.cluster.checkout ?? owner.cluster.dataDir}); stopping it`);
+    say(
+      `postgres: port ${port} is held by the cluster of a checkout that no longer exists (${owner.cluster.checkout ?? owner.cluster.dataDir}); stopping it`,
+    );
     process.kill(owner.pid, "SIGINT"); // the postmaster's fast shutdown
     if (await waitForPortFree(port, 60_000)) return;
     throw new BootstrapError(`postgres: the orphaned cluster on port ${port} (pid ${owner.pid}) did not stop.`, otherPort);
@@ -143,7 +153,9 @@ async function startCluster(layout: ClusterLayout, binDir: string, port: number)
   if (status.ok) {
     // Started by another command of this checkout, maybe with another PROVISIONER_PG_PORT.
     const actual = runningPort(layout) ?? port;
-    say(`postgres: the local cluster is running already, on port ${actual}${actual !== port ? ` (not ${port}: another command of this checkout started it)` : ""}`);
+    say(
+      `postgres: the local cluster is running already, on port ${actual}${actual !== port ? ` (not ${port}: another command of this checkout started it)` : ""}`,
+    );
     return { port: actual, startedHere: false };
   }
   if (await portAnswers(port)) await freePortOrExplain(port, binDir);
@@ -153,7 +165,18 @@ async function startCluster(layout: ClusterLayout, binDir: string, port: number)
   chownToClusterOwner(layout, layout.logFile);
   say(`postgres: starting the local cluster on 127.0.0.1:${port} (log: ${layout.logFile})`);
   const options = `-p ${port} -k ${layout.socketDir} -c listen_addresses=127.0.0.1`;
-  const [file, args] = asClusterOwner(layout, path.join(binDir, "pg_ctl"), ["start", "-w", "-t", "60", "-D", layout.clusterDir, "-l", layout.logFile, "-o", options]);
+  const [file, args] = asClusterOwner(layout, path.join(binDir, "pg_ctl"), [
+    "start",
+    "-w",
+    "-t",
+    "60",
+    "-D",
+    layout.clusterDir,
+    "-l",
+    layout.logFile,
+    "-o",
+    options,
+  ]);
   const started = await probe(file, args, 90_000);
   if (!started.ok) {
     throw new BootstrapError(`postgres: the local cluster did not start: ${started.stderr.trim()}`, `See its log: ${layout.logFile}`);
@@ -162,7 +185,10 @@ async function startCluster(layout: ClusterLayout, binDir: string, port: number)
 }
 
 /** The checkout's local cluster, created and started when needed. */
-export async function ensureLocalCluster({ checkout = repoRoot, port = Number(process.env.PROVISIONER_PG_PORT ?? defaultPort) } = {}): Promise<LocalCluster> {
+export async function ensureLocalCluster({
+  checkout = repoRoot,
+  port = Number(process.env.PROVISIONER_PG_PORT ?? defaultPort),
+} = {}): Promise<LocalCluster> {
   const binDir = await serverBinaries();
   const layout = clusterLayout(checkout);
   if (!fs.existsSync(path.join(layout.clusterDir, "PG_VERSION"))) await initCluster(layout, binDir);
@@ -244,7 +270,9 @@ async function otherClients(serverUrl: string): Promise<number> {
   const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    const { rows } = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    );
     return rows[0]!.n;
   } finally {
     await client.end();
@@ -274,7 +302,18 @@ export async function stopLocalCluster(local: LocalCluster, { drainMs = 5_000, r
     report(`postgres: leaving the local cluster running: ${others} other session(s) use it`);
     return;
   }
-  const [file, args] = asClusterOwner(local.layout, path.join(local.binDir, "pg_ctl"), ["stop", "-D", local.layout.clusterDir, "-m", "fast", "-w"]);
+  const [file, args] = asClusterOwner(local.layout, path.join(local.binDir, "pg_ctl"), [
+    "stop",
+    "-D",
+    local.layout.clusterDir,
+    "-m",
+    "fast",
+    "-w",
+  ]);
   const stopped = await probe(file, args, 60_000);
-  report(stopped.ok ? "postgres: stopped the local cluster" : `postgres: could not stop the local cluster: ${stopped.stderr.trim()} (${stopCommand(local.layout, local.binDir)})`);
+  report(
+    stopped.ok
+      ? "postgres: stopped the local cluster"
+      : `postgres: could not stop the local cluster: ${stopped.stderr.trim()} (${stopCommand(local.layout, local.binDir)})`,
+  );
 }

@@ -11,7 +11,11 @@ const generated = path.join(repoRoot, "prisma", "generated");
 const stamp = path.join(generated, ".schema-sha256");
 
 export async function ensurePrismaClient(): Promise<void> {
-  const digest = crypto.createHash("sha256").update(fs.readFileSync(schema)).update(fs.readFileSync(path.join(repoRoot, "package-lock.json"))).digest("hex");
+  const digest = crypto
+    .createHash("sha256")
+    .update(fs.readFileSync(schema))
+    .update(fs.readFileSync(path.join(repoRoot, "package-lock.json")))
+    .digest("hex");
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return;
   say("prisma: generating the client");
   // `generate` needs no schema engine, but Prisma 7 tries to download one unless

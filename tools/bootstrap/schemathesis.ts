@@ -25,7 +25,12 @@ export async function ensureSchemathesis(): Promise<string> {
   const python = fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   await longStep(`Installing Schemathesis ${schemathesisVersion} from PyPI into ${home} (log: ${log})`, async () => {
     await runLogged(python, ["-m", "venv", home], log, { step: "python3 -m venv" });
-    await runLogged(path.join(home, "bin", "pip"), ["install", "--disable-pip-version-check", `schemathesis==${schemathesisVersion}`], log, { step: "pip install schemathesis" });
+    await runLogged(
+      path.join(home, "bin", "pip"),
+      ["install", "--disable-pip-version-check", `schemathesis==${schemathesisVersion}`],
+      log,
+      { step: "pip install schemathesis" },
+    );
   });
   fs.writeFileSync(complete, `${schemathesisVersion}\n`);
   return st;

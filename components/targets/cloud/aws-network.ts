@@ -24,11 +24,21 @@ export function createNetwork(name: string, tags: Record<string, string>, parent
   const zones = aws.getAvailabilityZonesOutput({ state: "available" }, { parent });
   const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags }, { parent });
   const gateway = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, { parent });
-  const routes = new aws.ec2.RouteTable(`${name}-routes`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags }, { parent });
+  const routes = new aws.ec2.RouteTable(
+    `${name}-routes`,
+    { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags },
+    { parent },
+  );
   const subnetIds = [0, 1].map((i) => {
     const subnet = new aws.ec2.Subnet(
       `${name}-subnet-${i}`,
-      { vpcId: vpc.id, cidrBlock: `10.0.${i + 1}.0/24`, availabilityZone: zones.names.apply((names) => names[i]!), mapPublicIpOnLaunch: true, tags },
+      {
+        vpcId: vpc.id,
+        cidrBlock: `10.0.${i + 1}.0/24`,
+        availabilityZone: zones.names.apply((names) => names[i]!),
+        mapPublicIpOnLaunch: true,
+        tags,
+      },
       { parent },
     );
     new aws.ec2.RouteTableAssociation(`${name}-subnet-${i}-routes`, { subnetId: subnet.id, routeTableId: routes.id }, { parent });
@@ -54,4 +64,6 @@ export function securityGroupIngress(plan: InboundRule[]): awsTypes.types.input.
 }
 
 /** Out: anything (images, packages). */
-export const allEgress: awsTypes.types.input.ec2.SecurityGroupEgress[] = [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }];
+export const allEgress: awsTypes.types.input.ec2.SecurityGroupEgress[] = [
+  { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] },
+];

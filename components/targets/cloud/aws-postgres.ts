@@ -9,7 +9,14 @@ import type { TemplateOutputs } from "../../templates/template.js";
 import { allEgress, createNetwork, securityGroupIngress, type ExistingVpc } from "./aws-network.js";
 import { awsTags } from "./aws.js";
 import type { ManagedPostgresArgs } from "./digitalocean-postgres.js";
-import { managedPostgresOutputsOf, managedPostgresSizes, postgresVersion, rdsBackupRetentionDays, rdsBackupWindow, rdsStorageGb } from "./managed-postgres.js";
+import {
+  managedPostgresOutputsOf,
+  managedPostgresSizes,
+  postgresVersion,
+  rdsBackupRetentionDays,
+  rdsBackupWindow,
+  rdsStorageGb,
+} from "./managed-postgres.js";
 
 export interface AwsPostgresArgs extends ManagedPostgresArgs {
   /** The master password (a generated secret). */
@@ -40,9 +47,20 @@ export class AwsPostgres extends pulumi.ComponentResource {
       },
       parent,
     );
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-db-subnets`, { name: args.resourceName, subnetIds: network.subnetIds, tags }, parent);
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-db-subnets`,
+      { name: args.resourceName, subnetIds: network.subnetIds, tags },
+      parent,
+    );
     const instanceClass = managedPostgresSizes.aws[args.size];
-    const common = { instanceClass, publiclyAccessible: true, vpcSecurityGroupIds: [securityGroup.id], storageEncrypted: true, autoMinorVersionUpgrade: true, tags };
+    const common = {
+      instanceClass,
+      publiclyAccessible: true,
+      vpcSecurityGroupIds: [securityGroup.id],
+      storageEncrypted: true,
+      autoMinorVersionUpgrade: true,
+      tags,
+    };
     const primary = new aws.rds.Instance(
       `${name}-db`,
       {
@@ -66,11 +84,17 @@ export class AwsPostgres extends pulumi.ComponentResource {
       parent,
     );
     const replica = args.replica
-      ? new aws.rds.Instance(`${name}-db-replica`, { ...common, identifier: `${args.resourceName}-replica`, replicateSourceDb: primary.identifier, skipFinalSnapshot: true }, parent)
+      ? new aws.rds.Instance(
+          `${name}-db-replica`,
+          { ...common, identifier: `${args.resourceName}-replica`, replicateSourceDb: primary.identifier, skipFinalSnapshot: true },
+          parent,
+        )
       : undefined;
 
     this.outputs = managedPostgresOutputsOf(args.database, args.username, {
-      host: primary.address, port: primary.port, password: args.password,
+      host: primary.address,
+      port: primary.port,
+      password: args.password,
       replica: replica && { host: replica.address, port: replica.port },
     });
     this.registerOutputs({});

@@ -26,7 +26,10 @@ import {
   setUpMocks,
   sorted,
   sshCidr,
-  templateCases, project, resourceId } from "../../../test/cloud-mocks.js";
+  templateCases,
+  project,
+  resourceId,
+} from "../../../test/cloud-mocks.js";
 
 let TemplateSystem: typeof TemplateSystemType;
 beforeAll(async () => {
@@ -35,7 +38,13 @@ beforeAll(async () => {
 });
 beforeEach(resetRecords);
 
-const tags = (template: string) => ({ Name: project, "provisioner.team": "qa", "provisioner.resource": "res", "provisioner.resource-id": resourceId, "provisioner.template": template });
+const tags = (template: string) => ({
+  Name: project,
+  "provisioner.team": "qa",
+  "provisioner.resource": "res",
+  "provisioner.resource-id": resourceId,
+  "provisioner.template": template,
+});
 const instanceTypes: Record<string, string> = {
   "ipfs-cluster-small": "t3.medium",
   "postgres-small": "t3.small",
@@ -48,7 +57,11 @@ const existingVpc = { vpcId: "vpc-existing", subnetIds: ["subnet-a", "subnet-b"]
 
 function deploy(template: string, ports: Record<string, number>, settings: Record<string, unknown> = {}) {
   const provider = new aws.Provider("aws", { region: "eu-central-1", accessKey: "placeholder", secretKey: "placeholder" });
-  return new TemplateSystem("res", { template, name: "res", team: "qa", resourceId, ports, aws: { sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
+  return new TemplateSystem(
+    "res",
+    { template, name: "res", team: "qa", resourceId, ports, aws: { sshCidrs: [sshCidr], ...settings } },
+    { providers: [provider] },
+  );
 }
 
 const network = (prefix: string): [string, string][] => [
@@ -76,12 +89,32 @@ describe("AWS target (mocked cloud API)", () => {
     it("registers a VPC with two public subnets, the security group, key pair, instance, data volume and the deploy over SSH, through the given provider", async () => {
       await outputOf(deploy(template, ports).endpoint);
       expect(graph()).toEqual(
-        sorted([["pulumi:providers:aws", "aws"], ...commonGraph(secretNames, "aws", "provisioner:aws:Server"), ...network("res-aws"), ...server("res-aws")]),
+        sorted([
+          ["pulumi:providers:aws", "aws"],
+          ...commonGraph(secretNames, "aws", "provisioner:aws:Server"),
+          ...network("res-aws"),
+          ...server("res-aws"),
+        ]),
       );
       for (const r of registered.filter((r) => r.type.startsWith("aws:"))) expect(r.provider).toMatch(/::pulumi:providers:aws::aws::/);
-      expect(invoked.map((i) => i.token).sort()).toEqual(["aws:ec2/getAmi:getAmi", "aws:ec2/getSubnet:getSubnet", "aws:index/getAvailabilityZones:getAvailabilityZones"]);
-      expect(byName("res-aws-vpc").inputs).toEqual({ cidrBlock: "10.0.0.0/16", enableDnsSupport: true, enableDnsHostnames: true, tags: tags(template) });
-      expect(byName("res-aws-subnet-1").inputs).toEqual({ vpcId: "res-aws-vpc-id", cidrBlock: "10.0.2.0/24", availabilityZone: "eu-central-1b", mapPublicIpOnLaunch: true, tags: tags(template) });
+      expect(invoked.map((i) => i.token).sort()).toEqual([
+        "aws:ec2/getAmi:getAmi",
+        "aws:ec2/getSubnet:getSubnet",
+        "aws:index/getAvailabilityZones:getAvailabilityZones",
+      ]);
+      expect(byName("res-aws-vpc").inputs).toEqual({
+        cidrBlock: "10.0.0.0/16",
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: tags(template),
+      });
+      expect(byName("res-aws-subnet-1").inputs).toEqual({
+        vpcId: "res-aws-vpc-id",
+        cidrBlock: "10.0.2.0/24",
+        availabilityZone: "eu-central-1b",
+        mapPublicIpOnLaunch: true,
+        tags: tags(template),
+      });
       expect(byName("res-aws-routes").inputs.routes).toEqual([{ cidrBlock: "0.0.0.0/0", gatewayId: "res-aws-igw-id" }]);
     });
 
@@ -90,7 +123,14 @@ describe("AWS target (mocked cloud API)", () => {
       const sg = byName("res-aws-sg").inputs;
       expect(sg.ingress).toEqual([
         { protocol: "tcp", fromPort: 22, toPort: 22, description: "ssh", cidrBlocks: [sshCidr] },
-        ...Object.entries(ports).map(([name, port]) => ({ protocol: "tcp", fromPort: port, toPort: port, description: name, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] })),
+        ...Object.entries(ports).map(([name, port]) => ({
+          protocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          description: name,
+          cidrBlocks: ["0.0.0.0/0"],
+          ipv6CidrBlocks: ["::/0"],
+        })),
       ]);
       expect(sg.egress).toEqual([{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }]);
       expect(registered.filter((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")).toHaveLength(1);
@@ -122,9 +162,20 @@ describe("AWS target (mocked cloud API)", () => {
       const userData = secretValue(instance.userData) as string;
       expect(userData).toContain(`${hostPublicKey} ${project}`);
       expect(userData).toContain("- /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc123\n");
-      expect(byName("res-aws-data-attachment").inputs).toEqual({ deviceName: "/dev/sdf", volumeId: "vol-0abc123", instanceId: "res-aws-server-id" });
+      expect(byName("res-aws-data-attachment").inputs).toEqual({
+        deviceName: "/dev/sdf",
+        volumeId: "vol-0abc123",
+        instanceId: "res-aws-server-id",
+      });
       const ami = invoked.find((i) => i.token === "aws:ec2/getAmi:getAmi")!.inputs;
-      expect(ami).toEqual({ owners: ["136693071363"], mostRecent: true, filters: [{ name: "name", values: ["debian-12-amd64-*"] }, { name: "architecture", values: ["x86_64"] }] });
+      expect(ami).toEqual({
+        owners: ["136693071363"],
+        mostRecent: true,
+        filters: [
+          { name: "name", values: ["debian-12-amd64-*"] },
+          { name: "architecture", values: ["x86_64"] },
+        ],
+      });
     });
 
     it("deploys the Compose project over SSH with the generated key (secret) and the pinned host key", async () => {
@@ -148,7 +199,6 @@ describe("AWS target (mocked cloud API)", () => {
     ["postgres-small", { pgbouncer: 19010 }, false],
     ["postgres-medium", { pgbouncer: 19020, replica: 19021 }, true],
   ] as const)("%s on RDS", (template, ports, replica) => {
-
     it(`registers the generated password, a VPC, a security group for 5432 only, a subnet group and the RDS instance${replica ? " and its read replica" : ""}; no EC2, no deploy`, async () => {
       await outputOf(deploy(template, ports, { managedDatabase: true }).endpoint);
       expect(graph()).toEqual(
@@ -164,7 +214,9 @@ describe("AWS target (mocked cloud API)", () => {
           ...(replica ? [["aws:rds/instance:Instance", "res-aws-db-replica"] as [string, string]] : []),
         ]),
       );
-      expect(byName("res-aws-db-sg").inputs.ingress).toEqual([{ protocol: "tcp", fromPort: 5432, toPort: 5432, description: "postgres", cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }]);
+      expect(byName("res-aws-db-sg").inputs.ingress).toEqual([
+        { protocol: "tcp", fromPort: 5432, toPort: 5432, description: "postgres", cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] },
+      ]);
       expect(byName("res-aws-db-subnets").inputs.subnetIds).toEqual(["res-aws-subnet-0-id", "res-aws-subnet-1-id"]);
     });
 
@@ -190,7 +242,12 @@ describe("AWS target (mocked cloud API)", () => {
       expect(secretValue(db.password)).toBe(generatedHex);
       expect(inPlainInputs(generatedHex)).toEqual([]);
       if (replica) {
-        expect(byName("res-aws-db-replica").inputs).toMatchObject({ identifier: `${project}-replica`, replicateSourceDb: `${project}`, instanceClass: "db.t4g.small", storageEncrypted: true });
+        expect(byName("res-aws-db-replica").inputs).toMatchObject({
+          identifier: `${project}-replica`,
+          replicateSourceDb: `${project}`,
+          instanceClass: "db.t4g.small",
+          storageEncrypted: true,
+        });
       }
     });
 

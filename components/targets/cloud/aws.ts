@@ -39,18 +39,42 @@ export class AwsServer extends pulumi.ComponentResource implements CloudServer {
     const keyPair = new aws.ec2.KeyPair(`${name}-key`, { keyName: args.resourceName, publicKey: keys.client.publicKey, tags }, parent);
     const securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
-      { name: args.resourceName, description: `provisioner: ${args.resourceName}`, vpcId: network.vpcId, ingress: securityGroupIngress(args.firewall), egress: allEgress, tags },
+      {
+        name: args.resourceName,
+        description: `provisioner: ${args.resourceName}`,
+        vpcId: network.vpcId,
+        ingress: securityGroupIngress(args.firewall),
+        egress: allEgress,
+        tags,
+      },
       parent,
     );
     const ami =
       args.ami ??
       aws.ec2.getAmiOutput(
-        { owners: [debianAmiOwner], mostRecent: true, filters: [{ name: "name", values: ["debian-12-amd64-*"] }, { name: "architecture", values: ["x86_64"] }] },
+        {
+          owners: [debianAmiOwner],
+          mostRecent: true,
+          filters: [
+            { name: "name", values: ["debian-12-amd64-*"] },
+            { name: "architecture", values: ["x86_64"] },
+          ],
+        },
         { parent: this },
       ).id;
     // The volume is created first (its id names its device in the user data), in the subnet's zone.
     const zone = aws.ec2.getSubnetOutput({ id: subnetId }, { parent: this }).availabilityZone;
-    const volume = new aws.ebs.Volume(`${name}-data`, { availabilityZone: zone, size: args.dataVolumeGb, type: "gp3", encrypted: true, tags: { ...tags, Name: `${args.resourceName}-data` } }, parent);
+    const volume = new aws.ebs.Volume(
+      `${name}-data`,
+      {
+        availabilityZone: zone,
+        size: args.dataVolumeGb,
+        type: "gp3",
+        encrypted: true,
+        tags: { ...tags, Name: `${args.resourceName}-data` },
+      },
+      parent,
+    );
     const instance = new aws.ec2.Instance(
       `${name}-server`,
       {
@@ -69,7 +93,11 @@ export class AwsServer extends pulumi.ComponentResource implements CloudServer {
       },
       parent,
     );
-    new aws.ec2.VolumeAttachment(`${name}-data-attachment`, { deviceName: "/dev/sdf", volumeId: volume.id, instanceId: instance.id }, parent);
+    new aws.ec2.VolumeAttachment(
+      `${name}-data-attachment`,
+      { deviceName: "/dev/sdf", volumeId: volume.id, instanceId: instance.id },
+      parent,
+    );
 
     this.publicIp = instance.publicIp;
     this.access = serverAccess(this.publicIp, keys);

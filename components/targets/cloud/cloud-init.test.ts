@@ -37,7 +37,9 @@ describe("renderCloudInit", () => {
   });
 
   it("lets in only the deploy user, with the generated key, and installs the generated host key", () => {
-    expect(document.users).toEqual([{ name: "provisioner", shell: "/bin/bash", lock_passwd: true, ssh_authorized_keys: [input.authorizedKey] }]);
+    expect(document.users).toEqual([
+      { name: "provisioner", shell: "/bin/bash", lock_passwd: true, ssh_authorized_keys: [input.authorizedKey] },
+    ]);
     expect(document).toMatchObject({ disable_root: true, ssh_pwauth: false, ssh_deletekeys: true });
     expect(document.ssh_keys).toEqual({ ed25519_private: input.hostKey.privateKey, ed25519_public: input.hostKey.publicKey });
     const files = document.write_files as { path: string; content: string }[];
@@ -48,7 +50,9 @@ describe("renderCloudInit", () => {
 
   it("mounts the data volume before installing Docker onto it, and writes the ready file last", () => {
     const files = document.write_files as { path: string; content: string }[];
-    expect(JSON.parse(files.find((f) => f.path === "/etc/docker/daemon.json")!.content)).toMatchObject({ "data-root": "/srv/provisioner/docker" });
+    expect(JSON.parse(files.find((f) => f.path === "/etc/docker/daemon.json")!.content)).toMatchObject({
+      "data-root": "/srv/provisioner/docker",
+    });
     expect(files.find((f) => f.path === mountDataPath)!.content).toBe(mountDataScript);
     const runcmd = document.runcmd as (string | string[])[];
     expect(runcmd[0]).toEqual([mountDataPath, input.dataDevice, "/srv/provisioner"]);
@@ -61,7 +65,9 @@ describe("renderCloudInit", () => {
   });
 
   it("and `cloud-init schema` does reject a broken document (the check is real)", async () => {
-    await expect(validate("broken.yaml", rendered.replace("disable_root: true", "disable_root: sometimes"))).rejects.toThrow(/disable_root/);
+    await expect(validate("broken.yaml", rendered.replace("disable_root: true", "disable_root: sometimes"))).rejects.toThrow(
+      /disable_root/,
+    );
   });
 });
 

@@ -15,18 +15,19 @@ export interface CloudInitInput {
 }
 
 /** SSH daemon settings (sshd_config.d drop-in): keys only, the deploy user only. */
-export const sshdHardening = [
-  "PermitRootLogin no",
-  "PasswordAuthentication no",
-  "KbdInteractiveAuthentication no",
-  "PubkeyAuthentication yes",
-  `AllowUsers ${deployUser}`,
-  "X11Forwarding no",
-  "AllowAgentForwarding no",
-  "AllowTcpForwarding no",
-  "MaxAuthTries 3",
-  "LoginGraceTime 30",
-].join("\n") + "\n";
+export const sshdHardening =
+  [
+    "PermitRootLogin no",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PubkeyAuthentication yes",
+    `AllowUsers ${deployUser}`,
+    "X11Forwarding no",
+    "AllowAgentForwarding no",
+    "AllowTcpForwarding no",
+    "MaxAuthTries 3",
+    "LoginGraceTime 30",
+  ].join("\n") + "\n";
 
 /**
  * Waits for the data volume (clouds attach it after the server boots), makes
@@ -65,7 +66,12 @@ export function renderCloudInit(input: CloudInitInput): string {
       {
         path: "/etc/docker/daemon.json",
         permissions: "0644",
-        content: JSON.stringify({ "data-root": `${dataDir}/docker`, "log-driver": "json-file", "log-opts": { "max-size": "10m", "max-file": "3" } }) + "\n",
+        content:
+          JSON.stringify({
+            "data-root": `${dataDir}/docker`,
+            "log-driver": "json-file",
+            "log-opts": { "max-size": "10m", "max-file": "3" },
+          }) + "\n",
       },
       { path: mountDataPath, permissions: "0755", content: mountDataScript },
     ],

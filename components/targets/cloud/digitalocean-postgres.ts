@@ -46,7 +46,14 @@ export class DigitalOceanPostgres extends pulumi.ComponentResource {
     const user = new digitalocean.DatabaseUser(`${name}-db-user`, { clusterId: cluster.id, name: args.username }, parent);
     const pool = new digitalocean.DatabaseConnectionPool(
       `${name}-db-pool`,
-      { clusterId: cluster.id, name: args.database, mode: args.options.poolMode, size: doPoolSize[args.size], dbName: database.name, user: user.name },
+      {
+        clusterId: cluster.id,
+        name: args.database,
+        mode: args.options.poolMode,
+        size: doPoolSize[args.size],
+        dbName: database.name,
+        user: user.name,
+      },
       parent,
     );
     // Trusted sources take IPv4 addresses and blocks.
@@ -56,11 +63,17 @@ export class DigitalOceanPostgres extends pulumi.ComponentResource {
       parent,
     );
     const replica = args.replica
-      ? new digitalocean.DatabaseReplica(`${name}-db-replica`, { clusterId: cluster.id, name: `${args.resourceName}-replica`, size, region: args.region, tags }, parent)
+      ? new digitalocean.DatabaseReplica(
+          `${name}-db-replica`,
+          { clusterId: cluster.id, name: `${args.resourceName}-replica`, size, region: args.region, tags },
+          parent,
+        )
       : undefined;
 
     this.outputs = managedPostgresOutputsOf(args.database, args.username, {
-      host: pool.host, port: pool.port, password: user.password,
+      host: pool.host,
+      port: pool.port,
+      password: user.password,
       replica: replica && { host: replica.host, port: replica.port },
     });
     this.registerOutputs({});

@@ -25,7 +25,10 @@ import {
   setUpMocks,
   sorted,
   sshCidr,
-  templateCases, project, resourceId } from "../../../test/cloud-mocks.js";
+  templateCases,
+  project,
+  resourceId,
+} from "../../../test/cloud-mocks.js";
 
 let TemplateSystem: typeof TemplateSystemType;
 beforeAll(async () => {
@@ -34,7 +37,12 @@ beforeAll(async () => {
 });
 beforeEach(resetRecords);
 
-const tags = (template: string) => ["provisioner-team:qa", "provisioner-resource:res", `provisioner-resource-id:${resourceId}`, `provisioner-template:${template}`];
+const tags = (template: string) => [
+  "provisioner-team:qa",
+  "provisioner-resource:res",
+  `provisioner-resource-id:${resourceId}`,
+  `provisioner-template:${template}`,
+];
 const serverTypes: Record<string, string> = {
   "ipfs-cluster-small": "s-2vcpu-4gb",
   "postgres-small": "s-1vcpu-2gb",
@@ -46,7 +54,11 @@ const serverTypes: Record<string, string> = {
 
 function deploy(template: string, ports: Record<string, number>, settings: Record<string, unknown> = {}) {
   const provider = new digitalocean.Provider("digitalocean", { token: "placeholder-token" });
-  return new TemplateSystem("res", { template, name: "res", team: "qa", resourceId, ports, digitalocean: { region: "fra1", sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
+  return new TemplateSystem(
+    "res",
+    { template, name: "res", team: "qa", resourceId, ports, digitalocean: { region: "fra1", sshCidrs: [sshCidr], ...settings } },
+    { providers: [provider] },
+  );
 }
 
 describe("DigitalOcean target (mocked cloud API)", () => {
@@ -66,7 +78,8 @@ describe("DigitalOcean target (mocked cloud API)", () => {
           ["digitalocean:index/droplet:Droplet", "res-digitalocean-server"],
         ]),
       );
-      for (const r of registered.filter((r) => r.type.startsWith("digitalocean:"))) expect(r.provider).toMatch(/::pulumi:providers:digitalocean::digitalocean::/);
+      for (const r of registered.filter((r) => r.type.startsWith("digitalocean:")))
+        expect(r.provider).toMatch(/::pulumi:providers:digitalocean::digitalocean::/);
     });
 
     it("lets in SSH from the configured CIDR and the template's published ports, nothing else; guards the droplet from its first boot", async () => {
@@ -92,7 +105,14 @@ describe("DigitalOcean target (mocked cloud API)", () => {
         tags: tags(template),
       });
       const droplet = byName("res-digitalocean-server").inputs;
-      expect(droplet).toMatchObject({ name: `${project}`, image: "debian-12-x64", region: "fra1", size: serverTypes[template], volumeIds: ["res-digitalocean-data-id"], monitoring: true });
+      expect(droplet).toMatchObject({
+        name: `${project}`,
+        image: "debian-12-x64",
+        region: "fra1",
+        size: serverTypes[template],
+        volumeIds: ["res-digitalocean-data-id"],
+        monitoring: true,
+      });
       expect(droplet.sshKeys).toEqual(["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]);
       expect(byName("res-digitalocean-ssh-key").inputs).toEqual({ name: `${project}`, publicKey: clientPublicKey });
       expect(isSecretInput(droplet.userData)).toBe(true);
@@ -114,7 +134,6 @@ describe("DigitalOcean target (mocked cloud API)", () => {
     ["postgres-small", { pgbouncer: 19010 }, false],
     ["postgres-medium", { pgbouncer: 19020, replica: 19021 }, true],
   ] as const)("%s on DigitalOcean Managed PostgreSQL", (template, ports, replica) => {
-
     it(`registers a cluster, database, role, connection pool, trusted sources${replica ? " and a read-only replica node" : ""}; no droplet, no deploy, no generated secret`, async () => {
       await outputOf(deploy(template, ports, { managedDatabase: true }).endpoint);
       expect(graph()).toEqual(
@@ -135,7 +154,15 @@ describe("DigitalOcean target (mocked cloud API)", () => {
     it("sizes the cluster from the template's size, pools with the template's pool mode, trusts only the public IPv4 sources", async () => {
       await outputOf(deploy(template, ports, { managedDatabase: true, publicCidrs: ["192.0.2.0/24", "2001:db8::/32"] }).endpoint);
       const size = template === "postgres-small" ? "db-s-1vcpu-1gb" : "db-s-1vcpu-2gb";
-      expect(byName("res-digitalocean-db").inputs).toEqual({ name: `${project}`, engine: "pg", version: "15", size, region: "fra1", nodeCount: 1, tags: tags(template) });
+      expect(byName("res-digitalocean-db").inputs).toEqual({
+        name: `${project}`,
+        engine: "pg",
+        version: "15",
+        size,
+        region: "fra1",
+        nodeCount: 1,
+        tags: tags(template),
+      });
       expect(byName("res-digitalocean-db-database").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: `${project}` });
       expect(byName("res-digitalocean-db-user").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: `${project}_app` });
       expect(byName("res-digitalocean-db-pool").inputs).toEqual({
@@ -146,16 +173,30 @@ describe("DigitalOcean target (mocked cloud API)", () => {
         dbName: project,
         user: `${project}_app`,
       });
-      expect(byName("res-digitalocean-db-firewall").inputs).toEqual({ clusterId: "res-digitalocean-db-id", rules: [{ type: "ip_addr", value: "192.0.2.0/24" }] });
+      expect(byName("res-digitalocean-db-firewall").inputs).toEqual({
+        clusterId: "res-digitalocean-db-id",
+        rules: [{ type: "ip_addr", value: "192.0.2.0/24" }],
+      });
       if (replica) {
-        expect(byName("res-digitalocean-db-replica").inputs).toEqual({ clusterId: "res-digitalocean-db-id", name: `${project}-replica`, size, region: "fra1", tags: tags(template) });
+        expect(byName("res-digitalocean-db-replica").inputs).toEqual({
+          clusterId: "res-digitalocean-db-id",
+          name: `${project}-replica`,
+          size,
+          region: "fra1",
+          tags: tags(template),
+        });
       }
     });
 
     it("returns outputs of the template's shape: the pool's address, the replica's, the role's password as a secret", async () => {
       const system = deploy(template, ports, { managedDatabase: true });
       const endpoint = await outputOf(system.endpoint);
-      expect(endpoint).toMatchObject({ host: "pool.db.ondigitalocean.com", port: "25061", database: `${project}`, url: `postgresql://pool.db.ondigitalocean.com:25061/${project}?sslmode=require` });
+      expect(endpoint).toMatchObject({
+        host: "pool.db.ondigitalocean.com",
+        port: "25061",
+        database: `${project}`,
+        url: `postgresql://pool.db.ondigitalocean.com:25061/${project}?sslmode=require`,
+      });
       if (replica) expect(endpoint.replicaUrl).toBe(`postgresql://replica.db.ondigitalocean.com:25060/${project}?sslmode=require`);
       expect(await outputOf(system.credentials)).toMatchObject({ username: `${project}_app`, password: "do-generated-password" });
       expect(await isSecret(system.credentials)).toBe(true);

@@ -46,13 +46,25 @@ export class DigitalOceanServer extends pulumi.ComponentResource implements Clou
     const firewallTag = new digitalocean.Tag(`${name}-firewall-tag`, { name: `provisioner-firewall:${args.resourceName}` }, parent);
     const firewall = new digitalocean.Firewall(
       `${name}-firewall`,
-      { name: args.resourceName, tags: [firewallTag.name], inboundRules: digitalOceanInboundRules(args.firewall), outboundRules: digitalOceanOutboundRules },
+      {
+        name: args.resourceName,
+        tags: [firewallTag.name],
+        inboundRules: digitalOceanInboundRules(args.firewall),
+        outboundRules: digitalOceanOutboundRules,
+      },
       parent,
     );
     const volumeName = `${args.resourceName}-data`;
     const volume = new digitalocean.Volume(
       `${name}-data`,
-      { name: volumeName, region: args.region, size: args.dataVolumeGb, initialFilesystemType: "ext4", description: `data of ${args.resourceName}`, tags },
+      {
+        name: volumeName,
+        region: args.region,
+        size: args.dataVolumeGb,
+        initialFilesystemType: "ext4",
+        description: `data of ${args.resourceName}`,
+        tags,
+      },
       parent,
     );
     const droplet = new digitalocean.Droplet(

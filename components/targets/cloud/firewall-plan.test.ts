@@ -3,7 +3,9 @@ import { checkCidr, firewallPlan } from "./firewall-plan.js";
 
 describe("firewallPlan", () => {
   it("opens SSH to the SSH sources and each published port to the public sources, in port order", () => {
-    expect(firewallPlan({ ports: { gateway: 19011, api: 19010 }, publicCidrs: ["0.0.0.0/0", "::/0"], sshCidrs: ["203.0.113.0/24"] })).toEqual([
+    expect(
+      firewallPlan({ ports: { gateway: 19011, api: 19010 }, publicCidrs: ["0.0.0.0/0", "::/0"], sshCidrs: ["203.0.113.0/24"] }),
+    ).toEqual([
       { protocol: "tcp", port: 22, sources: ["203.0.113.0/24"], description: "ssh" },
       { protocol: "tcp", port: 19010, sources: ["0.0.0.0/0", "::/0"], description: "api" },
       { protocol: "tcp", port: 19011, sources: ["0.0.0.0/0", "::/0"], description: "gateway" },

@@ -26,7 +26,10 @@ import {
   setUpMocks,
   sorted,
   sshCidr,
-  templateCases, project, resourceId } from "../../../test/cloud-mocks.js";
+  templateCases,
+  project,
+  resourceId,
+} from "../../../test/cloud-mocks.js";
 
 let TemplateSystem: typeof TemplateSystemType;
 beforeAll(async () => {
@@ -35,11 +38,20 @@ beforeAll(async () => {
 });
 beforeEach(resetRecords);
 
-const labels = (template: string) => ({ "provisioner.team": "qa", "provisioner.resource": "res", "provisioner.resource-id": resourceId, "provisioner.template": template });
+const labels = (template: string) => ({
+  "provisioner.team": "qa",
+  "provisioner.resource": "res",
+  "provisioner.resource-id": resourceId,
+  "provisioner.template": template,
+});
 
 function deploy(template: string, ports: Record<string, number>, settings: Record<string, unknown> = {}, size?: string) {
   const provider = new hcloud.Provider("hcloud", { token: "placeholder-token" });
-  const system = new TemplateSystem("res", { template, name: "res", team: "qa", resourceId, size, ports, hetzner: { location: "fsn1", sshCidrs: [sshCidr], ...settings } }, { providers: [provider] });
+  const system = new TemplateSystem(
+    "res",
+    { template, name: "res", team: "qa", resourceId, size, ports, hetzner: { location: "fsn1", sshCidrs: [sshCidr], ...settings } },
+    { providers: [provider] },
+  );
   return system;
 }
 
@@ -60,7 +72,8 @@ describe("Hetzner target (mocked cloud API)", () => {
           ["hcloud:index/volumeAttachment:VolumeAttachment", "res-hetzner-data-attachment"],
         ]),
       );
-      for (const r of registered.filter((r) => r.type.startsWith("hcloud:"))) expect(r.provider).toMatch(/::pulumi:providers:hcloud::hcloud::/);
+      for (const r of registered.filter((r) => r.type.startsWith("hcloud:")))
+        expect(r.provider).toMatch(/::pulumi:providers:hcloud::hcloud::/);
     });
 
     it("lets in SSH from the configured CIDR and the template's published ports, nothing else", async () => {
@@ -69,7 +82,13 @@ describe("Hetzner target (mocked cloud API)", () => {
       expect(firewall.name).toBe(`${project}`);
       expect(firewall.rules).toEqual([
         { direction: "in", protocol: "tcp", port: "22", sourceIps: [sshCidr], description: "ssh" },
-        ...Object.entries(ports).map(([name, port]) => ({ direction: "in", protocol: "tcp", port: String(port), sourceIps: publicCidrs, description: name })),
+        ...Object.entries(ports).map(([name, port]) => ({
+          direction: "in",
+          protocol: "tcp",
+          port: String(port),
+          sourceIps: publicCidrs,
+          description: name,
+        })),
       ]);
       // Attached when the server is created: it is never reachable without it.
       expect(byName("res-hetzner-server").inputs.firewallIds).toEqual([Number(idOfRegistered("res-hetzner-firewall"))]);
@@ -78,9 +97,22 @@ describe("Hetzner target (mocked cloud API)", () => {
 
     it(`sizes the server and a ${volumeGb} GB data volume, and boots Debian with the generated keys`, async () => {
       await outputOf(deploy(template, ports).endpoint);
-      expect(byName("res-hetzner-data").inputs).toEqual({ name: `${project}-data`, size: volumeGb, location: "fsn1", format: "ext4", labels: labels(template) });
+      expect(byName("res-hetzner-data").inputs).toEqual({
+        name: `${project}-data`,
+        size: volumeGb,
+        location: "fsn1",
+        format: "ext4",
+        labels: labels(template),
+      });
       const server = byName("res-hetzner-server").inputs;
-      expect(server).toMatchObject({ name: `${project}`, serverType: "cx23", image: "debian-12", location: "fsn1", labels: labels(template), publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }] });
+      expect(server).toMatchObject({
+        name: `${project}`,
+        serverType: "cx23",
+        image: "debian-12",
+        location: "fsn1",
+        labels: labels(template),
+        publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+      });
       expect(byName("res-hetzner-ssh-key").inputs).toEqual({ name: `${project}`, publicKey: clientPublicKey, labels: labels(template) });
       expect(server.sshKeys).toEqual([idOfRegistered("res-hetzner-ssh-key")]);
       // The user data carries the server's private host key: a secret.
@@ -90,7 +122,11 @@ describe("Hetzner target (mocked cloud API)", () => {
       expect(userData).toContain(`${hostPublicKey} ${project}`);
       expect(userData).toContain("- /dev/disk/by-id/scsi-0HC_Volume_4242\n");
       const attachment = byName("res-hetzner-data-attachment").inputs;
-      expect(attachment).toEqual({ serverId: Number(idOfRegistered("res-hetzner-server")), volumeId: Number(idOfRegistered("res-hetzner-data")), automount: false });
+      expect(attachment).toEqual({
+        serverId: Number(idOfRegistered("res-hetzner-server")),
+        volumeId: Number(idOfRegistered("res-hetzner-data")),
+        automount: false,
+      });
     });
 
     it("deploys the Compose project over SSH as the deploy user, with the generated key (secret) and the pinned host key", async () => {
@@ -145,7 +181,16 @@ describe("Hetzner target (mocked cloud API)", () => {
 
   it("when both a Docker host and a cloud are named, then it throws before registering anything", () => {
     expect(
-      () => new TemplateSystem("res", { template: "small-storage", name: "res", team: "qa", resourceId, ports: { api: 1, gateway: 2 }, target: { projectsDir: "/x" }, hetzner: { location: "fsn1", sshCidrs: [sshCidr] } }),
+      () =>
+        new TemplateSystem("res", {
+          template: "small-storage",
+          name: "res",
+          team: "qa",
+          resourceId,
+          ports: { api: 1, gateway: 2 },
+          target: { projectsDir: "/x" },
+          hetzner: { location: "fsn1", sshCidrs: [sshCidr] },
+        }),
     ).toThrow("target: Exactly one of `target`, `hetzner`, `digitalocean` or `aws` must be provided.");
     expect(registered.filter((r) => !r.type.startsWith("pulumi:providers:"))).toEqual([]);
   });

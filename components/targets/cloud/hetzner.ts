@@ -17,7 +17,13 @@ export interface HetznerServerArgs extends CloudServerArgs {
 }
 
 export function hetznerFirewallRules(plan: InboundRule[]): hcloudTypes.types.input.FirewallRule[] {
-  return plan.map((rule) => ({ direction: "in", protocol: rule.protocol, port: String(rule.port), sourceIps: rule.sources, description: rule.description }));
+  return plan.map((rule) => ({
+    direction: "in",
+    protocol: rule.protocol,
+    port: String(rule.port),
+    sourceIps: rule.sources,
+    description: rule.description,
+  }));
 }
 
 export class HetznerServer extends pulumi.ComponentResource implements CloudServer {
@@ -30,7 +36,11 @@ export class HetznerServer extends pulumi.ComponentResource implements CloudServ
     const labels = args.labels;
     const keys = generateServerKeys(name, args.resourceName, this);
     const sshKey = new hcloud.SshKey(`${name}-ssh-key`, { name: args.resourceName, publicKey: keys.client.publicKey, labels }, parent);
-    const firewall = new hcloud.Firewall(`${name}-firewall`, { name: args.resourceName, rules: hetznerFirewallRules(args.firewall), labels }, parent);
+    const firewall = new hcloud.Firewall(
+      `${name}-firewall`,
+      { name: args.resourceName, rules: hetznerFirewallRules(args.firewall), labels },
+      parent,
+    );
     const volume = new hcloud.Volume(
       `${name}-data`,
       { name: `${args.resourceName}-data`, size: args.dataVolumeGb, location: args.location, format: "ext4", labels },
@@ -52,7 +62,11 @@ export class HetznerServer extends pulumi.ComponentResource implements CloudServ
       },
       parent,
     );
-    new hcloud.VolumeAttachment(`${name}-data-attachment`, { serverId: server.id.apply(Number), volumeId: volume.id.apply(Number), automount: false }, parent);
+    new hcloud.VolumeAttachment(
+      `${name}-data-attachment`,
+      { serverId: server.id.apply(Number), volumeId: volume.id.apply(Number), automount: false },
+      parent,
+    );
 
     this.publicIp = server.ipv4Address;
     this.access = serverAccess(this.publicIp, keys);

@@ -66,7 +66,8 @@ const kinds = ["hetzner", "digitalocean", "aws"] as const satisfies readonly Clo
 /** The cloud the request names, if any; exactly one target must be named. */
 export function pickCloudTarget(args: CloudTargets & { target?: unknown }): CloudTarget | undefined {
   const named = [...(args.target ? ["target"] : []), ...kinds.filter((k) => args[k] !== undefined)];
-  if (named.length !== 1) throw new TemplateInputError("target", "Exactly one of `target`, `hetzner`, `digitalocean` or `aws` must be provided.");
+  if (named.length !== 1)
+    throw new TemplateInputError("target", "Exactly one of `target`, `hetzner`, `digitalocean` or `aws` must be provided.");
   const kind = kinds.find((k) => args[k] !== undefined);
   return kind && ({ kind, settings: args[kind] } as CloudTarget);
 }
@@ -92,10 +93,15 @@ export function checkCloudTarget(cloud: CloudTarget, prepared: PreparedRequest, 
     requireString(field("vpc.vpcId"), cloud.settings.vpc.vpcId);
     const min = usesManagedDatabase(cloud) ? 2 : 1;
     const subnets = cloud.settings.vpc.subnetIds;
-    if (!Array.isArray(subnets) || subnets.length < min) throw new TemplateInputError(field("vpc.subnetIds"), `must list at least ${min} subnet${min > 1 ? "s (in two availability zones)" : ""}`);
+    if (!Array.isArray(subnets) || subnets.length < min)
+      throw new TemplateInputError(
+        field("vpc.subnetIds"),
+        `must list at least ${min} subnet${min > 1 ? "s (in two availability zones)" : ""}`,
+      );
   }
   if (usesManagedDatabase(cloud)) {
-    if (prepared.template.managedService?.engine !== "postgresql") throw new TemplateInputError(field("managedDatabase"), "only the postgres templates run on a managed database");
+    if (prepared.template.managedService?.engine !== "postgresql")
+      throw new TemplateInputError(field("managedDatabase"), "only the postgres templates run on a managed database");
   } else {
     // Validates the ports against the plan now, not halfway through a deployment.
     firewallPlan({ ports, publicCidrs: s.publicCidrs ?? anywhere, sshCidrs: s.sshCidrs });
@@ -115,7 +121,13 @@ export function managedSecretSizes(cloud: CloudTarget, sizes: Record<string, num
 export type CloudServerResource = CloudServer & pulumi.ComponentResource;
 
 /** The server the template's Compose project is deployed to. */
-export function createCloudServer(name: string, cloud: CloudTarget, prepared: PreparedRequest, ports: Record<string, number>, opts: pulumi.ComponentResourceOptions): CloudServerResource {
+export function createCloudServer(
+  name: string,
+  cloud: CloudTarget,
+  prepared: PreparedRequest,
+  ports: Record<string, number>,
+  opts: pulumi.ComponentResourceOptions,
+): CloudServerResource {
   const s = cloud.settings;
   const common: CloudServerArgs = {
     resourceName: prepared.project,
@@ -164,4 +176,3 @@ export function createManagedPostgres(
       throw new TemplateInputError("hetzner", "has no managed database");
   }
 }
-

@@ -7,10 +7,19 @@ import { managedPostgresOutputs, rdsBackupRetentionDays, rdsBackupWindow } from 
 function containerOutputs(template: string) {
   const prepared = prepareRequest({ template, name: "ledger", team: "platform", resourceId: "0b7e4f8a-1c2d-4e3f-9a0b-1c2d3e4f5a6b" });
   const ports = { pgbouncer: 19020, replica: 19021 };
-  return buildSystem(prepared, { ports, secrets: { password: "p", replicationPassword: "r" }, images: resolveImages({}), publishIp: "0.0.0.0", publicHost: "h" }).outputs;
+  return buildSystem(prepared, {
+    ports,
+    secrets: { password: "p", replicationPassword: "r" },
+    images: resolveImages({}),
+    publishIp: "0.0.0.0",
+    publicHost: "h",
+  }).outputs;
 }
 
-const keys = (o: { endpoint: object; credentials: object }) => ({ endpoint: Object.keys(o.endpoint).sort(), credentials: Object.keys(o.credentials).sort() });
+const keys = (o: { endpoint: object; credentials: object }) => ({
+  endpoint: Object.keys(o.endpoint).sort(),
+  credentials: Object.keys(o.credentials).sort(),
+});
 
 describe("managedPostgresOutputs", () => {
   const connection = { host: "db.example", port: 25061, database: "platform_ledger", username: "platform_ledger_app", password: "s3cr/t" };
@@ -20,7 +29,9 @@ describe("managedPostgresOutputs", () => {
   });
 
   it("has exactly the keys of postgres-medium's outputs with a replica", () => {
-    expect(keys(managedPostgresOutputs({ ...connection, replica: { host: "replica.example", port: 25060 } }))).toEqual(keys(containerOutputs("postgres-medium")));
+    expect(keys(managedPostgresOutputs({ ...connection, replica: { host: "replica.example", port: 25060 } }))).toEqual(
+      keys(containerOutputs("postgres-medium")),
+    );
   });
 
   it("asks for TLS and escapes the password in the connection string", () => {
@@ -43,6 +54,15 @@ describe("managedPostgresOutputs", () => {
 });
 
 describe("RDS backups", () => {
-  it.each([[1, 1], [7, 7], [35, 35], [365, 35]])("keeps %d dumps -> %d days of point-in-time recovery", (n, days) => expect(rdsBackupRetentionDays(n)).toBe(days));
-  it.each([["02:00", "02:00-02:30"], ["23:45", "23:45-00:15"], ["00:00", "00:00-00:30"]])("backup time %s -> window %s", (t, w) => expect(rdsBackupWindow(t)).toBe(w));
+  it.each([
+    [1, 1],
+    [7, 7],
+    [35, 35],
+    [365, 35],
+  ])("keeps %d dumps -> %d days of point-in-time recovery", (n, days) => expect(rdsBackupRetentionDays(n)).toBe(days));
+  it.each([
+    ["02:00", "02:00-02:30"],
+    ["23:45", "23:45-00:15"],
+    ["00:00", "00:00-00:30"],
+  ])("backup time %s -> window %s", (t, w) => expect(rdsBackupWindow(t)).toBe(w));
 });

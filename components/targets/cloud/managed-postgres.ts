@@ -45,7 +45,12 @@ export interface ManagedPostgresConnection {
  */
 export function managedPostgresOutputs(c: ManagedPostgresConnection): TemplateOutputs {
   const tls = "?sslmode=require";
-  const endpoint: Record<string, string> = { host: c.host, port: String(c.port), database: c.database, url: `postgresql://${c.host}:${c.port}/${c.database}${tls}` };
+  const endpoint: Record<string, string> = {
+    host: c.host,
+    port: String(c.port),
+    database: c.database,
+    url: `postgresql://${c.host}:${c.port}/${c.database}${tls}`,
+  };
   if (c.replica) {
     endpoint.replicaPort = String(c.replica.port);
     endpoint.replicaUrl = `postgresql://${c.replica.host}:${c.replica.port}/${c.database}${tls}`;
@@ -69,14 +74,16 @@ export interface ManagedPostgresEndpoints {
 
 /** managedPostgresOutputs over the cloud resources' outputs. */
 export function managedPostgresOutputsOf(database: string, username: string, e: ManagedPostgresEndpoints): pulumi.Output<TemplateOutputs> {
-  return pulumi.all([e.host, e.port, e.password, e.replica?.host, e.replica?.port]).apply(([host, port, password, replicaHost, replicaPort]) =>
-    managedPostgresOutputs({
-      host,
-      port,
-      database,
-      username,
-      password,
-      replica: replicaHost && replicaPort ? { host: replicaHost, port: replicaPort } : undefined,
-    }),
-  );
+  return pulumi
+    .all([e.host, e.port, e.password, e.replica?.host, e.replica?.port])
+    .apply(([host, port, password, replicaHost, replicaPort]) =>
+      managedPostgresOutputs({
+        host,
+        port,
+        database,
+        username,
+        password,
+        replica: replicaHost && replicaPort ? { host: replicaHost, port: replicaPort } : undefined,
+      }),
+    );
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { prepareRequest, templates } from "../../templates/index.js";
 import { capacityNeeds, chooseServerType, dataVolumeGb, serverTypes } from "./server-types.js";
 
-const prepared = (template: string, size: string, options?: unknown) => prepareRequest({ template, name: "r", team: "t", size, options, resourceId: "0b7e4f8a-1c2d-4e3f-9a0b-1c2d3e4f5a6b" });
+const prepared = (template: string, size: string, options?: unknown) =>
+  prepareRequest({ template, name: "r", team: "t", size, options, resourceId: "0b7e4f8a-1c2d-4e3f-9a0b-1c2d3e4f5a6b" });
 
 describe("capacityNeeds", () => {
   it.each([

@@ -57,7 +57,9 @@ export function capacityNeeds(prepared: PreparedRequest): CapacityNeeds {
   const secrets = Object.fromEntries(Object.entries(prepared.secretSizes).map(([name, bytes]) => [name, "00".repeat(bytes)]));
   const ports = Object.fromEntries(prepared.portNames.map((name, i) => [name, 20000 + i]));
   const { model } = buildSystem(prepared, { ports, secrets, images: resolveImages({}), publishIp: "0.0.0.0", publicHost: "placeholder" });
-  const limits = Object.values(model.services).filter((s) => !s.hostOverhead).map((s) => s.limits);
+  const limits = Object.values(model.services)
+    .filter((s) => !s.hostOverhead)
+    .map((s) => s.limits);
   const cpus = limits.reduce((sum, l) => sum + l.cpus, 0);
   return {
     vcpus: Math.ceil(Math.max(cpus / 2, ...limits.map((l) => l.cpus))),
@@ -69,7 +71,10 @@ export function capacityNeeds(prepared: PreparedRequest): CapacityNeeds {
 export function chooseServerType(cloud: CloudName, needs: CapacityNeeds): string {
   const type = serverTypes[cloud].find((t) => t.vcpus >= needs.vcpus && t.memoryMb >= needs.memoryMb);
   if (!type) {
-    throw new TemplateInputError("size", `no ${cloud} server type has ${needs.vcpus} vCPUs and ${needs.memoryMb} MB; choose a smaller size or fewer peers`);
+    throw new TemplateInputError(
+      "size",
+      `no ${cloud} server type has ${needs.vcpus} vCPUs and ${needs.memoryMb} MB; choose a smaller size or fewer peers`,
+    );
   }
   return type.name;
 }

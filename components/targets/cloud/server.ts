@@ -41,9 +41,11 @@ export function generateServerKeys(name: string, comment: string, parent: pulumi
 /** The cloud-init user data: secret, since it carries the server's private host key. */
 export function userData(keys: ServerKeys, dataDevice: pulumi.Input<string>): pulumi.Output<string> {
   return pulumi.secret(
-    pulumi.all([keys.client.publicKey, keys.host.privateKey, keys.host.publicKey, dataDevice]).apply(([authorizedKey, hostPrivate, hostPublic, device]) =>
-      renderCloudInit({ authorizedKey, hostKey: { privateKey: hostPrivate, publicKey: hostPublic }, dataDevice: device }),
-    ),
+    pulumi
+      .all([keys.client.publicKey, keys.host.privateKey, keys.host.publicKey, dataDevice])
+      .apply(([authorizedKey, hostPrivate, hostPublic, device]) =>
+        renderCloudInit({ authorizedKey, hostKey: { privateKey: hostPrivate, publicKey: hostPublic }, dataDevice: device }),
+      ),
   );
 }
 
