@@ -7,7 +7,8 @@ import fs from "node:fs";
 
 export const operationMarker = "PROVISIONER_OPERATION_ID";
 
-function processesOf(operationId: string): number[] {
+/** The processes of this machine (but this one) that carry the operation's id. */
+export function processesOf(operationId: string): number[] {
   const needle = Buffer.from(`${operationMarker}=${operationId}\0`);
   const found: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {

@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
@@ -16,17 +15,10 @@ import { hostNameOf } from "../components/templates/host-name.js";
 import { leftovers } from "./deployment.js";
 import { eventually } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
+import { freePort } from "./net.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const scrapeToken = crypto.randomBytes(24).toString("hex");
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface ScrapeConfig {
   job_name: string;

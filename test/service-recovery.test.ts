@@ -17,6 +17,7 @@ import { startTestServer, type TestServer } from "./test-server.js";
 import { leftovers } from "./deployment.js";
 import { docker, eventually } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
+import { processesOf } from "../automation/process-killer.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 
@@ -93,21 +94,6 @@ describe("cancelling a running operation", () => {
     },
   );
 });
-
-/** Processes of the operation on this machine: they carry its id in their environment (see automation/process-killer.ts). */
-function processesOf(operationId: string): number[] {
-  const needle = Buffer.from(`PROVISIONER_OPERATION_ID=${operationId}\0`);
-  return fs
-    .readdirSync("/proc")
-    .filter((entry) => {
-      try {
-        return /^\d+$/.test(entry) && fs.readFileSync(`/proc/${entry}/environ`).includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe("a worker whose lease is taken over during an up", () => {
   let server: TestServer;

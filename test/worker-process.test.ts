@@ -5,7 +5,6 @@
 // probes of the storage and PostgreSQL templates; the worker restarted; a
 // resource FAILED after 3 interruptions.
 import crypto from "node:crypto";
-import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
@@ -15,23 +14,9 @@ import type { Operation } from "../prisma/generated/client.js";
 import { leftovers } from "./deployment.js";
 import { docker, eventually } from "./docker.js";
 import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
+import { processesOf } from "../automation/process-killer.js";
 
 const concurrency = 2;
-
-/** Processes of the operation on this machine: they carry its id in their environment (see automation/process-killer.ts). */
-function processesOf(operationId: string): number[] {
-  const needle = Buffer.from(`PROVISIONER_OPERATION_ID=${operationId}\0`);
-  return fs
-    .readdirSync("/proc")
-    .filter((entry) => {
-      try {
-        return /^\d+$/.test(entry) && fs.readFileSync(`/proc/${entry}/environ`).includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** The most operations running at one moment: at each start, those started and not yet finished. */
 function mostAtOnce(operations: Operation[]): number {

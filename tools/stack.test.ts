@@ -3,7 +3,6 @@
 // PgBouncer, then destroy leaves nothing behind.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -12,21 +11,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { docker } from "../test/docker.js";
 import { psql } from "../test/postgres-client.js";
 import { workspacesOf } from "./stack-files.js";
+import { freePort } from "../test/net.js";
 
 const execFileAsync = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const sample = parse(fs.readFileSync(path.join(repoRoot, "stacks", "Pulumi.postgres-small-example.yaml"), "utf8")) as {
   config: Record<string, unknown>;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("npm run stack", () => {
   // Its own backend and projects folder; the sample's port replaced by a free one

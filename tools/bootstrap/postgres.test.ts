@@ -4,7 +4,6 @@
 // checkout that is gone, freed.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -13,25 +12,10 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureLocalCluster, stopLocalCluster, type LocalCluster } from "./postgres.js";
 import { clusterLayout } from "./postgres-layout.js";
+import { answers, freePort } from "../../test/net.js";
 
 const execFileAsync = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, "../..");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port }, () => (socket.destroy(), resolve(true)));
-    socket.on("error", () => resolve(false));
-  });
-}
 
 async function query(cluster: LocalCluster, sql: string): Promise<unknown> {
   const client = new pg.Client({ connectionString: `${cluster.serverUrl}/postgres` });
