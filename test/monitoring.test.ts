@@ -74,16 +74,20 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
     server.service.health.start();
     teamName = `m${crypto.randomBytes(3).toString("hex")}`;
     api = client(server.base, (await new TeamService(server.service.db).create(teamName, "PRO")).apiKey);
-  });
+    // The resource every test reads; deleted (and checked) in afterAll.
+    const created = await api.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
+    id = created.body.resource.id;
+    expect(await waitForOperation(api, id!, created.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+  }, 300_000);
 
   afterAll(async () => {
     prometheus?.kill("SIGTERM");
     if (id) {
-      const resource = (await api.get(`/v1/resources/${id}`)).body;
-      if (resource.status !== "DELETED") {
-        const deleted = await api.delete(`/v1/resources/${id}`);
-        if (deleted.body?.operation) await waitForOperation(api, id, deleted.body.operation.id, 240_000);
-      }
+      // Deleted, the resource leaves the targets and nothing of it is left in Docker.
+      const deleted = await api.delete(`/v1/resources/${id}`);
+      expect(await waitForOperation(api, id, deleted.body.operation.id, 240_000)).toMatchObject({ status: "SUCCEEDED" });
+      const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as { labels: Record<string, string> }[];
+      expect(groups.filter((g) => g.labels.resource_id === id)).toEqual([]);
       expect(await leftovers(hostNameOf(id))).toEqual([]);
     }
     await server?.close();
@@ -108,10 +112,7 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
     }
   });
 
-  it("lists a provisioned small-storage node, labelled, once it is ACTIVE", { timeout: 300_000 }, async () => {
-    const created = await api.post("/v1/resources", { template: "small-storage", name, options: { publicNetwork: false } });
-    id = created.body.resource.id;
-    expect(await waitForOperation(api, id!, created.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
+  it("lists a provisioned small-storage node, labelled, once it is ACTIVE", async () => {
     const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as {
       targets: string[];
       labels: Record<string, string>;
@@ -238,12 +239,4 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
       expect(Number(storageMax.data!.result[0]!.value[1])).toBe(5e9);
     },
   );
-
-  it("deletes the resource: it leaves the targets, nothing left in Docker", { timeout: 240_000 }, async () => {
-    const deleted = await api.delete(`/v1/resources/${id}`);
-    expect(await waitForOperation(api, id!, deleted.body.operation.id)).toMatchObject({ status: "SUCCEEDED" });
-    const groups = (await client(server.base, scrapeToken).get("/v1/prometheus/targets")).body as { labels: Record<string, string> }[];
-    expect(groups.filter((g) => g.labels.resource_id === id)).toEqual([]);
-    expect(await leftovers(hostNameOf(id!))).toEqual([]);
-  });
 });
