@@ -7,18 +7,18 @@ import fs from "node:fs";
 
 const disabled = /^--iptables=false$/;
 
-/** The command lines of the `dockerd` processes this machine can see. */
-function dockerdCommandLines(): string[][] {
-  const lines: string[][] = [];
+/** The `dockerd` processes this machine can see, with their command lines. */
+export function dockerdProcesses(): { pid: number; args: string[] }[] {
+  const found: { pid: number; args: string[] }[] = [];
   for (const pid of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
     try {
       if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "dockerd") continue;
-      lines.push(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean));
+      found.push({ pid: Number(pid), args: fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean) });
     } catch {
       // The process ended meanwhile, or is not ours to read.
     }
   }
-  return lines;
+  return found;
 }
 
 function daemonJsonDisablesIptables(file = "/etc/docker/daemon.json"): boolean {
@@ -42,7 +42,7 @@ export function turnsIptablesOff(args: readonly string[]): boolean {
  */
 export function dockerIsolationProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.DOCKER_HOST && !env.DOCKER_HOST.startsWith("unix://")) return undefined;
-  if (dockerdCommandLines().some(turnsIptablesOff) || daemonJsonDisablesIptables()) {
+  if (dockerdProcesses().some((daemon) => turnsIptablesOff(daemon.args)) || daemonJsonDisablesIptables()) {
     return "the Docker engine runs with --iptables=false: containers of different resources can reach each other's private ports; restart dockerd with its iptables rules on";
   }
   return undefined;

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { dockerIsolationProblem } from "../../automation/docker-isolation.js";
+import { dockerdProcesses, dockerIsolationProblem } from "../../automation/docker-isolation.js";
 import { ensureDebianPackages } from "./apt.js";
 import { commandExists, probe } from "./exec.js";
 import { BootstrapError, say } from "./log.js";
@@ -40,22 +40,14 @@ async function startDockerd(): Promise<void> {
  * machine owner's: the service says so in /readyz and serves a single team.
  */
 async function restartEngineWithoutIsolation(): Promise<void> {
-  const ours = fs
-    .readdirSync("/proc")
-    .filter((pid) => /^\d+$/.test(pid))
-    .find((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") === "dockerd\0--iptables=false\0";
-      } catch {
-        return false;
-      }
-    });
+  // Exactly the command line earlier bootstraps used: no other engine is ours to restart.
+  const ours = dockerdProcesses().find((daemon) => daemon.args.join(" ") === "dockerd --iptables=false")?.pid;
   if (!ours) {
     say(`docker: warning: ${dockerIsolationProblem()}`);
     return;
   }
   say("docker: the engine an earlier bootstrap started runs without iptables (resources not isolated): restarting it with them");
-  process.kill(Number(ours), "SIGTERM");
+  process.kill(ours, "SIGTERM");
   for (let i = 0; i < 60 && fs.existsSync(`/proc/${ours}`); i++) await sleep(500);
   await startDockerd();
 }
