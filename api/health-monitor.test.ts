@@ -12,6 +12,7 @@ import { Scheduler } from "../core/scheduler.js";
 import { HealthMonitor } from "./health-monitor.js";
 import type { Failure, ProbeTarget } from "./health-probes.js";
 import { Metrics } from "./metrics.js";
+import { storedResource } from "../test/rows.js";
 
 const db = createDatabase(process.env.DATABASE_URL!);
 const cipher = new CredentialsCipher(parseKeyring(generateKeyringSpec("health-test")));
@@ -46,20 +47,7 @@ async function activeResource() {
   const team = await db.team.create({ data: { name: `health-${suffix}` } });
   teamIds.push(team.id);
   const api = `http://health-${suffix}.invalid:5001`;
-  const resource = await db.resource.create({
-    data: {
-      teamId: team.id,
-      name: "r",
-      hostName: `health-${suffix}`,
-      template: "small-storage",
-      target: "docker-host",
-      size: "small",
-      cpus: 0.5,
-      memoryMb: 512,
-      status: "ACTIVE",
-      endpoint: { api },
-    },
-  });
+  const resource = await storedResource(db, team.id, { hostName: `health-${suffix}`, status: "ACTIVE", endpoint: { api } });
   const sealed = cipher.seal(resource.id, { apiPassword: "x" });
   await db.resource.update({
     where: { id: resource.id },

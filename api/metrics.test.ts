@@ -13,25 +13,14 @@ import { Scheduler } from "../core/scheduler.js";
 import { HealthMonitor } from "./health-monitor.js";
 import { Metrics } from "./metrics.js";
 import { TeamService } from "./teams.service.js";
+import { storedResource } from "../test/rows.js";
 
 const db = createDatabase(process.env.DATABASE_URL!);
 const healthy = { failures: [], measurements: { repoSizeBytes: 1000, storageMaxBytes: 5e9 } };
 
 async function resource(status: "ACTIVE" | "DELETED" = "ACTIVE") {
   const { team } = await new TeamService(db).create(`mt${crypto.randomBytes(4).toString("hex")}`, "PRO");
-  const row = await db.resource.create({
-    data: {
-      teamId: team.id,
-      name: "same-name",
-      hostName: `r${crypto.randomBytes(6).toString("hex")}`,
-      template: "small-storage",
-      target: "docker-host",
-      size: "small",
-      cpus: 0.5,
-      memoryMb: 512,
-      status,
-    },
-  });
+  const row = await storedResource(db, team.id, { name: "same-name", status });
   return { resource_id: row.id, team: team.name, resource: row.name, template: row.template };
 }
 

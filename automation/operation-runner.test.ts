@@ -14,6 +14,7 @@ import { EventLog } from "../core/event-log.js";
 import { OperationRunner, type RunResult } from "./operation-runner.js";
 import { PortAllocator } from "./port-allocator.js";
 import type { EngineRun, ResourceStack, StackStore, StackUpdate } from "./stack.js";
+import { storedResource } from "../test/rows.js";
 
 const db = createDatabase(process.env.DATABASE_URL!);
 const teamIds: string[] = [];
@@ -103,20 +104,7 @@ async function runOnce(
   const suffix = crypto.randomBytes(4).toString("hex");
   const team = await db.team.create({ data: { name: `runner-${suffix}` } });
   teamIds.push(team.id);
-  const resource = await db.resource.create({
-    data: {
-      teamId: team.id,
-      name: "r",
-      hostName: `runner-${suffix}`,
-      template: "small-storage",
-      target: "docker-host",
-      size: "small",
-      cpus: 0.5,
-      memoryMb: 512,
-      status,
-      stackSeenAt,
-    },
-  });
+  const resource = await storedResource(db, team.id, { hostName: `runner-${suffix}`, status, stackSeenAt });
   if (credentials) {
     const sealed = cipher.seal(resource.id, credentials);
     await db.resource.update({

@@ -17,6 +17,7 @@ import { LeaseLost, leaseLost, OperationQueue } from "./operation-queue.js";
 import type { OperationRunner, RunContext, RunResult } from "./operation-runner.js";
 import { OperationWorker } from "./operation-worker.js";
 import { operationMarker } from "./process-killer.js";
+import { storedResource } from "../test/rows.js";
 
 const db = createDatabase(process.env.DATABASE_URL!);
 const logger = pino({ level: "silent" });
@@ -72,19 +73,7 @@ async function queuedOperation(
 ) {
   const team = (await new TeamService(db).create(`w${crypto.randomBytes(4).toString("hex")}`, "PRO")).team;
   teamIds.push(team.id);
-  const created = await db.resource.create({
-    data: {
-      teamId: team.id,
-      name: "fenced",
-      hostName: `w${crypto.randomBytes(6).toString("hex")}`,
-      template: "small-storage",
-      target: "docker-host",
-      size: "small",
-      cpus: 0.5,
-      memoryMb: 512,
-      ...resource,
-    },
-  });
+  const created = await storedResource(db, team.id, { name: "fenced", ...resource });
   return { resource: created, operation: await db.operation.create({ data: { resourceId: created.id, kind } }) };
 }
 
