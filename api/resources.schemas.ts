@@ -5,8 +5,8 @@ import { templates } from "../components/templates/index.js";
 import { sizeNames } from "../components/templates/sizes.js";
 import { optionFields, type Template } from "../components/templates/template.js";
 
-/** docker-host is this machine; a cloud is offered when the service has its credentials. */
-export const targets = ["docker-host", "hetzner", "digitalocean", "aws"] as const;
+/** docker-host is this machine; a cloud when the service has its credentials; kubernetes when it has a cluster. */
+export const targets = ["docker-host", "hetzner", "digitalocean", "aws", "kubernetes"] as const;
 export const resourceStatuses = ["PROVISIONING", "ACTIVE", "UPDATING", "DEGRADED", "FAILED", "DELETING", "DELETED"] as const;
 
 const templateIds = Object.keys(templates) as [string, ...string[]];

@@ -56,6 +56,12 @@ export interface ServiceSpec {
    * server type. Quotas still count it.
    */
   hostOverhead?: boolean;
+  /**
+   * Services that are copies of one another (a primary and its replica, a
+   * cluster's peers): a target with several machines keeps them apart,
+   * always (`required`) or when it can.
+   */
+  spread?: { group: string; required: boolean };
 }
 
 export interface SystemModel {

@@ -143,6 +143,8 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
     // their entry point needs no capability (as root it would chown and su-exec).
     user: "ipfs",
     pidsLimit: 1024,
+    // Apart when the machines allow (3 peers on 2 nodes still run).
+    spread: { group: "cluster-peers", required: false },
   };
   // Clients reach the cluster through peer 0; the others stay on the private network.
   if (i === 0) {
@@ -167,6 +169,7 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
         volume: `${kuboName(i)}-data`,
       }),
       ports: [{ host: ctx.ports[`gateway${i}`]!, container: 8080, hostIp: ctx.publishIp }],
+      spread: { group: "kubo-nodes", required: false },
     };
     services[peerName(i)] = clusterPeer(ctx, i);
     volumes.push(`${kuboName(i)}-data`, `${peerName(i)}-data`);

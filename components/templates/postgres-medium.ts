@@ -125,6 +125,9 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
     "max_replication_slots=10",
   ];
   primary.environment = { ...primary.environment, ...replication };
+  // On a target with several machines, a replica on the primary's machine protects nothing.
+  const spread = { group: "postgres", required: true };
+  primary.spread = spread;
   primary.mounts = [
     ...primary.mounts!,
     { source: "archive", target: "/archive" },
@@ -133,6 +136,7 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
 
   services.replica = {
     image: ctx.images.postgres,
+    spread,
     entrypoint: ["/bin/sh", `/etc/provisioner/${replicaScriptFile}`],
     user: "postgres",
     environment: { ...replication, PGDATA: "/var/lib/postgresql/data" },

@@ -10,6 +10,7 @@ import { ensureDebianPackages } from "./apt.js";
 import { ensureDevScrapeToken, ensureDevSecrets } from "./dev-secrets.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
+import { ensureKubernetesCluster, ensureKubernetesPlugin, imageUserIds, type KubernetesCluster } from "./kubernetes.js";
 import { BootstrapError, say, sayAfter } from "./log.js";
 import { applyMigrations } from "./migrations.js";
 import { repoRoot } from "./paths.js";
@@ -22,6 +23,8 @@ type Mode = "start" | "test" | "bench" | "stack" | "create-team" | "rotate-crede
 
 /** The local cluster this command runs on, stopped when the command ends. */
 let localCluster: LocalCluster | undefined;
+/** The Kubernetes test cluster this command started, stopped when it ends. */
+let kubernetesCluster: KubernetesCluster | undefined;
 
 /** The control-plane database, migrated, with its client generated. */
 async function prepareDatabase(database: string): Promise<string> {
@@ -60,6 +63,15 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     await ensureDebianPackages(["prometheus"], "the monitoring test");
     // Schemathesis checks the service against its OpenAPI document.
     env.PROVISIONER_SCHEMATHESIS = await ensureSchemathesis();
+    // The Kubernetes target's tests: a real cluster (KUBECONFIG's, else a local 2-node one) and the provider plugin.
+    // PROVISIONER_TEST_KUBECONFIG, not PROVISIONER_KUBECONFIG: only the tests that ask for the target get it.
+    await ensureKubernetesPlugin(env);
+    kubernetesCluster = await ensureKubernetesCluster(imageEnv);
+    env.PROVISIONER_TEST_KUBECONFIG = kubernetesCluster.kubeconfig;
+    env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST = kubernetesCluster.publicHost;
+    env.PROVISIONER_KUBERNETES_USER_IDS ??= JSON.stringify(await imageUserIds(imageEnv));
+  } else if (process.env.PROVISIONER_KUBECONFIG) {
+    await ensureKubernetesPlugin(env);
   }
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return env;
@@ -70,6 +82,8 @@ let stopping = false;
 
 /** Stops what this command started (the local database), then exits with `code`. */
 async function finish(code: number): Promise<never> {
+  if (kubernetesCluster?.stop)
+    await kubernetesCluster.stop().catch((error: unknown) => sayAfter(`kubernetes: could not stop the local cluster: ${String(error)}`));
   if (localCluster)
     await stopLocalCluster(localCluster, { report: sayAfter }).catch((error: unknown) =>
       sayAfter(`postgres: could not stop the local cluster: ${String(error)}`),

@@ -1,0 +1,330 @@
+// A template's system as Kubernetes objects: pure data, no @pulumi import, so
+// its content is tested without a cluster and the Pulumi component
+// (kubernetes.ts) only creates what this returns.
+//
+// One namespace per resource (its host name, from the resource id). Services
+// that share a named volume share a pod (a ReadWriteOnce claim mounts on one
+// node), every other service gets its own; each pod is a StatefulSet of one
+// with a claim per named volume. Every Compose service name is a headless
+// Service selecting its pod, so the names the services use for each other
+// resolve as on the Docker host; what the template publishes is a NodePort
+// (or LoadBalancer) Service on the allocated port.
+import type { HealthCheck, ServiceSpec, SystemModel } from "../model/system.js";
+
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export interface KubernetesRenderOptions {
+  /** GB each named volume's claim asks for (claimGb()). */
+  claimGb: number;
+  /** StorageClass of the claims; undefined: the cluster's default. */
+  storageClass?: string;
+  /** How published ports are reached: a port on every node, or a load balancer. */
+  serviceType: "NodePort" | "LoadBalancer";
+  /**
+   * Numeric ids of the users the services name (Kubernetes runs a container
+   * as a uid, not a name): they depend on the images.
+   */
+  userIds: Record<string, number>;
+  /** What goes into the Secret rather than in the clear: secretKeys() of the system. */
+  secretKeys: string[];
+}
+
+/** Requests are this fraction of the limits, so a 2-core node can schedule a system whose limits add up to more. */
+export const requestFraction = 0.25;
+
+/**
+ * The claim of each named volume: the template's data volume size (the
+ * template contract's `dataGb`, which the cloud targets use too) spread over
+ * its volumes, at least 1 GB. The one place a claim's size is decided.
+ */
+export function claimGb(dataGb: number, volumes: number): number {
+  return Math.max(1, Math.ceil(dataGb / Math.max(1, volumes)));
+}
+
+const podLabel = "provisioner.pod";
+const spreadLabel = "provisioner.spread";
+const credentialsSecret = "credentials";
+const filesConfigMap = "files";
+
+/** Services grouped by the named volumes they share: each group is one pod. */
+export function podGroups(model: SystemModel): string[][] {
+  const parent = new Map<string, string>();
+  const find = (s: string): string => {
+    const p = parent.get(s)!;
+    if (p === s) return s;
+    const root = find(p);
+    parent.set(s, root);
+    return root;
+  };
+  const names = Object.keys(model.services);
+  for (const n of names) parent.set(n, n);
+  const owner = new Map<string, string>();
+  for (const n of names) {
+    for (const m of model.services[n]!.mounts ?? []) {
+      if (m.source.startsWith("file:")) continue;
+      const first = owner.get(m.source);
+      if (first === undefined) owner.set(m.source, n);
+      else parent.set(find(n), find(first));
+    }
+  }
+  const groups = new Map<string, string[]>();
+  for (const n of names) {
+    const root = find(n);
+    groups.set(root, [...(groups.get(root) ?? []), n]);
+  }
+  // Named after its first service in the model's order: stable across updates.
+  return [...groups.values()];
+}
+
+/**
+ * The environment values (`env:<service>.<NAME>`) and files (`file:<name>`)
+ * that depend on a generated secret: those that differ between two renderings
+ * of the system with different secrets. It catches derived values too (a
+ * peer's private key from the identity seed, `user:password` strings).
+ */
+export function secretKeys(a: SystemModel, b: SystemModel): string[] {
+  const keys: string[] = [];
+  for (const [name, spec] of Object.entries(a.services))
+    for (const [key, value] of Object.entries(spec.environment ?? {}))
+      if (b.services[name]?.environment?.[key] !== value) keys.push(`env:${name}.${key}`);
+  for (const [file, content] of Object.entries(a.files)) if (b.files[file] !== content) keys.push(`file:${file}`);
+  return keys;
+}
+
+function probe(check: HealthCheck, kind: "readiness" | "startup" | "liveness"): Record<string, unknown> {
+  const [mode, ...rest] = check.test;
+  const command = mode === "CMD-SHELL" ? ["/bin/sh", "-c", rest.join(" ")] : rest;
+  const base = { exec: { command }, timeoutSeconds: check.timeoutSeconds };
+  if (kind === "readiness") return { ...base, periodSeconds: check.intervalSeconds, failureThreshold: 3 };
+  // As long as the Docker host waits for health (5 minutes), then liveness takes over.
+  if (kind === "startup") return { ...base, periodSeconds: check.intervalSeconds, failureThreshold: Math.ceil(300 / check.intervalSeconds) };
+  // Restarts only a container that has failed its check for 5 minutes: a
+  // peer whose neighbours are away is unhealthy but must not be killed for it.
+  return { ...base, periodSeconds: 10, failureThreshold: 30 };
+}
+
+function runAs(user: string | undefined, userIds: Record<string, number>): Record<string, number> {
+  if (user === undefined) return {};
+  const [u, g] = user.split(":");
+  const id = (name: string) => {
+    if (/^\d+$/.test(name)) return Number(name);
+    if (name === "root") return 0;
+    const known = userIds[name];
+    if (known === undefined) throw new Error(`kubernetes target: no numeric id for the user "${name}" (userIds)`);
+    return known;
+  };
+  const uid = id(u!);
+  return { runAsUser: uid, ...(g !== undefined ? { runAsGroup: id(g) } : {}) };
+}
+
+const cpu = (cpus: number) => `${Math.round(cpus * 1000)}m`;
+const memory = (mb: number) => `${Math.round(mb)}Mi`;
+
+function container(name: string, spec: ServiceSpec, options: KubernetesRenderOptions, secretData: Record<string, string>) {
+  const env = Object.entries(spec.environment ?? {}).map(([key, value]) => {
+    if (!options.secretKeys.includes(`env:${name}.${key}`)) return { name: key, value };
+    const secretKey = `${name}.${key}`;
+    secretData[secretKey] = value;
+    return { name: key, valueFrom: { secretKeyRef: { name: credentialsSecret, key: secretKey } } };
+  });
+  const volumeMounts = (spec.mounts ?? []).map((m) => {
+    if (!m.source.startsWith("file:")) return { name: m.source, mountPath: m.target, ...(m.readOnly && { readOnly: true }) };
+    const file = m.source.slice("file:".length);
+    return { name: `file-${file.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`, mountPath: m.target, subPath: file, readOnly: true };
+  });
+  const user = runAs(spec.user, options.userIds);
+  return {
+    name,
+    image: spec.image,
+    // Images come from the cluster's registry or were imported into its nodes.
+    imagePullPolicy: "IfNotPresent",
+    ...(spec.entrypoint && { command: spec.entrypoint }),
+    ...(spec.command && { args: spec.command }),
+    env,
+    ports: (spec.ports ?? []).map((p) => ({ containerPort: p.container, protocol: (p.protocol ?? "tcp").toUpperCase() })),
+    volumeMounts,
+    resources: {
+      limits: { cpu: cpu(spec.limits.cpus), memory: memory(spec.limits.memoryMb) },
+      requests: { cpu: cpu(spec.limits.cpus * requestFraction), memory: memory(spec.limits.memoryMb * requestFraction) },
+    },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"], ...(spec.capabilities?.length && { add: spec.capabilities }) },
+      ...user,
+    },
+    ...(spec.healthCheck && {
+      readinessProbe: probe(spec.healthCheck, "readiness"),
+      startupProbe: probe(spec.healthCheck, "startup"),
+      livenessProbe: probe(spec.healthCheck, "liveness"),
+    }),
+  };
+}
+
+/** Every object of the system, namespace first. */
+export function renderManifests(model: SystemModel, options: KubernetesRenderOptions): Manifest[] {
+  const namespace = model.project;
+  const labels = { ...model.labels, "app.kubernetes.io/managed-by": "provisioner" };
+  const meta = (name: string, extra: Record<string, string> = {}) => ({ name, namespace, labels: { ...labels, ...extra } });
+  const secretData: Record<string, string> = {};
+  const groups = podGroups(model);
+  const out: Manifest[] = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels } }];
+
+  // Files: a ConfigMap, or the Secret when a file carries a generated secret.
+  const plainFiles: Record<string, string> = {};
+  const secretFiles = new Set<string>();
+  for (const [file, content] of Object.entries(model.files)) {
+    if (options.secretKeys.includes(`file:${file}`)) {
+      secretFiles.add(file);
+      secretData[`file.${file}`] = content;
+    } else plainFiles[file] = content;
+  }
+  if (Object.keys(plainFiles).length) out.push({ apiVersion: "v1", kind: "ConfigMap", metadata: meta(filesConfigMap), data: plainFiles });
+
+  let quotaCpu = 0;
+  let quotaMemory = 0;
+  const workloads: Manifest[] = [];
+  const services: Manifest[] = [];
+  for (const group of groups) {
+    const podName = group[0]!;
+    const specs = group.map((s) => [s, model.services[s]!] as const);
+    const podLabels: Record<string, string> = { ...labels, [podLabel]: podName };
+    const spread = specs.map(([, s]) => s.spread).find((s) => s !== undefined);
+    if (spread) podLabels[spreadLabel] = spread.group;
+    const containers = specs.map(([name, spec]) => container(name, spec, options, secretData));
+    for (const [, spec] of specs) {
+      quotaCpu += spec.limits.cpus;
+      quotaMemory += spec.limits.memoryMb;
+    }
+    const claims = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => !m.startsWith("file:"))))];
+    const files = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => m.startsWith("file:"))))].map((m) =>
+      m.slice("file:".length),
+    );
+    const volumes = files.map((file) => ({
+      name: `file-${file.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`,
+      ...(secretFiles.has(file)
+        ? { secret: { secretName: credentialsSecret, items: [{ key: `file.${file}`, path: file }], defaultMode: 0o555 } }
+        : { configMap: { name: filesConfigMap, items: [{ key: file, path: file }], defaultMode: 0o555 } }),
+    }));
+    const affinity = spread && {
+      podAntiAffinity: spread.required
+        ? { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { [spreadLabel]: spread.group } } }] }
+        : {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { [spreadLabel]: spread.group } } } },
+            ],
+          },
+    };
+    workloads.push({
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: meta(podName),
+      spec: {
+        serviceName: podName,
+        replicas: 1,
+        selector: { matchLabels: { [podLabel]: podName } },
+        // Deleting the resource deletes its data, as `down -v` does on a Docker host; a scale-down keeps it.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
+        template: {
+          metadata: { labels: podLabels },
+          spec: {
+            containers,
+            volumes,
+            // Service links would put FOO_PORT=tcp://... into every container (POSTGRES_PORT breaks postgres).
+            enableServiceLinks: false,
+            automountServiceAccountToken: false,
+            ...(affinity && { affinity }),
+          },
+        },
+        volumeClaimTemplates: claims.map((claim) => ({
+          metadata: { name: claim, labels },
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            ...(options.storageClass && { storageClassName: options.storageClass }),
+            resources: { requests: { storage: `${options.claimGb}Gi` } },
+          },
+        })),
+      },
+    });
+    // The names the services use for each other: one headless Service each.
+    for (const [name] of specs) {
+      services.push({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: meta(name),
+        // Addresses before readiness: a replica must reach its primary while the pod as a whole starts.
+        spec: { clusterIP: "None", selector: { [podLabel]: podName }, publishNotReadyAddresses: true },
+      });
+    }
+    const published = specs.flatMap(([, s]) => s.ports ?? []);
+    if (published.length) {
+      services.push({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: meta(`${podName}-published`),
+        spec: {
+          type: options.serviceType,
+          selector: { [podLabel]: podName },
+          ports: published.map((p) => ({
+            name: `port-${p.container}`,
+            protocol: (p.protocol ?? "tcp").toUpperCase(),
+            port: p.container,
+            targetPort: p.container,
+            // The allocated port: the endpoint names it before the Service exists.
+            nodePort: p.host,
+          })),
+        },
+      });
+      // Only the published ports are reachable from outside the namespace.
+      out.push({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: meta(`published-${podName}`),
+        spec: {
+          podSelector: { matchLabels: { [podLabel]: podName } },
+          policyTypes: ["Ingress"],
+          ingress: [{ ports: published.map((p) => ({ port: p.container, protocol: (p.protocol ?? "tcp").toUpperCase() })) }],
+        },
+      });
+    }
+  }
+  out.push({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: meta("same-namespace-only"),
+    spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }] }] },
+  });
+  const claimCount = workloads.reduce((n, w) => n + ((w.spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates.length ?? 0), 0);
+  out.push({
+    apiVersion: "v1",
+    kind: "ResourceQuota",
+    metadata: meta("size"),
+    spec: {
+      hard: {
+        "limits.cpu": cpu(quotaCpu),
+        "limits.memory": memory(quotaMemory),
+        "requests.storage": `${claimCount * options.claimGb}Gi`,
+        persistentvolumeclaims: String(claimCount),
+        // A rolling restart replaces one pod at a time; room for one extra per workload.
+        pods: String(groups.length * 2),
+      },
+    },
+  });
+  // Spread groups (a primary and its replica, a cluster's peers): one away at a time when nodes drain.
+  // A single pod gets none: a budget of 1 would block every drain.
+  const spreadGroups = [...new Set(Object.values(model.services).flatMap((s) => (s.spread ? [s.spread.group] : [])))];
+  for (const group of spreadGroups)
+    out.push({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: meta(`spread-${group}`),
+      spec: { maxUnavailable: 1, selector: { matchLabels: { [spreadLabel]: group } } },
+    });
+  if (Object.keys(secretData).length)
+    out.splice(1, 0, { apiVersion: "v1", kind: "Secret", metadata: meta(credentialsSecret), type: "Opaque", stringData: secretData });
+  return [...out, ...services, ...workloads];
+}

@@ -1,0 +1,84 @@
+// The Kubernetes target: a template's system as Kubernetes objects
+// (kubernetes-manifests.ts renders them) through @pulumi/kubernetes. The
+// provider waits for each StatefulSet to be ready (its probes are the
+// template's health checks), so `up` ends when the system is healthy; delete
+// removes the namespace with its claims, whose volumes the StorageClass reclaims.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { SystemModel } from "../model/system.js";
+import { renderManifests, type KubernetesRenderOptions, type Manifest } from "./kubernetes-manifests.js";
+
+export interface KubernetesTarget {
+  /** The kubeconfig's content (secret: it may carry keys); empty: in-cluster configuration. */
+  kubeconfig?: string;
+  /** Host name or address clients reach published ports on (a node, or the load balancers' name). */
+  publicHost: string;
+  /** StorageClass of the claims; unset: the cluster's default. */
+  storageClass?: string;
+  /** NodePort (default: the allocated port on every node) or LoadBalancer. */
+  serviceType?: "NodePort" | "LoadBalancer";
+  /** Numeric ids of the users the images run as (postgres, ipfs); defaults: the official images'. */
+  userIds?: Record<string, number>;
+}
+
+/** The official images' users. */
+export const defaultUserIds: Record<string, number> = { postgres: 999, ipfs: 1000 };
+
+type Create = (name: string, m: pulumi.Output<Manifest>, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+// The rendered objects are plain JSON of the API's own shape: the SDK's input types add nothing here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const field = (m: pulumi.Output<Manifest>, key: string): pulumi.Output<any> => m.apply((x) => x[key]);
+const kinds: Record<string, Create> = {
+  Namespace: (n, m, o) => new k8s.core.v1.Namespace(n, { metadata: field(m, "metadata") }, o),
+  Secret: (n, m, o) => new k8s.core.v1.Secret(n, { metadata: field(m, "metadata"), type: field(m, "type"), stringData: field(m, "stringData") }, o),
+  ConfigMap: (n, m, o) => new k8s.core.v1.ConfigMap(n, { metadata: field(m, "metadata"), data: field(m, "data") }, o),
+  Service: (n, m, o) => new k8s.core.v1.Service(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
+  StatefulSet: (n, m, o) => new k8s.apps.v1.StatefulSet(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
+  NetworkPolicy: (n, m, o) => new k8s.networking.v1.NetworkPolicy(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
+  ResourceQuota: (n, m, o) => new k8s.core.v1.ResourceQuota(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
+  PodDisruptionBudget: (n, m, o) => new k8s.policy.v1.PodDisruptionBudget(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
+};
+
+/**
+ * Creates the objects of `model`. `shape` is the same system rendered with
+ * stand-in secrets: which objects exist never depends on a secret's value,
+ * so they are known at preview; their content comes from `model`.
+ */
+export function deployToKubernetes(
+  name: string,
+  shape: SystemModel,
+  model: pulumi.Output<SystemModel>,
+  secretKeys: string[],
+  claimGb: number,
+  target: KubernetesTarget,
+  opts: pulumi.ComponentResourceOptions,
+): pulumi.CustomResource[] {
+  const renderOptions: KubernetesRenderOptions = {
+    claimGb,
+    storageClass: target.storageClass,
+    serviceType: target.serviceType ?? "NodePort",
+    userIds: { ...defaultUserIds, ...target.userIds },
+    secretKeys,
+  };
+  const planned = renderManifests(shape, renderOptions);
+  const rendered = model.apply((m) => renderManifests(m, renderOptions));
+  const provider = new k8s.Provider(`${name}-cluster`, { ...(target.kubeconfig && { kubeconfig: pulumi.secret(target.kubeconfig) }) }, opts);
+  const resourceOpts = { ...opts, provider };
+  const [namespaceManifest, ...rest] = planned;
+  const namespace = kinds.Namespace!(`${name}-namespace`, rendered.apply((all) => all[0]!), resourceOpts);
+  const byKey = (m: Manifest) => `${m.kind}/${m.metadata.name}`;
+  const created = [namespace];
+  for (const manifest of rest) {
+    const create = kinds[manifest.kind];
+    if (!create) throw new Error(`kubernetes target: no resource for kind ${manifest.kind}`);
+    const key = byKey(manifest);
+    const content = rendered.apply((all) => {
+      const found = all.find((m) => byKey(m) === key);
+      if (!found) throw new Error(`kubernetes target: ${key} missing from the rendered system`);
+      return found;
+    });
+    created.push(create(`${name}-${manifest.kind.toLowerCase()}-${manifest.metadata.name}`, content, { ...resourceOpts, dependsOn: [namespace] }));
+  }
+  void namespaceManifest;
+  return created;
+}
