@@ -1,0 +1,127 @@
+// The Kubernetes objects rendered from the real templates' models (no cluster:
+// content only; test/kubernetes-target.test.ts deploys them on a real one).
+import { describe, expect, it } from "vitest";
+import { resolveImages } from "../images.js";
+import { buildSystem, prepareRequest } from "../templates/index.js";
+import { sizes } from "../templates/sizes.js";
+import { claimGb, podGroups, renderManifests, secretKeys, type Manifest } from "./kubernetes-manifests.js";
+
+const resourceId = "0f8e4c2a-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
+
+function render(template: string, ports: Record<string, number>, options?: unknown) {
+  const prepared = prepareRequest({ template, name: "db", team: "acme", resourceId, options });
+  const secretsOf = (digit: string) => Object.fromEntries(Object.entries(prepared.secretSizes).map(([s, n]) => [s, digit.repeat(2 * n)]));
+  const inputs = (d: string) => ({ ports, secrets: secretsOf(d), images: resolveImages({}), publishIp: "0.0.0.0", publicHost: "10.0.0.1" });
+  const a = buildSystem(prepared, inputs("a")).model;
+  const b = buildSystem(prepared, inputs("b")).model;
+  const storage = claimGb(prepared.template.dataGb(sizes[prepared.size], prepared.options), a.volumes.length);
+  const manifests = renderManifests(a, {
+    claimGb: storage,
+    serviceType: "NodePort",
+    userIds: { postgres: 999, ipfs: 1000 },
+    secretKeys: secretKeys(a, b),
+  });
+  return { manifests, model: a, storage, secret: "a".repeat(48) };
+}
+
+const find = (ms: Manifest[], kind: string, name: string) => ms.find((m) => m.kind === kind && m.metadata.name === name)!;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const spec = (m: Manifest) => m.spec as any;
+
+describe("Kubernetes objects of a template (renderManifests)", () => {
+  it("postgres-medium: one namespace named from the id, primary and replica apart (required), published ports as NodePorts", () => {
+    const { manifests, storage } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
+    const namespace = `r${resourceId.replaceAll("-", "")}`;
+    expect(manifests[0]).toMatchObject({ kind: "Namespace", metadata: { name: namespace } });
+    for (const m of manifests.slice(1)) expect(m.metadata.namespace).toBe(namespace);
+
+    // The primary and its backup share the WAL archive: one pod; the replica has its own.
+    const primary = find(manifests, "StatefulSet", "postgres");
+    expect(spec(primary).template.spec.containers.map((c: { name: string }) => c.name)).toEqual(["postgres", "backup"]);
+    const replica = find(manifests, "StatefulSet", "replica");
+    for (const sts of [primary, replica]) {
+      const term = spec(sts).template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
+      expect(term.topologyKey).toBe("kubernetes.io/hostname");
+      expect(term.labelSelector.matchLabels).toEqual({ "provisioner.spread": "postgres" });
+      expect(spec(sts).template.metadata.labels["provisioner.spread"]).toBe("postgres");
+    }
+    // Claims: every named volume, sized from the template's data size.
+    expect(storage).toBe(sizes.medium.storageGb);
+    expect(spec(primary).volumeClaimTemplates.map((c: { metadata: { name: string } }) => c.metadata.name).sort()).toEqual([
+      "archive",
+      "backups",
+      "pgdata",
+    ]);
+    expect(spec(replica).volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${storage}Gi`);
+
+    const published = find(manifests, "Service", "pgbouncer-published");
+    expect(spec(published)).toMatchObject({ type: "NodePort", ports: [{ port: 5432, nodePort: 21001 }] });
+    expect(spec(find(manifests, "Service", "replica-published")).ports[0].nodePort).toBe(21002);
+    // Every Compose name resolves: a headless Service each.
+    for (const name of ["postgres", "backup", "replica", "pgbouncer"]) expect(spec(find(manifests, "Service", name)).clusterIP).toBe("None");
+    expect(spec(find(manifests, "Service", "backup")).selector).toEqual({ "provisioner.pod": "postgres" });
+
+    expect(find(manifests, "PodDisruptionBudget", "spread-postgres")).toBeDefined();
+    const quota = spec(find(manifests, "ResourceQuota", "size")).hard;
+    expect(quota["requests.storage"]).toBe(`${4 * storage}Gi`);
+    expect(quota.persistentvolumeclaims).toBe("4");
+  });
+
+  it("postgres-medium: passwords only in the Secret, never in a pod's environment or a ConfigMap", () => {
+    const { manifests, secret } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
+    const secretObject = find(manifests, "Secret", "credentials");
+    expect(JSON.stringify(secretObject)).toContain(secret);
+    for (const m of manifests.filter((x) => x.kind !== "Secret")) expect(JSON.stringify(m)).not.toContain(secret);
+    const env = spec(find(manifests, "StatefulSet", "replica")).template.spec.containers[0].env;
+    expect(env.find((e: { name: string }) => e.name === "REPLICATION_PASSWORD").valueFrom.secretKeyRef).toEqual({
+      name: "credentials",
+      key: "replica.REPLICATION_PASSWORD",
+    });
+  });
+
+  it("containers: requests a fraction of the limits, probes from the health checks, no capability unless named, uid for named users", () => {
+    const { manifests } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
+    const replica = spec(find(manifests, "StatefulSet", "replica")).template.spec;
+    const c = replica.containers[0];
+    expect(c.resources.limits).toEqual({ cpu: "1000m", memory: "1024Mi" });
+    expect(c.resources.requests).toEqual({ cpu: "250m", memory: "256Mi" });
+    expect(c.readinessProbe.exec.command).toEqual(["/bin/sh", "-c", "pg_isready -h 127.0.0.1"]);
+    expect(c.livenessProbe.exec.command).toEqual(c.readinessProbe.exec.command);
+    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsUser: 999 });
+    expect(replica.enableServiceLinks).toBe(false);
+    const primary = spec(find(manifests, "StatefulSet", "postgres")).template.spec.containers[0];
+    expect(primary.securityContext.capabilities.add).toEqual(["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"]);
+    // Files: scripts without secrets in the ConfigMap, mounted by subPath.
+    expect(Object.keys((find(manifests, "ConfigMap", "files") as { data: object }).data)).toContain("replica.sh");
+    expect(c.volumeMounts).toContainEqual({ name: "file-replica-sh", mountPath: "/etc/provisioner/replica.sh", subPath: "replica.sh", readOnly: true });
+  });
+
+  it("NetworkPolicy: same-namespace traffic, and from outside only the published ports", () => {
+    const { manifests } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
+    expect(spec(find(manifests, "NetworkPolicy", "same-namespace-only"))).toEqual({
+      podSelector: {},
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ podSelector: {} }] }],
+    });
+    expect(spec(find(manifests, "NetworkPolicy", "published-pgbouncer"))).toEqual({
+      podSelector: { matchLabels: { "provisioner.pod": "pgbouncer" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [{ port: 5432, protocol: "TCP" }] }],
+    });
+  });
+
+  it("ipfs-cluster-small: a pod per Kubo node and per peer, peers spread when possible, derived secrets (peer keys) in the Secret", () => {
+    const ports = { restApi: 22001, pinningServiceApi: 22002, metrics: 22003, gateway0: 22004, gateway1: 22005, gateway2: 22006 };
+    const { manifests, model } = render("ipfs-cluster-small", ports, { peers: 3 });
+    expect(podGroups(model).length).toBe(7);
+    const peer = spec(find(manifests, "StatefulSet", "cluster1")).template.spec;
+    expect(peer.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels).toEqual({
+      "provisioner.spread": "cluster-peers",
+    });
+    const env = peer.containers[0].env as { name: string; value?: string }[];
+    expect(env.find((e) => e.name === "CLUSTER_PRIVATEKEY")!.value).toBeUndefined();
+    expect(env.find((e) => e.name === "CLUSTER_PEERNAME")!.value).toBe("cluster1");
+    expect(peer.containers[0].securityContext.runAsUser).toBe(1000);
+    expect(spec(find(manifests, "Service", "ipfs2-published")).ports[0]).toMatchObject({ port: 8080, nodePort: 22006 });
+  });
+});
