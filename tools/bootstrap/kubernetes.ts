@@ -211,6 +211,8 @@ export interface KubernetesCluster {
   kubeconfig: string;
   /** Address clients reach NodePorts on. */
   publicHost: string;
+  /** Where kubectl is, for the tests (a cluster of KUBECONFIG: kubectl on PATH). */
+  binDir?: string;
   /** Set when this command started the cluster: it stops it when it ends. */
   stop?: () => Promise<void>;
 }
@@ -252,7 +254,7 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
   const already = await probe(path.join(kube, "kubectl"), ["--kubeconfig", kubeconfig, "get", "--raw=/readyz"], 10_000);
   if (already.ok) {
     say("kubernetes: the local 2-node cluster is running already (another command's): using it");
-    return { kubeconfig, publicHost: "10.200.0.1" };
+    return { kubeconfig, publicHost: "10.200.0.1", binDir: kube };
   }
   const code = await longStep(`kubernetes: starting the local 2-node cluster (log: ${log})`, () => runScript("up.sh", env, log));
   if (code !== 0) {
@@ -262,6 +264,7 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
   return {
     kubeconfig,
     publicHost: "10.200.0.1",
+    binDir: kube,
     stop: async () => {
       await runScript("down.sh", env, log);
     },
