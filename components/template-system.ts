@@ -150,7 +150,10 @@ function deployOnKubernetes(
     publicHost: target.publicHost,
   });
   const standIn = (digit: string) =>
-    buildSystem(prepared, inputs(Object.fromEntries(Object.entries(prepared.secretSizes).map(([s, bytes]) => [s, digit.repeat(2 * bytes)]))));
+    buildSystem(
+      prepared,
+      inputs(Object.fromEntries(Object.entries(prepared.secretSizes).map(([s, bytes]) => [s, digit.repeat(2 * bytes)]))),
+    );
   const shape = standIn("0").model;
   const keys = secretKeys(shape, standIn("f").model);
   const system = secrets.apply((s) => buildSystem(prepared, inputs(s)));

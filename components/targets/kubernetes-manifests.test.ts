@@ -47,18 +47,19 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     }
     // Claims: every named volume, sized from the template's data size.
     expect(storage).toBe(sizes.medium.storageGb);
-    expect(spec(primary).volumeClaimTemplates.map((c: { metadata: { name: string } }) => c.metadata.name).sort()).toEqual([
-      "archive",
-      "backups",
-      "pgdata",
-    ]);
+    expect(
+      spec(primary)
+        .volumeClaimTemplates.map((c: { metadata: { name: string } }) => c.metadata.name)
+        .sort(),
+    ).toEqual(["archive", "backups", "pgdata"]);
     expect(spec(replica).volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${storage}Gi`);
 
     const published = find(manifests, "Service", "pgbouncer-published");
     expect(spec(published)).toMatchObject({ type: "NodePort", ports: [{ port: 5432, nodePort: 21001 }] });
     expect(spec(find(manifests, "Service", "replica-published")).ports[0].nodePort).toBe(21002);
     // Every Compose name resolves: a headless Service each.
-    for (const name of ["postgres", "backup", "replica", "pgbouncer"]) expect(spec(find(manifests, "Service", name)).clusterIP).toBe("None");
+    for (const name of ["postgres", "backup", "replica", "pgbouncer"])
+      expect(spec(find(manifests, "Service", name)).clusterIP).toBe("None");
     expect(spec(find(manifests, "Service", "backup")).selector).toEqual({ "provisioner.pod": "postgres" });
 
     expect(find(manifests, "PodDisruptionBudget", "spread-postgres")).toBeDefined();
@@ -93,7 +94,12 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     expect(primary.securityContext.capabilities.add).toEqual(["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"]);
     // Files: scripts without secrets in the ConfigMap, mounted by subPath.
     expect(Object.keys((find(manifests, "ConfigMap", "files") as { data: object }).data)).toContain("replica.sh");
-    expect(c.volumeMounts).toContainEqual({ name: "file-replica-sh", mountPath: "/etc/provisioner/replica.sh", subPath: "replica.sh", readOnly: true });
+    expect(c.volumeMounts).toContainEqual({
+      name: "file-replica-sh",
+      mountPath: "/etc/provisioner/replica.sh",
+      subPath: "replica.sh",
+      readOnly: true,
+    });
   });
 
   it("NetworkPolicy: same-namespace traffic, and from outside only the published ports", () => {
@@ -115,7 +121,9 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     const { manifests, model } = render("ipfs-cluster-small", ports, { peers: 3 });
     expect(podGroups(model).length).toBe(7);
     const peer = spec(find(manifests, "StatefulSet", "cluster1")).template.spec;
-    expect(peer.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels).toEqual({
+    expect(
+      peer.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels,
+    ).toEqual({
       "provisioner.spread": "cluster-peers",
     });
     const env = peer.containers[0].env as { name: string; value?: string }[];

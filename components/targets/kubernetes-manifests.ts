@@ -102,7 +102,8 @@ function probe(check: HealthCheck, kind: "readiness" | "startup" | "liveness"): 
   const base = { exec: { command }, timeoutSeconds: check.timeoutSeconds };
   if (kind === "readiness") return { ...base, periodSeconds: check.intervalSeconds, failureThreshold: 3 };
   // As long as the Docker host waits for health (5 minutes), then liveness takes over.
-  if (kind === "startup") return { ...base, periodSeconds: check.intervalSeconds, failureThreshold: Math.ceil(300 / check.intervalSeconds) };
+  if (kind === "startup")
+    return { ...base, periodSeconds: check.intervalSeconds, failureThreshold: Math.ceil(300 / check.intervalSeconds) };
   // Restarts only a container that has failed its check for 5 minutes: a
   // peer whose neighbours are away is unhealthy but must not be killed for it.
   return { ...base, periodSeconds: 10, failureThreshold: 30 };
@@ -201,8 +202,8 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
       quotaMemory += spec.limits.memoryMb;
     }
     const claims = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => !m.startsWith("file:"))))];
-    const files = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => m.startsWith("file:"))))].map((m) =>
-      m.slice("file:".length),
+    const files = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => m.startsWith("file:"))))].map(
+      (m) => m.slice("file:".length),
     );
     const volumes = files.map((file) => ({
       name: `file-${file.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`,
@@ -212,10 +213,17 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
     }));
     const affinity = spread && {
       podAntiAffinity: spread.required
-        ? { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { [spreadLabel]: spread.group } } }] }
+        ? {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { [spreadLabel]: spread.group } } },
+            ],
+          }
         : {
             preferredDuringSchedulingIgnoredDuringExecution: [
-              { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { [spreadLabel]: spread.group } } } },
+              {
+                weight: 100,
+                podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { [spreadLabel]: spread.group } } },
+              },
             ],
           },
     };

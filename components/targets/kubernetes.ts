@@ -30,7 +30,8 @@ type Create = (name: string, m: pulumi.Output<Manifest>, opts: pulumi.CustomReso
 const field = (m: pulumi.Output<Manifest>, key: string): pulumi.Output<any> => m.apply((x) => x[key]);
 const kinds: Record<string, Create> = {
   Namespace: (n, m, o) => new k8s.core.v1.Namespace(n, { metadata: field(m, "metadata") }, o),
-  Secret: (n, m, o) => new k8s.core.v1.Secret(n, { metadata: field(m, "metadata"), type: field(m, "type"), stringData: field(m, "stringData") }, o),
+  Secret: (n, m, o) =>
+    new k8s.core.v1.Secret(n, { metadata: field(m, "metadata"), type: field(m, "type"), stringData: field(m, "stringData") }, o),
   ConfigMap: (n, m, o) => new k8s.core.v1.ConfigMap(n, { metadata: field(m, "metadata"), data: field(m, "data") }, o),
   Service: (n, m, o) => new k8s.core.v1.Service(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
   StatefulSet: (n, m, o) => new k8s.apps.v1.StatefulSet(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
@@ -62,10 +63,18 @@ export function deployToKubernetes(
   };
   const planned = renderManifests(shape, renderOptions);
   const rendered = model.apply((m) => renderManifests(m, renderOptions));
-  const provider = new k8s.Provider(`${name}-cluster`, { ...(target.kubeconfig && { kubeconfig: pulumi.secret(target.kubeconfig) }) }, opts);
+  const provider = new k8s.Provider(
+    `${name}-cluster`,
+    { ...(target.kubeconfig && { kubeconfig: pulumi.secret(target.kubeconfig) }) },
+    opts,
+  );
   const resourceOpts = { ...opts, provider };
   const [namespaceManifest, ...rest] = planned;
-  const namespace = kinds.Namespace!(`${name}-namespace`, rendered.apply((all) => all[0]!), resourceOpts);
+  const namespace = kinds.Namespace!(
+    `${name}-namespace`,
+    rendered.apply((all) => all[0]!),
+    resourceOpts,
+  );
   const byKey = (m: Manifest) => `${m.kind}/${m.metadata.name}`;
   const created = [namespace];
   for (const manifest of rest) {
@@ -77,7 +86,9 @@ export function deployToKubernetes(
       if (!found) throw new Error(`kubernetes target: ${key} missing from the rendered system`);
       return found;
     });
-    created.push(create(`${name}-${manifest.kind.toLowerCase()}-${manifest.metadata.name}`, content, { ...resourceOpts, dependsOn: [namespace] }));
+    created.push(
+      create(`${name}-${manifest.kind.toLowerCase()}-${manifest.metadata.name}`, content, { ...resourceOpts, dependsOn: [namespace] }),
+    );
   }
   void namespaceManifest;
   return created;

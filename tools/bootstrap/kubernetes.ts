@@ -34,7 +34,13 @@ const kubernetesBuild = () =>
   });
 
 const addonBuilds = () => [
-  goBuild({ name: "coredns", module: "coredns", binaries: { coredns: "github.com/coredns/coredns" }, ldflags: "-s -w", label: "Building CoreDNS" }),
+  goBuild({
+    name: "coredns",
+    module: "coredns",
+    binaries: { coredns: "github.com/coredns/coredns" },
+    ldflags: "-s -w",
+    label: "Building CoreDNS",
+  }),
   goBuild({
     name: "local-path-provisioner",
     module: "local-path-provisioner",
@@ -46,7 +52,16 @@ const addonBuilds = () => [
 ];
 
 /** Debian packages the nodes run on. */
-const nodePackages = ["containerd", "runc", "containernetworking-plugins", "etcd-server", "nftables", "conntrack", "iptables", "busybox-static"];
+const nodePackages = [
+  "containerd",
+  "runc",
+  "containernetworking-plugins",
+  "etcd-server",
+  "nftables",
+  "conntrack",
+  "iptables",
+  "busybox-static",
+];
 
 /** The plugin version @pulumi/kubernetes asks the engine for. */
 export function kubernetesPluginVersion(): string {
@@ -122,10 +137,15 @@ export async function ensureKubernetesPlugin(env: NodeJS.ProcessEnv): Promise<vo
   }
   say(`pulumi: the official plugin resource-kubernetes ${version} cannot be downloaded; building it`);
   const binary = await buildKubernetesPlugin(version);
-  await runLogged("pulumi", ["plugin", "install", "resource", "kubernetes", `v${version}`, "--file", binary], path.join(logDir, "pulumi-plugins.log"), {
-    env,
-    step: "pulumi plugin install resource-kubernetes",
-  });
+  await runLogged(
+    "pulumi",
+    ["plugin", "install", "resource", "kubernetes", `v${version}`, "--file", binary],
+    path.join(logDir, "pulumi-plugins.log"),
+    {
+      env,
+      step: "pulumi plugin install resource-kubernetes",
+    },
+  );
   say(`pulumi: installed resource-kubernetes ${version} built from the Go module proxy`);
 }
 
@@ -137,7 +157,11 @@ const scriptsDir = path.join(repoRoot, "tools", "kubernetes");
 async function addonImages(imagesDir: string, bins: { coredns: string; localPath: string; pause: string }): Promise<void> {
   const log = path.join(logDir, "kubernetes-images.log");
   const images = [
-    { tag: "localhost/pause:1", files: { pause: path.join(bins.pause, "pause") }, dockerfile: 'FROM scratch\nCOPY pause /pause\nENTRYPOINT ["/pause"]\n' },
+    {
+      tag: "localhost/pause:1",
+      files: { pause: path.join(bins.pause, "pause") },
+      dockerfile: 'FROM scratch\nCOPY pause /pause\nENTRYPOINT ["/pause"]\n',
+    },
     {
       tag: "localhost/coredns:1.15.0",
       files: { coredns: path.join(bins.coredns, "coredns") },
@@ -162,7 +186,10 @@ async function addonImages(imagesDir: string, bins: { coredns: string; localPath
     try {
       for (const [name, file] of Object.entries(image.files)) fs.copyFileSync(file, path.join(context, name));
       fs.writeFileSync(path.join(context, "Dockerfile"), image.dockerfile);
-      await runLogged("docker", ["build", "-t", image.tag, context], log, { step: `docker build ${image.tag}`, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
+      await runLogged("docker", ["build", "-t", image.tag, context], log, {
+        step: `docker build ${image.tag}`,
+        env: { ...process.env, DOCKER_BUILDKIT: "0" },
+      });
       await runLogged("docker", ["save", "-o", `${tar}.tmp`, image.tag], log, { step: `docker save ${image.tag}` });
       fs.renameSync(`${tar}.tmp`, tar);
     } finally {
@@ -185,7 +212,8 @@ async function templateImages(imagesDir: string, imageEnv: Record<string, string
     fs.renameSync(path.join(imagesDir, `${tar}.tmp`), path.join(imagesDir, tar));
   }
   // An image rebuilt since: its old tarball goes.
-  for (const f of fs.readdirSync(imagesDir)) if (f.startsWith("template-") && !wanted.has(f)) fs.rmSync(path.join(imagesDir, f), { force: true });
+  for (const f of fs.readdirSync(imagesDir))
+    if (f.startsWith("template-") && !wanted.has(f)) fs.rmSync(path.join(imagesDir, f), { force: true });
 }
 
 /**
@@ -259,7 +287,10 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
   const code = await longStep(`kubernetes: starting the local 2-node cluster (log: ${log})`, () => runScript("up.sh", env, log));
   if (code !== 0) {
     await runScript("down.sh", env, log);
-    throw new BootstrapError(`kubernetes: the local cluster did not start (exit ${code})`, `See ${log} and ${path.join(clusterDir, "logs")}`);
+    throw new BootstrapError(
+      `kubernetes: the local cluster did not start (exit ${code})`,
+      `See ${log} and ${path.join(clusterDir, "logs")}`,
+    );
   }
   return {
     kubeconfig,
