@@ -65,12 +65,16 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     env.PROVISIONER_SCHEMATHESIS = await ensureSchemathesis();
     // The Kubernetes target's tests: a real cluster (KUBECONFIG's, else a local 2-node one) and the provider plugin.
     // PROVISIONER_TEST_KUBECONFIG, not PROVISIONER_KUBECONFIG: only the tests that ask for the target get it.
-    await ensureKubernetesPlugin(env);
-    kubernetesCluster = await ensureKubernetesCluster(imageEnv);
-    env.PROVISIONER_TEST_KUBECONFIG = kubernetesCluster.kubeconfig;
-    env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST = kubernetesCluster.publicHost;
-    if (kubernetesCluster.binDir) env.PATH = `${kubernetesCluster.binDir}${path.delimiter}${env.PATH}`;
-    env.PROVISIONER_KUBERNETES_USER_IDS ??= JSON.stringify(await imageUserIds(imageEnv));
+    // Only when the run includes them (the whole suite, or test/kubernetes-target.test.ts): starting it costs a minute.
+    const files = process.argv.slice(3).filter((a) => !a.startsWith("-"));
+    if (files.length === 0 || files.some((f) => f.includes("kubernetes-target"))) {
+      await ensureKubernetesPlugin(env);
+      kubernetesCluster = await ensureKubernetesCluster(imageEnv);
+      env.PROVISIONER_TEST_KUBECONFIG = kubernetesCluster.kubeconfig;
+      env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST = kubernetesCluster.publicHost;
+      if (kubernetesCluster.binDir) env.PATH = `${kubernetesCluster.binDir}${path.delimiter}${env.PATH}`;
+      env.PROVISIONER_KUBERNETES_USER_IDS ??= JSON.stringify(await imageUserIds(imageEnv));
+    }
   } else if (process.env.PROVISIONER_KUBECONFIG) {
     await ensureKubernetesPlugin(env);
   }
