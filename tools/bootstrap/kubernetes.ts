@@ -156,7 +156,7 @@ const scriptsDir = path.join(repoRoot, "tools", "kubernetes");
 /** The add-on images (FROM scratch) as tarballs; rebuilt when a binary changes. */
 async function addonImages(imagesDir: string, bins: { coredns: string; localPath: string; pause: string }): Promise<void> {
   const log = path.join(logDir, "kubernetes-images.log");
-  const images = [
+  const images: { tag: string; files: Record<string, string>; dockerfile: string }[] = [
     {
       tag: "localhost/pause:1",
       files: { pause: path.join(bins.pause, "pause") },
