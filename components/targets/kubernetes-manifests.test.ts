@@ -93,7 +93,7 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     const primary = spec(find(manifests, "StatefulSet", "postgres")).template.spec.containers[0];
     expect(primary.securityContext.capabilities.add).toEqual(["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"]);
     // Files: scripts without secrets in the ConfigMap, mounted by subPath.
-    expect(Object.keys((find(manifests, "ConfigMap", "files") as { data: object }).data)).toContain("replica.sh");
+    expect(Object.keys((find(manifests, "ConfigMap", "files") as unknown as { data: object }).data)).toContain("replica.sh");
     expect(c.volumeMounts).toContainEqual({
       name: "file-replica-sh",
       mountPath: "/etc/provisioner/replica.sh",
