@@ -25,7 +25,6 @@ function render(template: string, ports: Record<string, number>, options?: unkno
 }
 
 const find = (ms: Manifest[], kind: string, name: string) => ms.find((m) => m.kind === kind && m.metadata.name === name)!;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const spec = (m: Manifest) => m.spec as any;
 
 describe("Kubernetes objects of a template (renderManifests)", () => {
