@@ -8,7 +8,17 @@ import { cloudSettingsFrom, type CloudSettings } from "./cloud-settings.js";
 import { parseKeyring, type Keyring } from "./credentials-cipher.js";
 import { logFormats } from "./logger.js";
 
-const repoRoot = path.resolve(import.meta.dirname, "..");
+/** The checkout: above core/ when run from the sources, above .build/app-<hash>/core/ when compiled (tools/bootstrap/compile.ts). */
+function checkoutOf(dir: string): string {
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${import.meta.dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+const repoRoot = checkoutOf(path.resolve(import.meta.dirname, ".."));
 const dataDir = path.join(repoRoot, ".data");
 
 export interface FairUseLimits {

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { ensureDebianPackages } from "./apt.js";
+import { serviceCommand } from "./compile.js";
 import { ensureDevScrapeToken, ensureDevSecrets } from "./dev-secrets.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
@@ -140,7 +141,11 @@ async function main(): Promise<number> {
     throw new Error("usage: bootstrap start|test|bench|stack|create-team|rotate-credentials-key [args]");
   const env = await prepare(mode);
   if (mode === "start")
-    return run(process.execPath, tsx("api/main.ts"), { ...env, ...ensureDevScrapeToken(env), PROVISIONER_PARENT_PID: String(process.pid) });
+    return run(process.execPath, await serviceCommand(), {
+      ...env,
+      ...ensureDevScrapeToken(env),
+      PROVISIONER_PARENT_PID: String(process.pid),
+    });
   if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
     // npm run bench [-- deploy|service]: both by default, one after the other.
