@@ -162,8 +162,7 @@ async function main() {
         api,
         Array.from({ length: 10 }, (_, i) => `ten${i}${suffix}`),
       ),
-    ]);
-    clearInterval(sampler);
+    ]).finally(() => clearInterval(sampler));
     await remove(api, ten.ids);
 
     console.log("\nGET /v1/resources?limit=20 (team with 1,000 resources; autocannon, 10 connections, second process)");
