@@ -29,6 +29,8 @@ export interface DockerHostSettings {
   images: ImageSet;
   healthTimeoutSeconds: number;
   cloud: CloudSettings;
+  /** The Docker host's CPUs (docker-host-cpus.ts): limits above them are capped. Unset: this machine's. */
+  cpus?: number;
 }
 
 /** The target's arguments and, for a cloud, its provider built from the service's credentials (kept secret in the state). */
@@ -56,7 +58,7 @@ function targetOf(
     default:
       return {
         args: {
-          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds },
+          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds, cpus: host.cpus },
           images: host.images,
           publishIp: host.publishIp,
           publicHost: host.publicHost,

@@ -15,6 +15,7 @@ import { OperationQueue } from "./operation-queue.js";
 import { OperationRunner } from "./operation-runner.js";
 import { OperationWorker, type OperationObserver } from "./operation-worker.js";
 import { PortAllocator } from "./port-allocator.js";
+import { dockerHostCpus } from "./docker-host-cpus.js";
 import { lowPriorityPulumi } from "./pulumi-command.js";
 import { ensureLocalBackend } from "./workspace.js";
 
@@ -47,6 +48,7 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
       images: config.images,
       healthTimeoutSeconds: config.operations.healthTimeoutSeconds,
       cloud: config.cloud,
+      cpus: await dockerHostCpus(),
     },
     backendUrl: config.pulumiBackendUrl,
     passphrase: config.passphrase,

@@ -1,5 +1,6 @@
 // A template deployed on a target: the Pulumi component both the service
 // (through the Automation API) and engineers (`pulumi up`) use.
+import os from "node:os";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveImages, type ImageSet } from "./images.js";
@@ -97,6 +98,8 @@ export class TemplateSystem extends pulumi.ComponentResource {
         images,
         publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"),
         publicHost: host,
+        // A cloud server is chosen to hold the largest limit (server-types.ts).
+        hostCpus: server ? undefined : (target.cpus ?? (target.ssh ? undefined : os.availableParallelism())),
       }),
     );
     const deployment = deployToDockerHost(

@@ -143,8 +143,8 @@ async function main(): Promise<number> {
     return run(process.execPath, tsx("api/main.ts"), { ...env, ...ensureDevScrapeToken(env), PROVISIONER_PARENT_PID: String(process.pid) });
   if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
-    // npm run bench [-- deploy|service]: both by default, one after the other.
-    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service"];
+    // npm run bench [-- deploy|service|pooler]: all by default, one after the other.
+    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service", "pooler"];
     for (const bench of benches) {
       say(`running the ${bench} benchmark`);
       const code = await run(process.execPath, tsx(`bench/${bench}.ts`), env);
