@@ -2,7 +2,7 @@
 // a new template that forgets a part fails here, not in production.
 import { describe, expect, it } from "vitest";
 import { buildSystem, prepareRequest, sizeLimits, sizeOf, templateSize, templates } from "./index.js";
-import { sizeNames, type SizeName } from "./sizes.js";
+import { sizeNames } from "./sizes.js";
 import { healthProbes, optionsJsonSchema, type Template } from "./template.js";
 
 const images = { kubo: "kubo:t", ipfsCluster: "cluster:t", postgres: "postgres:t", pgbouncer: "pgbouncer:t" };
@@ -75,7 +75,7 @@ describe.each(Object.entries(templates))("template %s", (id, template: Template)
 
   it("says how much data volume a cloud server needs at every size", () => {
     const { prepared } = built(template);
-    for (const size of sizeNames) expect(template.dataGb(template.sizes[size as SizeName], prepared.options)).toBeGreaterThan(0);
+    for (const size of sizeNames) expect(template.dataGb(template.sizes[size], prepared.options)).toBeGreaterThan(0);
   });
 
   it("names a health probe the health monitor has (no template is healthy by default)", () => {
