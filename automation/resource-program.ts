@@ -31,6 +31,8 @@ export interface DockerHostSettings {
   cloud: CloudSettings;
   /** The Docker host's CPUs (docker-host-cpus.ts): limits above them are capped. Unset: this machine's. */
   cpus?: number;
+  /** The open-files limit the Docker host's containers may have (docker-host-limits.ts). Unset: this machine's hard limit. */
+  openFiles?: number;
 }
 
 /** The target's arguments and, for a cloud, its provider built from the service's credentials (kept secret in the state). */
@@ -58,7 +60,7 @@ function targetOf(
     default:
       return {
         args: {
-          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds, cpus: host.cpus },
+          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds, cpus: host.cpus, openFiles: host.openFiles },
           images: host.images,
           publishIp: host.publishIp,
           publicHost: host.publicHost,

@@ -35,6 +35,12 @@ export interface DockerHostTarget {
    */
   cpus?: number;
   /**
+   * The open-files limit the host's containers may get: a pooler's is capped
+   * there (and the clients it accepts with it). Default: this machine's hard
+   * limit on a local host; no cap over SSH.
+   */
+  openFiles?: number;
+  /**
    * Deploy only once this file exists on the host: a new cloud server answers
    * SSH before its cloud-init has installed Docker, and writes this file last.
    */

@@ -88,6 +88,8 @@ export interface BuildInputs {
    * cap (quotas, and cloud servers sized to hold the largest limit).
    */
   hostCpus?: number;
+  /** The open-files limit the host's containers may get: a service asking more is capped (the template sizes its pooler to it). */
+  hostOpenFiles?: number;
 }
 
 /** What a template's size is: its main service's limits and its data's storage (the accessor every target uses). */
@@ -137,9 +139,13 @@ export function buildSystem(prepared: PreparedRequest, inputs: BuildInputs): { m
     secrets: inputs.secrets,
     publishIp: inputs.publishIp,
     publicHost: inputs.publicHost,
+    hostOpenFiles: inputs.hostOpenFiles,
   };
   const model = prepared.template.build(context);
   if (inputs.hostCpus !== undefined) capCpus(model, inputs.hostCpus);
+  // Templates size their poolers to the limit already; any other service asking more is capped too.
+  for (const service of Object.values(model.services))
+    if (service.nofile !== undefined && inputs.hostOpenFiles !== undefined) service.nofile = Math.min(service.nofile, inputs.hostOpenFiles);
   return { model, outputs: prepared.template.outputs(context) };
 }
 

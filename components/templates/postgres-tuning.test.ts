@@ -30,6 +30,33 @@ describe("postgres tuning", () => {
     },
   );
 
+  it("on a host whose containers may open 20,000 files, the pooler of 8 CPUs takes what fits (the engine refuses a higher limit)", () => {
+    const p = poolerSettings({ cpus: 8, memoryMb: 16384, storageGb: 50 }, 20_000);
+    expect([p.maxClientConn, p.nofile, p.memoryMb]).toEqual([18_976, 20_000, 1024]);
+    expect(poolerSettings({ cpus: 2, memoryMb: 4096, storageGb: 10 }, 20_000)).toEqual(
+      poolerSettings({ cpus: 2, memoryMb: 4096, storageGb: 10 }),
+    );
+    const prepared = prepareRequest({
+      template: "postgres-small",
+      name: "db",
+      team: "t",
+      size: "large",
+      resourceId: "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+    });
+    const images = { kubo: "k", ipfsCluster: "c", postgres: "p", pgbouncer: "b" };
+    const inputs = {
+      ports: { pgbouncer: 20000 },
+      secrets: { password: "ab" },
+      images,
+      publishIp: "0.0.0.0",
+      publicHost: "h",
+      hostOpenFiles: 20_000,
+    };
+    const pooler = buildSystem(prepared, inputs).model.services.pgbouncer!;
+    expect(pooler.nofile).toBe(20_000);
+    expect(pooler.environment!.MAX_CLIENT_CONN).toBe("18976");
+  });
+
   it.each(["postgres-small", "postgres-medium"])(
     "%s: at every size the pooler leaves the server room for backups, admins and a replica",
     (id) => {

@@ -67,16 +67,23 @@ export interface PoolerSettings {
  * per CPU above that), 10 server connections per CPU of the database plus a
  * quarter in reserve for bursts.
  */
-export function poolerSettings(size: SizeSpec): PoolerSettings {
-  const maxClientConn = Math.max(10_000, 5_000 * Math.ceil(size.cpus));
+export function poolerSettings(size: SizeSpec, hostOpenFiles?: number): PoolerSettings {
+  const wanted = Math.max(10_000, 5_000 * Math.ceil(size.cpus));
   const defaultPoolSize = Math.max(10, Math.round(10 * size.cpus));
   const reservePoolSize = Math.ceil(defaultPoolSize / 4);
+  // A host whose containers may not open that many files: as many clients as its limit leaves room for.
+  const nofile = Math.min(wanted + spareFiles, hostOpenFiles ?? Infinity);
+  const maxClientConn = Math.min(wanted, nofile - spareFiles);
   return {
     maxClientConn,
     defaultPoolSize,
     reservePoolSize,
     maxDbConnections: defaultPoolSize + reservePoolSize,
-    nofile: maxClientConn + 1024,
-    memoryMb: Math.ceil((maxClientConn * 25) / 1024 / 64) * 64,
+    nofile,
+    // Sized for the clients wanted: the quota does not depend on the host.
+    memoryMb: Math.ceil((wanted * 25) / 1024 / 64) * 64,
   };
 }
+
+/** Files beside the clients: server connections, the listening sockets, logs. */
+const spareFiles = 1024;

@@ -113,7 +113,7 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
   const password = ctx.secrets.password!;
   const limits = { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb };
   const server = postgresSettings(ctx.size);
-  const pooler = poolerSettings(ctx.size);
+  const pooler = poolerSettings(ctx.size, ctx.hostOpenFiles);
   // What the backup sidecar connects as: the resource's role, owner of its database.
   const appEnv = { POSTGRES_USER: role, POSTGRES_PASSWORD: password, POSTGRES_DB: database };
   return {

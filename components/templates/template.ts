@@ -25,6 +25,8 @@ export interface TemplateContext<Options> {
   publishIp: string;
   /** Host name clients use to reach the published ports. */
   publicHost: string;
+  /** The open-files limit the host's containers may get, when known: a pooler accepts only as many clients as it has files. */
+  hostOpenFiles?: number;
 }
 
 export interface TemplateOutputs {
