@@ -60,7 +60,12 @@ function targetOf(
     default:
       return {
         args: {
-          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds, cpus: host.cpus, openFiles: host.openFiles },
+          target: {
+            projectsDir: host.projectsDir,
+            healthTimeoutSeconds: host.healthTimeoutSeconds,
+            cpus: host.cpus,
+            openFiles: host.openFiles,
+          },
           images: host.images,
           publishIp: host.publishIp,
           publicHost: host.publicHost,
