@@ -98,7 +98,7 @@ async function runOnce(
     stackSeenAt = null as Date | null,
     cancelAfterMs = 0,
     credentials = undefined as Record<string, string> | undefined,
-    resourceFields = {} as { template?: string; size?: string },
+    resourceFields = {},
     hostCpus = undefined as number | undefined,
   } = {},
 ) {
