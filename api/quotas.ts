@@ -6,11 +6,17 @@ import { ApiError } from "./errors.js";
 
 export { footprint, lockTeam, settleReservation, type Footprint } from "../core/footprint.js";
 
+/**
+ * Scaled to the templates' sizes (each template's file): FREE holds one
+ * postgres-small with its sidecars (3.5 CPUs, 4.5 GB) or a default
+ * ipfs-cluster-small; BASIC a postgres-medium (9.5 CPUs, 32.75 GB) beside a
+ * postgres-small. The README's tier table is this one.
+ */
 export const tierLimits: Record<Tier, Footprint & { resources: number }> = {
-  FREE: { resources: 3, cpus: 4, memoryMb: 4096 },
-  BASIC: { resources: 10, cpus: 16, memoryMb: 16384 },
-  PRO: { resources: 50, cpus: 64, memoryMb: 65536 },
-  ENTERPRISE: { resources: 500, cpus: 512, memoryMb: 524288 },
+  FREE: { resources: 3, cpus: 4, memoryMb: 8 * 1024 },
+  BASIC: { resources: 10, cpus: 16, memoryMb: 48 * 1024 },
+  PRO: { resources: 50, cpus: 64, memoryMb: 192 * 1024 },
+  ENTERPRISE: { resources: 500, cpus: 512, memoryMb: 2048 * 1024 },
 };
 
 /**

@@ -23,7 +23,7 @@ const createBodyOf = (template: Template, offered: readonly [string, ...string[]
     template: z.literal(template.id),
     name: resourceName,
     size: z
-      .enum(template.sizes)
+      .enum(sizeNames)
       .optional()
       .meta({ description: `Default: ${template.defaultSize}.` }),
     target: z.enum(offered).default("docker-host"),
@@ -167,6 +167,20 @@ export const templateCatalogue = z.object({
       description: z.string(),
       sizes: z.array(z.enum(sizeNames)),
       defaultSize: z.enum(sizeNames),
+      sizeSpecs: z
+        .record(
+          z.enum(sizeNames),
+          z.object({
+            cpus: z.number().meta({ description: "CPU limit of what sizeUnit names." }),
+            memoryMb: z.number().meta({ description: "Memory limit of what sizeUnit names, MB." }),
+            storageGb: z.number().meta({ description: "Storage of its data, GB." }),
+            footprint: z
+              .object({ cpus: z.number(), memoryMb: z.number() })
+              .meta({ description: "What the quota counts at the default options: the limits of all the containers, sidecars included." }),
+          }),
+        )
+        .meta({ description: "What each size is for this template." }),
+      sizeUnit: z.string().meta({ description: "What sizeSpecs' CPU and memory limits apply to." }),
       targets: z.array(z.string()).meta({ description: "What this instance offers (clouds only with their credentials)." }),
       parameters: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema of the template's options." }),
     }),

@@ -1,6 +1,7 @@
 // The three kinds of operation as the deployment flow's stages: deploy
 // (CREATE and UPDATE), refresh (the drift check) and remove (DELETE).
-import { prepareRequest } from "../components/templates/index.js";
+import os from "node:os";
+import { prepareRequest, sizeLimits } from "../components/templates/index.js";
 import type { Prisma } from "../prisma/generated/client.js";
 import { foreignUpdates, latestUpdate, refuseForeignChanges, serviceMessage } from "./drift.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
@@ -82,6 +83,8 @@ export async function deploy({
       size: prepared.size,
       options: prepared.options,
       ports,
+      // The size's limits; on this machine's Docker host capped at its CPUs, saying so (a cloud server holds them).
+      limits: sizeLimits(prepared, resource.target === "docker-host" ? (deps.host.cpus ?? os.availableParallelism()) : undefined),
       images: deps.host.images,
       stack: stackName(resource),
       project: resource.hostName,

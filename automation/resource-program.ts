@@ -29,6 +29,10 @@ export interface DockerHostSettings {
   images: ImageSet;
   healthTimeoutSeconds: number;
   cloud: CloudSettings;
+  /** The Docker host's CPUs (docker-host-cpus.ts): limits above them are capped. Unset: this machine's. */
+  cpus?: number;
+  /** The open-files limit the Docker host's containers may have (docker-host-limits.ts). Unset: this machine's hard limit. */
+  openFiles?: number;
 }
 
 /** The target's arguments and, for a cloud, its provider built from the service's credentials (kept secret in the state). */
@@ -56,7 +60,12 @@ function targetOf(
     default:
       return {
         args: {
-          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds },
+          target: {
+            projectsDir: host.projectsDir,
+            healthTimeoutSeconds: host.healthTimeoutSeconds,
+            cpus: host.cpus,
+            openFiles: host.openFiles,
+          },
           images: host.images,
           publishIp: host.publishIp,
           publicHost: host.publicHost,

@@ -15,6 +15,7 @@ import { OperationQueue } from "./operation-queue.js";
 import { OperationRunner } from "./operation-runner.js";
 import { OperationWorker, type OperationObserver } from "./operation-worker.js";
 import { PortAllocator } from "./port-allocator.js";
+import { dockerHostCpus, dockerHostOpenFiles } from "./docker-host-limits.js";
 import { lowPriorityPulumi } from "./pulumi-command.js";
 import { ensureLocalBackend } from "./workspace.js";
 
@@ -47,6 +48,8 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
       images: config.images,
       healthTimeoutSeconds: config.operations.healthTimeoutSeconds,
       cloud: config.cloud,
+      cpus: await dockerHostCpus(),
+      openFiles: await dockerHostOpenFiles(config.images.pgbouncer),
     },
     backendUrl: config.pulumiBackendUrl,
     passphrase: config.passphrase,

@@ -1,5 +1,7 @@
 // A template deployed on a target: the Pulumi component both the service
 // (through the Automation API) and engineers (`pulumi up`) use.
+import { execFileSync } from "node:child_process";
+import os from "node:os";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveImages, type ImageSet } from "./images.js";
@@ -36,6 +38,12 @@ export interface TemplateSystemArgs extends TemplateRequest, CloudTargets {
   publishIp?: string;
   /** Host name clients use in the endpoint URLs. Default: the server's address, the SSH host, else 127.0.0.1. */
   publicHost?: string;
+}
+
+/** This machine's hard open-files limit: what its Docker engine's containers inherit, unless it runs with more. */
+function localOpenFiles(): number | undefined {
+  const value = Number(execFileSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim());
+  return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /** `od` is on every Docker host and every Pulumi machine: no random provider plugin needed. */
@@ -97,6 +105,9 @@ export class TemplateSystem extends pulumi.ComponentResource {
         images,
         publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"),
         publicHost: host,
+        // A cloud server is chosen to hold the largest limit (server-types.ts).
+        hostCpus: server ? undefined : (target.cpus ?? (target.ssh ? undefined : os.availableParallelism())),
+        hostOpenFiles: server ? undefined : (target.openFiles ?? (target.ssh ? undefined : localOpenFiles())),
       }),
     );
     const deployment = deployToDockerHost(

@@ -49,6 +49,8 @@ function renderService(model: SystemModel, name: string, spec: ServiceSpec): Rec
     logging: logRotation,
   };
   if (spec.capabilities?.length) service.cap_add = spec.capabilities;
+  if (spec.nofile !== undefined) service.ulimits = { nofile: { soft: spec.nofile, hard: spec.nofile } };
+  if (spec.shmMb !== undefined) service.shm_size = `${spec.shmMb}m`;
   if (spec.user) service.user = spec.user;
   if (spec.entrypoint) service.entrypoint = spec.entrypoint;
   if (spec.command) service.command = spec.command;

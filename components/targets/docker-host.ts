@@ -29,6 +29,18 @@ export interface DockerHostTarget {
   /** How long to wait for the containers to become healthy. */
   healthTimeoutSeconds?: number;
   /**
+   * The host's CPUs (`docker info`'s NCPU): Docker refuses a container whose
+   * CPU limit is above them, so limits are capped there. Default: this
+   * machine's CPUs on a local host; no cap over SSH.
+   */
+  cpus?: number;
+  /**
+   * The open-files limit the host's containers may get: a pooler's is capped
+   * there (and the clients it accepts with it). Default: this machine's hard
+   * limit on a local host; no cap over SSH.
+   */
+  openFiles?: number;
+  /**
    * Deploy only once this file exists on the host: a new cloud server answers
    * SSH before its cloud-init has installed Docker, and writes this file last.
    */

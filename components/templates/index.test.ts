@@ -132,7 +132,7 @@ describe("ipfs-cluster-small", () => {
     ]);
     // Kubo: gateway published, RPC API (5001) not.
     expect(model.services.ipfs2!.ports).toEqual([{ host: 19004, container: 8080, hostIp: "0.0.0.0" }]);
-    expect(model.services.ipfs2!.environment).toMatchObject({ PROVISIONER_STORAGE_MAX: "5GB" });
+    expect(model.services.ipfs2!.environment).toMatchObject({ PROVISIONER_STORAGE_MAX: "10GB" });
     expect(model.services.ipfs2!.image).toBe("kubo:t");
     // Metrics: one proxy forwarding /ipfs<i>/debug/metrics/prometheus only, the RPC API stays private.
     expect(model.services.metrics).toMatchObject({

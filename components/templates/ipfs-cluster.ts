@@ -6,7 +6,7 @@ import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { metricsProxyFile, metricsProxyScript, metricsProxyService } from "./metrics-proxy.js";
 import { kuboMetricsPath } from "./metrics-proxy.js";
-import { sizeNames } from "./sizes.js";
+import type { TemplateSizes } from "./sizes.js";
 import {
   healthCheck,
   httpAddress,
@@ -24,6 +24,20 @@ export interface IpfsClusterOptions {
   /** Join the public IPFS network (bootstrap peers, delegated routing). */
   publicNetwork: boolean;
 }
+
+/**
+ * Per node: each Kubo node's limits and StorageMax. Its cluster peer gets
+ * half its CPU and a quarter of its memory (clusterPeerLimits), the metrics
+ * proxy comes on top, once.
+ */
+export const ipfsClusterSizes: TemplateSizes = {
+  small: { cpus: 0.5, memoryMb: 1024, storageGb: 10 },
+  medium: { cpus: 1, memoryMb: 2048, storageGb: 50 },
+  large: { cpus: 2, memoryMb: 4096, storageGb: 100 },
+};
+
+/** An ipfs-cluster peer keeps the pinset and talks to its node: lighter than the node. */
+export const clusterPeerLimits = (node: { cpus: number; memoryMb: number }) => ({ cpus: node.cpus / 2, memoryMb: node.memoryMb / 4 });
 
 const restApiUser = "admin";
 const maxPeers = 9;
@@ -137,7 +151,7 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       "CMD-SHELL",
       `n=$(${clusterCtl} --enc json health metrics freespace | grep -oE '"valid": ?true' | wc -l); [ "$n" -ge "$CLUSTER_REPLICATIONFACTORMIN" ]`,
     ]),
-    limits: { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb },
+    limits: clusterPeerLimits(ctx.size),
     restart: "unless-stopped",
     // Both images have this user and give it /data/ipfs-cluster: started as it,
     // their entry point needs no capability (as root it would chown and su-exec).
@@ -162,7 +176,6 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
       ...kuboService({
         image: ctx.images.kubo,
         size: ctx.size,
-        storageGb: ctx.size.storageGb,
         publicNetwork: ctx.options.publicNetwork,
         volume: `${kuboName(i)}-data`,
       }),
@@ -246,8 +259,9 @@ function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): string[] {
 export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
   id: "ipfs-cluster-small",
   description: "IPFS Cluster: Kubo nodes with ipfs-cluster peers (CRDT consensus), pins replicated between min and max peers",
-  sizes: sizeNames,
+  sizes: ipfsClusterSizes,
   defaultSize: "small",
+  sizeUnit: "each node: its Kubo node (its cluster peer gets half the CPU and a quarter of the memory; the metrics proxy comes on top)",
   options,
   portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`), "metrics"],
   secrets: () => ({ clusterSecret: 32, identitySeed: 32, restApiPassword: 24 }),

@@ -148,8 +148,8 @@ async function main(): Promise<number> {
     });
   if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
-    // npm run bench [-- deploy|service]: both by default, one after the other.
-    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service"];
+    // npm run bench [-- deploy|service|pooler]: all by default, one after the other.
+    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service", "pooler"];
     for (const bench of benches) {
       say(`running the ${bench} benchmark`);
       const code = await run(process.execPath, tsx(`bench/${bench}.ts`), env);
