@@ -151,7 +151,7 @@ export const byName = (name: string) => {
 export const templateCases = [
   {
     template: "ipfs-cluster-small",
-    ports: { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005 },
+    ports: { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005, gateway: 19006 },
     volumeGb: 25,
     need: "2 vCPU / 4096 MB",
   },

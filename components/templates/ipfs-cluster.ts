@@ -6,6 +6,7 @@ import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { metricsProxyFile, metricsProxyScript, metricsProxyService } from "./metrics-proxy.js";
 import { kuboMetricsPath } from "./metrics-proxy.js";
+import { gatewayBalancerFile, gatewayBalancerScript, gatewayBalancerService } from "./gateway-balancer.js";
 import { sizeNames } from "./sizes.js";
 import {
   healthCheck,
@@ -198,12 +199,19 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
     hostPort: ctx.ports.metrics!,
     publishIp: ctx.publishIp,
   });
+  // One gateway URL for the cluster that skips a stopped node (gateway-balancer.ts).
+  services.gateway = gatewayBalancerService({
+    image: ctx.images.postgres,
+    upstreams: Object.fromEntries(Array.from({ length: ctx.options.peers }, (_, i) => [kuboName(i), `${kuboName(i)}:8080`])),
+    hostPort: ctx.ports.gateway!,
+    publishIp: ctx.publishIp,
+  });
   return {
     project: ctx.project,
     labels: ctx.labels,
     services,
     volumes,
-    files: { [kuboInitFile]: kuboInitScript, [metricsProxyFile]: metricsProxyScript },
+    files: { [kuboInitFile]: kuboInitScript, [metricsProxyFile]: metricsProxyScript, [gatewayBalancerFile]: gatewayBalancerScript },
     beforeUp: removePeersFirst(ctx),
     afterUp: peerKuboNodes(ctx.options.peers),
   };
@@ -280,13 +288,15 @@ export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
   sizes: sizeNames,
   defaultSize: "small",
   options,
-  portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`), "metrics"],
+  portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`), "metrics", "gateway"],
   secrets: () => ({ clusterSecret: 32, identitySeed: 32, restApiPassword: 24 }),
   build,
   outputs: (ctx) => ({
     endpoint: {
       restApi: `http://${ctx.publicHost}:${ctx.ports.restApi}`,
       pinningServiceApi: `http://${ctx.publicHost}:${ctx.ports.pinningServiceApi}`,
+      // Load-balanced over every node's gateway, skipping a node that does not answer.
+      gateway: `http://${ctx.publicHost}:${ctx.ports.gateway}`,
       ...Object.fromEntries(
         Array.from({ length: ctx.options.peers }, (_, i) => [`gateway${i}`, `http://${ctx.publicHost}:${ctx.ports[`gateway${i}`]}`]),
       ),
