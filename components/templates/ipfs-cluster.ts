@@ -8,6 +8,7 @@ import { metricsProxyFile, metricsProxyScript, metricsProxyService } from "./met
 import { kuboMetricsPath } from "./metrics-proxy.js";
 import { gatewayBalancerFile, gatewayBalancerScript, gatewayBalancerService } from "./gateway-balancer.js";
 import { sizeNames } from "./sizes.js";
+import { rollingClusterUpgrade } from "./upgrade-steps.js";
 import {
   healthCheck,
   httpAddress,
@@ -212,7 +213,16 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
     services,
     volumes,
     files: { [kuboInitFile]: kuboInitScript, [metricsProxyFile]: metricsProxyScript, [gatewayBalancerFile]: gatewayBalancerScript },
-    beforeUp: removePeersFirst(ctx),
+    beforeUp: [
+      ...removePeersFirst(ctx),
+      // New images (PATCH versions): one node at a time, before `up` would recreate them all at once.
+      ...rollingClusterUpgrade({
+        nodes: Array.from({ length: ctx.options.peers }, (_, i) => ({ kubo: kuboName(i), peer: peerName(i) })),
+        images: { kubo: ctx.images.kubo, peer: ctx.images.ipfsCluster },
+        clusterCtl,
+        timeoutSeconds: 300,
+      }),
+    ],
     afterUp: peerKuboNodes(ctx.options.peers),
   };
 }

@@ -15,6 +15,7 @@ import {
   type PostgresOptions,
 } from "./postgres.js";
 import { healthCheck, type Template, type TemplateContext } from "./template.js";
+import { backupBeforeImageChange } from "./upgrade-steps.js";
 
 const replicaScriptFile = "replica.sh";
 const primaryInitFile = "primary-init.sh";
@@ -170,6 +171,12 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
       [replicaScriptFile]: replicaScript,
       [pitrScriptFile]: pitrScript,
     },
+    beforeUp: backupBeforeImageChange({
+      database: "postgres",
+      backup: "backup",
+      image: ctx.images.postgres,
+      backupScript: `/etc/provisioner/${backupScriptFile}`,
+    }),
   };
 }
 

@@ -2,6 +2,7 @@
 // sidecar writing a pg_dump every day and keeping the last N.
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { z } from "zod";
+import { backupBeforeImageChange } from "./upgrade-steps.js";
 import { sizeNames } from "./sizes.js";
 import { healthCheck, integerOption, optionsObject, type Template, type TemplateContext } from "./template.js";
 
@@ -173,6 +174,12 @@ export const postgresSmall: Template<PostgresOptions> = {
     services: postgresServices(ctx),
     volumes: ["pgdata", "backups"],
     files: { [backupScriptFile]: backupScript, [appRoleFile]: appRoleScript },
+    beforeUp: backupBeforeImageChange({
+      database: "postgres",
+      backup: "backup",
+      image: ctx.images.postgres,
+      backupScript: `/etc/provisioner/${backupScriptFile}`,
+    }),
   }),
   outputs: (ctx) => {
     const { database, role } = databaseNames(ctx.project);
