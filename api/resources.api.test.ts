@@ -389,6 +389,31 @@ describe("/v1/resources without a worker", () => {
       expect((await params(size.body.operation.id)).options).toMatchObject({ peers: 5, publicNetwork: true });
     });
 
+    it("versions: a newer patch release is queued; a major change, a downgrade, a non-version or an image the template lacks is a 400 naming the field", async () => {
+      const { api } = await newTeam("ENTERPRISE");
+      const id = (await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "versioned", options: { publicNetwork: false } }))
+        .body.resource.id;
+      const refused = async (versions: Record<string, string>, field: string) => {
+        const response = await api.patch(`/v1/resources/${id}`, { versions });
+        expect(response.status).toBe(400);
+        expect(response.body.error.fields[0].field).toBe(field);
+      };
+      // The service's images are Kubo 0.39.0 and ipfs-cluster 1.1.6 (components/images.ts).
+      await refused({ kubo: "0.40.0" }, "versions.kubo");
+      await refused({ ipfsCluster: "2.0.0" }, "versions.ipfsCluster");
+      await refused({ ipfsCluster: "1.1.5" }, "versions.ipfsCluster");
+      await refused({ postgres: "15.8" }, "versions.postgres");
+      await refused({ kubo: "latest" }, "versions.kubo");
+      expect((await api.get(`/v1/resources/${id}/operations`)).body.operations).toHaveLength(1);
+
+      const upgrade = await api.patch(`/v1/resources/${id}`, { versions: { kubo: "v0.39.1" } });
+      expect(upgrade.status).toBe(202);
+      const { params } = await server.service.db.operation.findUniqueOrThrow({ where: { id: upgrade.body.operation.id } });
+      expect(params).toMatchObject({ versions: { kubo: "0.39.1" } });
+      // Behind the queued upgrade, going back to what runs now is a downgrade.
+      await refused({ kubo: "0.39.0" }, "versions.kubo");
+    });
+
     it("quotas cannot be dodged: a PATCH reserves the larger footprint until it has run; a cancelled one restores what runs", async () => {
       const { api, teamId } = await newTeam("FREE"); // 4 CPUs
       const accounted = async (name: string) => {

@@ -38,7 +38,12 @@ describe("upgrading ipfs-cluster-small to patch releases", () => {
     for (const tag of madeTags) await docker("rmi", tag);
   });
 
-  const suite = deployForSuite({ template: "ipfs-cluster-small", name: `upgrade${process.pid}`, team: "qa", options: { publicNetwork: false } });
+  const suite = deployForSuite({
+    template: "ipfs-cluster-small",
+    name: `upgrade${process.pid}`,
+    team: "qa",
+    options: { publicNetwork: false },
+  });
   const cluster = clusterClient(suite);
   const files = Array.from({ length: 4 }, () => `upgraded ${crypto.randomUUID()}`);
 
@@ -59,55 +64,51 @@ describe("upgrading ipfs-cluster-small to patch releases", () => {
     }
   }
 
-  it(
-    "rolls one node at a time to the new images; every pin keeps replication-min, sampled each second",
-    { timeout: 900_000 },
-    async () => {
-      const cids: string[] = [];
-      for (const content of files) cids.push(await cluster.add(content));
-      const allOnTwo = async () => ((await Promise.all(cids.map(pinnedPeers))).every((n) => n >= 2) ? true : undefined);
-      await eventually(allOnTwo, 60_000, "every pin on 2 peers");
+  it("rolls one node at a time to the new images; every pin keeps replication-min, sampled each second", { timeout: 900_000 }, async () => {
+    const cids: string[] = [];
+    for (const content of files) cids.push(await cluster.add(content));
+    const allOnTwo = async () => ((await Promise.all(cids.map(pinnedPeers))).every((n) => n >= 2) ? true : undefined);
+    await eventually(allOnTwo, 60_000, "every pin on 2 peers");
 
-      const violations: string[] = [];
-      let samples = 0;
-      let missed = 0;
-      let updating = true;
-      const watcher = (async () => {
-        while (updating) {
-          const started = Date.now();
-          try {
-            for (const cid of cids) {
-              const n = await pinnedPeers(cid);
-              if (n < 2) violations.push(`${new Date().toISOString()} ${cid} pinned on ${n} peers`);
-            }
-            samples++;
-          } catch {
-            missed++;
+    const violations: string[] = [];
+    let samples = 0;
+    let missed = 0;
+    let updating = true;
+    const watcher = (async () => {
+      while (updating) {
+        const started = Date.now();
+        try {
+          for (const cid of cids) {
+            const n = await pinnedPeers(cid);
+            if (n < 2) violations.push(`${new Date().toISOString()} ${cid} pinned on ${n} peers`);
           }
-          await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));
+          samples++;
+        } catch {
+          missed++;
         }
-      })();
-      const started = Date.now();
-      try {
-        suite.endpoint = (await suite.deployment.up({ versions })).endpoint;
-      } finally {
-        updating = false;
-        await watcher;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));
       }
-      const seconds = (Date.now() - started) / 1000;
-      expect(violations).toEqual([]);
-      // About one sample a second throughout (a sample of 4 pins may take longer on a loaded machine).
-      expect(samples).toBeGreaterThan(seconds / 4);
-      expect(missed).toBeLessThan(samples / 4);
+    })();
+    const started = Date.now();
+    try {
+      suite.endpoint = (await suite.deployment.up({ versions })).endpoint;
+    } finally {
+      updating = false;
+      await watcher;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    expect(violations).toEqual([]);
+    // About one sample a second throughout (a sample of 4 pins may take longer on a loaded machine).
+    expect(samples).toBeGreaterThan(seconds / 4);
+    expect(missed).toBeLessThan(samples / 4);
 
-      for (let i = 0; i < 3; i++) {
-        expect(await docker("inspect", "-f", "{{.Config.Image}}", `${suite.deployment.project}-ipfs${i}`)).toBe(upgraded.kubo);
-        expect(await docker("inspect", "-f", "{{.Config.Image}}", `${suite.deployment.project}-cluster${i}`)).toBe(upgraded.ipfsCluster);
-      }
-      expect(await cluster.peerNames()).toEqual(["cluster0", "cluster1", "cluster2"]);
-      await eventually(allOnTwo, 60_000, "every pin on 2 peers after the upgrade");
-      const response = await fetch(`${suite.endpoint.gateway}/ipfs/${cids[0]}`, { signal: AbortSignal.timeout(20_000) });
-      expect(await response.text()).toBe(files[0]);
-    },
-  );
+    for (let i = 0; i < 3; i++) {
+      expect(await docker("inspect", "-f", "{{.Config.Image}}", `${suite.deployment.project}-ipfs${i}`)).toBe(upgraded.kubo);
+      expect(await docker("inspect", "-f", "{{.Config.Image}}", `${suite.deployment.project}-cluster${i}`)).toBe(upgraded.ipfsCluster);
+    }
+    expect(await cluster.peerNames()).toEqual(["cluster0", "cluster1", "cluster2"]);
+    await eventually(allOnTwo, 60_000, "every pin on 2 peers after the upgrade");
+    const response = await fetch(`${suite.endpoint.gateway}/ipfs/${cids[0]}`, { signal: AbortSignal.timeout(20_000) });
+    expect(await response.text()).toBe(files[0]);
+  });
 });
