@@ -33,7 +33,8 @@ export function rollingClusterUpgrade(options: {
     "}",
     'roll_healthy() { [ "$(docker inspect -f \'{{.State.Health.Status}}\' "$1")" = healthy ]; }',
     `roll_in_peerset() { docker exec "$1" sh -c '${clusterCtl} peers ls' | grep -qE "\\| $2 \\| Sees"; }`,
-    `roll_settled() { ! docker exec "$1" sh -c '${clusterCtl} --enc json status --local' | grep -qE '"status": ?"(pinning|pin_queued|pin_error|unexpectedly_unpinned|cluster_error)"'; }`,
+    // Every pin pinned on every peer it is allocated to (`--local`: those of this peer only).
+    `roll_settled() { out=$(docker exec "$1" sh -c '${clusterCtl} --enc json status "$@"' sh \${2:-}) || return 1; ! printf '%s' "$out" | grep -qE '"status": ?"(pinning|pin_queued|pin_error|unexpectedly_unpinned|cluster_error|undefined)"'; }`,
   ];
   nodes.forEach((node, i) => {
     const kubo = `$PROJECT-${node.kubo}`;
@@ -41,12 +42,15 @@ export function rollingClusterUpgrade(options: {
     const witness = nodes.length > 1 ? `$PROJECT-${nodes[(i + 1) % nodes.length]!.peer}` : undefined;
     lines.push(
       `if ${imageChanged(peer, images.peer)} || ${imageChanged(kubo, images.kubo)}; then`,
+      // Only from a cluster whose every pin has all its replicas: the others keep them while this node restarts.
+      ...(witness ? [`  roll_wait "pins not all pinned before ${node.peer} restarts" roll_settled "${witness}"`] : []),
       `  echo "upgrade: ${node.kubo} and ${node.peer} to ${images.kubo}, ${images.peer}"`,
       `  $dc -p "$PROJECT" up -d --no-deps ${node.kubo} ${node.peer}`,
       `  roll_wait "${node.kubo} not healthy" roll_healthy "${kubo}"`,
       `  roll_wait "${node.peer} not healthy" roll_healthy "${peer}"`,
       ...(witness ? [`  roll_wait "${node.peer} not in the peerset" roll_in_peerset "${witness}" ${node.peer}`] : []),
-      `  roll_wait "${node.peer}'s pins not pinned again" roll_settled "${peer}"`,
+      `  roll_wait "${node.peer}'s pins not pinned again" roll_settled "${peer}" --local`,
+      ...(witness ? [`  roll_wait "pins not all pinned after ${node.peer} restarted" roll_settled "${witness}"`] : []),
       "fi",
     );
   });
