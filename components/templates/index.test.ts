@@ -248,6 +248,29 @@ describe("postgres-small", () => {
   });
 });
 
+describe("before an update that changes images (PATCH versions)", () => {
+  it.each(["postgres-small", "postgres-medium"])("%s takes a backup with its sidecar when the server's image changes", (template) => {
+    const prepared = prepareRequest({ template, name: "db", team: "t", resourceId });
+    const { model } = buildSystem(prepared, inputs({ pgbouncer: 19020, replica: 19021 }));
+    const script = model.beforeUp!.join("\n");
+    expect(script).toContain(`[ "$(docker inspect -f '{{.Config.Image}}' "$PROJECT-postgres")" != 'postgres:t' ]`);
+    expect(script).toContain('docker exec "$PROJECT-backup" sh /etc/provisioner/backup.sh once');
+  });
+
+  it("ipfs-cluster-small rolls its nodes one at a time, in order, each waited for before the next", () => {
+    const prepared = prepareRequest({ template: "ipfs-cluster-small", name: "c", team: "t", resourceId });
+    const ports = { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6, gateway: 7 };
+    const script = buildSystem(prepared, inputs(ports)).model.beforeUp!.join("\n");
+    const recreations = [...script.matchAll(/up -d --no-deps (\S+ \S+)$/gm)].map((m) => m[1]);
+    expect(recreations).toEqual(["ipfs0 cluster0", "ipfs1 cluster1", "ipfs2 cluster2"]);
+    for (let i = 0; i < 3; i++) {
+      const step = script.slice(script.indexOf(`--no-deps ipfs${i} cluster${i}`));
+      expect(step.indexOf(`roll_settled "$PROJECT-cluster${i}" --local`)).toBeGreaterThan(0);
+      expect(step.indexOf(`roll_in_peerset "$PROJECT-cluster${(i + 1) % 3}" cluster${i}`)).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe("postgres-medium", () => {
   it("adds a published read-only replica and WAL archiving to postgres-small", () => {
     // A resource created before names came from ids keeps its database name.
