@@ -163,7 +163,8 @@ export function gatewayBalancerService(options: GatewayBalancerOptions): Service
     mounts: [{ source: `file:${gatewayBalancerFile}`, target: script, readOnly: true }],
     ports: [{ host: options.hostPort, container: gatewayBalancerPort, hostIp: options.publishIp }],
     // Healthy once a request through it reaches a node.
-    healthCheck: healthCheck(["CMD", "perl", script, "check", String(gatewayBalancerPort)]),
+    // Every second, like the cluster peers': it is healthy as soon as one node's gateway answers.
+    healthCheck: { ...healthCheck(["CMD", "perl", script, "check", String(gatewayBalancerPort)]), intervalSeconds: 1, retries: 60 },
     limits: { cpus: 0.2, memoryMb: 64 },
     hostOverhead: true,
     restart: "unless-stopped",
