@@ -89,7 +89,7 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
           summary:
             "Resize, change options or move to newer image versions (a Pulumi update); options merge into the current ones; `versions` " +
             "takes minor upgrades only (Kubo and ipfs-cluster patch releases, PostgreSQL minors): a major change or a downgrade is a 400 " +
-            "naming `versions.<image>`. A cluster rolls one node at a time; a database takes a backup first.",
+            "naming `versions.<image>` (an image the template does not run: 409). A cluster rolls one node at a time; a database takes a backup first.",
           requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.updateResourceBody, "input") } } },
           responses: {
             "202": accepted,

@@ -389,7 +389,7 @@ describe("/v1/resources without a worker", () => {
       expect((await params(size.body.operation.id)).options).toMatchObject({ peers: 5, publicNetwork: true });
     });
 
-    it("versions: a newer patch release is queued; a major change, a downgrade, a non-version or an image the template lacks is a 400 naming the field", async () => {
+    it("versions: a newer patch release is queued; a major change, a downgrade or a non-version is a 400 naming the field, an image the template lacks a 409", async () => {
       const { api } = await newTeam("ENTERPRISE");
       const id = (await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "versioned", options: { publicNetwork: false } }))
         .body.resource.id;
@@ -402,8 +402,11 @@ describe("/v1/resources without a worker", () => {
       await refused({ kubo: "0.40.0" }, "versions.kubo");
       await refused({ ipfsCluster: "2.0.0" }, "versions.ipfsCluster");
       await refused({ ipfsCluster: "1.1.5" }, "versions.ipfsCluster");
-      await refused({ postgres: "15.8" }, "versions.postgres");
       await refused({ kubo: "latest" }, "versions.kubo");
+      // An image the template does not run: valid on its own, not for this resource.
+      const foreign = await api.patch(`/v1/resources/${id}`, { versions: { postgres: "15.8" } });
+      expect(foreign.status).toBe(409);
+      expect(foreign.body.error.fields[0].field).toBe("versions.postgres");
       expect((await api.get(`/v1/resources/${id}/operations`)).body.operations).toHaveLength(1);
 
       const upgrade = await api.patch(`/v1/resources/${id}`, { versions: { kubo: "v0.39.1" } });

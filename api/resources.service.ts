@@ -9,7 +9,7 @@ import type { ImageSet } from "../components/images.js";
 import { ResourceStatuses } from "../core/resource-status.js";
 import { prepareRequest } from "../components/templates/index.js";
 import { TemplateInputError } from "../components/templates/request.js";
-import { checkVersions, type Versions } from "../components/versions.js";
+import { checkVersions, VersionConflictError, type Versions } from "../components/versions.js";
 import type { Event, Operation, OperationKind, Prisma, Resource, Team } from "../prisma/generated/client.js";
 import { MissingKeyError, type CredentialsCipher } from "../core/credentials-cipher.js";
 import type { Database } from "../core/db.js";
@@ -286,7 +286,7 @@ export class ResourceService {
       try {
         if (body.versions) versions = checkVersions(locked.template, this.images, base.versions, body.versions);
       } catch (error) {
-        inputError(error);
+        inputError(error, error instanceof VersionConflictError ? 409 : 400);
       }
       const wanted = footprint(prepared, this.images);
       const reserved: Footprint = {

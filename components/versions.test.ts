@@ -1,7 +1,7 @@
 // Which version changes a PATCH may make, and the image references they give.
 import { describe, expect, it } from "vitest";
 import type { ImageSet } from "./images.js";
-import { checkVersions, currentVersions, imagesWith } from "./versions.js";
+import { checkVersions, currentVersions, imagesWith, versionSchemaPattern } from "./versions.js";
 
 const images: ImageSet = {
   kubo: "ipfs/kubo:v0.39.0",
@@ -38,6 +38,16 @@ describe("image versions", () => {
     ["small-storage", {}, { kubo: "latest" }, /^versions\.kubo: must be a version/],
   ])("refuses %s moving %j to %j, naming the field", (template, chosen, requested, message) => {
     expect(() => checkVersions(template, images, chosen, requested)).toThrow(message);
+  });
+
+  it("admits in the schema only versions of the default images' major (Kubo, ipfs-cluster: major.minor)", () => {
+    const admitted = (image: "kubo" | "ipfsCluster" | "postgres") =>
+      ["0.39.1", "v0.39.12", "0.40.0", "1.1.7", "1.2.0", "15", "15.8", "16.1", "latest"].filter((v) =>
+        new RegExp(versionSchemaPattern(image)).test(v),
+      );
+    expect(admitted("kubo")).toEqual(["0.39.1", "v0.39.12"]);
+    expect(admitted("ipfsCluster")).toEqual(["1.1.7"]);
+    expect(admitted("postgres")).toEqual(["15", "15.8"]);
   });
 
   it("names the images of the versions in the same repositories, tagged as before", () => {

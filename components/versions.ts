@@ -1,7 +1,7 @@
 // Image versions a resource runs, and which changes of them an update may make:
 // minor upgrades only (PATCH {"versions": {...}}). Pure data and functions: the
 // API validates with them, the component turns them into image references.
-import type { ImageName, ImageSet } from "./images.js";
+import { imageDefaults, type ImageName, type ImageSet } from "./images.js";
 import { TemplateInputError } from "./templates/request.js";
 
 /**
@@ -32,10 +32,26 @@ export const versionedImages: Record<string, readonly VersionedImage[]> = {
 /** A version as the API takes it: 1 to 3 numbers, an optional leading "v" (e.g. "0.39.1", "v1.1.7", "15.8"). */
 export const versionPattern = /^v?(\d{1,4})(?:\.(\d{1,4}))?(?:\.(\d{1,4}))?$/;
 
+/**
+ * The versions the API's schema admits for an image: those of the major (and
+ * for Kubo and ipfs-cluster the minor) of the product's default image
+ * (components/images.ts), e.g. `^v?0\.39(\.\d{1,4})?$`. A major change is then
+ * refused by the schema (400 naming the field); whether a version is newer than
+ * what a resource runs is checkVersions' part.
+ */
+export function versionSchemaPattern(image: VersionedImage): string {
+  const fixed = versionOf(imageDefaults[image].official)!.split(".").slice(0, rules[image].fixed);
+  const free = 3 - fixed.length;
+  return `^v?${fixed.join("\\.")}(\\.\\d{1,4}){0,${free}}$`;
+}
+
 function parse(version: string): number[] | undefined {
   const match = versionPattern.exec(version);
   return match ? match.slice(1).map((part) => Number(part ?? 0)) : undefined;
 }
+
+/** Valid on its own, but not for this resource (an image its template does not run): a 409, as for options. */
+export class VersionConflictError extends TemplateInputError {}
 
 /** The tag of an image reference (`ipfs/kubo:v0.39.0` → `v0.39.0`), or undefined. */
 function tagOf(image: string): string | undefined {
@@ -65,7 +81,7 @@ export function checkVersions(template: string, images: ImageSet, chosen: Versio
   for (const [name, version] of Object.entries(requested)) {
     const field = `versions.${name}`;
     if (!(allowed as readonly string[]).includes(name))
-      throw new TemplateInputError(field, `is not an image of this template; one of ${allowed.join(", ")}`);
+      throw new VersionConflictError(field, `is not an image of this template; one of ${allowed.join(", ")}`);
     const image = name as VersionedImage;
     const wanted = parse(version);
     if (!wanted) throw new TemplateInputError(field, "must be a version such as 1.2.3");
