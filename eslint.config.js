@@ -30,7 +30,7 @@ const layers = {
 };
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "prisma/generated/", ".data/", ".cache/"] },
+  { ignores: ["node_modules/", "prisma/generated/", ".data/", ".cache/", ".build/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

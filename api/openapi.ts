@@ -86,7 +86,10 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
           responses: { "200": json(s.resourceView, "The resource"), ...errors },
         },
         patch: {
-          summary: "Resize or change options (a Pulumi update); options merge into the current ones",
+          summary:
+            "Resize, change options or move to newer image versions (a Pulumi update); options merge into the current ones; `versions` " +
+            "takes minor upgrades only (Kubo and ipfs-cluster patch releases, PostgreSQL minors): a major change or a downgrade is a 400 " +
+            "naming `versions.<image>` (an image the template does not run: 409). A cluster rolls one node at a time; a database takes a backup first.",
           requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.updateResourceBody, "input") } } },
           responses: {
             "202": accepted,

@@ -17,6 +17,7 @@ import { operationMarker } from "./process-killer.js";
 import { pulumiStacks } from "./pulumi-stack.js";
 import { Redactor } from "./redact.js";
 import { resourceProgram, type ResourceSpec } from "./resource-program.js";
+import type { Versions } from "../components/versions.js";
 import { Flow, OutputTail } from "./run-flow.js";
 import type { ResourceWithTeam, RunContext, RunnerDeps, RunResult, Scope } from "./run-scope.js";
 import type { ResourceStack } from "./stack.js";
@@ -162,6 +163,7 @@ export class OperationRunner {
       template: resource.template,
       size: resource.size,
       options: resource.options,
+      versions: resource.versions as Versions,
     };
   }
 }

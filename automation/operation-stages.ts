@@ -2,6 +2,7 @@
 // (CREATE and UPDATE), refresh (the drift check) and remove (DELETE).
 import os from "node:os";
 import { prepareRequest, sizeLimits } from "../components/templates/index.js";
+import { imagesWith, type Versions } from "../components/versions.js";
 import type { Prisma } from "../prisma/generated/client.js";
 import { foreignUpdates, latestUpdate, refuseForeignChanges, serviceMessage } from "./drift.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
@@ -13,6 +14,8 @@ import { stackName } from "./stack-names.js";
 interface UpdateParams {
   size?: string;
   options?: unknown;
+  /** Image versions to run (PATCH versions, checked by the API: minor upgrades only). */
+  versions?: Versions;
 }
 
 const provisioningSpan = stages.verifying - stages.provisioning;
@@ -42,7 +45,8 @@ export async function deploy({
   const ports = await portsOf().ensure(resource.id, prepared.portNames);
 
   await flow.stage("configuring", "planning the changes");
-  const spec: ResourceSpec = { ...specOf(), size: prepared.size, options: prepared.options, ports };
+  const versions = params.versions ?? (resource.versions as Versions);
+  const spec: ResourceSpec = { ...specOf(), size: prepared.size, options: prepared.options, versions, ports };
   const stack = await open(spec);
   await refuseForeignChanges(
     stack,
@@ -75,6 +79,7 @@ export async function deploy({
   await statuses.markActive(resource.id, {
     size: prepared.size,
     options: prepared.options as Prisma.InputJsonValue,
+    versions: versions as Prisma.InputJsonValue,
     endpoint,
     credentialsCiphertext: sealed.ciphertext,
     credentialsKeyId: sealed.keyId,
@@ -85,7 +90,8 @@ export async function deploy({
       ports,
       // The size's limits; on this machine's Docker host capped at its CPUs, saying so (a cloud server holds them).
       limits: sizeLimits(prepared, resource.target === "docker-host" ? (deps.host.cpus ?? os.availableParallelism()) : undefined),
-      images: deps.host.images,
+      images: imagesWith(deps.host.images, versions),
+      versions,
       stack: stackName(resource),
       project: resource.hostName,
     } as Prisma.InputJsonValue,

@@ -4,6 +4,7 @@ import type * as awsTypes from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ImageSet } from "../components/images.js";
+import type { Versions } from "../components/versions.js";
 import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
 import { aws, digitalocean, hcloud } from "../components/targets/cloud/sdk.js";
 import type { CloudSettings } from "../core/cloud-settings.js";
@@ -19,6 +20,8 @@ export interface ResourceSpec {
   template: string;
   size: string;
   options: unknown;
+  /** Image versions the resource was moved to (PATCH versions). */
+  versions?: Versions;
   ports: Record<string, number>;
 }
 
@@ -89,6 +92,7 @@ export function resourceProgram(spec: ResourceSpec, host: DockerHostSettings): P
         size: spec.size,
         options: spec.options,
         ports: spec.ports,
+        versions: spec.versions,
         ...target.args,
       },
       target.opts,

@@ -5,6 +5,7 @@ import os from "node:os";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveImages, type ImageSet } from "./images.js";
+import { imagesWith, type Versions } from "./versions.js";
 import {
   checkCloudTarget,
   cloudServerTarget,
@@ -30,6 +31,12 @@ export interface TemplateSystemArgs extends TemplateRequest, CloudTargets {
   target?: DockerHostTarget;
   /** Image overrides; defaults are the official images (or PROVISIONER_IMAGE_* on a Docker-host target). */
   images?: Partial<ImageSet>;
+  /**
+   * Versions to run instead of the images' own tags (same repositories), e.g.
+   * `{ kubo: "0.39.1" }`. Which changes are upgrades is the caller's check
+   * (components/versions.ts checkVersions); the templates roll them out.
+   */
+  versions?: Versions;
   /**
    * Address the published ports bind to. Default: 127.0.0.1 on this machine's
    * Docker host (only its own users reach them); 0.0.0.0 on a server over SSH
@@ -97,7 +104,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
     const publicHost =
       args.publicHost ?? (server ? server.publicIp : target.ssh ? pulumi.output(target.ssh.host) : pulumi.output("127.0.0.1"));
     // A cloud server pulls the official images: PROVISIONER_IMAGE_* name this machine's local builds.
-    const images = { ...(server ? resolveImages({}) : resolveImages()), ...args.images };
+    const images = imagesWith({ ...(server ? resolveImages({}) : resolveImages()), ...args.images }, args.versions);
     const system = pulumi.all([secrets, publicHost]).apply(([secretValues, host]) =>
       buildSystem(prepared, {
         ports: args.ports,

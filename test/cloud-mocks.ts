@@ -151,9 +151,9 @@ export const byName = (name: string) => {
 export const templateCases = [
   {
     template: "ipfs-cluster-small",
-    ports: { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005 },
+    ports: { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005, gateway: 19006 },
     volumeGb: 40,
-    need: "2 vCPU / 4864 MB",
+    need: "2 vCPU / 4928 MB",
   },
   { template: "postgres-small", ports: { pgbouncer: 19010 }, volumeGb: 30, need: "2 vCPU / 5632 MB" },
   { template: "postgres-medium", ports: { pgbouncer: 19020, replica: 19021 }, volumeGb: 210, need: "5 vCPU / 34560 MB" },

@@ -17,6 +17,7 @@ import {
 import { postgresArgs, postgresSettings } from "./postgres-tuning.js";
 import type { TemplateSizes } from "./sizes.js";
 import { healthCheck, type Template, type TemplateContext } from "./template.js";
+import { backupBeforeImageChange } from "./upgrade-steps.js";
 
 /**
  * postgres-medium's sizes: the limits of each database server, the primary
@@ -187,6 +188,12 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
       [replicaScriptFile]: replicaScript,
       [pitrScriptFile]: pitrScript,
     },
+    beforeUp: backupBeforeImageChange({
+      database: "postgres",
+      backup: "backup",
+      image: ctx.images.postgres,
+      backupScript: `/etc/provisioner/${backupScriptFile}`,
+    }),
   };
 }
 

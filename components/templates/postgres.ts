@@ -4,6 +4,7 @@ import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { z } from "zod";
 import { poolerSettings, postgresArgs, postgresSettings } from "./postgres-tuning.js";
 import type { TemplateSizes } from "./sizes.js";
+import { backupBeforeImageChange } from "./upgrade-steps.js";
 import { healthCheck, integerOption, optionsObject, type Template, type TemplateContext } from "./template.js";
 
 export interface PostgresOptions {
@@ -199,6 +200,12 @@ export const postgresSmall: Template<PostgresOptions> = {
     services: postgresServices(ctx),
     volumes: ["pgdata", "backups"],
     files: { [backupScriptFile]: backupScript, [appRoleFile]: appRoleScript },
+    beforeUp: backupBeforeImageChange({
+      database: "postgres",
+      backup: "backup",
+      image: ctx.images.postgres,
+      backupScript: `/etc/provisioner/${backupScriptFile}`,
+    }),
   }),
   outputs: (ctx) => {
     const { database, role } = databaseNames(ctx.project);

@@ -151,7 +151,12 @@ describe("Hetzner target (mocked cloud API)", () => {
   });
 
   it.each([
-    ["ipfs-cluster-small", "large", { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6 }, "cx43"],
+    [
+      "ipfs-cluster-small",
+      "large",
+      { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6, gateway: 7 },
+      "cx43",
+    ],
     ["postgres-medium", "large", { pgbouncer: 1, replica: 2 }, "ccx53"],
     ["small-storage", "large", { api: 1, gateway: 2 }, "cx33"],
   ])("%s at size %s (ports %j) runs on %s, the smallest type its containers fit", async (template, size, ports, type) => {
