@@ -37,7 +37,7 @@ describe("allocatePorts", () => {
 
   it("starts at a random port: a freed port does not go straight to the next resource", () => {
     const range = { from: 19000, to: 29000 };
-    const firsts = new Set(Array.from({ length: 20 }, () => allocatePorts(["a"], new Set(), range).a));
+    const firsts = new Set(Array.from({ length: 20 }, () => allocatePorts(["a"], new Set(), range).a!));
     expect(firsts.size).toBeGreaterThan(10);
     for (const port of firsts) expect(port >= range.from && port <= range.to).toBe(true);
   });
