@@ -85,6 +85,8 @@ export async function deploy({
       images: deps.host.images,
       stack: stackName(resource),
       project: resource.hostName,
+      // Whether each volume's size is enforced on the host (components/model/volume-quota.ts).
+      ...(result.outputs.storage?.value ? { storage: result.outputs.storage.value as unknown } : {}),
     } as Prisma.InputJsonValue,
     stackSeenAt: await latestUpdate(stack),
   });

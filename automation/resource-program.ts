@@ -29,6 +29,8 @@ export interface DockerHostSettings {
   images: ImageSet;
   healthTimeoutSeconds: number;
   cloud: CloudSettings;
+  /** Test only: MB per GB of volume size (PROVISIONER_TEST_VOLUME_MB_PER_GB). */
+  volumeMbPerGb?: number;
 }
 
 /** The target's arguments and, for a cloud, its provider built from the service's credentials (kept secret in the state). */
@@ -56,7 +58,7 @@ function targetOf(
     default:
       return {
         args: {
-          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds },
+          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds, volumeMbPerGb: host.volumeMbPerGb },
           images: host.images,
           publishIp: host.publishIp,
           publicHost: host.publicHost,
@@ -84,6 +86,6 @@ export function resourceProgram(spec: ResourceSpec, host: DockerHostSettings): P
       },
       target.opts,
     );
-    return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials });
+    return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials, storage: system.storage });
   };
 }

@@ -13,8 +13,10 @@ import {
   usesManagedDatabase,
   type CloudTargets,
 } from "./targets/cloud/index.js";
-import { deployToDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import { deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import type { VolumesStatus } from "./model/volume-quota.js";
 import { buildSystem, checkPorts, prepareRequest, type TemplateRequest } from "./templates/index.js";
+import { volumeSizesMb } from "./templates/volume-sizes.js";
 
 /**
  * Exactly one target: `target` (a Docker host: this machine or a server over
@@ -46,6 +48,8 @@ export class TemplateSystem extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<Record<string, string>>;
   /** How clients authenticate (secret). */
   readonly credentials: pulumi.Output<Record<string, string>>;
+  /** Whether the volumes' sizes are enforced on the host, and the sizes (undefined on a managed database). */
+  readonly storage: pulumi.Output<VolumesStatus | undefined>;
 
   constructor(name: string, args: TemplateSystemArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything is registered, this component included.
@@ -80,6 +84,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
       );
       this.endpoint = pulumi.unsecret(database.outputs.apply((o) => o.endpoint));
       this.credentials = pulumi.secret(database.outputs.apply((o) => o.credentials));
+      this.storage = pulumi.output(undefined);
       this.registerOutputs({ endpoint: this.endpoint, credentials: this.credentials });
       return;
     }
@@ -99,13 +104,17 @@ export class TemplateSystem extends pulumi.ComponentResource {
         publicHost: host,
       }),
     );
-    const deployment = deployToDockerHost(
-      `${name}-deploy`,
-      system.apply((s) => s.model),
-      prepared.project,
-      target,
-      { parent: this, dependsOn: [...secretCommands.map(([, cmd]) => cmd), ...(server ? [server] : [])] },
-    );
+    // Every volume sized (and limited where the host allows: components/model/volume-quota.ts).
+    const model = system.apply((s) => ({ ...s.model, volumeSizesMb: volumeSizesMb(prepared, s.model.volumes, target.volumeMbPerGb) }));
+    const volumes = volumesOnDockerHost(`${name}-volumes`, model, prepared.project, target, {
+      parent: this,
+      dependsOn: server ? [server] : [],
+    });
+    const deployment = deployToDockerHost(`${name}-deploy`, model, prepared.project, target, {
+      parent: this,
+      dependsOn: [...secretCommands.map(([, cmd]) => cmd), volumes.command, ...(server ? [server] : [])],
+    });
+    this.storage = volumes.status;
 
     // Known once the system is healthy.
     this.endpoint = pulumi.unsecret(pulumi.all([system, deployment.stdout]).apply(([s]) => s.outputs.endpoint));
