@@ -1,5 +1,6 @@
 // The three kinds of operation as the deployment flow's stages: deploy
 // (CREATE and UPDATE), refresh (the drift check) and remove (DELETE).
+import { remountVolumes } from "./volume-remount.js";
 import { prepareRequest } from "../components/templates/index.js";
 import type { Prisma } from "../prisma/generated/client.js";
 import { foreignUpdates, latestUpdate, refuseForeignChanges, serviceMessage } from "./drift.js";
@@ -101,6 +102,10 @@ export async function refresh({ deps, operation, resource, flow, output, context
   const stack = await open({ ...specOf(), ports });
   await flow.stage("configuring", "reading the stack's history and refreshing its state");
   const foreign = await foreignUpdates(stack, resource);
+  if (resource.target === "docker-host") {
+    const remounted = await remountVolumes(resource.hostName, deps.host.projectsDir);
+    if (remounted) await flow.stage("configuring", remounted);
+  }
   await stack.refresh({ signal: context.signal, message: serviceMessage("refresh", operation.id), onOutput: output.add });
   await flow.stage("verifying", "comparing with what the service deployed");
   const preview = await stack.preview({ signal: context.signal, onOutput: output.add });

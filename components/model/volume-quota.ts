@@ -173,3 +173,23 @@ export function parseVolumesStatus(stdout: string): VolumesStatus | undefined {
   if (!status.legacy?.length) delete status.legacy;
   return status;
 }
+
+/**
+ * Mounts again whatever image of the project is not mounted (after a reboot
+ * of the host), then starts the project's containers that could not start
+ * without them. Needs no sizes: run by a refresh. Idempotent.
+ */
+export function remountVolumesLines(projectsDir: string, project: string, projectLabel: string): string[] {
+  return [
+    "set -eu",
+    ...pickSudo,
+    `vdir=${quote(volumesDir(projectsDir, project))}`,
+    'if [ -d "$vdir" ] && [ "$(cat "$vdir/quota" 2>/dev/null)" = enforced ]; then',
+    "  mounted=''",
+    '  for img in "$vdir"/*.img; do [ -f "$img" ] || continue; mnt=${img%.img}',
+    '    if ! mountpoint -q "$mnt"; then $SUDO mount -o loop "$img" "$mnt"; mounted="$mounted ${mnt##*/}"; fi',
+    "  done",
+    `  if [ -n "$mounted" ]; then echo "mounted again:$mounted"; ids=$(docker ps -aq --filter ${quote(`label=${projectLabel}=${project}`)} --filter status=exited --filter status=created); [ -z "$ids" ] || docker start $ids >/dev/null; fi`,
+    "fi",
+  ];
+}
