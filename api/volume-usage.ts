@@ -18,6 +18,12 @@ export interface VolumeUsage {
 
 /** At or above this share of its size a volume is full: the resource is DEGRADED (writes are about to fail). */
 export const fullShare = 0.95;
+/**
+ * Or with less than this left: PostgreSQL writes its log in 16 MB segments,
+ * and stops (PANIC: could not write to file "pg_wal/...") when the next one
+ * does not fit, however small a share of the volume that is.
+ */
+export const fullBelowBytes = 32 * 1024 * 1024;
 
 interface StorageConfiguration {
   quota?: string;
@@ -56,13 +62,18 @@ export async function volumeUsage(
   );
 }
 
-/** What makes a resource DEGRADED: a volume not mounted, or at least `fullShare` full. */
+/** What makes a resource DEGRADED: a volume not mounted, at least `fullShare` full, or with less than `fullBelowBytes` left. */
 export function volumeFailures(volumes: VolumeUsage[]): { component: string; message: string }[] {
   const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
   return volumes.flatMap((v) => {
     if (!v.mounted) return [{ component: v.name, message: "volume not mounted: the next deploy (PATCH) mounts it again" }];
-    if (v.usedBytes >= fullShare * v.sizeBytes)
-      return [{ component: v.name, message: `volume full: ${mb(v.usedBytes)} of ${mb(v.sizeBytes)} MB used (its quota)` }];
+    if (v.usedBytes >= fullShare * v.sizeBytes || v.availableBytes < fullBelowBytes)
+      return [
+        {
+          component: v.name,
+          message: `volume full: ${mb(v.usedBytes)} of ${mb(v.sizeBytes)} MB used, ${mb(v.availableBytes)} MB left (its quota)`,
+        },
+      ];
     return [];
   });
 }

@@ -13,6 +13,7 @@ import {
   usesManagedDatabase,
   type CloudTargets,
 } from "./targets/cloud/index.js";
+import { dataVolumeGb } from "./targets/cloud/server-types.js";
 import { deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
 import type { VolumesStatus } from "./model/volume-quota.js";
 import { buildSystem, checkPorts, prepareRequest, type TemplateRequest } from "./templates/index.js";
@@ -114,7 +115,17 @@ export class TemplateSystem extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [...secretCommands.map(([, cmd]) => cmd), volumes.command, ...(server ? [server] : [])],
     });
-    this.storage = volumes.status;
+    // A cloud server is the resource's own: its data volume bounds what the resource can fill, whoever may mount there.
+    const cloudGb = server ? dataVolumeGb(prepared) : undefined;
+    this.storage = volumes.status.apply((status) =>
+      status && cloudGb !== undefined && status.quota !== "enforced"
+        ? {
+            quota: "enforced" as const,
+            method: `the resource's own cloud server, its data volume of ${cloudGb} GB`,
+            sizesMb: status.sizesMb,
+          }
+        : status,
+    );
 
     // Known once the system is healthy.
     this.endpoint = pulumi.unsecret(pulumi.all([system, deployment.stdout]).apply(([s]) => s.outputs.endpoint));

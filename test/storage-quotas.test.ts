@@ -5,8 +5,10 @@
 // working, and a PATCH to a larger size grows a volume with its data.
 // Volumes are made small with PROVISIONER_TEST_VOLUME_MB_PER_GB (24 MB per GB:
 // small-storage's 5 GB → 120 MB), so a test fills one in seconds.
+import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
 import { hostNameOf } from "../components/templates/host-name.js";
@@ -15,6 +17,7 @@ import { psql } from "./postgres-client.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 
+const execFileAsync = promisify(execFile);
 const mbPerGb = 24;
 const MB = 1024 * 1024;
 const scrapeToken = crypto.randomBytes(24).toString("hex");
@@ -47,7 +50,10 @@ describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", ()
     ids.storage = created[0]!.body.resource.id;
     ids.postgres = created[1]!.body.resource.id;
     for (const c of created)
-      expect(await waitForOperation(api, c.body.resource.id, c.body.operation.id, 360_000)).toMatchObject({ status: "SUCCEEDED" });
+      expect(await waitForOperation(api, c.body.resource.id, c.body.operation.id, 360_000)).toMatchObject({
+        status: "SUCCEEDED",
+        error: null,
+      });
   }, 400_000);
 
   afterAll(async () => {
@@ -81,20 +87,14 @@ describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", ()
   it("writing past the quotas fails inside each resource, the host keeps its free space, another resource keeps working", async () => {
     const freeBefore = hostFree();
     const attempted = 2 * 400 * MB;
-    // 400 MB of random data (no deduplication) added to the 120 MB node.
-    const store = await credentials("storage");
-    const { endpoint } = await resource("storage");
-    const form = new FormData();
-    form.append("file", new Blob([crypto.randomBytes(400 * MB)]), "fill.bin");
-    const added = await fetch(`${endpoint.api}/api/v0/add?cid-version=1&pin=true`, {
-      method: "POST",
-      body: form,
-      headers: { authorization: `Basic ${Buffer.from(`${store.username}:${store.password}`).toString("base64")}` },
-    })
-      .then(async (r) => `${r.status} ${await r.text()}`)
-      .catch((error: Error) => `failed: ${error.message}`);
-    expect(added).toMatch(/no space left on device|failed|^5\d\d/i);
-
+    // 400 MB of random data (no deduplication) added by the node's own client, streamed (no file on the host's disk).
+    const { stdout, stderr } = await execFileAsync(
+      "docker",
+      ["exec", `${hostNameOf(ids.storage!)}-ipfs`, "sh", "-c", "head -c 400000000 /dev/urandom | ipfs add -q --pin 2>&1; echo rc=$?"],
+      { maxBuffer: 16 * MB, timeout: 180_000 },
+    );
+    expect(`${stdout}${stderr}`).toMatch(/no space left on device/i);
+    expect(stdout).not.toMatch(/rc=0/);
     // postgres-small keeps working while its neighbour is full.
     const pg = await resource("postgres");
     const pgCredentials = await credentials("postgres");
