@@ -31,7 +31,7 @@ describe("storage quota scripts (real shell, mount and Docker)", () => {
     const data = volumeDataDir(projectsDir, project, "data");
     fs.writeFileSync(`${data}/kept`, "kept");
     // Writing past the size fails with ENOSPC, the host's disk untouched.
-    await expect(run([`dd if=/dev/zero of=${data}/fill bs=1M count=80 2>&1`])).rejects.toThrow(/No space left on device/);
+    await expect(run([`dd if=/dev/zero of=${data}/fill bs=1M count=80`])).rejects.toThrow(/No space left on device/);
     fs.rmSync(`${data}/fill`);
     // The Docker volume binds to the folder inside the mount.
     const device = (
