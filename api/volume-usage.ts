@@ -28,13 +28,15 @@ export const fullBelowBytes = 32 * 1024 * 1024;
 interface StorageConfiguration {
   quota?: string;
   sizesMb?: Record<string, number>;
+  legacy?: string[];
 }
 
 /** The resource's stored storage status (written at each deploy), when its sizes are enforced on this host. */
 function enforcedVolumes(target: string, configuration: unknown): string[] {
   if (target !== "docker-host") return [];
   const storage = (configuration as { storage?: StorageConfiguration } | null)?.storage;
-  return storage?.quota === "enforced" ? Object.keys(storage.sizesMb ?? {}) : [];
+  // Volumes made before quotas existed are plain Docker volumes: nothing to measure here.
+  return storage?.quota === "enforced" ? Object.keys(storage.sizesMb ?? {}).filter((v) => !storage.legacy?.includes(v)) : [];
 }
 
 export async function volumeUsage(

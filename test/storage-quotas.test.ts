@@ -47,8 +47,8 @@ describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", ()
       api.post("/v1/resources", { template: "postgres-small", name: `qp${process.pid}` }),
     ]);
     for (const c of created) expect(c.status).toBe(202);
-    ids.storage = created[0]!.body.resource.id;
-    ids.postgres = created[1]!.body.resource.id;
+    ids.storage = created[0].body.resource.id;
+    ids.postgres = created[1].body.resource.id;
     for (const c of created)
       expect(await waitForOperation(api, c.body.resource.id, c.body.operation.id, 360_000)).toMatchObject({
         status: "SUCCEEDED",

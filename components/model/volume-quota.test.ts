@@ -69,6 +69,14 @@ describe("storage quota scripts (real shell, mount and Docker)", () => {
     expect(fs.readFileSync("/proc/mounts", "utf8")).not.toContain(project);
   }, 60_000);
 
+  it("keeps a volume made before quotas (a plain Docker volume) as it is, and says so", async () => {
+    await execFileAsync("docker", ["volume", "create", "--label", `provisioner.project=${project}`, `${project}-data`]);
+    const status = parseVolumesStatus(await run(ensureVolumesScript(plan({ data: 40, other: 20 }))));
+    expect(status).toMatchObject({ quota: "enforced", legacy: ["data"] });
+    expect(fs.existsSync(`${volumesDir(projectsDir, project)}/data.img`)).toBe(false);
+    expect(fs.existsSync(`${volumesDir(projectsDir, project)}/other.img`)).toBe(true);
+  }, 60_000);
+
   it("names everything from the project, and refuses a volume name that is not a DNS label", () => {
     const script = ensureVolumesScript(plan({ data: 10 })).join("\n");
     expect(script).toContain(`${project}.volumes`);

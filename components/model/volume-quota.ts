@@ -100,7 +100,10 @@ export function ensureVolumesScript(plan: VolumeQuotaPlan): string[] {
     const bytes = Math.round(sizeMb) * 1024 * 1024;
     lines.push(
       `v=${volume}; img="$vdir/$v.img"; mnt="$vdir/$v"; name=${quote(`${plan.project}-${volume}`)}`,
-      'if [ "$quota" = enforced ]; then',
+      // A volume made before quotas existed (a plain Docker volume holding data) is kept as it is.
+      `if [ "$quota" = enforced ] && docker volume inspect "$name" >/dev/null 2>&1 && [ "$(docker volume inspect -f '{{index .Options "device"}}' "$name")" != "$vdir/$v/data" ]; then`,
+      '  legacy="$legacy $v"',
+      'elif [ "$quota" = enforced ]; then',
       '  mkdir -p "$mnt"',
       // Sparse: the host's space is used as data is written, never beyond the size. No reserved blocks: the size is the size.
       `  if [ ! -f "$img" ]; then truncate -s ${bytes} "$img.new" && mkfs.ext4 -q -F -m 0 "$img.new" && mv "$img.new" "$img"; fi`,
@@ -125,9 +128,7 @@ export function ensureVolumesScript(plan: VolumeQuotaPlan): string[] {
       `    echo "volume $v grown to ${sizeMb} MB"`,
       "  fi",
       '  [ -d "$mnt/data" ] || $SUDO mkdir "$mnt/data"',
-      '  if docker volume inspect "$name" >/dev/null 2>&1; then',
-      `    [ "$(docker volume inspect -f '{{index .Options "device"}}' "$name")" = "$mnt/data" ] || legacy="$legacy $v"`,
-      `  else docker volume create --driver local --opt type=none --opt o=bind --opt "device=$mnt/data" ${labelArgs} "$name" >/dev/null; fi`,
+      `  docker volume inspect "$name" >/dev/null 2>&1 || docker volume create --driver local --opt type=none --opt o=bind --opt "device=$mnt/data" ${labelArgs} "$name" >/dev/null`,
       // Not enforced: a plain Docker volume, which Docker removes with everything in it.
       `elif ! docker volume inspect "$name" >/dev/null 2>&1; then docker volume create ${labelArgs} "$name" >/dev/null`,
       "fi",
