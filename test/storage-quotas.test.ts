@@ -27,7 +27,7 @@ describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", ()
   let api: Client;
   const ids: Record<"storage" | "postgres", string | undefined> = { storage: undefined, postgres: undefined };
   const resource = async (which: keyof typeof ids) => (await api.get(`/v1/resources/${ids[which]}`)).body;
-  const credentials = async (which: keyof typeof ids) => (await api.get(`/v1/resources/${ids[which]}/credentials`)).body;
+  const credentials = async (which: keyof typeof ids) => (await api.get(`/v1/resources/${ids[which]}/credentials`)).body.credentials;
   const hostFree = () => {
     const s = fs.statfsSync(server.config.projectsDir);
     return s.bavail * s.bsize;
