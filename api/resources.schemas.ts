@@ -154,6 +154,21 @@ export const resourceView = z.object({
   configuration: z.record(z.string(), z.unknown()).nullable(),
   lastError: z.string().nullable(),
   drift: z.record(z.string(), z.unknown()).nullable(),
+  volumes: z
+    .array(
+      z.object({
+        name: z.string(),
+        mounted: z.boolean(),
+        sizeBytes: z.number().int(),
+        usedBytes: z.number().int(),
+        availableBytes: z.number().int(),
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        "GET /v1/resources/:id on this machine's Docker host, when the volumes' sizes are enforced (configuration.storage): each volume's size and use.",
+    }),
   stack: z.string(),
   createdAt: timestamp,
   updatedAt: timestamp,

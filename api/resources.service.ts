@@ -1,6 +1,7 @@
 // The resources' business logic: validation past the schema (the template's
 // own rules), quotas, idempotency, queueing operations, and the views the API
 // returns. Requests never run Pulumi themselves: the worker does.
+import { volumeUsage } from "./volume-usage.js";
 import crypto from "node:crypto";
 import { OperationQueue, stackName } from "../automation/index.js";
 import { signalWorkers } from "../core/pg-listener.js";
@@ -121,6 +122,8 @@ export class ResourceService {
     private readonly cloud: CloudSettings,
     private readonly dockerHost: DockerHostPolicy = {},
     private readonly limits: FairUseLimits = fairUseDefaults,
+    /** This machine's Docker host's projects folder: where the volumes' mounts are measured (api/volume-usage.ts). */
+    private readonly projectsDir?: string,
   ) {}
 
   async create(actor: Actor, body: CreateResourceBody, idempotencyKey?: string) {
@@ -235,7 +238,11 @@ export class ResourceService {
   }
 
   async get(actor: Actor, id: string) {
-    return resourceView(await this.find(actor, id));
+    const resource = await this.find(actor, id);
+    const view = resourceView(resource);
+    if (!this.projectsDir || resource.status === "DELETED") return view;
+    const volumes = await volumeUsage(this.projectsDir, resource);
+    return volumes.length ? { ...view, volumes } : view;
   }
 
   async credentials(actor: Actor, id: string) {

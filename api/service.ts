@@ -65,7 +65,7 @@ export async function createService(
   const isolationProblem = dockerIsolationProblem();
   if (isolationProblem)
     logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
-  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits);
+  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits, config.projectsDir);
   const app = createApp({
     db,
     logger,
@@ -80,7 +80,16 @@ export async function createService(
   });
   // Periodic work runs once across all instances: each instance's scheduler competes for it.
   const scheduler = new Scheduler(db, logger);
-  const health = new HealthMonitor({ db, events: new EventLog(db), cipher, metrics, logger, settings: config.healthChecks, scheduler });
+  const health = new HealthMonitor({
+    db,
+    events: new EventLog(db),
+    cipher,
+    metrics,
+    logger,
+    settings: config.healthChecks,
+    scheduler,
+    projectsDir: config.projectsDir,
+  });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {

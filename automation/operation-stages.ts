@@ -3,6 +3,7 @@
 import os from "node:os";
 import { prepareRequest, sizeLimits } from "../components/templates/index.js";
 import { imagesWith, type Versions } from "../components/versions.js";
+import { remountVolumes } from "./volume-remount.js";
 import type { Prisma } from "../prisma/generated/client.js";
 import { foreignUpdates, latestUpdate, refuseForeignChanges, serviceMessage } from "./drift.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
@@ -94,6 +95,8 @@ export async function deploy({
       versions,
       stack: stackName(resource),
       project: resource.hostName,
+      // Whether each volume's size is enforced on the host (components/model/volume-quota.ts).
+      ...(result.outputs.storage?.value ? { storage: result.outputs.storage.value as unknown } : {}),
     } as Prisma.InputJsonValue,
     stackSeenAt: await latestUpdate(stack),
   });
@@ -108,6 +111,10 @@ export async function refresh({ deps, operation, resource, flow, output, context
   const stack = await open({ ...specOf(), ports });
   await flow.stage("configuring", "reading the stack's history and refreshing its state");
   const foreign = await foreignUpdates(stack, resource);
+  if (resource.target === "docker-host") {
+    const remounted = await remountVolumes(resource.hostName, deps.host.projectsDir);
+    if (remounted) await flow.stage("configuring", remounted);
+  }
   await stack.refresh({ signal: context.signal, message: serviceMessage("refresh", operation.id), onOutput: output.add });
   await flow.stage("verifying", "comparing with what the service deployed");
   const preview = await stack.preview({ signal: context.signal, onOutput: output.add });

@@ -36,6 +36,8 @@ export interface DockerHostSettings {
   cpus?: number;
   /** The open-files limit the Docker host's containers may have (docker-host-limits.ts). Unset: this machine's hard limit. */
   openFiles?: number;
+  /** Test only: MB per GB of volume size (PROVISIONER_TEST_VOLUME_MB_PER_GB). */
+  volumeMbPerGb?: number;
 }
 
 /** The target's arguments and, for a cloud, its provider built from the service's credentials (kept secret in the state). */
@@ -68,6 +70,7 @@ function targetOf(
             healthTimeoutSeconds: host.healthTimeoutSeconds,
             cpus: host.cpus,
             openFiles: host.openFiles,
+            volumeMbPerGb: host.volumeMbPerGb,
           },
           images: host.images,
           publishIp: host.publishIp,
@@ -97,6 +100,6 @@ export function resourceProgram(spec: ResourceSpec, host: DockerHostSettings): P
       },
       target.opts,
     );
-    return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials });
+    return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials, storage: system.storage });
   };
 }

@@ -43,6 +43,7 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
     logger,
     host: {
       projectsDir: config.projectsDir,
+      volumeMbPerGb: config.volumeMbPerGb,
       publishIp: config.publishIp,
       publicHost: config.publicHost,
       images: config.images,

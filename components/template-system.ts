@@ -16,8 +16,11 @@ import {
   usesManagedDatabase,
   type CloudTargets,
 } from "./targets/cloud/index.js";
-import { deployToDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import { dataVolumeGb } from "./targets/cloud/server-types.js";
+import { deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import type { VolumesStatus } from "./model/volume-quota.js";
 import { buildSystem, checkPorts, prepareRequest, type TemplateRequest } from "./templates/index.js";
+import { volumeSizesMb } from "./templates/volume-sizes.js";
 
 /**
  * Exactly one target: `target` (a Docker host: this machine or a server over
@@ -61,6 +64,8 @@ export class TemplateSystem extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<Record<string, string>>;
   /** How clients authenticate (secret). */
   readonly credentials: pulumi.Output<Record<string, string>>;
+  /** Whether the volumes' sizes are enforced on the host, and the sizes (undefined on a managed database). */
+  readonly storage: pulumi.Output<VolumesStatus | undefined>;
 
   constructor(name: string, args: TemplateSystemArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything is registered, this component included.
@@ -95,6 +100,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
       );
       this.endpoint = pulumi.unsecret(database.outputs.apply((o) => o.endpoint));
       this.credentials = pulumi.secret(database.outputs.apply((o) => o.credentials));
+      this.storage = pulumi.output(undefined);
       this.registerOutputs({ endpoint: this.endpoint, credentials: this.credentials });
       return;
     }
@@ -117,12 +123,26 @@ export class TemplateSystem extends pulumi.ComponentResource {
         hostOpenFiles: server ? undefined : (target.openFiles ?? (target.ssh ? undefined : localOpenFiles())),
       }),
     );
-    const deployment = deployToDockerHost(
-      `${name}-deploy`,
-      system.apply((s) => s.model),
-      prepared.project,
-      target,
-      { parent: this, dependsOn: [...secretCommands.map(([, cmd]) => cmd), ...(server ? [server] : [])] },
+    // Every volume sized (and limited where the host allows: components/model/volume-quota.ts).
+    const model = system.apply((s) => ({ ...s.model, volumeSizesMb: volumeSizesMb(prepared, s.model.volumes, target.volumeMbPerGb) }));
+    const volumes = volumesOnDockerHost(`${name}-volumes`, model, prepared.project, target, {
+      parent: this,
+      dependsOn: server ? [server] : [],
+    });
+    const deployment = deployToDockerHost(`${name}-deploy`, model, prepared.project, target, {
+      parent: this,
+      dependsOn: [...secretCommands.map(([, cmd]) => cmd), volumes.command, ...(server ? [server] : [])],
+    });
+    // A cloud server is the resource's own: its data volume bounds what the resource can fill, whoever may mount there.
+    const cloudGb = server ? dataVolumeGb(prepared) : undefined;
+    this.storage = volumes.status.apply((status) =>
+      status && cloudGb !== undefined && status.quota !== "enforced"
+        ? {
+            quota: "enforced" as const,
+            method: `the resource's own cloud server, its data volume of ${cloudGb} GB`,
+            sizesMb: status.sizesMb,
+          }
+        : status,
     );
 
     // Known once the system is healthy.

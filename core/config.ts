@@ -56,6 +56,8 @@ const schema = z.object({
   OPERATION_QUEUE_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.queuedPerTeam),
   EVENT_STREAMS_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.eventStreamsPerTeam),
   HEALTH_TIMEOUT_SECONDS: seconds(300),
+  // Test only: volumes of N MB per GB of their size, so a test fills one quickly.
+  PROVISIONER_TEST_VOLUME_MB_PER_GB: z.coerce.number().int().min(1).max(1024).optional(),
   // Empty is unset: the discovery endpoint is off.
   PROVISIONER_SCRAPE_TOKEN: z.preprocess(
     (v) => (v === "" ? undefined : v),
@@ -76,6 +78,8 @@ export interface Config {
   passphrase: string;
   keyring: Keyring;
   projectsDir: string;
+  /** Test only: MB per GB of a volume's size (unset: 1024). */
+  volumeMbPerGb?: number;
   publishIp: string;
   publicHost: string;
   images: ImageSet;
@@ -127,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passphrase: c.PULUMI_CONFIG_PASSPHRASE,
     keyring,
     projectsDir: c.PROVISIONER_PROJECTS_DIR,
+    volumeMbPerGb: c.PROVISIONER_TEST_VOLUME_MB_PER_GB,
     publishIp: c.PROVISIONER_PUBLISH_IP,
     publicHost: c.PROVISIONER_PUBLIC_HOST,
     images: resolveImages(env),

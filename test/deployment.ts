@@ -91,5 +91,11 @@ export async function leftovers(project: string): Promise<string[]> {
     docker("volume", "ls", "-q", "--filter", filter),
     docker("network", "ls", "-q", "--filter", filter),
   ]);
-  return lists.flatMap((l) => l.split("\n")).filter(Boolean);
+  // A volume image still mounted (components/model/volume-quota.ts: mounts are named from the project).
+  const mounts = fs
+    .readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .filter((line) => line.includes(`/${project}.volumes/`))
+    .map((line) => `mount:${line.split(" ")[1]}`);
+  return [...lists.flatMap((l) => l.split("\n")).filter(Boolean), ...mounts];
 }

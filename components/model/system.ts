@@ -69,6 +69,12 @@ export interface SystemModel {
   labels: Record<string, string>;
   services: Record<string, ServiceSpec>;
   volumes: string[];
+  /**
+   * Each volume's size in MB (see volume-quota.ts): set, the deploy creates the
+   * volumes itself (limited where the host allows) and Compose uses them as
+   * external volumes. Unset: Compose creates plain volumes.
+   */
+  volumeSizesMb?: Record<string, number>;
   /** Small configuration files mounted into services (name → content). */
   files: Record<string, string>;
   /**
