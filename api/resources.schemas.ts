@@ -167,6 +167,9 @@ export const templateCatalogue = z.object({
       description: z.string(),
       sizes: z.array(z.enum(sizeNames)),
       defaultSize: z.enum(sizeNames),
+      sizeDetails: z
+        .record(z.string(), z.object({ cpus: z.number(), memoryMb: z.number().int(), storageGb: z.number() }))
+        .meta({ description: "Per size, with the default options: the CPU and memory limits the quota counts, and the data stored (GB)." }),
       targets: z.array(z.string()).meta({ description: "What this instance offers (clouds only with their credentials)." }),
       parameters: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema of the template's options." }),
     }),
