@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The web console in a real browser (Debian's chromium driven by
 // playwright-core, headless) against the whole service in-process: sign-in,
 // the create wizard, the live progress, credentials used against the endpoint,
@@ -13,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
 import { client, discardUnfinishedOperations, waitForStatus, type Client } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
+
+// The browser's globals, for the functions run in the page (the project's TypeScript has no DOM library).
+declare const window: any, document: any, localStorage: any, sessionStorage: any, MutationObserver: any;
 
 const screenshots = path.join(import.meta.dirname, "..", ".cache", "console-screenshots");
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -169,7 +171,7 @@ describe("the web console in a browser", () => {
     // Every state the stage list goes through, recorded in the page as it changes.
     await page.evaluate(() => {
       const seen: string[] = [];
-      (window as any).stageHistory = seen;
+      window.stageHistory = seen;
       const record = () => {
         const list = document.querySelector(".stages");
         if (!list) return;
@@ -188,7 +190,7 @@ describe("the web console in a browser", () => {
     await shoot(page, "progress");
     await page.locator('[data-stage="complete"][data-state="done"]').waitFor({ timeout: 180_000 });
     await expectAccessible(page, "the progress view");
-    const history: string[] = await page.evaluate(() => (window as any).stageHistory);
+    const history: string[] = await page.evaluate(() => window.stageHistory);
     const doneAt = (snapshot: string) => stages.filter((s) => snapshot.includes(`${s}=done`));
     // Live: the list was seen with fewer stages done than at the end, and stages were only ever added, in order.
     expect(doneAt(history[0]!).length).toBeLessThan(stages.length);
@@ -210,7 +212,7 @@ describe("the web console in a browser", () => {
     const before = await row.textContent();
     await page.evaluate((n) => {
       const seen: string[] = [];
-      (window as any).rowHistory = seen;
+      window.rowHistory = seen;
       new MutationObserver(() => seen.push(document.querySelector(`tr[data-resource="${n}"]`)?.textContent ?? "")).observe(document.body, {
         subtree: true,
         childList: true,
@@ -220,10 +222,7 @@ describe("the web console in a browser", () => {
     const refresh = await owner.post(`/v1/resources/${resourceId}/refresh`);
     expect(refresh.status).toBe(202);
     await page.waitForFunction(
-      (b) =>
-        ((window as any).rowHistory as string[]).some(
-          (t) => t !== b && /initialising|allocating|configuring|provisioning|verifying/.test(t),
-        ),
+      (b) => (window.rowHistory as string[]).some((t) => t !== b && /initialising|allocating|configuring|provisioning|verifying/.test(t)),
       before,
     );
     await waitForStatus(owner, resourceId, ["ACTIVE"]);

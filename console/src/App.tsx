@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { Fragment, useCallback, useEffect, useState } from "react";
 import { api, setSession, type SessionInfo } from "./api";
 import { CreateWizard } from "./pages/CreateWizard";
 import { ProgressView } from "./pages/ProgressView";
@@ -10,7 +10,7 @@ import { Link, navigate, useLocation } from "./router";
 
 export function App() {
   const [who, setWho] = useState<SessionInfo | null | undefined>(undefined);
-  const { path } = useLocation();
+  const { path, key } = useLocation();
 
   const signedOut = useCallback(() => {
     setSession(undefined);
@@ -94,7 +94,8 @@ export function App() {
           </button>
         </span>
       </header>
-      {page}
+      {/* A new page, even the same one again (New resource from the wizard), starts fresh. */}
+      <Fragment key={key}>{page}</Fragment>
     </>
   );
 }

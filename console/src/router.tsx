@@ -3,14 +3,18 @@
 import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
 const listeners = new Set<() => void>();
+/** Counts navigations: a page shown again (a link to where one is) is a new page. */
+let navigations = 0;
+window.addEventListener("popstate", () => navigations++);
 
 export function navigate(to: string): void {
+  navigations++;
   window.history.pushState(null, "", to);
   listeners.forEach((l) => l());
   window.scrollTo(0, 0);
 }
 
-export function useLocation(): { path: string; query: URLSearchParams } {
+export function useLocation(): { path: string; query: URLSearchParams; key: number } {
   const [, setTick] = useState(0);
   useEffect(() => {
     const update = () => setTick((t) => t + 1);
@@ -21,7 +25,7 @@ export function useLocation(): { path: string; query: URLSearchParams } {
       window.removeEventListener("popstate", update);
     };
   }, []);
-  return { path: window.location.pathname, query: new URLSearchParams(window.location.search) };
+  return { path: window.location.pathname, query: new URLSearchParams(window.location.search), key: navigations };
 }
 
 export function Link({ to, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { to: string }) {

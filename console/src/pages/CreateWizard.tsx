@@ -15,6 +15,10 @@ function nextName(name: string): string {
   return next.slice(0, 40);
 }
 
+/** A value as an input shows it (objects go through the JSON field instead). */
+const text = (value: unknown): string =>
+  typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : "";
+
 const typeOf = (schema: JsonSchema) => (Array.isArray(schema.type) ? schema.type.find((t) => t !== "null") : schema.type);
 
 function OptionField({
@@ -63,14 +67,9 @@ function OptionField({
     return (
       <div className="field">
         <label htmlFor={id}>{name}</label>
-        <select
-          id={id}
-          value={String(value ?? schema.default ?? "")}
-          onChange={(e) => onChange(e.target.value)}
-          aria-describedby={describedBy}
-        >
+        <select id={id} value={text(value ?? schema.default)} onChange={(e) => onChange(e.target.value)} aria-describedby={describedBy}>
           {schema.enum.map((v) => (
-            <option key={String(v)}>{String(v)}</option>
+            <option key={text(v)}>{text(v)}</option>
           ))}
         </select>
         {help}
@@ -87,7 +86,7 @@ function OptionField({
           inputMode="numeric"
           min={schema.minimum}
           max={schema.maximum}
-          value={value === undefined ? String(schema.default ?? "") : String(value)}
+          value={text(value ?? schema.default)}
           onChange={(e) => onChange(e.target.value === "" ? undefined : Number(e.target.value))}
           aria-describedby={describedBy}
           aria-invalid={error ? true : undefined}
@@ -102,7 +101,7 @@ function OptionField({
         <label htmlFor={id}>{name}</label>
         <input
           id={id}
-          value={String(value ?? schema.default ?? "")}
+          value={text(value ?? schema.default)}
           onChange={(e) => onChange(e.target.value || undefined)}
           aria-describedby={describedBy}
           aria-invalid={error ? true : undefined}
@@ -311,7 +310,7 @@ export function CreateWizard() {
               ))}
             </fieldset>
           )}
-          {serverError && (
+          {serverError && (otherFieldErrors.length > 0 || serverError.fields.length === 0) && (
             <div className="error" role="alert">
               <p>{serverError.message}</p>
               {otherFieldErrors.length > 0 && (
