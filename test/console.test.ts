@@ -92,7 +92,7 @@ describe("the web console in a browser", () => {
 
   it("refuses a wrong key and signs in with a right one (an HttpOnly, SameSite=Strict session)", async () => {
     await page.goto(server.base);
-    await expect(page.getByRole("heading", { name: "Sign in to Provisioner" }).isVisible()).resolves.toBe(true);
+    await page.getByRole("heading", { name: "Sign in to Provisioner" }).waitFor();
     await expectAccessible(page, "the sign-in page");
     await shoot(page, "sign-in");
     await page.getByLabel("API key").fill(`prov_000000000000_${"x".repeat(43)}`);
@@ -230,6 +230,9 @@ describe("the web console in a browser", () => {
 
   it("reveals the credentials on click (audited), and they work against the endpoint", async () => {
     await page.goto(`${server.base}/resources/${resourceId}`);
+    // The committed screenshot shows the connect panel before the credentials are revealed (placeholders).
+    await page.getByRole("button", { name: "Reveal credentials" }).waitFor();
+    await shoot(page, "resource-detail");
     await page.getByRole("button", { name: "Reveal credentials" }).click();
     const username = await page.locator('[data-credential="username"]').textContent();
     const password = await page.locator('[data-credential="password"]').textContent();
@@ -242,13 +245,13 @@ describe("the web console in a browser", () => {
     expect(((await reply.json()) as { ID: string }).ID).toMatch(/^12D3|^Qm/);
     await expect(page.locator("pre", { hasText: "--api-auth" }).textContent()).resolves.toContain(password!);
     await expectAccessible(page, "the resource detail");
-    await shoot(page, "resource-detail");
+    await shoot(page, "resource-detail-revealed");
     const audit = (await owner.get("/v1/team/audit?action=credentials.read")).body.entries;
     expect(audit[0]).toMatchObject({ action: "credentials.read", resourceId, resourceName: name });
   });
 
   it("resizes the resource", { timeout: 240_000 }, async () => {
-    await page.getByLabel("Size").selectOption("medium");
+    await page.getByLabel("Size", { exact: true }).selectOption("medium");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.waitForURL(/\/progress$/);
     const resource = await waitForStatus(owner, resourceId, ["ACTIVE", "FAILED"]);

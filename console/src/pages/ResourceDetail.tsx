@@ -12,7 +12,7 @@ function Copy({ text, label }: { text: string; label: string }) {
   return (
     <button
       type="button"
-      className="secondary small"
+      className="secondary compact"
       aria-label={`Copy ${label}`}
       onClick={() => {
         void navigator.clipboard?.writeText(text).then(() => setDone(true));

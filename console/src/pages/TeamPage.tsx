@@ -94,7 +94,7 @@ export function TeamPage() {
                 <td data-label="State">{k.revokedAt ? `revoked ${formatTime(k.revokedAt)}` : "active"}</td>
                 <td>
                   {!k.revokedAt && !k.current && (
-                    <button type="button" className="danger small" onClick={() => void revoke(k)} aria-label={`Revoke prov_${k.prefix}`}>
+                    <button type="button" className="danger compact" onClick={() => void revoke(k)} aria-label={`Revoke prov_${k.prefix}`}>
                       Revoke
                     </button>
                   )}
