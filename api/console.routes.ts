@@ -25,8 +25,11 @@ function secure(res: Response): void {
   res.setHeader("X-Frame-Options", "DENY");
 }
 
-/** Paths of the API and of the probes: never the console's. */
-const apiPath = /^\/(v1|healthz|readyz|metrics)(\/|$)/;
+/**
+ * Every path but those of the API and the probes: the route must not even
+ * match those, or Express would answer their OPTIONS with this route's Allow.
+ */
+const pagePath = /^\/(?!(v1|healthz|readyz|metrics)(\/|$))/;
 
 export function consoleRoutes(dir: string | undefined): Router {
   const router = Router();
@@ -51,8 +54,8 @@ export function consoleRoutes(dir: string | undefined): Router {
     }),
   );
   const html = fs.readFileSync(index);
-  router.get(/.*/, (req, res, next) => {
-    if (apiPath.test(req.path) || !req.accepts("html")) return next();
+  router.get(pagePath, (req, res, next) => {
+    if (!req.accepts("html")) return next();
     secure(res);
     res.setHeader("Cache-Control", "no-cache");
     res.type("html").send(html);

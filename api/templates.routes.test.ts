@@ -38,6 +38,11 @@ describe("/v1 API", () => {
     ]);
     const cluster = templates.find((t) => t.id === "ipfs-cluster-small")!;
     expect(cluster).toMatchObject({ sizes: ["small", "medium", "large"], targets: ["docker-host"], parameters: { type: "object" } });
+    // What each size costs (the console's wizard shows it): the quota's CPU and memory, and the data stored.
+    const storage = (templates as any[]).find((t) => t.id === "small-storage")!;
+    expect(storage.sizeDetails.small).toEqual({ cpus: expect.any(Number), memoryMb: expect.any(Number), storageGb: 5 });
+    expect(storage.sizeDetails.large.cpus).toBeGreaterThan(storage.sizeDetails.small.cpus);
+    expect((cluster as any).sizeDetails.small.storageGb).toBe(15);
   });
 
   it.each([

@@ -10,7 +10,7 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
-import { client, discardUnfinishedOperations, waitForStatus, type Client } from "./service-client.js";
+import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 
 // The browser's globals, for the functions run in the page (the project's TypeScript has no DOM library).
@@ -146,6 +146,7 @@ describe("the web console in a browser", () => {
 
   it("creates small-storage through the wizard and shows the six stages as they arrive", { timeout: 240_000 }, async () => {
     await nav(page, "New resource");
+    await page.getByRole("button", { name: /^small-storage/ }).waitFor();
     await expectAccessible(page, "the template cards");
     await shoot(page, "wizard-templates");
     await page.getByRole("button", { name: /^small-storage/ }).click();
@@ -254,8 +255,9 @@ describe("the web console in a browser", () => {
     await page.getByLabel("Size", { exact: true }).selectOption("medium");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.waitForURL(/\/progress$/);
-    const resource = await waitForStatus(owner, resourceId, ["ACTIVE", "FAILED"]);
-    expect(resource).toMatchObject({ status: "ACTIVE", size: "medium" });
+    const update = (await owner.get(`/v1/resources/${resourceId}/operations`)).body.operations.findLast((o: any) => o.kind === "UPDATE");
+    expect((await waitForOperation(owner, resourceId, update.id)).status).toBe("SUCCEEDED");
+    expect((await owner.get(`/v1/resources/${resourceId}`)).body).toMatchObject({ status: "ACTIVE", size: "medium" });
   });
 
   it("shows the team's quota, keys and credential reads; a revoked key's session ends at once", async () => {
