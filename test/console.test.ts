@@ -42,7 +42,8 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
 }
 
-describe("the web console in a browser", () => {
+// A shared machine can be slow: each step may take a minute, each test a few.
+describe("the web console in a browser", { timeout: 180_000 }, () => {
   let server: TestServer;
   let browser: Browser;
   let context: BrowserContext;
@@ -76,6 +77,7 @@ describe("the web console in a browser", () => {
     });
     context = await newContext();
     page = await context.newPage();
+    page.setDefaultTimeout(60_000);
   });
 
   afterAll(async () => {
@@ -187,7 +189,7 @@ describe("the web console in a browser", () => {
     await page
       .locator('[data-stage="provisioning"][data-state="current"], [data-stage="provisioning"][data-state="done"]')
       .first()
-      .waitFor();
+      .waitFor({ timeout: 180_000 });
     await shoot(page, "progress");
     await page.locator('[data-stage="complete"][data-state="done"]').waitFor({ timeout: 180_000 });
     await expectAccessible(page, "the progress view");
@@ -273,6 +275,7 @@ describe("the web console in a browser", () => {
     // A second browser signed in with the new key...
     const second = await newContext();
     const secondPage = await second.newPage();
+    secondPage.setDefaultTimeout(60_000);
     await secondPage.goto(server.base);
     await secondPage.getByLabel("API key").fill(newKey);
     await secondPage.getByRole("button", { name: "Sign in" }).click();
@@ -289,6 +292,7 @@ describe("the web console in a browser", () => {
   it("shows another team none of this team's resources", async () => {
     const other = await newContext();
     const otherPage = await other.newPage();
+    otherPage.setDefaultTimeout(60_000);
     await otherPage.setViewportSize({ width: 390, height: 844 });
     await otherPage.goto(server.base);
     await otherPage.getByLabel("API key").fill(otherKey);
