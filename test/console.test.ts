@@ -266,11 +266,13 @@ describe("the web console in a browser", { timeout: 180_000 }, () => {
     await nav(page, "Team");
     await page.getByRole("heading", { name: "Credential reads" }).waitFor();
     await page.locator("td", { hasText: name }).first().waitFor();
+    // The committed screenshot shows no key: it is taken before one is made.
+    await shoot(page, "team");
     await page.getByRole("button", { name: "Create an API key" }).click();
     const newKey = (await page.locator("[data-new-key]").textContent())!.trim();
     expect(newKey).toMatch(/^prov_[0-9a-f]{12}_/);
     await expectAccessible(page, "the team page");
-    await shoot(page, "team");
+    await shoot(page, "team-new-key");
 
     // A second browser signed in with the new key...
     const second = await newContext();
