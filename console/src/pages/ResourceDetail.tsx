@@ -55,7 +55,7 @@ export function ResourceDetail({ id }: { id: string }) {
     return (
       <main id="main" className="page">
         <ErrorNote error={error} />
-        <p>Loading…</p>
+        {!error && <p>Loading…</p>}
       </main>
     );
 
