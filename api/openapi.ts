@@ -4,6 +4,7 @@
 import { z } from "zod";
 import * as s from "./resources.schemas.js";
 import { idempotencyKeySchema } from "./resources.schemas.js";
+import { teamPaths } from "./teams.openapi.js";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
@@ -153,6 +154,7 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
           responses: { "202": json(s.cancelView, "Cancelling"), ...errors, "409": json(s.errorView, "Nothing to cancel.") },
         },
       },
+      ...teamPaths(),
       "/v1/openapi.json": {
         get: {
           security: [],

@@ -47,3 +47,18 @@ export async function checkQuota(
     over.map((k) => ({ field: k === "resources" ? "name" : "size", message: `${k} quota exceeded` })),
   );
 }
+
+/** What the team uses of its tier's quota now (the console's team page and create wizard). */
+export async function quotaUsage(db: Prisma.TransactionClient, team: { id: string; tier: Tier }) {
+  const used = await db.resource.aggregate({
+    where: { teamId: team.id, status: { not: "DELETED" } },
+    _count: { _all: true },
+    _sum: { cpus: true, memoryMb: true },
+  });
+  const limit = tierLimits[team.tier];
+  return {
+    resources: { used: used._count._all, limit: limit.resources },
+    cpus: { used: Number(used._sum.cpus ?? 0), limit: limit.cpus },
+    memoryMb: { used: used._sum.memoryMb ?? 0, limit: limit.memoryMb },
+  };
+}

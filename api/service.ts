@@ -77,6 +77,7 @@ export async function createService(
     targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
     scrapeToken: config.scrapeToken,
     eventStreamsPerTeam: config.limits.eventStreamsPerTeam,
+    console: config.console,
   });
   // Periodic work runs once across all instances: each instance's scheduler competes for it.
   const scheduler = new Scheduler(db, logger);

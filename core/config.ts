@@ -66,6 +66,9 @@ const schema = z.object({
   HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().min(0).default(30),
   HEALTH_CHECK_TIMEOUT_SECONDS: seconds(5),
   HEALTH_MAX_REPLICA_LAG_SECONDS: seconds(60),
+  // The web console (issue 14): the folder of its build (the bootstrap builds it and sets this), and how long a sign-in lasts.
+  PROVISIONER_CONSOLE_DIR: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  CONSOLE_SESSION_HOURS: z.coerce.number().positive().max(720).default(12),
 });
 
 export interface Config {
@@ -92,6 +95,8 @@ export interface Config {
   scrapeToken?: string;
   /** The health monitor of ACTIVE/DEGRADED resources; intervalSeconds 0 turns it off. */
   healthChecks: { intervalSeconds: number; timeoutSeconds: number; maxReplicaLagSeconds: number };
+  /** The web console: its built files (undefined: not served) and the lifetime of a sign-in. */
+  console: { dir?: string; sessionHours: number };
 }
 
 export class ConfigError extends Error {}
@@ -153,5 +158,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutSeconds: c.HEALTH_CHECK_TIMEOUT_SECONDS,
       maxReplicaLagSeconds: c.HEALTH_MAX_REPLICA_LAG_SECONDS,
     },
+    console: { dir: c.PROVISIONER_CONSOLE_DIR, sessionHours: c.CONSOLE_SESSION_HOURS },
   };
 }

@@ -9,6 +9,7 @@ import path from "node:path";
 import { ensureDebianPackages } from "./apt.js";
 import { serviceCommand } from "./compile.js";
 import { ensureDevScrapeToken, ensureDevSecrets } from "./dev-secrets.js";
+import { ensureConsole } from "./console.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
 import { BootstrapError, say, sayAfter } from "./log.js";
@@ -51,6 +52,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     ...ensureDevSecrets(process.env),
     ...(databaseUrl && { DATABASE_URL: databaseUrl }),
   };
+  // The web console the service serves at / (a build of the operator's own when PROVISIONER_CONSOLE_DIR names one).
+  if (mode !== "stack" && !process.env.PROVISIONER_CONSOLE_DIR) env.PROVISIONER_CONSOLE_DIR = await ensureConsole();
   if (mode === "test") {
     // The official client, for tests that check a cluster the way users would.
     env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;
@@ -59,6 +62,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     await ensureDebianPackages(["openssh-server", "cloud-init"], "the SSH target's and cloud-init tests");
     // A real Prometheus (started by test/monitoring.test.ts) runs the project's prometheus.yml.
     await ensureDebianPackages(["prometheus"], "the monitoring test");
+    // Debian's chromium, driven by playwright-core (test/console.test.ts): no browser download.
+    await ensureDebianPackages(["chromium"], "the web console's browser tests");
     // Schemathesis checks the service against its OpenAPI document.
     env.PROVISIONER_SCHEMATHESIS = await ensureSchemathesis();
   }
