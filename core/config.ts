@@ -1,12 +1,14 @@
 // Service configuration: parsed and validated once at start; every key is
 // documented in the README's configuration table.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
 import { cloudSettingsFrom, type CloudSettings } from "./cloud-settings.js";
 import { parseKeyring, type Keyring } from "./credentials-cipher.js";
 import { logFormats } from "./logger.js";
+import { resolvePulumiBackend, type PulumiBackend } from "./pulumi-backend.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 const dataDir = path.join(repoRoot, ".data");
@@ -29,10 +31,18 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Read by createLogger before the configuration (to log its errors); checked here so a typo fails fast.
   LOG_FORMAT: z.enum(logFormats).optional(),
-  PULUMI_BACKEND_URL: z
+  // Unset or empty: the control plane's Postgres (core/pulumi-backend.ts).
+  PULUMI_BACKEND_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional()),
+  // The Docker host this instance reaches (its local engine): its resources' operations run only on instances naming it.
+  PROVISIONER_DOCKER_HOST_ID: z
     .string()
-    .min(1)
-    .default(`file://${path.join(dataDir, "pulumi-state")}`),
+    .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, { message: "must be a lower-case name (letters, digits, '.', '-')" })
+    .default("local"),
+  // This instance, in /readyz, metrics and the operations it ran: the host name unless named.
+  PROVISIONER_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: "must be letters, digits, '.', '_' or '-'" })
+    .optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
   PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),
   PROVISIONER_PROJECTS_DIR: z.string().min(1).default(path.join(dataDir, "projects")),
@@ -62,7 +72,14 @@ export interface Config {
   host: string;
   databaseUrl: string;
   logLevel: string;
+  /** PULUMI_BACKEND_URL as the CLI gets it (never with a password). */
   pulumiBackendUrl: string;
+  /** The backend, with what the CLI needs in its environment (PGPASSWORD) and must never print. */
+  pulumiBackend: PulumiBackend;
+  /** This instance's name (PROVISIONER_INSTANCE_ID, else the host name). */
+  instanceId: string;
+  /** The Docker host this instance deploys to; resources on it are run only by instances naming it. */
+  dockerHostId: string;
   passphrase: string;
   keyring: Keyring;
   projectsDir: string;
@@ -101,6 +118,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const c = parsed.data;
+  let pulumiBackend: PulumiBackend;
+  try {
+    pulumiBackend = resolvePulumiBackend(c.PULUMI_BACKEND_URL, c.DATABASE_URL);
+  } catch {
+    // The URL itself is not repeated: it may hold a password.
+    throw new ConfigError("invalid configuration: PULUMI_BACKEND_URL: not a URL");
+  }
   let keyring: Keyring;
   try {
     keyring = parseKeyring(c.PROVISIONER_CREDENTIALS_KEYS);
@@ -113,7 +137,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
     logLevel: c.LOG_LEVEL,
-    pulumiBackendUrl: c.PULUMI_BACKEND_URL,
+    pulumiBackendUrl: pulumiBackend.url,
+    pulumiBackend,
+    instanceId: c.PROVISIONER_INSTANCE_ID ?? os.hostname(),
+    dockerHostId: c.PROVISIONER_DOCKER_HOST_ID,
     passphrase: c.PULUMI_CONFIG_PASSPHRASE,
     keyring,
     projectsDir: c.PROVISIONER_PROJECTS_DIR,

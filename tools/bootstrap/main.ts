@@ -13,12 +13,13 @@ import { ipfsClusterBuild, ensureImages } from "./images.js";
 import { BootstrapError, say, sayAfter } from "./log.js";
 import { applyMigrations } from "./migrations.js";
 import { repoRoot } from "./paths.js";
+import { describeBackend, ensureStateDatabase, resolvePulumiBackend } from "../../core/pulumi-backend.js";
 import { ensurePostgres, stopLocalCluster, type LocalCluster } from "./postgres.js";
 import { ensurePrismaClient } from "./prisma-client.js";
 import { ensurePulumi } from "./pulumi.js";
 import { ensureSchemathesis } from "./schemathesis.js";
 
-type Mode = "start" | "test" | "bench" | "stack" | "create-team" | "rotate-credentials-key";
+type Mode = "start" | "test" | "bench" | "stack" | "migrate-state" | "create-team" | "rotate-credentials-key";
 
 /** The local cluster this command runs on, stopped when the command ends. */
 let localCluster: LocalCluster | undefined;
@@ -30,15 +31,27 @@ async function prepareDatabase(database: string): Promise<string> {
   localCluster = local;
   const applied = await applyMigrations(databaseUrl);
   say(applied.length ? `database: applied ${applied.join(", ")}` : "database: migrations up to date");
+  await preparePulumiState(databaseUrl);
   return databaseUrl;
+}
+
+/** The Pulumi state's own database beside the control plane's (the default backend); the service checks it again at start. */
+async function preparePulumiState(databaseUrl: string): Promise<void> {
+  const backend = resolvePulumiBackend(process.env.PULUMI_BACKEND_URL, databaseUrl);
+  if (!backend.postgres) {
+    say(`pulumi state: PULUMI_BACKEND_URL (${describeBackend(backend).split("://")[0]}://)`);
+    return;
+  }
+  const { created } = await ensureStateDatabase(backend);
+  say(`pulumi state: ${created ? "created" : "using"} database ${backend.postgres.database} (${describeBackend(backend)})`);
 }
 
 async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const started = Date.now();
   await ensureDocker();
   say(`compose: using ${await ensureCompose()}`);
-  // `npm run stack` drives the engine only: no control-plane database.
-  const databaseUrl = mode === "stack" ? undefined : await prepareDatabase(mode === "start" ? "provisioner" : "provisioner_test");
+  // `npm run stack` and `migrate-state` use the service's database: its Pulumi state lives beside it.
+  const databaseUrl = await prepareDatabase(mode === "test" ? "provisioner_test" : "provisioner");
   const pulumiEnv = await ensurePulumi();
   const imageEnv = await ensureImages();
   // ssh-keygen makes the cloud targets' per-resource SSH keys.
@@ -136,12 +149,13 @@ async function main(): Promise<number> {
     const env = { ...process.env, ...ensureDevSecrets(process.env), DATABASE_URL: await prepareDatabase("provisioner") };
     return run(process.execPath, tsx("tools/rotate-credentials-key.ts", process.argv.slice(3)), env);
   }
-  if (mode !== "start" && mode !== "test" && mode !== "bench" && mode !== "stack")
-    throw new Error("usage: bootstrap start|test|bench|stack|create-team|rotate-credentials-key [args]");
+  if (mode !== "start" && mode !== "test" && mode !== "bench" && mode !== "stack" && mode !== "migrate-state")
+    throw new Error("usage: bootstrap start|test|bench|stack|migrate-state|create-team|rotate-credentials-key [args]");
   const env = await prepare(mode);
   if (mode === "start")
     return run(process.execPath, tsx("api/main.ts"), { ...env, ...ensureDevScrapeToken(env), PROVISIONER_PARENT_PID: String(process.pid) });
   if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
+  if (mode === "migrate-state") return run(process.execPath, tsx("tools/migrate-state.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
     // npm run bench [-- deploy|service]: both by default, one after the other.
     const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service"];
