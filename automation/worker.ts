@@ -38,14 +38,17 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
       "the Pulumi backend cannot be prepared: operations will fail until it can",
     );
   }
-  const queue = new OperationQueue(db, owner, config.operations.leaseSeconds);
+  const queue = new OperationQueue(db, owner, config.operations.leaseSeconds, {
+    instanceId: config.instanceId,
+    dockerHostId: config.dockerHostId,
+  });
   const events = new EventLog(db);
   const runner = new OperationRunner({
     db,
     events,
     cipher: new CredentialsCipher(config.keyring),
-    // The service deploys on the Docker host it runs on.
-    ports: new PortAllocator(db, "local"),
+    // The service deploys on the Docker host it runs on; ports are allocated per host.
+    ports: new PortAllocator(db, config.dockerHostId),
     logger,
     host: {
       projectsDir: config.projectsDir,

@@ -50,6 +50,8 @@ const schema = z.object({
   PROVISIONER_PUBLISH_IP: z.string().min(1).default("127.0.0.1"),
   PROVISIONER_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
   OPERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // Unset: OPERATION_CONCURRENCY (one instance may take all the slots).
+  OPERATION_INSTANCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   OPERATION_LEASE_SECONDS: seconds(30),
   OPERATION_CANCEL_TIMEOUT_SECONDS: seconds(30),
   OPERATION_QUEUE_PER_RESOURCE: z.coerce.number().int().min(1).default(fairUseDefaults.queuedPerResource),
@@ -88,7 +90,14 @@ export interface Config {
   images: ImageSet;
   /** The cloud targets this instance offers (credentials from the environment). */
   cloud: CloudSettings;
-  operations: { concurrency: number; leaseSeconds: number; cancelTimeoutSeconds: number; healthTimeoutSeconds: number };
+  /** concurrency: across all instances; instanceConcurrency: in this one. */
+  operations: {
+    concurrency: number;
+    instanceConcurrency: number;
+    leaseSeconds: number;
+    cancelTimeoutSeconds: number;
+    healthTimeoutSeconds: number;
+  };
   /** Fair use: queued operations per resource and per team, open event streams per team (per instance). */
   limits: FairUseLimits;
   /** Bearer token of GET /v1/prometheus/targets; undefined: the endpoint is off. */
@@ -150,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cloud: cloudSettingsFrom(env),
     operations: {
       concurrency: c.OPERATION_CONCURRENCY,
+      instanceConcurrency: Math.min(c.OPERATION_INSTANCE_CONCURRENCY ?? c.OPERATION_CONCURRENCY, c.OPERATION_CONCURRENCY),
       leaseSeconds: c.OPERATION_LEASE_SECONDS,
       cancelTimeoutSeconds: c.OPERATION_CANCEL_TIMEOUT_SECONDS,
       healthTimeoutSeconds: c.HEALTH_TIMEOUT_SECONDS,
