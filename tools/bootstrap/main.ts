@@ -158,7 +158,7 @@ async function main(): Promise<number> {
   if (mode === "migrate-state") return run(process.execPath, tsx("tools/migrate-state.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
     // npm run bench [-- deploy|service]: both by default, one after the other.
-    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service"];
+    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service", "state-backend"];
     for (const bench of benches) {
       say(`running the ${bench} benchmark`);
       const code = await run(process.execPath, tsx(`bench/${bench}.ts`), env);
