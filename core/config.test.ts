@@ -36,6 +36,15 @@ describe("loadConfig", () => {
     expect(backend.secrets).toContain("s@cret-pw");
   });
 
+  it("runs up to OPERATION_CONCURRENCY in one instance unless OPERATION_INSTANCE_CONCURRENCY says fewer", () => {
+    expect(loadConfig(base).operations).toMatchObject({ concurrency: 4, instanceConcurrency: 4 });
+    expect(loadConfig({ ...base, OPERATION_INSTANCE_CONCURRENCY: "2" }).operations).toMatchObject({
+      concurrency: 4,
+      instanceConcurrency: 2,
+    });
+    expect(loadConfig({ ...base, OPERATION_INSTANCE_CONCURRENCY: "9" }).operations).toMatchObject({ instanceConcurrency: 4 });
+  });
+
   it("when PULUMI_BACKEND_URL or PROVISIONER_DOCKER_HOST_ID is malformed, then the error names it and not the URL", () => {
     expect(() => loadConfig({ ...base, PULUMI_BACKEND_URL: "postgres://u:hunter2-pw@[bad" })).toThrow(
       /^invalid configuration: PULUMI_BACKEND_URL: not a URL$/,
