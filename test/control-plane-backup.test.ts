@@ -19,6 +19,7 @@ import { createDatabase } from "../core/db.js";
 import { stateDatabaseName } from "../core/pulumi-backend.js";
 import { applyMigrations } from "../tools/bootstrap/migrations.js";
 import { leftovers } from "./deployment.js";
+import { docker } from "./docker.js";
 import { freePort } from "./net.js";
 import { client, waitForOperation, waitForStatus } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
@@ -59,7 +60,10 @@ async function admin(serverUrl: URL, sql: string): Promise<void> {
 /** A fresh Postgres cluster (initdb) on a free port, as the restore's new machine; run as `postgres` under root. */
 async function freshCluster(root: string): Promise<{ url: URL; stop: () => Promise<void> }> {
   const dir = path.join(root, "fresh");
+  // The log and socket beside the cluster, in a folder its owner may write.
+  const runDir = path.join(root, "fresh-run");
   fs.mkdirSync(dir, { mode: 0o700 });
+  fs.mkdirSync(runDir, { mode: 0o700 });
   const password = crypto.randomBytes(18).toString("hex");
   const pwfile = path.join(root, "fresh-pw");
   fs.writeFileSync(pwfile, password, { mode: 0o600 });
@@ -67,6 +71,7 @@ async function freshCluster(root: string): Promise<{ url: URL; stop: () => Promi
     const { uid, gid } = fs.statSync("/var/lib/postgresql");
     fs.chmodSync(root, 0o755);
     fs.chownSync(dir, uid, gid);
+    fs.chownSync(runDir, uid, gid);
     fs.chownSync(pwfile, uid, gid);
   }
   const as = (binary: string, args: string[]) =>
@@ -80,9 +85,9 @@ async function freshCluster(root: string): Promise<{ url: URL; stop: () => Promi
     "-D",
     dir,
     "-l",
-    path.join(root, "fresh.log"),
+    path.join(runDir, "postgres.log"),
     "-o",
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+    `-p ${port} -k ${runDir} -c listen_addresses=127.0.0.1`,
   ]);
   return {
     url: new URL(`postgresql://restorer:${password}@127.0.0.1:${port}/`),
@@ -102,8 +107,20 @@ describe("the control plane's backup: migrate the state into Postgres, dump, wip
   let server: TestServer | undefined;
   let fresh: Awaited<ReturnType<typeof freshCluster>> | undefined;
 
+  let project: string | undefined;
+
   afterAll(async () => {
     await server?.close();
+    // What a failed run left in Docker (a passing run's DELETE removed it all).
+    if (project) {
+      const filter = `label=provisioner.project=${project}`;
+      const containers = (await docker("ps", "-aq", "--filter", filter)).split("\n").filter(Boolean);
+      if (containers.length) await docker("rm", "-fv", ...containers);
+      for (const kind of ["volume", "network"]) {
+        const ids = (await docker(kind, "ls", "-q", "--filter", filter)).split("\n").filter(Boolean);
+        if (ids.length) await docker(kind, "rm", ...ids);
+      }
+    }
     await fresh?.stop().catch(() => undefined);
     for (const name of [database, stateDatabaseName(database)])
       await admin(source, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
@@ -125,6 +142,7 @@ describe("the control plane's backup: migrate the state into Postgres, dump, wip
     let api = client(server.base, apiKey);
     const created = await api.post("/v1/resources", { template: "small-storage", name: "kept", options: { publicNetwork: false } });
     const id: string = created.body.resource.id;
+    project = hostNameOf(id);
     expect((await waitForStatus(api, id, ["ACTIVE", "FAILED"])).status).toBe("ACTIVE");
     const credentials = (await api.get(`/v1/resources/${id}/credentials`)).body;
     await server.close();
