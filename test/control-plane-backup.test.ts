@@ -20,6 +20,7 @@ import { stateDatabaseName } from "../core/pulumi-backend.js";
 import { applyMigrations } from "../tools/bootstrap/migrations.js";
 import { leftovers } from "./deployment.js";
 import { docker } from "./docker.js";
+import { storedResource } from "./rows.js";
 import { freePort } from "./net.js";
 import { client, waitForOperation, waitForStatus } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
@@ -138,6 +139,13 @@ describe("the control plane's backup: migrate the state into Postgres, dump, wip
     server = await startTestServer({ ...common, DATABASE_URL: databaseUrl, PULUMI_BACKEND_URL: fileBackend });
     const db = createDatabase(databaseUrl);
     const { apiKey } = await new TeamService(db).create(`r${crypto.randomBytes(3).toString("hex")}`, "PRO");
+    // This database's port table is not the other tests' (they allocate from 19000 up, in theirs):
+    // its low ports are held by a placeholder so the two never pick the same port at once.
+    const placeholderTeam = (await new TeamService(db).create(`r${crypto.randomBytes(3).toString("hex")}`, "PRO")).team;
+    const placeholder = await storedResource(db, placeholderTeam.id, { status: "DELETED" });
+    await db.portAllocation.createMany({
+      data: Array.from({ length: 300 }, (_, i) => ({ host: "local", port: 19000 + i, resourceId: placeholder.id, name: `held${i}` })),
+    });
     await db.$disconnect();
     let api = client(server.base, apiKey);
     const created = await api.post("/v1/resources", { template: "small-storage", name: "kept", options: { publicNetwork: false } });
