@@ -197,7 +197,7 @@ describe("two service instances on one Postgres (Pulumi state in it)", () => {
       expect(events.map((e) => e.message).join("\n")).toMatch(/recovered the stack after an interrupted run/);
       // The stack was locked in the shared state while the killed instance ran it; no lock is left now.
       expect(locks).toHaveLength(1);
-      expect(await stateRows("SELECT key FROM pulumi_state WHERE key LIKE '%/locks/%'")).toEqual([]);
+      expect(await stateRows("SELECT key FROM pulumi_state WHERE key LIKE '%/locks/%' AND key LIKE $1", [`%/${team}-%`])).toEqual([]);
       const containers = (await docker("ps", "-a", "--format", "{{.Names}}", "--filter", `label=provisioner.project=${project}`))
         .split("\n")
         .filter(Boolean);
