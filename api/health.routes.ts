@@ -38,7 +38,8 @@ export function healthRoutes(
     const results = await Promise.all(names.map((name) => checks[name]!()));
     const report = Object.fromEntries(names.map((name, i) => [name, results[i] ?? "ok"]));
     const ok = results.every((r) => r === undefined);
-    const placement = ok && instances ? await instances().catch(() => undefined) : undefined;
+    // Said even when not ready: an operator looks here for which instance this is.
+    const placement = instances ? await instances().catch(() => undefined) : undefined;
     res
       .status(ok ? 200 : 503)
       .json({ status: ok ? "ok" : "unavailable", checks: report, ...(Object.keys(warnings).length && { warnings }), ...placement });
