@@ -32,6 +32,8 @@ export interface AppContext {
   readiness: Record<string, ReadinessCheck>;
   /** Shown in /readyz without failing it (see healthRoutes). */
   warnings?: Record<string, string>;
+  /** /readyz: this instance and what each instance runs. */
+  instances?: () => Promise<Record<string, unknown>>;
   /** Targets this instance offers. */
   targets: readonly string[];
   /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery and /metrics are off without it. */
@@ -59,7 +61,7 @@ export function createApp(context: AppContext): Express {
       customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode} failed`,
     }),
   );
-  app.use(healthRoutes(context.readiness, context.warnings));
+  app.use(healthRoutes(context.readiness, context.warnings, context.instances));
   const openApi = openApiDocument(context.targets);
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApi);

@@ -2,6 +2,7 @@
 import type { RequestHandler } from "express";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Database } from "../core/db.js";
+import { runningByInstance } from "../core/instances.js";
 import type { Operation } from "../prisma/generated/client.js";
 import type { OperationObserver, RunResult } from "../automation/index.js";
 import type { ProbeResult } from "./health-probes.js";
@@ -120,6 +121,17 @@ export class Metrics implements OperationObserver {
         const groups = await database.resource.groupBy({ by: ["status", "template"], _count: { _all: true } });
         this.reset();
         for (const g of groups) this.set({ status: g.status, template: g.template }, g._count._all);
+      },
+    });
+    new Gauge({
+      name: "provisioner_instance_operations_running",
+      help: "Operations running now, by the service instance that runs them (PROVISIONER_INSTANCE_ID) and kind (all instances).",
+      labelNames: ["instance", "kind"],
+      registers: [this.registry],
+      async collect() {
+        const loads = await runningByInstance(database);
+        this.reset();
+        for (const { instance, kind, running } of loads) this.set({ instance, kind }, running);
       },
     });
     new Gauge({

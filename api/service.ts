@@ -18,6 +18,7 @@ import type { Config } from "../core/config.js";
 import { CredentialsCipher } from "../core/credentials-cipher.js";
 import { createDatabase, type Database } from "../core/db.js";
 import { EventLog, eventChannel } from "../core/event-log.js";
+import { instancesView } from "../core/instances.js";
 import { PgListener } from "../core/pg-listener.js";
 import { Scheduler } from "../core/scheduler.js";
 import { createApp } from "./app.js";
@@ -74,6 +75,7 @@ export async function createService(
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
     warnings: isolationProblem ? { isolation: isolationProblem } : undefined,
+    instances: () => instancesView(db, config),
     targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
     scrapeToken: config.scrapeToken,
     eventStreamsPerTeam: config.limits.eventStreamsPerTeam,

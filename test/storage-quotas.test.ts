@@ -3,8 +3,9 @@
 // fail inside the resource only, the host keeps its free space, the health
 // monitor makes each DEGRADED naming the volume, another resource keeps
 // working, and a PATCH to a larger size grows a volume with its data.
-// Volumes are made small with PROVISIONER_TEST_VOLUME_MB_PER_GB (24 MB per GB:
-// small-storage's 5 GB → 120 MB), so a test fills one in seconds.
+// Volumes are made small with PROVISIONER_TEST_VOLUME_MB_PER_GB (12 MB per GB:
+// small-storage's 5 GB → 60 MB, postgres-small's 10 GB volumes → 120 MB), so a
+// test fills one in seconds.
 import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -18,11 +19,11 @@ import { client, discardUnfinishedOperations, waitForOperation, type Client } fr
 import { startTestServer, type TestServer } from "./test-server.js";
 
 const execFileAsync = promisify(execFile);
-const mbPerGb = 24;
+const mbPerGb = 12;
 const MB = 1024 * 1024;
 const scrapeToken = crypto.randomBytes(24).toString("hex");
 
-describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", () => {
+describe("storage quotas on the local Docker host (volumes of 12 MB per GB)", () => {
   let server: TestServer;
   let api: Client;
   const ids: Record<"storage" | "postgres", string | undefined> = { storage: undefined, postgres: undefined };
@@ -75,12 +76,12 @@ describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", ()
     const storage = await resource("storage");
     expect(storage.configuration.storage).toMatchObject({ quota: "enforced", sizesMb: { "ipfs-data": 5 * mbPerGb } });
     const postgres = await resource("postgres");
-    expect(postgres.configuration.storage).toMatchObject({ quota: "enforced", sizesMb: { pgdata: 5 * mbPerGb, backups: 5 * mbPerGb } });
+    expect(postgres.configuration.storage).toMatchObject({ quota: "enforced", sizesMb: { pgdata: 10 * mbPerGb, backups: 10 * mbPerGb } });
     const volume = storage.volumes.find((v: { name: string }) => v.name === "ipfs-data");
     // ext4's own metadata takes a few MB of the image.
     expect(volume).toMatchObject({ mounted: true });
-    expect(volume.sizeBytes).toBeGreaterThan(100 * MB);
-    expect(volume.sizeBytes).toBeLessThanOrEqual(120 * MB);
+    expect(volume.sizeBytes).toBeGreaterThan(50 * MB);
+    expect(volume.sizeBytes).toBeLessThanOrEqual(60 * MB);
     expect(volume.usedBytes).toBeGreaterThan(0);
   });
 
@@ -123,7 +124,7 @@ describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", ()
     expect(filled).toMatch(/No space left on device/i);
 
     // The host lost at most what the volumes may hold (plus other processes' noise), not what was written.
-    const quotas = 3 * 5 * mbPerGb * MB;
+    const quotas = (5 + 10 + 10) * mbPerGb * MB;
     expect(freeBefore - hostFree()).toBeLessThan(quotas + 150 * MB);
     expect(freeBefore - hostFree()).toBeLessThan(attempted);
   }, 300_000);
@@ -147,7 +148,7 @@ describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", ()
       );
     // Full: less than 32 MB (or 5 %) left of its size (api/volume-usage.ts).
     expect(sample("provisioner_volume_size_bytes") - sample("provisioner_volume_used_bytes")).toBeLessThan(32 * MB);
-    expect(sample("provisioner_volume_size_bytes")).toBeGreaterThan(100 * MB);
+    expect(sample("provisioner_volume_size_bytes")).toBeGreaterThan(50 * MB);
   }, 120_000);
 
   it("a PATCH to a larger size grows the volume, and the data survives", async () => {
@@ -158,7 +159,7 @@ describe("storage quotas on the local Docker host (volumes of 24 MB per GB)", ()
     const postgres = await resource("postgres");
     expect(postgres.configuration.storage.sizesMb.pgdata).toBe(25 * mbPerGb);
     const pgdata = postgres.volumes.find((v: { name: string }) => v.name === "pgdata");
-    expect(pgdata.sizeBytes).toBeGreaterThan(500 * MB);
+    expect(pgdata.sizeBytes).toBeGreaterThan(250 * MB);
     expect(await psql(postgres.endpoint, pgCredentials, "SELECT v FROM marker")).toBe("kept");
     // Room again: the health monitor moves it back.
     await server.service.health.checkAll();
