@@ -174,6 +174,8 @@ export function commonGraph(secretNames: string[], cloud: string, componentType:
     ["command:local:Command", `res-${cloud}-keygen`],
     ["command:local:Command", `res-${cloud}-host-keygen`],
     ["command:remote:Command", "res-deploy"],
+    // The data volumes' step (components/model/volume-quota.ts): plain volumes there, the server's own disk bounds them.
+    ["command:remote:Command", "res-volumes"],
   ];
 }
 
