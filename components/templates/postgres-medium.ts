@@ -84,6 +84,8 @@ restore_command = 'cp /archive/%f %p'
 recovery_target_time = '$target'
 recovery_target_action = 'promote'
 archive_mode = off
+# Recovery refuses a max_connections below the primary's (tuned by size, at most 500: postgres-tuning.ts).
+max_connections = 500
 CONF
 touch "$dir/recovery.signal"
 chmod 0700 "$dir" && chown -R postgres "$dir"

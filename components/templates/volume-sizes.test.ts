@@ -9,19 +9,19 @@ describe("volume sizes: each data volume gets its share of the template's dataGb
   it.each([
     ["small-storage", "small", ["ipfs-data"], { "ipfs-data": 5 }],
     ["large-storage", "small", ["ipfs-data"], { "ipfs-data": 100 }],
-    ["postgres-small", "small", ["pgdata", "backups"], { pgdata: 5, backups: 5 }],
+    ["postgres-small", "small", ["pgdata", "backups"], { pgdata: 10, backups: 10 }],
     ["postgres-small", "medium", ["pgdata", "backups"], { pgdata: 25, backups: 25 }],
     [
       "postgres-medium",
       "small",
       ["pgdata", "backups", "archive", "replica-data"],
-      { pgdata: 5, backups: 5, archive: 5, "replica-data": 5 },
+      { pgdata: 25, backups: 25, archive: 25, "replica-data": 25 },
     ],
     [
       "ipfs-cluster-small",
       "small",
       ["ipfs0-data", "cluster0-data", "ipfs1-data", "cluster1-data", "ipfs2-data", "cluster2-data"],
-      { "ipfs0-data": 5, "cluster0-data": 1, "ipfs1-data": 5, "cluster1-data": 1, "ipfs2-data": 5, "cluster2-data": 1 },
+      { "ipfs0-data": 10, "cluster0-data": 1, "ipfs1-data": 10, "cluster1-data": 1, "ipfs2-data": 10, "cluster2-data": 1 },
     ],
   ])("%s (%s)", (template, size, volumes, expected) => {
     expect(volumeSizesGb(request(template, size), volumes)).toEqual(expected);
