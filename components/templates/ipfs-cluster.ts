@@ -108,9 +108,6 @@ const options = optionsObject({
  */
 const clusterCtl = 'CLUSTER_CREDENTIALS="$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" ipfs-cluster-ctl --force-http';
 
-/** See CLUSTER_DISK_METRICTTL below. */
-const informerMetricTtl = "4s";
-
 const peerName = (i: number) => `cluster${i}`;
 const kuboName = (i: number) => `ipfs${i}`;
 
@@ -134,13 +131,12 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_CRDT_CLUSTERNAME: ctx.project,
       CLUSTER_CRDT_TRUSTEDPEERS: "*",
       CLUSTER_MONITORPINGINTERVAL: "2s",
-      // Allocation needs a valid free-space and tag:group metric of each peer.
-      // A peer publishes both at start, before the others have joined its
-      // pubsub topic (lost), then every TTL/2 (Cluster.pushInformerMetrics):
-      // with the default 30 s TTL a new cluster takes pins after ~15 s; 4 s
-      // makes it ~2 s, for one small broadcast per peer every 2 s.
-      CLUSTER_DISK_METRICTTL: informerMetricTtl,
-      CLUSTER_TAGS_METRICTTL: informerMetricTtl,
+      // The informers' metrics keep upstream's 30 s TTL. A peer publishes them
+      // at start, before the others have joined its pubsub topic (lost), then
+      // every TTL/2, so a new cluster takes pins only after ~15 s; a 4 s TTL
+      // made that ~2 s but made pins through the Pinning Service API fail
+      // (Kubo's `ipfs pin remote add`: "remote service failed to pin",
+      // test/ipfs-cluster.test.ts), so it is not shortened.
       CLUSTER_REPLICATIONFACTORMIN: String(options.replicationMin),
       CLUSTER_REPLICATIONFACTORMAX: String(options.replicationMax),
       // Re-allocate a peer's pins when it is removed or down (upstream default: off).
