@@ -71,7 +71,10 @@ export default tseslint.config(
   // loads no engine SDK (@pulumi/*) and no component that builds Pulumi resources.
   // Tests may cross layers (a team made through the API to test the queue).
   ...Object.entries(layers).map(([folder, patterns]) => ({
-    files: folder === "components/templates" ? ["components/templates/**/*.ts", "components/images.ts", "components/versions.ts"] : [`${folder}/**/*.ts`],
+    files:
+      folder === "components/templates"
+        ? ["components/templates/**/*.ts", "components/images.ts", "components/versions.ts"]
+        : [`${folder}/**/*.ts`],
     ignores: ["**/*.test.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [vitestOnlyInTests, ...patterns] }] },
   })),
