@@ -10,7 +10,7 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
-import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
+import { client, waitForOperation, waitForStatus, type Client } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 
 // The browser's globals, for the functions run in the page (the project's TypeScript has no DOM library).
@@ -68,7 +68,6 @@ describe("the web console in a browser", { timeout: 180_000 }, () => {
     ownerKey = a.apiKey;
     otherKey = b.apiKey;
     owner = client(server.base, ownerKey);
-    await discardUnfinishedOperations(server.service.db, { teamIds });
     server.service.worker!.start();
     browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",

@@ -15,7 +15,7 @@ import { TeamService } from "../api/teams.service.js";
 import { hostNameOf } from "../components/templates/host-name.js";
 import { leftovers } from "./deployment.js";
 import { psql } from "./postgres-client.js";
-import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
+import { client, waitForOperation, type Client } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 
 const execFileAsync = promisify(execFile);
@@ -35,12 +35,11 @@ describe("storage quotas on the local Docker host (volumes of 12 MB per GB)", ()
   };
 
   beforeAll(async () => {
-    server = await startTestServer(
-      { PROVISIONER_TEST_VOLUME_MB_PER_GB: String(mbPerGb), HEALTH_CHECK_INTERVAL_SECONDS: "0", PROVISIONER_SCRAPE_TOKEN: scrapeToken },
-      { runWorker: false },
-    );
-    await discardUnfinishedOperations(server.service.db);
-    server.service.worker!.start();
+    server = await startTestServer({
+      PROVISIONER_TEST_VOLUME_MB_PER_GB: String(mbPerGb),
+      HEALTH_CHECK_INTERVAL_SECONDS: "0",
+      PROVISIONER_SCRAPE_TOKEN: scrapeToken,
+    });
     const team = `q${crypto.randomBytes(3).toString("hex")}`;
     api = client(server.base, (await new TeamService(server.service.db).create(team, "PRO")).apiKey);
     const created = await Promise.all([
