@@ -12,6 +12,7 @@ import type { CredentialsCipher } from "../core/credentials-cipher.js";
 import type { Database } from "../core/db.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
 import type { Metrics } from "./metrics.js";
+import { volumeFailures, volumeUsage } from "./volume-usage.js";
 
 export interface HealthMonitorSettings extends ProbeSettings {
   /** 0 turns the monitor off. */
@@ -26,6 +27,8 @@ export interface HealthMonitorDeps {
   logger: Logger;
   settings: HealthMonitorSettings;
   scheduler: Scheduler;
+  /** Where this machine's Docker host keeps projects (and their volumes' mounts: api/volume-usage.ts). */
+  projectsDir?: string;
   /** How a resource is checked; default: the template's probes over the network. */
   probe?: typeof probe;
 }
@@ -70,6 +73,9 @@ export class HealthMonitor {
     template: string;
     status: string;
     progress: number;
+    target: string;
+    hostName: string;
+    configuration: unknown;
     endpoint: unknown;
     credentialsCiphertext: Uint8Array<ArrayBuffer> | null;
     credentialsKeyId: string | null;
@@ -84,6 +90,12 @@ export class HealthMonitor {
         { template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials },
         this.deps.settings,
       );
+      // A full quota fails writes inside the resource only: said here, before its users find out.
+      if (this.deps.projectsDir) {
+        const volumes = await volumeUsage(this.deps.projectsDir, resource);
+        metrics.volumesMeasured(resource.id, volumes);
+        result = { ...result, failures: [...result.failures, ...volumeFailures(volumes)] };
+      }
     } catch (error) {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
       return;

@@ -18,6 +18,7 @@ import type { Config } from "../core/config.js";
 import { CredentialsCipher } from "../core/credentials-cipher.js";
 import { createDatabase, type Database } from "../core/db.js";
 import { EventLog, eventChannel } from "../core/event-log.js";
+import { instancesView } from "../core/instances.js";
 import { PgListener } from "../core/pg-listener.js";
 import { Scheduler } from "../core/scheduler.js";
 import { createApp } from "./app.js";
@@ -65,7 +66,7 @@ export async function createService(
   const isolationProblem = dockerIsolationProblem();
   if (isolationProblem)
     logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
-  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits);
+  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits, config.projectsDir);
   const app = createApp({
     db,
     logger,
@@ -74,13 +75,24 @@ export async function createService(
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
     warnings: isolationProblem ? { isolation: isolationProblem } : undefined,
+    instances: () => instancesView(db, config),
     targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
     scrapeToken: config.scrapeToken,
     eventStreamsPerTeam: config.limits.eventStreamsPerTeam,
+    console: config.console,
   });
   // Periodic work runs once across all instances: each instance's scheduler competes for it.
   const scheduler = new Scheduler(db, logger);
-  const health = new HealthMonitor({ db, events: new EventLog(db), cipher, metrics, logger, settings: config.healthChecks, scheduler });
+  const health = new HealthMonitor({
+    db,
+    events: new EventLog(db),
+    cipher,
+    metrics,
+    logger,
+    settings: config.healthChecks,
+    scheduler,
+    projectsDir: config.projectsDir,
+  });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {

@@ -19,6 +19,8 @@ export interface KubernetesSettings {
   /** Where clients reach published ports: a node's address, or the load balancers' name. */
   publicHost: string;
   storageClass?: string;
+  /** The StorageClass holds each volume to its claim's size (PROVISIONER_KUBERNETES_STORAGE_ENFORCED=true). */
+  storageEnforced: boolean;
   serviceType: "NodePort" | "LoadBalancer";
   /** Numeric ids of the images' users (postgres, ipfs) when they are not the official images'. */
   userIds: Record<string, number>;
@@ -38,6 +40,7 @@ function kubernetesSettingsFrom(env: NodeJS.ProcessEnv): KubernetesSettings | un
     kubeconfigPath: env.PROVISIONER_KUBECONFIG || undefined,
     publicHost: env.PROVISIONER_KUBERNETES_PUBLIC_HOST ?? "127.0.0.1",
     storageClass: env.PROVISIONER_KUBERNETES_STORAGE_CLASS || undefined,
+    storageEnforced: env.PROVISIONER_KUBERNETES_STORAGE_ENFORCED === "true",
     serviceType,
     userIds,
   };

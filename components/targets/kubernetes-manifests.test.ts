@@ -3,25 +3,25 @@
 import { describe, expect, it } from "vitest";
 import { resolveImages } from "../images.js";
 import { buildSystem, prepareRequest } from "../templates/index.js";
-import { sizes } from "../templates/sizes.js";
-import { claimGb, podGroups, renderManifests, secretKeys, type Manifest } from "./kubernetes-manifests.js";
+import { volumeSizesGb } from "../templates/volume-sizes.js";
+import { claimsGb, podGroups, renderManifests, secretKeys, type Manifest } from "./kubernetes-manifests.js";
 
 const resourceId = "0f8e4c2a-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
 
-function render(template: string, ports: Record<string, number>, options?: unknown) {
-  const prepared = prepareRequest({ template, name: "db", team: "acme", resourceId, options });
+function render(template: string, ports: Record<string, number>, options?: unknown, size?: string) {
+  const prepared = prepareRequest({ template, name: "db", team: "acme", resourceId, options, size });
   const secretsOf = (digit: string) => Object.fromEntries(Object.entries(prepared.secretSizes).map(([s, n]) => [s, digit.repeat(2 * n)]));
   const inputs = (d: string) => ({ ports, secrets: secretsOf(d), images: resolveImages({}), publishIp: "0.0.0.0", publicHost: "10.0.0.1" });
   const a = buildSystem(prepared, inputs("a")).model;
   const b = buildSystem(prepared, inputs("b")).model;
-  const storage = claimGb(prepared.template.dataGb(sizes[prepared.size], prepared.options), a.volumes.length);
+  const claims = claimsGb(volumeSizesGb(prepared, a.volumes));
   const manifests = renderManifests(a, {
-    claimGb: storage,
+    claimsGb: claims,
     serviceType: "NodePort",
     userIds: { postgres: 999, ipfs: 1000 },
     secretKeys: secretKeys(a, b),
   });
-  return { manifests, model: a, storage, secret: "a".repeat(48) };
+  return { manifests, model: a, claims, prepared, secret: "a".repeat(48) };
 }
 
 const find = (ms: Manifest[], kind: string, name: string) => ms.find((m) => m.kind === kind && m.metadata.name === name)!;
@@ -29,7 +29,7 @@ const spec = (m: Manifest) => m.spec as any;
 
 describe("Kubernetes objects of a template (renderManifests)", () => {
   it("postgres-medium: one namespace named from the id, primary and replica apart (required), published ports as NodePorts", () => {
-    const { manifests, storage } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
+    const { manifests, claims, prepared } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
     const namespace = `r${resourceId.replaceAll("-", "")}`;
     expect(manifests[0]).toMatchObject({ kind: "Namespace", metadata: { name: namespace } });
     for (const m of manifests.slice(1)) expect(m.metadata.namespace).toBe(namespace);
@@ -44,14 +44,17 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
       expect(term.labelSelector.matchLabels).toEqual({ "provisioner.spread": "postgres" });
       expect(spec(sts).template.metadata.labels["provisioner.spread"]).toBe("postgres");
     }
-    // Claims: every named volume, sized from the template's data size.
-    expect(storage).toBe(sizes.medium.storageGb);
+    // Claims: every named volume, sized from the template's own sizes (its data over its volumes, as quotas and clouds size them).
+    const dataGb = prepared.template.dataGb(prepared.template.sizes[prepared.size], prepared.options);
+    expect(Object.keys(claims).length).toBe(4);
+    for (const gb of Object.values(claims)) expect(gb).toBe(Math.ceil(dataGb / 4));
     expect(
       spec(primary)
         .volumeClaimTemplates.map((c: { metadata: { name: string } }) => c.metadata.name)
         .sort(),
     ).toEqual(["archive", "backups", "pgdata"]);
-    expect(spec(replica).volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${storage}Gi`);
+    const replicaClaim = spec(replica).volumeClaimTemplates[0];
+    expect(replicaClaim.spec.resources.requests.storage).toBe(`${claims[replicaClaim.metadata.name]}Gi`);
 
     const published = find(manifests, "Service", "pgbouncer-published");
     expect(spec(published)).toMatchObject({ type: "NodePort", ports: [{ port: 5432, nodePort: 21001 }] });
@@ -63,7 +66,7 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
 
     expect(find(manifests, "PodDisruptionBudget", "spread-postgres")).toBeDefined();
     const quota = spec(find(manifests, "ResourceQuota", "size")).hard;
-    expect(quota["requests.storage"]).toBe(`${4 * storage}Gi`);
+    expect(quota["requests.storage"]).toBe(`${Object.values(claims).reduce((a, b) => a + b, 0)}Gi`);
     expect(quota.persistentvolumeclaims).toBe("4");
   });
 
@@ -80,11 +83,13 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
   });
 
   it("containers: requests a fraction of the limits, probes from the health checks, no capability unless named, uid for named users", () => {
-    const { manifests } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
+    const { manifests, prepared } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
     const replica = spec(find(manifests, "StatefulSet", "replica")).template.spec;
     const c = replica.containers[0];
-    expect(c.resources.limits).toEqual({ cpu: "1000m", memory: "1024Mi" });
-    expect(c.resources.requests).toEqual({ cpu: "250m", memory: "256Mi" });
+    // The replica runs at the template's size, as the primary does.
+    const size = prepared.template.sizes[prepared.size];
+    expect(c.resources.limits).toEqual({ cpu: `${size.cpus * 1000}m`, memory: `${size.memoryMb}Mi` });
+    expect(c.resources.requests).toEqual({ cpu: `${size.cpus * 250}m`, memory: `${size.memoryMb / 4}Mi` });
     expect(c.readinessProbe.exec.command).toEqual(["/bin/sh", "-c", "pg_isready -h 127.0.0.1"]);
     expect(c.livenessProbe.exec.command).toEqual(c.readinessProbe.exec.command);
     expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsUser: 999 });
@@ -115,10 +120,46 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     });
   });
 
+  it("sizes: limits from the template's size, claims per volume (peer state 1 GiB, Kubo data its share), /dev/shm from shmMb", () => {
+    const ports = {
+      restApi: 22001,
+      pinningServiceApi: 22002,
+      metrics: 22003,
+      gateway0: 22004,
+      gateway1: 22005,
+      gateway2: 22006,
+      gateway: 22007,
+    };
+    const { manifests, claims, prepared } = render("ipfs-cluster-small", ports, { peers: 3 }, "medium");
+    const size = prepared.template.sizes.medium;
+    const kubo = spec(find(manifests, "StatefulSet", "ipfs0"));
+    expect(kubo.template.spec.containers[0].resources.limits).toEqual({ cpu: `${size.cpus * 1000}m`, memory: `${size.memoryMb}Mi` });
+    expect(claims["cluster0-data"]).toBe(1);
+    expect(claims["ipfs0-data"]).toBe(size.storageGb);
+    expect(kubo.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${size.storageGb}Gi`);
+
+    const pg = render("postgres-medium", { pgbouncer: 21001, replica: 21002 }, undefined, "small");
+    const primary = spec(find(pg.manifests, "StatefulSet", "postgres")).template.spec;
+    const shm = primary.volumes.find((v: { name: string }) => v.name === "shm-postgres");
+    expect(shm.emptyDir.medium).toBe("Memory");
+    expect(primary.containers[0].volumeMounts).toContainEqual({ name: "shm-postgres", mountPath: "/dev/shm" });
+    expect(primary.containers[0].resources.limits.memory).toBe(`${pg.prepared.template.sizes.small.memoryMb}Mi`);
+  });
+
   it("ipfs-cluster-small: a pod per Kubo node and per peer, peers spread when possible, derived secrets (peer keys) in the Secret", () => {
-    const ports = { restApi: 22001, pinningServiceApi: 22002, metrics: 22003, gateway0: 22004, gateway1: 22005, gateway2: 22006 };
+    const ports = {
+      restApi: 22001,
+      pinningServiceApi: 22002,
+      metrics: 22003,
+      gateway0: 22004,
+      gateway1: 22005,
+      gateway2: 22006,
+      gateway: 22007,
+    };
     const { manifests, model } = render("ipfs-cluster-small", ports, { peers: 3 });
-    expect(podGroups(model).length).toBe(7);
+    // 3 Kubo nodes, 3 peers, the gateway balancer and the metrics proxy: nothing shares a volume.
+    expect(podGroups(model).length).toBe(Object.keys(model.services).length);
+    expect(podGroups(model).length).toBe(8);
     const peer = spec(find(manifests, "StatefulSet", "cluster1")).template.spec;
     expect(
       peer.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels,

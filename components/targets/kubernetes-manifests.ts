@@ -19,8 +19,8 @@ export interface Manifest {
 }
 
 export interface KubernetesRenderOptions {
-  /** GB each named volume's claim asks for (claimGb()). */
-  claimGb: number;
+  /** GiB each named volume's claim asks for (claimsGb()): its size is the resource's storage quota on Kubernetes. */
+  claimsGb: Record<string, number>;
   /** StorageClass of the claims; undefined: the cluster's default. */
   storageClass?: string;
   /** How published ports are reached: a port on every node, or a load balancer. */
@@ -38,12 +38,18 @@ export interface KubernetesRenderOptions {
 export const requestFraction = 0.25;
 
 /**
- * The claim of each named volume: the template's data volume size (the
- * template contract's `dataGb`, which the cloud targets use too) spread over
- * its volumes, at least 1 GB. The one place a claim's size is decided.
+ * The claim of each named volume: its size from volumeSizesGb() (the one
+ * place storage quotas, cloud sizing and this target read volume sizes from:
+ * the template's own sizes), in whole GiB, at least 1.
  */
-export function claimGb(dataGb: number, volumes: number): number {
-  return Math.max(1, Math.ceil(dataGb / Math.max(1, volumes)));
+export function claimsGb(sizesGb: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(sizesGb).map(([volume, gb]) => [volume, Math.max(1, Math.ceil(gb))]));
+}
+
+function claimOf(options: KubernetesRenderOptions, volume: string): number {
+  const gb = options.claimsGb[volume];
+  if (gb === undefined) throw new Error(`kubernetes target: no size for the volume "${volume}" (claimsGb)`);
+  return gb;
 }
 
 const podLabel = "provisioner.pod";
@@ -123,6 +129,8 @@ function runAs(user: string | undefined, userIds: Record<string, number>): Recor
   return { runAsUser: uid, ...(g !== undefined ? { runAsGroup: id(g) } : {}) };
 }
 
+const shmVolume = (service: string) => `shm-${service}`;
+
 const cpu = (cpus: number) => `${Math.round(cpus * 1000)}m`;
 const memory = (mb: number) => `${Math.round(mb)}Mi`;
 
@@ -133,11 +141,14 @@ function container(name: string, spec: ServiceSpec, options: KubernetesRenderOpt
     secretData[secretKey] = value;
     return { name: key, valueFrom: { secretKeyRef: { name: credentialsSecret, key: secretKey } } };
   });
-  const volumeMounts = (spec.mounts ?? []).map((m) => {
+  const volumeMounts: Record<string, unknown>[] = (spec.mounts ?? []).map((m) => {
     if (!m.source.startsWith("file:")) return { name: m.source, mountPath: m.target, ...(m.readOnly && { readOnly: true }) };
     const file = m.source.slice("file:".length);
     return { name: `file-${file.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`, mountPath: m.target, subPath: file, readOnly: true };
   });
+  // Docker's shm_size: a memory-backed /dev/shm of that size (a pod's default is 64 MB, as Docker's).
+  if (spec.shmMb !== undefined) volumeMounts.push({ name: shmVolume(name), mountPath: "/dev/shm" });
+  // `nofile` has no per-container form on Kubernetes: containers get the runtime's limit (containerd: 1048576 by default).
   const user = runAs(spec.user, options.userIds);
   return {
     name,
@@ -205,12 +216,14 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
     const files = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => m.startsWith("file:"))))].map(
       (m) => m.slice("file:".length),
     );
-    const volumes = files.map((file) => ({
+    const volumes: Record<string, unknown>[] = files.map((file) => ({
       name: `file-${file.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`,
       ...(secretFiles.has(file)
         ? { secret: { secretName: credentialsSecret, items: [{ key: `file.${file}`, path: file }], defaultMode: 0o555 } }
         : { configMap: { name: filesConfigMap, items: [{ key: file, path: file }], defaultMode: 0o555 } }),
     }));
+    for (const [name, spec] of specs)
+      if (spec.shmMb !== undefined) volumes.push({ name: shmVolume(name), emptyDir: { medium: "Memory", sizeLimit: memory(spec.shmMb) } });
     const affinity = spread && {
       podAntiAffinity: spread.required
         ? {
@@ -253,7 +266,7 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
           spec: {
             accessModes: ["ReadWriteOnce"],
             ...(options.storageClass && { storageClassName: options.storageClass }),
-            resources: { requests: { storage: `${options.claimGb}Gi` } },
+            resources: { requests: { storage: `${claimOf(options, claim)}Gi` } },
           },
         })),
       },
@@ -306,7 +319,10 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
     metadata: meta("same-namespace-only"),
     spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }] }] },
   });
-  const claimCount = workloads.reduce((n, w) => n + ((w.spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates.length ?? 0), 0);
+  const claimNames = workloads.flatMap((w) =>
+    (w.spec as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates.map((c) => c.metadata.name),
+  );
+  const claimTotalGb = claimNames.reduce((sum, claim) => sum + claimOf(options, claim), 0);
   out.push({
     apiVersion: "v1",
     kind: "ResourceQuota",
@@ -315,8 +331,9 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
       hard: {
         "limits.cpu": cpu(quotaCpu),
         "limits.memory": memory(quotaMemory),
-        "requests.storage": `${claimCount * options.claimGb}Gi`,
-        persistentvolumeclaims: String(claimCount),
+        // The storage quota: what the claims ask. Whether a volume is held to its claim is the StorageClass's doing.
+        "requests.storage": `${claimTotalGb}Gi`,
+        persistentvolumeclaims: String(claimNames.length),
         // A rolling restart replaces one pod at a time; room for one extra per workload.
         pods: String(groups.length * 2),
       },

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SystemModel } from "../model/system.js";
+import type { VolumesStatus } from "../model/volume-quota.js";
 import { renderManifests, type KubernetesRenderOptions, type Manifest } from "./kubernetes-manifests.js";
 
 export interface KubernetesTarget {
@@ -15,6 +16,12 @@ export interface KubernetesTarget {
   publicHost: string;
   /** StorageClass of the claims; unset: the cluster's default. */
   storageClass?: string;
+  /**
+   * Whether that StorageClass holds a volume to its claim's size (block
+   * volumes of a cloud's CSI driver do; local-path and hostPath do not).
+   * Unset: not enforced, and the resource's configuration says so.
+   */
+  storageEnforced?: boolean;
   /** NodePort (default: the allocated port on every node) or LoadBalancer. */
   serviceType?: "NodePort" | "LoadBalancer";
   /** Numeric ids of the users the images run as (postgres, ipfs); defaults: the official images'. */
@@ -23,6 +30,25 @@ export interface KubernetesTarget {
 
 /** The official images' users. */
 export const defaultUserIds: Record<string, number> = { postgres: 999, ipfs: 1000 };
+
+/**
+ * The resource's storage quota on Kubernetes: each claim's size (the
+ * configuration's `storage`, the same shape as a Docker host's). Enforced
+ * only when the operator says the StorageClass enforces it.
+ */
+export function kubernetesStorage(target: KubernetesTarget, claimsGb: Record<string, number>): VolumesStatus {
+  const sizesMb = Object.fromEntries(Object.entries(claimsGb).map(([volume, gb]) => [volume, gb * 1024]));
+  const storageClass = target.storageClass ? `StorageClass ${target.storageClass}` : "the cluster's default StorageClass";
+  return target.storageEnforced
+    ? { quota: "enforced", method: `a PersistentVolumeClaim per volume of its size (${storageClass})`, sizesMb }
+    : {
+        quota: "not enforced",
+        method: `a PersistentVolumeClaim per volume of its size (${storageClass})`,
+        reason:
+          "the claim's size is requested from the StorageClass, whose provisioner decides whether a volume is held to it: local-path (the test cluster's) and hostPath volumes are not",
+        sizesMb,
+      };
+}
 
 type Create = (name: string, m: pulumi.Output<Manifest>, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 // The rendered objects are plain JSON of the API's own shape: the SDK's input types add nothing here.
@@ -50,12 +76,12 @@ export function deployToKubernetes(
   shape: SystemModel,
   model: pulumi.Output<SystemModel>,
   secretKeys: string[],
-  claimGb: number,
+  claimsGb: Record<string, number>,
   target: KubernetesTarget,
   opts: pulumi.ComponentResourceOptions,
 ): pulumi.CustomResource[] {
   const renderOptions: KubernetesRenderOptions = {
-    claimGb,
+    claimsGb,
     storageClass: target.storageClass,
     serviceType: target.serviceType ?? "NodePort",
     userIds: { ...defaultUserIds, ...target.userIds },

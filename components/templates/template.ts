@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ImageSet } from "../images.js";
 import type { HealthCheck, SystemModel } from "../model/system.js";
 import { TemplateInputError } from "./request.js";
-import type { SizeName, SizeSpec } from "./sizes.js";
+import type { SizeName, SizeSpec, TemplateSizes } from "./sizes.js";
 
 export interface TemplateContext<Options> {
   /** Compose project: unique per resource. */
@@ -25,6 +25,8 @@ export interface TemplateContext<Options> {
   publishIp: string;
   /** Host name clients use to reach the published ports. */
   publicHost: string;
+  /** The open-files limit the host's containers may get, when known: a pooler accepts only as many clients as it has files. */
+  hostOpenFiles?: number;
 }
 
 export interface TemplateOutputs {
@@ -63,8 +65,15 @@ export interface ManagedService {
 export interface Template<Options = unknown> {
   id: string;
   description: string;
-  sizes: readonly SizeName[];
+  /**
+   * What each size is for this template (its main service's CPU and memory
+   * limits, its data's storage), shown in GET /v1/templates and read by
+   * quotas, cloud sizing and every target through sizeOf().
+   */
+  sizes: TemplateSizes;
   defaultSize: SizeName;
+  /** What `sizes` measures, for the catalogue: "the database server", "each Kubo node". */
+  sizeUnit: string;
   /**
    * The options, declared once: validates raw options and fills in defaults
    * (parseTemplateOptions), and is the JSON Schema clients see
