@@ -10,7 +10,9 @@ import { ResourceStatuses } from "../core/resource-status.js";
 import type { ScheduledJob, Scheduler } from "../core/scheduler.js";
 import type { CredentialsCipher } from "../core/credentials-cipher.js";
 import type { Database } from "../core/db.js";
+import type { KubernetesSettings } from "../core/cloud-settings.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
+import { kubernetesAccess, lostWithTheirNodes } from "./kubernetes-placement.js";
 import type { Metrics } from "./metrics.js";
 import { volumeFailures, volumeUsage } from "./volume-usage.js";
 
@@ -29,6 +31,8 @@ export interface HealthMonitorDeps {
   scheduler: Scheduler;
   /** Where this machine's Docker host keeps projects (and their volumes' mounts: api/volume-usage.ts). */
   projectsDir?: string;
+  /** The service's Kubernetes cluster: a resource there is also checked for pods on nodes that are not Ready. */
+  kubernetes?: KubernetesSettings;
   /** How a resource is checked; default: the template's probes over the network. */
   probe?: typeof probe;
 }
@@ -95,6 +99,18 @@ export class HealthMonitor {
         const volumes = await volumeUsage(this.deps.projectsDir, resource);
         metrics.volumesMeasured(resource.id, volumes);
         result = { ...result, failures: [...result.failures, ...volumeFailures(volumes)] };
+      }
+      // On Kubernetes, which node took the failing parts with it (its namespace is the resource's host name).
+      if (resource.target === "kubernetes" && this.deps.kubernetes) {
+        const lost = await lostWithTheirNodes(
+          kubernetesAccess(this.deps.kubernetes),
+          resource.hostName,
+          this.deps.settings.timeoutSeconds * 1000,
+        ).catch((error: unknown) => {
+          logger.warn({ err: error, resourceId: resource.id }, "could not read the resource's pods from Kubernetes");
+          return [];
+        });
+        result = { ...result, failures: [...result.failures, ...lost] };
       }
     } catch (error) {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");

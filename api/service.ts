@@ -92,6 +92,7 @@ export async function createService(
     settings: config.healthChecks,
     scheduler,
     projectsDir: config.projectsDir,
+    kubernetes: config.cloud.kubernetes,
   });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;

@@ -66,6 +66,13 @@ export interface ServiceSpec {
    * always (`required`) or when it can.
    */
   spread?: { group: string; required: boolean };
+  /**
+   * A service that does its work once a day (a backup): at `dailyAtUtc`
+   * (HH:MM), `command` (in place of the service's own) does one run. A
+   * target with a scheduler runs it so (Kubernetes: a CronJob); a Docker
+   * host runs the service as it is, which waits for the time itself.
+   */
+  schedule?: { dailyAtUtc: string; command: string[] };
 }
 
 export interface SystemModel {
@@ -91,4 +98,30 @@ export interface SystemModel {
   beforeUp?: string[];
   /** Shell commands run on the host once every container is healthy, with $PROJECT set. */
   afterUp?: string[];
+  /** What the system runs in its own services' containers during a deploy, on any target (SystemTask). */
+  tasks?: SystemTask[];
+}
+
+/**
+ * A script the system runs in one of its services' containers during a
+ * deploy, whatever the target: a Docker host `docker exec`s it into the
+ * running container; Kubernetes runs it as a Job of the service's image, user
+ * and environment in the system's namespace. So it reaches services by their
+ * names (never localhost), holds no secret (it reads them from the service's
+ * environment) and is idempotent.
+ */
+export interface SystemTask {
+  /** A DNS label: the Job's name on Kubernetes starts with it. */
+  name: string;
+  /**
+   * `beforeRemove`: before any service an update removes is stopped, while
+   * the others run (a Docker host: before `up`, when the service's container
+   * runs; Kubernetes: once the updated workloads are ready, before the
+   * removed ones are deleted). `afterUp`: once every service is healthy.
+   */
+  when: "beforeRemove" | "afterUp";
+  /** The service whose container (image, user, environment) runs it. */
+  service: string;
+  /** POSIX sh. */
+  script: string;
 }

@@ -34,9 +34,9 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     expect(manifests[0]).toMatchObject({ kind: "Namespace", metadata: { name: namespace } });
     for (const m of manifests.slice(1)) expect(m.metadata.namespace).toBe(namespace);
 
-    // The primary and its backup share the WAL archive: one pod; the replica has its own.
+    // The backup is a CronJob (below): the primary's pod is the server alone; the replica has its own.
     const primary = find(manifests, "StatefulSet", "postgres");
-    expect(spec(primary).template.spec.containers.map((c: { name: string }) => c.name)).toEqual(["postgres", "backup"]);
+    expect(spec(primary).template.spec.containers.map((c: { name: string }) => c.name)).toEqual(["postgres"]);
     const replica = find(manifests, "StatefulSet", "replica");
     for (const sts of [primary, replica]) {
       const term = spec(sts).template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
@@ -52,7 +52,7 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
       spec(primary)
         .volumeClaimTemplates.map((c: { metadata: { name: string } }) => c.metadata.name)
         .sort(),
-    ).toEqual(["archive", "backups", "pgdata"]);
+    ).toEqual(["archive", "pgdata"]);
     const replicaClaim = spec(replica).volumeClaimTemplates[0];
     expect(replicaClaim.spec.resources.requests.storage).toBe(`${claims[replicaClaim.metadata.name]}Gi`);
 
@@ -60,14 +60,51 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     expect(spec(published)).toMatchObject({ type: "NodePort", ports: [{ port: 5432, nodePort: 21001 }] });
     expect(spec(find(manifests, "Service", "replica-published")).ports[0].nodePort).toBe(21002);
     // Every Compose name resolves: a headless Service each.
-    for (const name of ["postgres", "backup", "replica", "pgbouncer"])
-      expect(spec(find(manifests, "Service", name)).clusterIP).toBe("None");
-    expect(spec(find(manifests, "Service", "backup")).selector).toEqual({ "provisioner.pod": "postgres" });
+    for (const name of ["postgres", "replica", "pgbouncer"]) expect(spec(find(manifests, "Service", name)).clusterIP).toBe("None");
+    // Created after the primary is ready, as Compose waits for it to be healthy (and never scheduled together with it).
+    expect(replica.after).toEqual(["postgres"]);
+    expect(find(manifests, "StatefulSet", "pgbouncer").after).toEqual(["postgres"]);
+    const order = manifests.filter((m) => m.kind === "StatefulSet").map((m) => m.metadata.name);
+    expect(order.indexOf("postgres")).toBeLessThan(order.indexOf("replica"));
 
     expect(find(manifests, "PodDisruptionBudget", "spread-postgres")).toBeDefined();
     const quota = spec(find(manifests, "ResourceQuota", "size")).hard;
     expect(quota["requests.storage"]).toBe(`${Object.values(claims).reduce((a, b) => a + b, 0)}Gi`);
     expect(quota.persistentvolumeclaims).toBe("4");
+  });
+
+  it("postgres-medium: the daily backup is a CronJob at the backup time, on the primary's archive claim and a claim of its own", () => {
+    const { manifests, claims } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 }, { backupTime: "03:45" });
+    const cron = find(manifests, "CronJob", "backup");
+    expect(spec(cron)).toMatchObject({ schedule: "45 3 * * *", timeZone: "Etc/UTC", concurrencyPolicy: "Forbid" });
+    expect(cron.after).toEqual(["postgres"]);
+    const pod = spec(cron).jobTemplate.spec.template.spec;
+    expect(pod.restartPolicy).toBe("Never");
+    expect(pod.containers[0].args).toEqual(["once"]);
+    expect(pod.containers[0].command).toEqual(["/bin/sh", "/etc/provisioner/backup.sh"]);
+    expect(pod.containers[0].readinessProbe).toBeUndefined();
+    const claimNames = pod.volumes.filter((v: any) => v.persistentVolumeClaim).map((v: any) => v.persistentVolumeClaim.claimName);
+    expect(claimNames.sort()).toEqual(["archive-postgres-0", "backups"]);
+    const own = find(manifests, "PersistentVolumeClaim", "backups");
+    expect(spec(own).resources.requests.storage).toBe(`${claims.backups}Gi`);
+    // The quota counts the job's claim and its pod; CPU and memory are the containers' limits (none on the namespace: see the renderer).
+    const quota = spec(find(manifests, "ResourceQuota", "size")).hard;
+    expect(quota.persistentvolumeclaims).toBe("4");
+    expect(quota.pods).toBe(String(3 * 2 + 1));
+    expect(quota["limits.cpu"]).toBeUndefined();
+  });
+
+  it("a service that must own its data directory gets it from a CAP_CHOWN-only init container (a new claim is root's)", () => {
+    const { manifests } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 });
+    const init = spec(find(manifests, "StatefulSet", "replica")).template.spec.initContainers;
+    expect(init).toHaveLength(1);
+    expect(init[0].args).toEqual(["/var/lib/postgresql/data"]);
+    expect(init[0].command[2]).toContain("chown 999 ");
+    expect(init[0].securityContext).toEqual({
+      runAsUser: 0,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"], add: ["CHOWN"] },
+    });
   });
 
   it("postgres-medium: passwords only in the Secret, never in a pod's environment or a ConfigMap", () => {
@@ -171,5 +208,23 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     expect(env.find((e) => e.name === "CLUSTER_PEERNAME")!.value).toBe("cluster1");
     expect(peer.containers[0].securityContext.runAsUser).toBe(1000);
     expect(spec(find(manifests, "Service", "ipfs2-published")).ports[0]).toMatchObject({ port: 8080, nodePort: 22006 });
+
+    // The template's tasks: Jobs in the service's image and environment, after every workload, renamed when the system changes.
+    const jobs = manifests.filter((m) => m.kind === "Job");
+    expect(jobs.map((j) => j.metadata.name.replace(/-[0-9a-f]{10}$/, "")).sort()).toEqual(["peer-kubo-nodes", "remove-peers"]);
+    const removal = jobs.find((j) => j.metadata.name.startsWith("remove-peers"))!;
+    expect(removal.after!.sort()).toEqual(
+      manifests
+        .filter((m) => m.kind === "StatefulSet")
+        .map((m) => m.metadata.name)
+        .sort(),
+    );
+    const task = spec(removal).template.spec.containers[0];
+    expect(task.command[2]).toContain("peers rm");
+    expect(task.env.find((e: { name: string }) => e.name === "CLUSTER_RESTAPI_BASICAUTHCREDENTIALS").valueFrom.secretKeyRef.name).toBe(
+      "credentials",
+    );
+    const four = render("ipfs-cluster-small", { ...ports, gateway3: 22008 }, { peers: 4 }).manifests.filter((m) => m.kind === "Job");
+    expect(four.map((j) => j.metadata.name)).not.toContain(removal.metadata.name);
   });
 });

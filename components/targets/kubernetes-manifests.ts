@@ -9,12 +9,21 @@
 // Service selecting its pod, so the names the services use for each other
 // resolve as on the Docker host; what the template publishes is a NodePort
 // (or LoadBalancer) Service on the allocated port.
+import crypto from "node:crypto";
 import type { HealthCheck, ServiceSpec, SystemModel } from "../model/system.js";
 
 export interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  /**
+   * Not sent to the cluster: the StatefulSets (by name) this one is created
+   * after, once they are ready: the model's dependsOn, as Compose waits for a
+   * dependency to be healthy. It also keeps copies that must be apart from
+   * being scheduled at once (two pods placed together race for the same node,
+   * and a claim bound on the loser's node pins it there).
+   */
+  after?: string[];
   [field: string]: unknown;
 }
 
@@ -67,7 +76,8 @@ export function podGroups(model: SystemModel): string[][] {
     parent.set(s, root);
     return root;
   };
-  const names = Object.keys(model.services);
+  // A scheduled service runs as a CronJob of its own (it mounts the claims it shares with a pod).
+  const names = Object.keys(model.services).filter((n) => !model.services[n]!.schedule);
   for (const n of names) parent.set(n, n);
   const owner = new Map<string, string>();
   for (const n of names) {
@@ -177,6 +187,82 @@ function container(name: string, spec: ServiceSpec, options: KubernetesRenderOpt
   };
 }
 
+/**
+ * A new Docker volume takes the image's ownership of its mount point; a new
+ * claim is a directory of root's (local-path: mode 0777). A service that runs
+ * as another user and needs to own its data directory (PostgreSQL refuses
+ * one it does not own) gets it from this init container: as root, with
+ * CAP_CHOWN only, it gives each claim mount's top directory to the
+ * service's uid when root still owns it (once: nothing inside is touched).
+ */
+function volumeOwner(name: string, spec: ServiceSpec, userIds: Record<string, number>) {
+  const user = runAs(spec.user, userIds);
+  const targets = (spec.mounts ?? []).filter((m) => !m.source.startsWith("file:") && !m.readOnly);
+  if (!user.runAsUser || targets.length === 0) return undefined;
+  const owner = `${user.runAsUser}${user.runAsGroup !== undefined ? `:${user.runAsGroup}` : ""}`;
+  return {
+    name: `${name}-volume-owner`,
+    image: spec.image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["/bin/sh", "-c", `for d in "$@"; do [ "$(stat -c %u "$d")" != 0 ] || chown ${owner} "$d"; done`, "volume-owner"],
+    args: targets.map((m) => m.target),
+    volumeMounts: targets.map((m) => ({ name: m.source, mountPath: m.target })),
+    resources: { limits: { cpu: "100m", memory: "64Mi" }, requests: { cpu: "10m", memory: "16Mi" } },
+    securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN"] } },
+  };
+}
+
+/** The named volumes (claims) the services mount. */
+const claimsOf = (specs: (readonly [string, ServiceSpec])[]) => [
+  ...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => !m.startsWith("file:")))),
+];
+
+/** A pod's volumes other than its claims: the files it mounts (ConfigMap, or the Secret), a memory-backed /dev/shm. */
+function podVolumes(specs: (readonly [string, ServiceSpec])[], secretFiles: Set<string>): Record<string, unknown>[] {
+  const files = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => m.startsWith("file:"))))].map(
+    (m) => m.slice("file:".length),
+  );
+  const volumes: Record<string, unknown>[] = files.map((file) => ({
+    name: `file-${file.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`,
+    ...(secretFiles.has(file)
+      ? { secret: { secretName: credentialsSecret, items: [{ key: `file.${file}`, path: file }], defaultMode: 0o555 } }
+      : { configMap: { name: filesConfigMap, items: [{ key: file, path: file }], defaultMode: 0o555 } }),
+  }));
+  for (const [name, spec] of specs)
+    if (spec.shmMb !== undefined) volumes.push({ name: shmVolume(name), emptyDir: { medium: "Memory", sizeLimit: memory(spec.shmMb) } });
+  return volumes;
+}
+
+/** `HH:MM` (UTC) as a cron schedule. */
+function dailyCron(time: string): string {
+  const match = /^(\d{2}):(\d{2})$/.exec(time);
+  if (!match) throw new Error(`kubernetes target: schedule time "${time}" is not HH:MM`);
+  return `${Number(match[2])} ${Number(match[1])} * * *`;
+}
+
+/** A short digest naming a task's Job: what it runs and against which workloads. */
+function digest(...parts: string[]): string {
+  return crypto.createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 10);
+}
+
+/** StatefulSets each after those it waits for (`after`), otherwise in the model's order. */
+function dependencyOrder(workloads: Manifest[]): Manifest[] {
+  const byName = new Map(workloads.map((w) => [w.metadata.name, w]));
+  const ordered: Manifest[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (w: Manifest) => {
+    const seen = state.get(w.metadata.name);
+    if (seen === "done") return;
+    if (seen === "visiting") throw new Error(`kubernetes target: StatefulSet ${w.metadata.name} waits for itself (dependsOn cycle)`);
+    state.set(w.metadata.name, "visiting");
+    for (const n of w.after ?? []) visit(byName.get(n)!);
+    state.set(w.metadata.name, "done");
+    ordered.push(w);
+  };
+  for (const w of workloads) visit(w);
+  return ordered;
+}
+
 /** Every object of the system, namespace first. */
 export function renderManifests(model: SystemModel, options: KubernetesRenderOptions): Manifest[] {
   const namespace = model.project;
@@ -184,6 +270,7 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
   const meta = (name: string, extra: Record<string, string> = {}) => ({ name, namespace, labels: { ...labels, ...extra } });
   const secretData: Record<string, string> = {};
   const groups = podGroups(model);
+  const podOf = new Map(groups.flatMap((group) => group.map((service) => [service, group[0]!] as const)));
   const out: Manifest[] = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels } }];
 
   // Files: a ConfigMap, or the Secret when a file carries a generated secret.
@@ -197,8 +284,6 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
   }
   if (Object.keys(plainFiles).length) out.push({ apiVersion: "v1", kind: "ConfigMap", metadata: meta(filesConfigMap), data: plainFiles });
 
-  let quotaCpu = 0;
-  let quotaMemory = 0;
   const workloads: Manifest[] = [];
   const services: Manifest[] = [];
   for (const group of groups) {
@@ -208,22 +293,9 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
     const spread = specs.map(([, s]) => s.spread).find((s) => s !== undefined);
     if (spread) podLabels[spreadLabel] = spread.group;
     const containers = specs.map(([name, spec]) => container(name, spec, options, secretData));
-    for (const [, spec] of specs) {
-      quotaCpu += spec.limits.cpus;
-      quotaMemory += spec.limits.memoryMb;
-    }
-    const claims = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => !m.startsWith("file:"))))];
-    const files = [...new Set(specs.flatMap(([, s]) => (s.mounts ?? []).map((m) => m.source).filter((m) => m.startsWith("file:"))))].map(
-      (m) => m.slice("file:".length),
-    );
-    const volumes: Record<string, unknown>[] = files.map((file) => ({
-      name: `file-${file.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`,
-      ...(secretFiles.has(file)
-        ? { secret: { secretName: credentialsSecret, items: [{ key: `file.${file}`, path: file }], defaultMode: 0o555 } }
-        : { configMap: { name: filesConfigMap, items: [{ key: file, path: file }], defaultMode: 0o555 } }),
-    }));
-    for (const [name, spec] of specs)
-      if (spec.shmMb !== undefined) volumes.push({ name: shmVolume(name), emptyDir: { medium: "Memory", sizeLimit: memory(spec.shmMb) } });
+    const initContainers = specs.flatMap(([name, spec]) => volumeOwner(name, spec, options.userIds) ?? []);
+    const claims = claimsOf(specs);
+    const volumes = podVolumes(specs, secretFiles);
     const affinity = spread && {
       podAntiAffinity: spread.required
         ? {
@@ -240,10 +312,12 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
             ],
           },
     };
+    const after = [...new Set(specs.flatMap(([, s]) => (s.dependsOn ?? []).map((dep) => podOf.get(dep)!)))].filter((p) => p !== podName);
     workloads.push({
       apiVersion: "apps/v1",
       kind: "StatefulSet",
       metadata: meta(podName),
+      ...(after.length && { after }),
       spec: {
         serviceName: podName,
         replicas: 1,
@@ -253,6 +327,7 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
         template: {
           metadata: { labels: podLabels },
           spec: {
+            ...(initContainers.length && { initContainers }),
             containers,
             volumes,
             // Service links would put FOO_PORT=tcp://... into every container (POSTGRES_PORT breaks postgres).
@@ -313,29 +388,141 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
       });
     }
   }
+  // Scheduled services (a daily backup): a CronJob each, run as the service with its one-run command. A claim it
+  // shares with a pod is that pod's (a ReadWriteOnce volume: the job runs on its node); one of its own is a claim object.
+  const claimOwner = new Map(
+    workloads.flatMap((w) =>
+      claimsOf(groups.find((g) => g[0] === w.metadata.name)!.map((n) => [n, model.services[n]!] as const)).map(
+        (c) => [c, w.metadata.name] as const,
+      ),
+    ),
+  );
+  const standaloneClaims: Manifest[] = [];
+  const scheduled: Manifest[] = [];
+  for (const [name, spec] of Object.entries(model.services)) {
+    if (!spec.schedule) continue;
+    const claimVolumes = claimsOf([[name, spec]]).map((claim) => {
+      const owner = claimOwner.get(claim);
+      if (!owner) {
+        standaloneClaims.push({
+          apiVersion: "v1",
+          kind: "PersistentVolumeClaim",
+          metadata: meta(claim),
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            ...(options.storageClass && { storageClassName: options.storageClass }),
+            resources: { requests: { storage: `${claimOf(options, claim)}Gi` } },
+          },
+        });
+      }
+      return { name: claim, persistentVolumeClaim: { claimName: owner ? `${claim}-${owner}-0` : claim } };
+    });
+    const job = { ...container(name, spec, options, secretData), args: spec.schedule.command };
+    delete (job as { readinessProbe?: unknown }).readinessProbe;
+    delete (job as { startupProbe?: unknown }).startupProbe;
+    delete (job as { livenessProbe?: unknown }).livenessProbe;
+    const initContainers = [volumeOwner(name, spec, options.userIds) ?? []].flat();
+    const after = [...new Set((spec.dependsOn ?? []).map((dep) => podOf.get(dep)!))];
+    scheduled.push({
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: meta(name),
+      ...(after.length && { after }),
+      spec: {
+        schedule: dailyCron(spec.schedule.dailyAtUtc),
+        timeZone: "Etc/UTC",
+        // One run at a time; a run missed by up to an hour (the controller was down) still runs.
+        concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            backoffLimit: 2,
+            template: {
+              metadata: { labels: { ...labels, [podLabel]: name } },
+              spec: {
+                restartPolicy: "Never",
+                ...(initContainers.length && { initContainers }),
+                containers: [job],
+                volumes: [...claimVolumes, ...podVolumes([[name, spec]], secretFiles)],
+                enableServiceLinks: false,
+                automountServiceAccountToken: false,
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+
+  // Tasks (SystemTask): a Job each, in the service's image, user and environment, once every workload is ready (and,
+  // on an update, before Pulumi deletes what the update removes). Named from what it runs and the workloads it runs
+  // against: an update that changes either runs it again, an unchanged system does not.
+  const workloadsDigest = JSON.stringify(workloads);
+  const tasks: Manifest[] = (model.tasks ?? []).map((task) => {
+    const spec = model.services[task.service];
+    if (!spec) throw new Error(`kubernetes target: task ${task.name} runs in unknown service "${task.service}"`);
+    const base = container(task.service, spec, options, secretData);
+    return {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: meta(`${task.name}-${digest(task.when, task.service, task.script, workloadsDigest)}`),
+      after: workloads.map((w) => w.metadata.name),
+      spec: {
+        backoffLimit: 2,
+        activeDeadlineSeconds: 900,
+        template: {
+          metadata: { labels: { ...labels, "provisioner.task": task.name } },
+          spec: {
+            restartPolicy: "Never",
+            containers: [
+              {
+                name: "task",
+                image: base.image,
+                imagePullPolicy: base.imagePullPolicy,
+                command: ["/bin/sh", "-c", task.script],
+                env: base.env,
+                resources: base.resources,
+                securityContext: base.securityContext,
+              },
+            ],
+            enableServiceLinks: false,
+            automountServiceAccountToken: false,
+          },
+        },
+      },
+    };
+  });
+
   out.push({
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: meta("same-namespace-only"),
     spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }] }] },
   });
-  const claimNames = workloads.flatMap((w) =>
-    (w.spec as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates.map((c) => c.metadata.name),
-  );
+  const claimNames = [
+    ...workloads.flatMap((w) =>
+      (w.spec as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates.map((c) => c.metadata.name),
+    ),
+    ...standaloneClaims.map((c) => c.metadata.name),
+  ];
   const claimTotalGb = claimNames.reduce((sum, claim) => sum + claimOf(options, claim), 0);
   out.push({
     apiVersion: "v1",
     kind: "ResourceQuota",
     metadata: meta("size"),
     spec: {
+      // CPU and memory are held by each container's limits (from the size): a quota on their sum would refuse
+      // the pods an update starts (a task, a restarted gateway) while the services it removes still run, since
+      // Kubernetes checks a quota when a pod is created and Pulumi deletes what an update removes last.
       hard: {
-        "limits.cpu": cpu(quotaCpu),
-        "limits.memory": memory(quotaMemory),
         // The storage quota: what the claims ask. Whether a volume is held to its claim is the StorageClass's doing.
         "requests.storage": `${claimTotalGb}Gi`,
         persistentvolumeclaims: String(claimNames.length),
-        // A rolling restart replaces one pod at a time; room for one extra per workload.
-        pods: String(groups.length * 2),
+        // A rolling restart replaces one pod at a time: room for one extra per workload; and a pod per job at once.
+        pods: String(groups.length * 2 + scheduled.length + tasks.length),
       },
     },
   });
@@ -351,5 +538,5 @@ export function renderManifests(model: SystemModel, options: KubernetesRenderOpt
     });
   if (Object.keys(secretData).length)
     out.splice(1, 0, { apiVersion: "v1", kind: "Secret", metadata: meta(credentialsSecret), type: "Opaque", stringData: secretData });
-  return [...out, ...services, ...workloads];
+  return [...out, ...standaloneClaims, ...services, ...dependencyOrder(workloads), ...scheduled, ...tasks];
 }

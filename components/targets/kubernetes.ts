@@ -63,6 +63,11 @@ const kinds: Record<string, Create> = {
   StatefulSet: (n, m, o) => new k8s.apps.v1.StatefulSet(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
   NetworkPolicy: (n, m, o) => new k8s.networking.v1.NetworkPolicy(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
   ResourceQuota: (n, m, o) => new k8s.core.v1.ResourceQuota(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
+  PersistentVolumeClaim: (n, m, o) =>
+    new k8s.core.v1.PersistentVolumeClaim(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
+  // The provider waits for a Job to complete (a task's failure fails the deploy).
+  Job: (n, m, o) => new k8s.batch.v1.Job(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
+  CronJob: (n, m, o) => new k8s.batch.v1.CronJob(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
   PodDisruptionBudget: (n, m, o) => new k8s.policy.v1.PodDisruptionBudget(n, { metadata: field(m, "metadata"), spec: field(m, "spec") }, o),
 };
 
@@ -103,6 +108,9 @@ export function deployToKubernetes(
   );
   const byKey = (m: Manifest) => `${m.kind}/${m.metadata.name}`;
   const created = [namespace];
+  const statefulSets = new Map<string, pulumi.CustomResource>();
+  let quota: pulumi.CustomResource | undefined;
+  // Rendered in dependency order (a StatefulSet after those it waits for).
   for (const manifest of rest) {
     const create = kinds[manifest.kind];
     if (!create) throw new Error(`kubernetes target: no resource for kind ${manifest.kind}`);
@@ -112,9 +120,23 @@ export function deployToKubernetes(
       if (!found) throw new Error(`kubernetes target: ${key} missing from the rendered system`);
       return found;
     });
-    created.push(
-      create(`${name}-${manifest.kind.toLowerCase()}-${manifest.metadata.name}`, content, { ...resourceOpts, dependsOn: [namespace] }),
-    );
+    const waitsFor = (manifest.after ?? []).map((n) => {
+      const dependency = statefulSets.get(n);
+      if (!dependency) throw new Error(`kubernetes target: StatefulSet ${manifest.metadata.name} waits for ${n}, rendered after it`);
+      return dependency;
+    });
+    // What makes pods and claims comes after the quota that admits them (a scale-up raises it first).
+    const quotaFirst = quota && ["StatefulSet", "Job", "CronJob", "PersistentVolumeClaim"].includes(manifest.kind) ? [quota] : [];
+    const resource = create(`${name}-${manifest.kind.toLowerCase()}-${manifest.metadata.name}`, content, {
+      ...resourceOpts,
+      dependsOn: [namespace, ...quotaFirst, ...waitsFor],
+      // A StatefulSet's claim templates cannot change: Pulumi would replace it, and its claims go with it
+      // (whenDeleted: Delete). A resize keeps the claims as they are (data is sacred); see README.
+      ...(manifest.kind === "StatefulSet" && { ignoreChanges: ["spec.volumeClaimTemplates"] }),
+    });
+    if (manifest.kind === "StatefulSet") statefulSets.set(manifest.metadata.name, resource);
+    if (manifest.kind === "ResourceQuota") quota = resource;
+    created.push(resource);
   }
   void namespaceManifest;
   return created;

@@ -171,6 +171,7 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
       image: ctx.images.postgres,
       entrypoint: ["/bin/sh", `/etc/provisioner/${backupScriptFile}`],
       command: ["daily"],
+      schedule: { dailyAtUtc: ctx.options.backupTime, command: ["once"] },
       environment: { ...appEnv, BACKUP_TIME: ctx.options.backupTime, BACKUP_RETENTION: String(ctx.options.backupRetention) },
       // The backups volume is created root's; root needs no capability to write there.
       user: "root",

@@ -241,6 +241,8 @@ export interface KubernetesCluster {
   publicHost: string;
   /** Where kubectl is, for the tests (a cluster of KUBECONFIG: kubectl on PATH). */
   binDir?: string;
+  /** `<script> cut|restore n2`: takes a node off the network and back (the local cluster only). */
+  nodeControl?: string;
   /** Set when this command started the cluster: it stops it when it ends. */
   stop?: () => Promise<void>;
 }
@@ -282,7 +284,7 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
   const already = await probe(path.join(kube, "kubectl"), ["--kubeconfig", kubeconfig, "get", "--raw=/readyz"], 10_000);
   if (already.ok) {
     say("kubernetes: the local 2-node cluster is running already (another command's): using it");
-    return { kubeconfig, publicHost: "10.200.0.1", binDir: kube };
+    return { kubeconfig, publicHost: "10.200.0.1", binDir: kube, nodeControl: path.join(scriptsDir, "node.sh") };
   }
   const code = await longStep(`kubernetes: starting the local 2-node cluster (log: ${log})`, () => runScript("up.sh", env, log));
   if (code !== 0) {
@@ -296,6 +298,7 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
     kubeconfig,
     publicHost: "10.200.0.1",
     binDir: kube,
+    nodeControl: path.join(scriptsDir, "node.sh"),
     stop: async () => {
       await runScript("down.sh", env, log);
     },

@@ -8,7 +8,8 @@ for i in 1 2; do S=$K8S_DIR/n$i/containerd.sock; [ -S $S ] || continue
   for c in $(ctr -a $S -n k8s.io tasks ls -q 2>/dev/null); do ctr -a $S -n k8s.io tasks delete -f $c >/dev/null 2>&1; done
   for c in $(ctr -a $S -n k8s.io containers ls -q 2>/dev/null); do ctr -a $S -n k8s.io containers delete $c >/dev/null 2>&1; done
 done
-for n in kube-scheduler kube-controller-manager kube-apiserver containerd-n1 containerd-n2 etcd; do stopp $n; done; sleep 1
+# the API server before etcd: without it, its shutdown waits on etcd forever
+for n in kube-scheduler kube-controller-manager kube-apiserver containerd-n1 containerd-n2 etcd; do stopp $n; done
 # leftover shims (children of this cluster's containerd instances) name their socket in -address
 for p in $(pgrep -f "containerd-shim-runc-v2 -namespace k8s.io -address $K8S_DIR/"); do kill $p 2>/dev/null; done
 for m in $(grep -E " $K8S_DIR/n[12]/" /proc/mounts | awk '{print $2}' | sort -r); do umount -l $m 2>/dev/null; done
