@@ -59,6 +59,16 @@ async function runJob(namespace: string, job: Record<string, unknown>, timeoutSe
   }
 }
 
+/** Each Kubo node's connections and peerings, to say why a gateway could not fetch. */
+async function kuboConnections(namespace: string, nodes: number): Promise<string> {
+  const lines: string[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const run = (...args: string[]) => kubectl("-n", namespace, "exec", `ipfs${i}-0`, "--", "ipfs", ...args).catch((e: Error) => e.message);
+    lines.push(`ipfs${i}: swarm peers:\n${await run("swarm", "peers")}\npeering:\n${await run("swarm", "peering", "ls")}`);
+  }
+  return lines.join("\n");
+}
+
 /** What of a resource is left in the cluster: its namespace and any volume that was claimed from it. */
 async function leftInCluster(namespace: string): Promise<string[]> {
   const left: string[] = [];
@@ -391,7 +401,13 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
         expect(await cluster.peerNames()).toEqual(["cluster0", "cluster1", "cluster2", "cluster3"]);
         const grown = (await api.get(`/v1/resources/${id}`)).body;
         for (const [i, cid] of cids.entries())
-          expect(await eventually(() => fetchFrom(grown.endpoint.gateway3, cid), 120_000, "the new node's gateway")).toBe(contents[i]);
+          expect(
+            await eventually(() => fetchFrom(grown.endpoint.gateway3, cid), 120_000, "the new node's gateway").catch(
+              async (error: Error) => {
+                throw new Error(`${error.message}\n${await kuboConnections(namespace, 4)}`);
+              },
+            ),
+          ).toBe(contents[i]);
 
         const shrinking = await scaleWhileWatching(3);
         expect(shrinking.violations).toEqual([]);
@@ -414,6 +430,8 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-unreachable-"));
     const unreachable = path.join(dir, "kubeconfig");
     fs.writeFileSync(unreachable, fs.readFileSync(kubeconfig!, "utf8").replace(/server: .*/, "server: https://127.0.0.1:9"));
+    // Both servers' workers take operations from the one queue: only the other one's may run this (it ran on the real cluster).
+    await server.service.worker!.stop();
     const other = await startTestServer({ PROVISIONER_KUBECONFIG: unreachable, PROVISIONER_KUBERNETES_PUBLIC_HOST: publicHost });
     try {
       const teams = new TeamService(other.service.db);
@@ -429,6 +447,7 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       if (deleted.body?.operation) await waitForOperation(otherApi, id, deleted.body.operation.id, 300_000);
     } finally {
       await other.close();
+      server.service.worker!.start();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
