@@ -67,6 +67,12 @@ export interface ServiceSpec {
    */
   spread?: { group: string; required: boolean };
   /**
+   * Environment values naming the machine the service runs on: `{node}` in
+   * a value becomes its name (Kubernetes: the pod's node), so copies can tell
+   * which share a machine. A target of one machine leaves them out.
+   */
+  nodeEnvironment?: Record<string, string>;
+  /**
    * A service that does its work once a day (a backup): at `dailyAtUtc`
    * (HH:MM), `command` (in place of the service's own) does one run. A
    * target with a scheduler runs it so (Kubernetes: a CronJob); a Docker

@@ -206,6 +206,10 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     const env = peer.containers[0].env as { name: string; value?: string }[];
     expect(env.find((e) => e.name === "CLUSTER_PRIVATEKEY")!.value).toBeUndefined();
     expect(env.find((e) => e.name === "CLUSTER_PEERNAME")!.value).toBe("cluster1");
+    // Each peer's tag group is its node: the allocator puts a pin's copies on different nodes.
+    const names = env.map((e) => e.name);
+    expect(names.indexOf("PROVISIONER_NODE_NAME")).toBeLessThan(names.indexOf("CLUSTER_TAGS_TAGS"));
+    expect(env.find((e) => e.name === "CLUSTER_TAGS_TAGS")!.value).toBe("group:$(PROVISIONER_NODE_NAME)");
     expect(peer.containers[0].securityContext.runAsUser).toBe(1000);
     expect(spec(find(manifests, "Service", "ipfs2-published")).ports[0]).toMatchObject({ port: 8080, nodePort: 22006 });
 

@@ -139,18 +139,26 @@ function runAs(user: string | undefined, userIds: Record<string, number>): Recor
   return { runAsUser: uid, ...(g !== undefined ? { runAsGroup: id(g) } : {}) };
 }
 
+const nodeNameVariable = "PROVISIONER_NODE_NAME";
+
 const shmVolume = (service: string) => `shm-${service}`;
 
 const cpu = (cpus: number) => `${Math.round(cpus * 1000)}m`;
 const memory = (mb: number) => `${Math.round(mb)}Mi`;
 
 function container(name: string, spec: ServiceSpec, options: KubernetesRenderOptions, secretData: Record<string, string>) {
-  const env = Object.entries(spec.environment ?? {}).map(([key, value]) => {
+  const env: Record<string, unknown>[] = Object.entries(spec.environment ?? {}).map(([key, value]) => {
     if (!options.secretKeys.includes(`env:${name}.${key}`)) return { name: key, value };
     const secretKey = `${name}.${key}`;
     secretData[secretKey] = value;
     return { name: key, valueFrom: { secretKeyRef: { name: credentialsSecret, key: secretKey } } };
   });
+  // The node's name first: Kubernetes expands $(NAME) only from variables defined before.
+  if (spec.nodeEnvironment) {
+    env.push({ name: nodeNameVariable, valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
+    for (const [key, value] of Object.entries(spec.nodeEnvironment))
+      env.push({ name: key, value: value.replaceAll("{node}", `$(${nodeNameVariable})`) });
+  }
   const volumeMounts: Record<string, unknown>[] = (spec.mounts ?? []).map((m) => {
     if (!m.source.startsWith("file:")) return { name: m.source, mountPath: m.target, ...(m.readOnly && { readOnly: true }) };
     const file = m.source.slice("file:".length);

@@ -177,6 +177,10 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
     pidsLimit: 1024,
     // Apart when the machines allow (3 peers on 2 nodes still run).
     spread: { group: "cluster-peers", required: false },
+    // The balanced allocator places each pin's copies over tag groups first (allocate_by: tag:group, freespace):
+    // one group per machine, so a pin has a copy on every machine while there are enough, and one lost
+    // machine leaves copies on the others.
+    nodeEnvironment: { CLUSTER_TAGS_TAGS: "group:{node}" },
   };
   // Clients reach the cluster through peer 0; the others stay on the private network.
   if (i === 0) {
