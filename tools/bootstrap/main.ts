@@ -124,8 +124,13 @@ let stopping = false;
 
 /** Stops what this command started (the local database), then exits with `code`. */
 async function finish(code: number): Promise<never> {
-  if (kubernetesCluster?.stop)
-    await kubernetesCluster.stop().catch((error: unknown) => sayAfter(`kubernetes: could not stop the local cluster: ${String(error)}`));
+  if (kubernetesCluster?.stop) {
+    const stopping = Date.now();
+    await kubernetesCluster
+      .stop()
+      .then(() => sayAfter(`kubernetes: stopped the local cluster (${((Date.now() - stopping) / 1000).toFixed(1)}s)`))
+      .catch((error: unknown) => sayAfter(`kubernetes: could not stop the local cluster: ${String(error)}`));
+  }
   if (localCluster)
     await stopLocalCluster(localCluster, { report: sayAfter }).catch((error: unknown) =>
       sayAfter(`postgres: could not stop the local cluster: ${String(error)}`),
