@@ -141,6 +141,9 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_REPLICATIONFACTORMAX: String(options.replicationMax),
       // Re-allocate a peer's pins when it is removed or down (upstream default: off).
       CLUSTER_DISABLEREPINNING: "false",
+      // A pin that failed (its content unreachable while a node was away) is tried again after this
+      // (upstream: 12 min): once the node is back its pins are whole again within a minute or two.
+      CLUSTER_PINRECOVERINTERVAL: "1m",
       CLUSTER_IPFSHTTP_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
       CLUSTER_IPFSPROXY_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
       // The peers connect their Kubo nodes to each other this long after start
