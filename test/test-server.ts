@@ -47,10 +47,10 @@ export async function startTestServer(
     ...overrides,
   };
   const config = loadConfig(env);
-  // An interrupted earlier run's operations (this database persists) would
-  // otherwise run in this server's worker (now or started later by the test),
-  // in this server's projects folder, and outlive it.
-  const db = createDatabase(config.databaseUrl);
+  // An interrupted earlier run's operations (the run's database persists)
+  // would otherwise run in this server's worker (now or started later by the
+  // test), in this server's projects folder, and outlive it.
+  const db = createDatabase(process.env.DATABASE_URL!);
   try {
     await discardUnfinishedOperations(db);
   } finally {
