@@ -144,7 +144,14 @@ export class WebhookDeliverer {
     metrics.webhookAttempted(due.event_type, result.ok, final);
     if (!result.ok)
       logger.warn(
-        { webhookId: due.webhook_id, deliveryId: due.id.toString(), event: due.event_type, attempt: due.attempts, error: result.error, final },
+        {
+          webhookId: due.webhook_id,
+          deliveryId: due.id.toString(),
+          event: due.event_type,
+          attempt: due.attempts,
+          error: result.error,
+          final,
+        },
         final ? "webhook delivery failed; giving up" : "webhook delivery failed; will retry",
       );
   }

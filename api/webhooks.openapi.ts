@@ -48,7 +48,10 @@ export function webhookPaths() {
     },
     "/v1/webhooks/{id}": {
       parameters: [idParameter],
-      get: { summary: "One webhook (never its secret)", responses: { "200": json(s.webhookView, "The webhook"), ...unauthenticated, ...missing } },
+      get: {
+        summary: "One webhook (never its secret)",
+        responses: { "200": json(s.webhookView, "The webhook"), ...unauthenticated, ...missing },
+      },
       delete: {
         summary: "Delete the webhook and its delivery log; what was queued for it is not sent",
         responses: { "204": { description: "Deleted" }, ...unauthenticated, ...csrf, ...missing },

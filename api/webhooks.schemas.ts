@@ -26,8 +26,13 @@ export const webhookUrlPattern = `^https?://(${hostName}|${octet}(\\.${octet}){3
 export const webhookUrl = z
   .string()
   .max(2048)
-  .regex(new RegExp(webhookUrlPattern), "must be an http:// or https:// URL with a host name (letters, digits, single hyphens) or IPv4 address, no user info, no fragment")
-  .meta({ description: "Where events are POSTed. Private, loopback and link-local destinations are refused unless the service allows them." });
+  .regex(
+    new RegExp(webhookUrlPattern),
+    "must be an http:// or https:// URL with a host name (letters, digits, single hyphens) or IPv4 address, no user info, no fragment",
+  )
+  .meta({
+    description: "Where events are POSTed. Private, loopback and link-local destinations are refused unless the service allows them.",
+  });
 
 export const createWebhookBody = z.strictObject({
   url: webhookUrl,
@@ -64,7 +69,10 @@ export const deliveriesQuery = z.strictObject({
 export const attemptView = z.object({
   attempt: z.number().int(),
   statusCode: z.number().int().nullable().meta({ description: "The receiver's HTTP status; null when none answered." }),
-  error: z.string().nullable().meta({ description: "Why the attempt failed (a status other than 2xx, a timeout, a refused destination...)." }),
+  error: z
+    .string()
+    .nullable()
+    .meta({ description: "Why the attempt failed (a status other than 2xx, a timeout, a refused destination...)." }),
   durationMs: z.number().int(),
   at: timestamp,
 });
