@@ -45,7 +45,7 @@ export function refusedHost(hostname: string): string | undefined {
 export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, "", 0);
-    const list = addresses as dns.LookupAddress[];
+    const list = addresses;
     for (const { address } of list) {
       const range = refusedRange(address);
       if (range) return callback(new DestinationRefused(hostname, address, range), "", 0);
