@@ -4,6 +4,7 @@ import crypto from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ResourceStatus } from "../prisma/generated/client.js";
 import { createDatabase } from "./db.js";
+import { EventLog } from "./event-log.js";
 import { eventOfMove, notify } from "./notifications.js";
 import { ResourceStatuses } from "./resource-status.js";
 
@@ -89,5 +90,21 @@ describe("notify and the status owner, against the database", () => {
     // Failing again is no news.
     await new ResourceStatuses(db).markFailed(resource.id, "boom again");
     expect(await queued(webhook.id)).toHaveLength(1);
+  });
+
+  it("an event recorded with a notification queues it for the resource's team in the same transaction; without, nothing", async () => {
+    const { webhook, resource } = await teamWithWebhook(["restore_verification.failed"]);
+    const events = new EventLog(db);
+    await events.record({ resourceId: resource.id, stage: "health", progress: 100, message: "verified" });
+    expect(await queued(webhook.id)).toEqual([]);
+    await events.record(
+      { resourceId: resource.id, stage: "health", progress: 100, message: "restore verification failed" },
+      { type: "restore_verification.failed", data: { resource: { id: resource.id }, reason: "SELECT 1 failed" } },
+    );
+    const rows = await queued(webhook.id);
+    expect(rows.map((d) => JSON.parse(d.body) as unknown)).toMatchObject([
+      { type: "restore_verification.failed", data: { resource: { id: resource.id }, reason: "SELECT 1 failed" } },
+    ]);
+    expect(await db.event.count({ where: { resourceId: resource.id } })).toBe(2);
   });
 });

@@ -5,7 +5,7 @@
 // reports commits, and delivering it (api/webhook-delivery.ts, a job of the
 // scheduler) can never fail or delay that change.
 import crypto from "node:crypto";
-import type { Prisma, ResourceStatus } from "../prisma/generated/client.js";
+import { Prisma, type ResourceStatus } from "../prisma/generated/client.js";
 
 /** The closed list of event types a webhook may subscribe to. */
 export const notificationEvents = [
@@ -42,19 +42,35 @@ export function payloadOf(type: NotificationEvent, data: Record<string, unknown>
   return JSON.stringify({ type, timestamp: at.toISOString(), data });
 }
 
+/** Whose webhooks are told: a team's, or the team owning a resource (found in the same statement). */
+export type Audience = { teamId: string } | { resourceId: string };
+
+/**
+ * The statement that queues an event for every webhook of the audience's
+ * team subscribed to its type (not yet run: a PrismaPromise, so it can join a
+ * batch transaction, as EventLog.record does). The event id (the `webhook-id`
+ * header) is the same for every webhook and every retry: receivers deduplicate by it.
+ */
+export function notifyStatement(db: Prisma.TransactionClient, audience: Audience, type: NotificationEvent, data: Record<string, unknown>) {
+  const eventId = `msg_${crypto.randomUUID()}`;
+  const body = payloadOf(type, data, new Date());
+  const team =
+    "teamId" in audience
+      ? Prisma.sql`${audience.teamId}::uuid`
+      : Prisma.sql`(SELECT team_id FROM resources WHERE id = ${audience.resourceId}::uuid)`;
+  return db.$executeRaw`
+    INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body)
+    SELECT id, ${eventId}, ${type}, ${body} FROM webhooks
+    WHERE team_id = ${team} AND ${type} = ANY(event_types)`;
+}
+
 /**
  * Queues `notification` for every webhook of its team subscribed to its type;
  * returns how many deliveries were queued. One statement, so it joins the
- * caller's transaction when `db` is one. The event id (the `webhook-id` header)
- * is the same for every webhook and every retry: receivers deduplicate by it.
+ * caller's transaction when `db` is one.
  */
 export async function notify(db: Prisma.TransactionClient, notification: Notification): Promise<number> {
-  const eventId = `msg_${crypto.randomUUID()}`;
-  const body = payloadOf(notification.type, notification.data, new Date());
-  return db.$executeRaw`
-    INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body)
-    SELECT id, ${eventId}, ${notification.type}, ${body} FROM webhooks
-    WHERE team_id = ${notification.teamId}::uuid AND ${notification.type} = ANY(event_types)`;
+  return notifyStatement(db, { teamId: notification.teamId }, notification.type, notification.data);
 }
 
 /** The event a status move is, if any: an operation's outcome, or the health monitor's verdict. Restating a status is no event. */
