@@ -7,7 +7,7 @@ import { retryDelaySeconds } from "./webhook-delivery.js";
 import { refusedHost, refusedRange } from "./webhook-destinations.js";
 import { signatureHeaders } from "./webhook-sender.js";
 
-/** The README's verification, word for word. */
+/** The README's verification (the same lines, typed). */
 function verify(secret: string, headers: Record<string, string>, body: string) {
   const id = headers["webhook-id"]!;
   const timestamp = headers["webhook-timestamp"]!;

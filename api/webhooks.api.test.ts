@@ -299,4 +299,26 @@ describe("/v1/webhooks", () => {
     });
     expect(events.find((e) => e.type === "backup.failed")!.data).toMatchObject({ reason: "pg_dump failed" });
   }, 90_000);
+
+  it("quota: a resize whose reservation takes the team past 80 % of its CPUs is told once", async () => {
+    const { api } = await newTeam("BASIC"); // 16 CPUs: 80 % is 12.8
+    const path = `/quota/${crypto.randomBytes(4).toString("hex")}`;
+    const hook = (await api.post("/v1/webhooks", { url: `${receiverBase}${path}`, events: ["quota.threshold_reached"] })).body;
+    const queued = () => server.service.db.webhookDelivery.findMany({ where: { webhookId: hook.id } });
+    expect((await api.post("/v1/resources", { template: "postgres-small", name: "small" })).status).toBe(202);
+    const medium = await api.post("/v1/resources", { template: "postgres-medium", name: "medium", size: "small" });
+    expect(medium.status).toBe(202);
+    expect(await queued()).toEqual([]);
+    const team = (await api.get("/v1/team")).body.quota;
+    expect(team.cpus.used).toBeLessThan(12.8);
+    expect((await api.patch(`/v1/resources/${medium.body.resource.id}`, { size: "medium" })).status).toBe(202);
+    const rows = await queued();
+    expect(rows).toHaveLength(1);
+    const { data } = JSON.parse(rows[0]!.body) as { data: { quotas: { quota: string; used: number; limit: number }[] } };
+    expect(data.quotas).toEqual([{ quota: "cpus", used: (await api.get("/v1/team")).body.quota.cpus.used, limit: 16 }]);
+    expect(data.quotas[0]!.used).toBeGreaterThanOrEqual(12.8);
+    // Another resize while above 80 % is no news.
+    expect((await api.patch(`/v1/resources/${medium.body.resource.id}`, { options: {} })).status).toBe(202);
+    expect(await queued()).toHaveLength(1);
+  });
 });
