@@ -5,6 +5,7 @@ import { z } from "zod";
 import * as s from "./resources.schemas.js";
 import { idempotencyKeySchema } from "./resources.schemas.js";
 import { teamPaths } from "./teams.openapi.js";
+import { webhookPaths } from "./webhooks.openapi.js";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
@@ -155,6 +156,7 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
         },
       },
       ...teamPaths(),
+      ...webhookPaths(),
       "/v1/openapi.json": {
         get: {
           security: [],

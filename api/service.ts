@@ -27,6 +27,8 @@ import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
 import { targets } from "./resources.schemas.js";
 import { ResourceService } from "./resources.service.js";
+import { WebhookDeliverer } from "./webhook-delivery.js";
+import { WebhookService } from "./webhooks.service.js";
 
 export interface Service {
   app: Express;
@@ -37,6 +39,8 @@ export interface Service {
   workerProcess?: WorkerProcess;
   /** Checks ACTIVE resources; in the API process, whose metrics it counts in. */
   health: HealthMonitor;
+  /** Sends the webhooks' outbox; in the API process, whose metrics it counts in. */
+  webhooks: WebhookDeliverer;
   /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
@@ -53,8 +57,15 @@ export async function createService(
   {
     worker: mode = "in-process",
     runWorker = true,
+    deliverWebhooks = runWorker,
     workerEnv,
-  }: { worker?: WorkerMode; runWorker?: boolean; workerEnv?: NodeJS.ProcessEnv } = {},
+  }: {
+    worker?: WorkerMode;
+    runWorker?: boolean;
+    /** Run the webhook delivery rounds (default: when the worker runs; API tests without a worker turn them on alone). */
+    deliverWebhooks?: boolean;
+    workerEnv?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<Service> {
   const db = createDatabase(config.databaseUrl);
   const metrics = new Metrics(db);
@@ -71,6 +82,7 @@ export async function createService(
     db,
     logger,
     resources,
+    webhooks: new WebhookService(db, cipher, config.webhooks.allowPrivateDestinations),
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
@@ -93,6 +105,7 @@ export async function createService(
     scheduler,
     projectsDir: config.projectsDir,
   });
+  const deliverer = new WebhookDeliverer({ db, cipher, metrics, logger, settings: config.webhooks, scheduler });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -104,14 +117,17 @@ export async function createService(
     child.start();
   }
   if (runWorker) health.start();
+  if (deliverWebhooks) deliverer.start();
   return {
     app,
     db,
     worker: inProcess?.worker,
     workerProcess: child,
     health,
+    webhooks: deliverer,
     async close() {
       await health.stop();
+      await deliverer.stop();
       await scheduler.stop();
       await inProcess?.stop();
       await child?.stop();

@@ -28,7 +28,8 @@ export async function startTestServer(
     logger = pino({ level: "silent" }),
     runWorker = true,
     worker = "in-process",
-  }: { logger?: Logger; runWorker?: boolean; worker?: "in-process" | "process" } = {},
+    deliverWebhooks = runWorker,
+  }: { logger?: Logger; runWorker?: boolean; worker?: "in-process" | "process"; deliverWebhooks?: boolean } = {},
 ): Promise<TestServer> {
   // The Pulumi state apart from the Docker host's project files (which hold the running systems' configuration).
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-service-"));
@@ -56,7 +57,7 @@ export async function startTestServer(
   } finally {
     await db.$disconnect();
   }
-  const service = await createService(config, logger, { runWorker, worker, workerEnv: env });
+  const service = await createService(config, logger, { runWorker, worker, deliverWebhooks, workerEnv: env });
   const server = service.app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   return {
