@@ -13,7 +13,7 @@ import {
   usesManagedDatabase,
   type CloudTargets,
 } from "./targets/cloud/index.js";
-import { deployToDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import { defaultBackupsDir, deployToDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
 import { buildSystem, checkPorts, prepareRequest, type TemplateRequest } from "./templates/index.js";
 
 /**
@@ -97,6 +97,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
         images,
         publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"),
         publicHost: host,
+        backupsDir: target.backupsDir ?? defaultBackupsDir,
       }),
     );
     const deployment = deployToDockerHost(

@@ -22,7 +22,17 @@ export const defaultPidsLimit = 512;
 /** Docker's json-file log driver, rotated: a chatty container cannot fill the host's disk. */
 export const logRotation = { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } };
 
+const hostPrefix = "host:";
+
+/** Label carrying a service's beforeDown command (the teardown reads it from the container). */
+export const beforeDownLabel = "provisioner.before-down";
+
 function mountSpec(model: SystemModel, mount: Mount): string {
+  if (mount.source.startsWith(hostPrefix)) {
+    const path = mount.source.slice(hostPrefix.length);
+    if (!path.startsWith("/") || path.includes(":")) throw new Error(`host folder "${path}" must be an absolute path without ":"`);
+    return `${path}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
+  }
   const source = mount.source.startsWith(filePrefix) ? `./${filesDir}/${mount.source.slice(filePrefix.length)}` : mount.source;
   if (!mount.source.startsWith(filePrefix) && !model.volumes.includes(mount.source)) {
     throw new Error(`volume "${mount.source}" is mounted but not declared`);
@@ -38,7 +48,7 @@ function renderService(model: SystemModel, name: string, spec: ServiceSpec): Rec
     restart: spec.restart,
     cpus: spec.limits.cpus,
     mem_limit: `${spec.limits.memoryMb}m`,
-    labels: { ...labelsOf(model), "provisioner.service": name },
+    labels: { ...labelsOf(model), "provisioner.service": name, ...(spec.beforeDown ? { [beforeDownLabel]: spec.beforeDown } : {}) },
     networks: ["default"],
     // Hardening every container gets: no privilege gain through setuid binaries
     // or file capabilities, no capability beyond the ones the service names,

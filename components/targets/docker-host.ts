@@ -26,6 +26,8 @@ export interface DockerHostTarget {
   ssh?: SshConnection;
   /** Folder on the Docker host holding one directory per project. */
   projectsDir: string;
+  /** Folder on the Docker host holding each resource's backup store; it outlives the resources. Default: defaultBackupsDir. */
+  backupsDir?: string;
   /** How long to wait for the containers to become healthy. */
   healthTimeoutSeconds?: number;
   /**
@@ -36,6 +38,8 @@ export interface DockerHostTarget {
   /** How long to wait for `readyFile`. Default: 900 s (a first boot installs Docker). */
   readyTimeoutSeconds?: number;
 }
+
+export { defaultBackupsDir } from "../templates/postgres-backup.js";
 
 // The script comes on stdin: a temp file keeps compose from reading it as input.
 const runScript = (step: "create" | "update") => `f=$(mktemp) && cat > "$f" && sh "$f" ${step}; rc=$?; rm -f "$f"; exit $rc`;

@@ -9,6 +9,7 @@ import type { ImageSet } from "../images.js";
 import type { HealthCheck, SystemModel } from "../model/system.js";
 import { TemplateInputError } from "./request.js";
 import type { SizeName, SizeSpec } from "./sizes.js";
+import type { RestoreSource } from "./postgres-backup.js";
 
 export interface TemplateContext<Options> {
   /** Compose project: unique per resource. */
@@ -25,6 +26,10 @@ export interface TemplateContext<Options> {
   publishIp: string;
   /** Host name clients use to reach the published ports. */
   publicHost: string;
+  /** Folder on the Docker host holding each resource's backup store (`<backupsDir>/<project>`), apart from the resources. */
+  backupsDir: string;
+  /** A database created from another resource's backups (postgres templates). */
+  restoreFrom?: RestoreSource;
 }
 
 export interface TemplateOutputs {
