@@ -1,7 +1,7 @@
 // Renders a SystemModel as a Compose file (format 2.4: understood by both
 // `docker compose` and docker-compose 1.29, with CPU/memory limits and
 // depends_on health conditions).
-import { stringify } from "yaml";
+import { Document, Scalar, visit } from "yaml";
 import type { Mount, ServiceSpec, SystemModel } from "./system.js";
 
 const filePrefix = "file:";
@@ -39,6 +39,9 @@ function mountSpec(model: SystemModel, mount: Mount): string {
   }
   return `${source}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
 }
+
+/** What YAML 1.1 (docker-compose 1.29's PyYAML) reads as a timestamp: such strings are quoted (a restore's point in time). */
+const yaml11Timestamp = /^\d{4}-\d\d?-\d\d?([Tt]|[ \t]+)\d\d?:\d\d:\d\d/;
 
 function renderService(model: SystemModel, name: string, spec: ServiceSpec): Record<string, unknown> {
   const service: Record<string, unknown> = {
@@ -109,5 +112,11 @@ export function renderCompose(model: SystemModel): string {
     networks: { default: { name: `${model.project}-net`, labels: labelsOf(model) } },
     volumes: Object.fromEntries(model.volumes.map((v) => [v, { name: `${model.project}-${v}`, labels: labelsOf(model) }])),
   };
-  return stringify(document, { lineWidth: 0 });
+  const doc = new Document(document);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === "string" && yaml11Timestamp.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
 }

@@ -28,6 +28,9 @@ export const restoreScriptFile = "restore.sh";
 /** Where a Docker host keeps backup stores unless told otherwise. */
 export const defaultBackupsDir = "/var/lib/provisioner/backups";
 
+/** Left in a restored database's data directory when its restore failed: its health check then fails. */
+export const restoreFailedMarker = "provisioner-restore-failed";
+
 /** Where the sidecar sees the resource's backup store. */
 export const storeMountPath = "/backups";
 /** Where a restored database's server sees the source's store (read-only). */
@@ -137,7 +140,7 @@ take_base() {
   dir="$store/base/$stamp"
   mkdir -p "$store/base" || { record_failure "cannot create $store/base"; return 1; }
   rm -rf "$store"/base/*.partial
-  if ! out=$(PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h postgres -U replicator -D "$dir.partial" -Ft -z -X fetch 2>&1); then
+  if ! out=$(PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h postgres -U replicator -D "$dir.partial" -Ft -z -X stream 2>&1); then
     rm -rf "$dir.partial"; record_failure "pg_basebackup: $(last_line "$out")"; return 1
   fi
   if ! label=$(tar -xzOf "$dir.partial/base.tar.gz" backup_label 2>&1) || ! tar -tzf "$dir.partial/base.tar.gz" >/dev/null 2>&1; then
@@ -161,7 +164,8 @@ prune_base() {
   oldest=$(ls -1d "$store"/base/2*Z 2>/dev/null | sort | head -n 1)
   [ -n "$oldest" ] || return 0
   wal=$(sed -n 's/.*"startWal":"\\([0-9A-F]*\\)".*/\\1/p' "$oldest/meta.json")
-  [ -z "$wal" ] || pg_archivecleanup "$store/wal" "$wal" || record_failure "pg_archivecleanup failed"
+  # The archive is postgres' (its server writes there): cleaned up as postgres.
+  [ -z "$wal" ] || su postgres -s /bin/sh -c "pg_archivecleanup '$store/wal' '$wal'" || record_failure "pg_archivecleanup failed"
 }
 
 # postgres-medium: the archiver's own report; a failure newer than the last archived segment is one now.
@@ -219,9 +223,9 @@ case "\${1:-run}" in
     mkdir -p "$state" 2>/dev/null
     last=$(cat "$state/last_success" 2>/dev/null || echo 0)
     # The first backup right after create (and after a store was lost).
-    if [ "$last" -eq 0 ]; then run_once first; fi
     attempted=$(now)
-    next=$(next_after "$(cat "$state/last_success" 2>/dev/null || echo "$attempted")")
+    if [ "$last" -eq 0 ] && ! run_once first; then next=$((attempted + 60))
+    else next=$(next_after "$(cat "$state/last_success" 2>/dev/null || echo "$attempted")"); fi
     while :; do
       sleep 5 & wait $!
       if [ "\${BACKUP_BASE:-0}" = 1 ]; then check_archiver; fi
@@ -233,7 +237,9 @@ case "\${1:-run}" in
       if run_once "$reason"; then next=$(next_after "$attempted")
       else
         # A failure is retried within ten minutes (sooner on a shorter schedule), never later than the schedule.
-        retry=$((attempted + 600)); n=$(next_after "$attempted"); [ "$n" -lt "$retry" ] && retry=$n; next=$retry
+        # Until a first success, within a minute.
+        retry=$((attempted + 600)); [ -s "$state/last_success" ] || retry=$((attempted + 60))
+        n=$(next_after "$attempted"); [ "$n" -lt "$retry" ] && retry=$n; next=$retry
       fi
     done ;;
   *) echo "usage: backup.sh run|once|final|base|health" >&2; exit 2 ;;
@@ -251,8 +257,11 @@ esac
  */
 export const restoreScript = `#!/bin/sh
 # Sourced by the image's entry point (the file is not executable): a subshell keeps exit and set -u to itself.
+# Entry points differ in what a failed init script does (the local image's goes on): a failure leaves a
+# marker in the data directory, which keeps the server's health check failing, so the create fails.
 (
 set -eu
+trap 'rc=$?; [ $rc -eq 0 ] || { echo "restore failed ($rc)" >&2; touch "$PGDATA/${restoreFailedMarker}"; }' EXIT
 src=${restoreSourcePath}
 restore() { pg_restore --exit-on-error --no-owner --no-acl --role="$PROVISIONER_APP_ROLE" -U postgres -d "$POSTGRES_DB" "$@"; }
 if [ -n "\${RESTORE_BACKUP:-}" ]; then
@@ -264,6 +273,8 @@ if [ -n "\${RESTORE_BACKUP:-}" ]; then
 fi
 target="$RESTORE_POINT_IN_TIME"
 target_s=$(date -u -d "$target" +%s)
+# recovery_target_time takes "YYYY-MM-DD HH:MM:SS[.ffffff]+00", not ISO 8601's T and Z.
+pg_target=$(printf '%s' "$target" | sed 's/T/ /; s/Z$/+00/')
 base=''
 for meta in $(ls -1 "$src"/base/2*Z/meta.json 2>/dev/null | sort); do
   taken=$(sed -n 's/.*"takenAt":"\\([^"]*\\)".*/\\1/p' "$meta")
@@ -276,7 +287,7 @@ rm -rf "$dir" && mkdir -p "$dir" && chmod 0700 "$dir"
 tar -xzf "$base/base.tar.gz" -C "$dir"
 cat >> "$dir/postgresql.auto.conf" <<CONF
 restore_command = 'cp $src/wal/%f %p'
-recovery_target_time = '$target'
+recovery_target_time = '$pg_target'
 recovery_target_action = 'promote'
 archive_mode = off
 CONF

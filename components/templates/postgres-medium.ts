@@ -104,6 +104,8 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   // Scheduled base backups (and their pruning, and the WAL archive's) beside the dumps.
   const backup = services.backup!;
   backup.environment = { ...backup.environment, ...replication, BACKUP_BASE: "1" };
+  // Prunes the WAL archive, which is postgres', as postgres (su).
+  backup.capabilities = ["SETUID", "SETGID"];
 
   return {
     project: ctx.project,

@@ -5,7 +5,15 @@ import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { z } from "zod";
 import { sizeNames } from "./sizes.js";
 import { healthCheck, integerOption, optionsObject, type Template, type TemplateContext } from "./template.js";
-import { backupScript, backupScriptFile, backupSidecar, restoreMounts, restoreScript, restoreScriptFile } from "./postgres-backup.js";
+import {
+  backupScript,
+  backupScriptFile,
+  backupSidecar,
+  restoreFailedMarker,
+  restoreMounts,
+  restoreScript,
+  restoreScriptFile,
+} from "./postgres-backup.js";
 
 export interface PostgresOptions {
   /** Daily backup time, HH:MM in UTC. */
@@ -98,10 +106,15 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
         ...restore.mounts,
       ],
       // A restore runs before the server listens: its health may take as long as the deployment waits.
-      healthCheck: {
-        ...healthCheck(["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"']),
-        ...(ctx.restoreFrom ? { startPeriodSeconds: 3600 } : {}),
-      },
+      healthCheck: ctx.restoreFrom
+        ? {
+            ...healthCheck([
+              "CMD-SHELL",
+              `[ ! -e "$PGDATA/${restoreFailedMarker}" ] && pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"`,
+            ]),
+            startPeriodSeconds: 3600,
+          }
+        : healthCheck(["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"']),
       limits,
       restart: "unless-stopped",
       // Both images give this user the data directory: started as it, the
