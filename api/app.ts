@@ -12,6 +12,8 @@ import { methodNotAllowed } from "./method-not-allowed.middleware.js";
 import { openApiDocument } from "./openapi.js";
 import { prometheusRoutes } from "./prometheus.routes.js";
 import { resourceRoutes } from "./resources.routes.js";
+import { backupRoutes } from "./backups.routes.js";
+import type { BackupService } from "./backups.service.js";
 import type { ResourceService } from "./resources.service.js";
 import { StreamSlots } from "./stream-slots.js";
 import { TeamService } from "./teams.service.js";
@@ -33,6 +35,8 @@ export interface AppContext {
   scrapeToken?: string;
   /** EVENT_STREAMS_PER_TEAM, per instance. */
   eventStreamsPerTeam: number;
+  /** A database's backups; absent: the routes answer 404. */
+  backups?: BackupService;
 }
 
 /** Polled by probes and Prometheus: their request logs are at debug level. */
@@ -63,6 +67,7 @@ export function createApp(context: AppContext): Express {
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes(context.targets));
   app.use(resourceRoutes(context.resources, context.notifications, new StreamSlots(context.eventStreamsPerTeam)));
+  if (context.backups) app.use(backupRoutes(context.backups));
   app.use(methodNotAllowed(openApi));
   app.use(errorMiddleware(context.logger));
   return app;

@@ -12,10 +12,14 @@ import type { CredentialsCipher } from "../core/credentials-cipher.js";
 import type { Database } from "../core/db.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
 import type { Metrics } from "./metrics.js";
+import { backupProblem, readBackupStore, storeDir } from "../core/backup-store.js";
+import { backupMaxAgeSeconds, type BackupOptions } from "../components/templates/postgres-backup.js";
 
 export interface HealthMonitorSettings extends ProbeSettings {
   /** 0 turns the monitor off. */
   intervalSeconds: number;
+  /** The local Docker host's backup stores: a database whose backups fail is DEGRADED too. Unset: not checked. */
+  backupsDir?: string;
 }
 
 export interface HealthMonitorDeps {
@@ -64,9 +68,31 @@ export class HealthMonitor {
     this.deps.metrics.retain(new Set(live.map((r) => r.id)));
   }
 
+  /** A database's backups, from its store on the local Docker host: their problem is one of the resource's. */
+  private async checkBackups(resource: {
+    id: string;
+    hostName: string;
+    target: string;
+    template: string;
+    options: unknown;
+    lastBackupAt: Date | null;
+  }) {
+    const { backupsDir } = this.deps.settings;
+    if (!backupsDir || resource.target !== "docker-host" || !resource.template.startsWith("postgres-")) return undefined;
+    const state = readBackupStore(storeDir(backupsDir, resource.hostName));
+    const problem = backupProblem(state, backupMaxAgeSeconds(resource.options as BackupOptions));
+    if (state.lastSuccessAt && state.lastSuccessAt.getTime() !== resource.lastBackupAt?.getTime())
+      await this.deps.db.resource.update({ where: { id: resource.id }, data: { lastBackupAt: state.lastSuccessAt } });
+    return { state, problem };
+  }
+
   private async check(resource: {
     id: string;
     name: string;
+    hostName: string;
+    target: string;
+    options: unknown;
+    lastBackupAt: Date | null;
     template: string;
     status: string;
     progress: number;
@@ -88,10 +114,11 @@ export class HealthMonitor {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
       return;
     }
-    metrics.healthChecked(
-      { resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template },
-      result,
-    );
+    const labels = { resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template };
+    const backup = await this.checkBackups(resource);
+    if (backup?.problem) result = { ...result, failures: [...result.failures, { component: "backup", message: backup.problem }] };
+    metrics.healthChecked(labels, result);
+    if (backup) metrics.backupChecked(labels, backup.state.lastSuccessAt, backup.state.failures);
     const from = resource.status as Status;
     const to: Status = result.failures.length ? "DEGRADED" : "ACTIVE";
     const lastError = to === "DEGRADED" ? describeFailures(result.failures) : null;

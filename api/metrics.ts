@@ -22,6 +22,10 @@ export class Metrics implements OperationObserver {
   private readonly replicaLag: Gauge;
   private readonly repoSize: Gauge;
   private readonly storageMax: Gauge;
+  private readonly backupLastSuccess: Gauge;
+  private readonly backupFailures: Counter;
+  /** The sidecar's failure count last seen per resource: the counter grows by what it adds. */
+  private readonly backupFailuresSeen = new Map<string, number>();
   /** The labels of each resource's series, so a deleted resource's series can be removed. */
   private readonly seriesOf = new Map<string, ResourceLabels>();
   /** template/target of each running operation, for the labels at its end. */
@@ -92,6 +96,19 @@ export class Metrics implements OperationObserver {
       labelNames: resourceLabelNames,
       registers: [this.registry],
     });
+    // Backups (issue 12): from the resource's backup store, at each health round.
+    this.backupLastSuccess = new Gauge({
+      name: "provisioner_backup_last_success_timestamp_seconds",
+      help: "When a provisioned database's last verified backup succeeded (Unix time; 0: never).",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.backupFailures = new Counter({
+      name: "provisioner_backup_failures_total",
+      help: "Failed backup attempts of a provisioned database (dump, base backup or storing them), as its backup sidecar counted them.",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
     const database = this.db;
     new Gauge({
       name: "provisioner_resources",
@@ -146,7 +163,7 @@ export class Metrics implements OperationObserver {
   }
 
   private get perResource(): Gauge[] {
-    return [this.healthy, this.postgresConnections, this.replicaLag, this.repoSize, this.storageMax];
+    return [this.healthy, this.postgresConnections, this.replicaLag, this.repoSize, this.storageMax, this.backupLastSuccess];
   }
 
   /** Removes a (deleted) resource's series. */
@@ -154,6 +171,8 @@ export class Metrics implements OperationObserver {
     const labels = this.seriesOf.get(resourceId);
     if (!labels) return;
     for (const gauge of this.perResource) gauge.remove(labels);
+    this.backupFailures.remove(labels);
+    this.backupFailuresSeen.delete(resourceId);
     this.seriesOf.delete(resourceId);
   }
 
@@ -173,6 +192,15 @@ export class Metrics implements OperationObserver {
     if (replicaLagSeconds !== undefined) this.replicaLag.set(labels, replicaLagSeconds);
     if (result.measurements.repoSizeBytes !== undefined) this.repoSize.set(labels, result.measurements.repoSizeBytes);
     if (result.measurements.storageMaxBytes !== undefined) this.storageMax.set(labels, result.measurements.storageMaxBytes);
+  }
+
+  /** After healthChecked: the backups of the resource's store. */
+  backupChecked(labels: ResourceLabels, lastSuccessAt: Date | null, failures: number): void {
+    this.backupLastSuccess.set(labels, lastSuccessAt ? lastSuccessAt.getTime() / 1000 : 0);
+    const seen = this.backupFailuresSeen.get(labels.resource_id);
+    // The first look only starts the count (an instance restart must not count old failures again).
+    this.backupFailures.inc(labels, seen === undefined ? 0 : Math.max(0, failures - seen));
+    this.backupFailuresSeen.set(labels.resource_id, failures);
   }
 
   healthChanged(template: string, from: string, to: string): void {

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import * as s from "./resources.schemas.js";
 import { idempotencyKeySchema } from "./resources.schemas.js";
+import { backupRequestedView, backupsView } from "./backups.schemas.js";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
@@ -135,6 +136,25 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
       "/v1/resources/{id}/operations": {
         parameters: [idParameter],
         get: { summary: "The resource's operations, oldest first", responses: { "200": json(s.operationsView, "Operations"), ...errors } },
+      },
+      "/v1/resources/{id}/backups": {
+        parameters: [idParameter],
+        get: {
+          summary: "A database's backups (newest first), when the last succeeded, why they fail, the point-in-time window",
+          responses: {
+            "200": json(backupsView, "Backups"),
+            ...errors,
+            "409": json(s.errorView, "Not a database with a backup store here."),
+          },
+        },
+        post: {
+          summary: "A backup now (the sidecar takes it within seconds)",
+          responses: {
+            "202": json(backupRequestedView, "Requested"),
+            ...errors,
+            "409": json(s.errorView, "Not a running database with a backup store here."),
+          },
+        },
       },
       "/v1/resources/{id}/refresh": {
         parameters: [idParameter],

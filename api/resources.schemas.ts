@@ -4,6 +4,7 @@ import { z } from "zod";
 import { templates } from "../components/templates/index.js";
 import { sizeNames } from "../components/templates/sizes.js";
 import { optionFields, type Template } from "../components/templates/template.js";
+import { restoreFromBody } from "./backups.schemas.js";
 
 /** docker-host is this machine; a cloud is offered when the service has its credentials. */
 export const targets = ["docker-host", "hetzner", "digitalocean", "aws"] as const;
@@ -28,6 +29,7 @@ const createBodyOf = (template: Template, offered: readonly [string, ...string[]
       .meta({ description: `Default: ${template.defaultSize}.` }),
     target: z.enum(offered).default("docker-host"),
     options: template.options.optional().meta({ description: "The template's parameters (also in GET /v1/templates)." }),
+    ...(template.id.startsWith("postgres-") ? { restoreFrom: restoreFromBody.optional() } : {}),
   });
 
 /**
@@ -128,6 +130,10 @@ export const resourceView = z.object({
   createdAt: timestamp,
   updatedAt: timestamp,
   deletedAt: timestamp.nullable(),
+  lastBackupAt: timestamp.nullable().meta({ description: "Databases: the last verified backup the health rounds saw." }),
+  lastVerifiedRestoreAt: timestamp
+    .nullable()
+    .meta({ description: "Databases: the last backup restored into a scratch server and checked." }),
 });
 
 /** What the API sends: the service's views are typed from these, so the document and the bodies agree. */

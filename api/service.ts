@@ -26,6 +26,8 @@ import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
 import { targets } from "./resources.schemas.js";
 import { ResourceService } from "./resources.service.js";
+import { BackupService } from "./backups.service.js";
+import { scheduleBackupRetention } from "./backup-retention.js";
 
 export interface Service {
   app: Express;
@@ -65,11 +67,13 @@ export async function createService(
   const isolationProblem = dockerIsolationProblem();
   if (isolationProblem)
     logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
-  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits);
+  const backups = new BackupService(db, { backupsDir: config.backupsDir, retentionAfterDeleteDays: config.backupRetentionAfterDeleteDays });
+  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits, backups);
   const app = createApp({
     db,
     logger,
     resources,
+    backups,
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
@@ -80,7 +84,16 @@ export async function createService(
   });
   // Periodic work runs once across all instances: each instance's scheduler competes for it.
   const scheduler = new Scheduler(db, logger);
-  const health = new HealthMonitor({ db, events: new EventLog(db), cipher, metrics, logger, settings: config.healthChecks, scheduler });
+  const health = new HealthMonitor({
+    db,
+    events: new EventLog(db),
+    cipher,
+    metrics,
+    logger,
+    settings: { ...config.healthChecks, backupsDir: config.backupsDir },
+    scheduler,
+  });
+  const retention = scheduleBackupRetention(scheduler, db, config.backupsDir, config.backupRetentionAfterDeleteDays, logger);
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -91,7 +104,10 @@ export async function createService(
     child = new WorkerProcess(logger, metrics, workerEnv);
     child.start();
   }
-  if (runWorker) health.start();
+  if (runWorker) {
+    health.start();
+    retention.start();
+  }
   return {
     app,
     db,

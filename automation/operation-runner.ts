@@ -162,6 +162,7 @@ export class OperationRunner {
       template: resource.template,
       size: resource.size,
       options: resource.options,
+      ...(resource.restoreFrom ? { restoreFrom: resource.restoreFrom as NonNullable<ResourceSpec["restoreFrom"]> } : {}),
     };
   }
 }

@@ -20,10 +20,14 @@ export interface ResourceSpec {
   size: string;
   options: unknown;
   ports: Record<string, number>;
+  /** A database made from another's backups (the source's store on this host). */
+  restoreFrom?: { hostName: string; backup?: string; pointInTime?: string };
 }
 
 export interface DockerHostSettings {
   projectsDir: string;
+  /** Backup stores; default: the Docker-host target's (defaultBackupsDir). */
+  backupsDir?: string;
   publishIp: string;
   publicHost: string;
   images: ImageSet;
@@ -56,7 +60,7 @@ function targetOf(
     default:
       return {
         args: {
-          target: { projectsDir: host.projectsDir, healthTimeoutSeconds: host.healthTimeoutSeconds },
+          target: { projectsDir: host.projectsDir, backupsDir: host.backupsDir, healthTimeoutSeconds: host.healthTimeoutSeconds },
           images: host.images,
           publishIp: host.publishIp,
           publicHost: host.publicHost,
@@ -77,6 +81,7 @@ export function resourceProgram(spec: ResourceSpec, host: DockerHostSettings): P
         team: spec.team,
         resourceId: spec.resourceId,
         hostName: spec.hostName,
+        ...(spec.restoreFrom ? { restoreFrom: spec.restoreFrom } : {}),
         size: spec.size,
         options: spec.options,
         ports: spec.ports,

@@ -42,6 +42,7 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
     logger,
     host: {
       projectsDir: config.projectsDir,
+      backupsDir: config.backupsDir,
       publishIp: config.publishIp,
       publicHost: config.publicHost,
       images: config.images,

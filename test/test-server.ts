@@ -42,6 +42,7 @@ export async function startTestServer(
     ...process.env,
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PROVISIONER_PROJECTS_DIR: path.join(root, "projects"),
+    PROVISIONER_BACKUPS_DIR: path.join(root, "backups"),
     ...overrides,
   };
   const config = loadConfig(env);

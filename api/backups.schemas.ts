@@ -1,0 +1,52 @@
+// /v1/resources/:id/backups and restoreFrom: request and response shapes (zod; the OpenAPI document is made from them).
+import { z } from "zod";
+
+const timestamp = z.string().meta({ format: "date-time" });
+
+export const backupView = z.object({
+  id: z.string().meta({ description: "The backup's id within the resource's store (restoreFrom.backup takes a dump's)." }),
+  kind: z.enum(["dump", "base"]).meta({ description: "dump: pg_dump -Fc; base: a base backup for point-in-time recovery." }),
+  takenAt: timestamp,
+  sizeBytes: z.number().int(),
+  verified: z.boolean().meta({ description: "Checked when it was written (pg_restore --list, size > 0; a base backup's archives read)." }),
+  reason: z.string().optional().meta({ description: "first, scheduled, on-demand or final (before a DELETE)." }),
+});
+
+export const backupsView = z.object({
+  backups: z.array(backupView),
+  lastBackupAt: timestamp.nullable(),
+  lastVerifiedRestoreAt: timestamp.nullable(),
+  /** Why backups are failing now, if they are. */
+  problem: z.string().nullable(),
+  failures: z.number().int().meta({ description: "Failed attempts counted by the backup sidecar." }),
+  restorableRange: z
+    .object({ from: timestamp, to: timestamp })
+    .nullable()
+    .meta({ description: "postgres-medium: the moments restoreFrom.pointInTime may name." }),
+  keptUntil: timestamp.nullable().meta({ description: "A DELETED resource: when its store (final dump included) is removed." }),
+});
+
+export const backupRequestedView = z.object({
+  requested: z.literal(true),
+  message: z.string(),
+});
+
+/** POST /v1/resources body's restoreFrom: a dump of the source, or a moment (its PITR window). */
+export const restoreFromBody = z
+  .strictObject({
+    resource: z.uuid().meta({ description: "The source database (the team's own; a DELETED one while its final dump is kept)." }),
+    backup: z
+      .string()
+      .regex(/^dumps\/\d{8}T\d{6}Z\.dump$/, "must be a dump's id from GET /v1/resources/{id}/backups")
+      .optional(),
+    pointInTime: z
+      .string()
+      .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/, "must be a UTC time, YYYY-MM-DDTHH:MM:SS[.ffffff]Z")
+      .optional(),
+  })
+  .refine((r) => (r.backup === undefined) !== (r.pointInTime === undefined), {
+    message: "give exactly one of backup or pointInTime",
+    path: ["backup"],
+  })
+  .meta({ description: "Create the database from another one's backups (never overwriting it): a dump, or a point in time." });
+export type RestoreFromBody = z.infer<typeof restoreFromBody>;
