@@ -185,7 +185,7 @@ export class ResourceService {
             target: body.target,
             size: prepared.size,
             options: prepared.options as Prisma.InputJsonValue,
-            ...(restoreFrom ? { restoreFrom: restoreFrom as Prisma.InputJsonValue } : {}),
+            ...(restoreFrom ? { restoreFrom: restoreFrom } : {}),
             cpus: size.cpus,
             memoryMb: size.memoryMb,
             stage: "queued",

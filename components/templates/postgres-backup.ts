@@ -140,7 +140,7 @@ take_base() {
   dir="$store/base/$stamp"
   mkdir -p "$store/base" || { record_failure "cannot create $store/base"; return 1; }
   rm -rf "$store"/base/*.partial
-  if ! out=$(PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h postgres -U replicator -D "$dir.partial" -Ft -z -X stream 2>&1); then
+  if ! out=$(PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h postgres -U replicator -D "$dir.partial" -c fast -Ft -z -X stream 2>&1); then
     rm -rf "$dir.partial"; record_failure "pg_basebackup: $(last_line "$out")"; return 1
   fi
   if ! label=$(tar -xzOf "$dir.partial/base.tar.gz" backup_label 2>&1) || ! tar -tzf "$dir.partial/base.tar.gz" >/dev/null 2>&1; then
