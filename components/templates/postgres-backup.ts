@@ -296,7 +296,9 @@ if ! pg_ctl -D "$dir" -o "-p 5433 -k /tmp -c listen_addresses=''" -l /tmp/pitr.l
   tail -n 20 /tmp/pitr.log >&2; exit 1
 fi
 i=0
-until [ "$(psql -h /tmp -p 5433 -U postgres -d postgres -Atc 'select pg_is_in_recovery()')" = f ]; do
+until [ "$(psql -h /tmp -p 5433 -U postgres -d postgres -Atc 'select pg_is_in_recovery()' 2>/dev/null)" = f ]; do
+  # A recovery that cannot reach its target (WAL missing) stops the server: say so at once.
+  pg_ctl -D "$dir" status >/dev/null || { echo "restore: recovery stopped" >&2; tail -n 5 /tmp/pitr.log >&2; exit 1; }
   i=$((i + 1)); [ "$i" -lt 600 ] || { echo "restore: still recovering after 600 s" >&2; tail -n 20 /tmp/pitr.log >&2; exit 1; }
   sleep 1
 done
