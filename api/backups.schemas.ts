@@ -31,22 +31,21 @@ export const backupRequestedView = z.object({
   message: z.string(),
 });
 
-/** POST /v1/resources body's restoreFrom: a dump of the source, or a moment (its PITR window). */
+/** POST /v1/resources body's restoreFrom: a dump of the source, or a moment (its PITR window); exactly one (each shape is closed). */
+const sourceResource = z.uuid().meta({ description: "The source database (the team's own; a DELETED one while its final dump is kept)." });
 export const restoreFromBody = z
-  .strictObject({
-    resource: z.uuid().meta({ description: "The source database (the team's own; a DELETED one while its final dump is kept)." }),
-    backup: z
-      .string()
-      .regex(/^dumps\/\d{8}T\d{6}Z\.dump$/, "must be a dump's id from GET /v1/resources/{id}/backups")
-      .optional(),
-    pointInTime: z
-      .string()
-      .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/, "must be a UTC time, YYYY-MM-DDTHH:MM:SS[.ffffff]Z")
-      .optional(),
-  })
-  .refine((r) => (r.backup === undefined) !== (r.pointInTime === undefined), {
-    message: "give exactly one of backup or pointInTime",
-    path: ["backup"],
-  })
+  .union(
+    [
+      z.strictObject({
+        resource: sourceResource,
+        backup: z.string().regex(/^dumps\/\d{8}T\d{6}Z\.dump$/, "must be a dump's id from GET /v1/resources/{id}/backups"),
+      }),
+      z.strictObject({
+        resource: sourceResource,
+        pointInTime: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/, "must be a UTC time, YYYY-MM-DDTHH:MM:SS[.ffffff]Z"),
+      }),
+    ],
+    { error: "must be {resource, backup} or {resource, pointInTime}" },
+  )
   .meta({ description: "Create the database from another one's backups (never overwriting it): a dump, or a point in time." });
 export type RestoreFromBody = z.infer<typeof restoreFromBody>;

@@ -77,15 +77,15 @@ export class BackupService {
     const keptUntil = this.keptUntil(source);
     if (keptUntil && keptUntil < new Date()) throw field("resource", "was deleted and its backups are gone");
     const state = readBackupStore(storeDir(this.settings.backupsDir, source.hostName));
-    if (from.backup !== undefined) {
+    if ("backup" in from) {
       if (!state.backups.some((b) => b.id === from.backup && b.kind === "dump" && b.verified))
         throw field("backup", "is not a verified dump of the source (see its backups)");
       return { hostName: source.hostName, backup: from.backup };
     }
     if (source.template !== "postgres-medium") throw field("pointInTime", "needs a postgres-medium source (WAL archiving)");
     const range = state.restorableRange;
-    if (!range || from.pointInTime! < range.from || from.pointInTime! > range.to)
+    if (!range || from.pointInTime < range.from || from.pointInTime > range.to)
       throw field("pointInTime", range ? `must be within ${range.from} .. ${range.to}` : "the source has no base backup yet");
-    return { hostName: source.hostName, pointInTime: from.pointInTime! };
+    return { hostName: source.hostName, pointInTime: from.pointInTime };
   }
 }
