@@ -1,6 +1,7 @@
 // Lint: ESLint's and typescript-eslint's recommended rules, type-aware.
 import js from "@eslint/js";
 import globals from "globals";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 const vitestOnlyInTests = { group: ["vitest", "vitest/*"], message: "Test code lives in *.test.ts files or under test/." };
@@ -30,7 +31,7 @@ const layers = {
 };
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "prisma/generated/", ".data/", ".cache/"] },
+  { ignores: ["node_modules/", "prisma/generated/", ".data/", ".cache/", ".build/", "console/dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -70,8 +71,44 @@ export default tseslint.config(
   // loads no engine SDK (@pulumi/*) and no component that builds Pulumi resources.
   // Tests may cross layers (a team made through the API to test the queue).
   ...Object.entries(layers).map(([folder, patterns]) => ({
-    files: folder === "components/templates" ? ["components/templates/**/*.ts", "components/images.ts"] : [`${folder}/**/*.ts`],
+    files:
+      folder === "components/templates"
+        ? ["components/templates/**/*.ts", "components/images.ts", "components/versions.ts"]
+        : [`${folder}/**/*.ts`],
     ignores: ["**/*.test.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [vitestOnlyInTests, ...patterns] }] },
   })),
+  // The web console (issue 14) runs in the browser and talks to the service over HTTP only: it imports
+  // none of the server's code (nor node:*), and its hooks follow React's rules.
+  {
+    files: ["console/**/*.{ts,tsx}"],
+    languageOptions: { globals: globals.browser },
+    plugins: { "react-hooks": reactHooks },
+    rules: {
+      // The rules of hooks; the React Compiler's advisory rules (set-state-in-effect flags every fetch-then-set) are not used.
+      "react-hooks/rules-of-hooks": "error",
+      "react-hooks/exhaustive-deps": "error",
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            vitestOnlyInTests,
+            {
+              group: [
+                "**/api/**",
+                "**/core/**",
+                "**/automation/**",
+                "**/components/**",
+                "**/prisma/**",
+                "**/tools/**",
+                "@pulumi/*",
+                "node:*",
+              ],
+              message: "The console reaches the service through its HTTP API only (console/src/api.ts).",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -18,6 +18,11 @@ import type { ResourceService } from "./resources.service.js";
 import { StreamSlots } from "./stream-slots.js";
 import { TeamService } from "./teams.service.js";
 import { templateRoutes } from "./templates.routes.js";
+import { consoleRoutes } from "./console.routes.js";
+import { SessionService } from "./sessions.service.js";
+import { sessionRoutes, signInRoutes } from "./sessions.routes.js";
+import { teamEventRoutes } from "./team-events.routes.js";
+import { teamRoutes } from "./teams.routes.js";
 
 export interface AppContext {
   db: Database;
@@ -29,6 +34,8 @@ export interface AppContext {
   readiness: Record<string, ReadinessCheck>;
   /** Shown in /readyz without failing it (see healthRoutes). */
   warnings?: Record<string, string>;
+  /** /readyz: this instance and what each instance runs. */
+  instances?: () => Promise<Record<string, unknown>>;
   /** Targets this instance offers. */
   targets: readonly string[];
   /** PROVISIONER_SCRAPE_TOKEN: Prometheus discovery and /metrics are off without it. */
@@ -37,6 +44,8 @@ export interface AppContext {
   eventStreamsPerTeam: number;
   /** A database's backups; absent: the routes answer 404. */
   backups?: BackupService;
+  /** The web console: its built files (undefined: / says how to build it) and how long a sign-in lasts. */
+  console?: { dir?: string; sessionHours: number };
 }
 
 /** Polled by probes and Prometheus: their request logs are at debug level. */
@@ -56,18 +65,26 @@ export function createApp(context: AppContext): Express {
       customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode} failed`,
     }),
   );
-  app.use(healthRoutes(context.readiness, context.warnings));
+  app.use(healthRoutes(context.readiness, context.warnings, context.instances));
   const openApi = openApiDocument(context.targets);
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApi);
   });
   // Before the team check: Prometheus has its own token, not a team's key.
   app.use(prometheusRoutes(context.db, context.metrics, context.scrapeToken));
-  app.use("/v1", requireTeam(new TeamService(context.db)));
+  app.use(consoleRoutes(context.console?.dir));
+  const teams = new TeamService(context.db);
+  const sessions = new SessionService(context.db, teams, (context.console?.sessionHours ?? 12) * 3_600_000);
+  app.use(signInRoutes(sessions));
+  app.use("/v1", requireTeam(teams, sessions));
   app.use(express.json({ limit: "64kb" }));
   app.use(templateRoutes(context.targets));
-  app.use(resourceRoutes(context.resources, context.notifications, new StreamSlots(context.eventStreamsPerTeam)));
+  const streams = new StreamSlots(context.eventStreamsPerTeam);
+  app.use(resourceRoutes(context.resources, context.notifications, streams));
   if (context.backups) app.use(backupRoutes(context.backups));
+  app.use(sessionRoutes(sessions));
+  app.use(teamRoutes(context.db, teams));
+  app.use(teamEventRoutes(context.db, context.notifications, streams));
   app.use(methodNotAllowed(openApi));
   app.use(errorMiddleware(context.logger));
   return app;

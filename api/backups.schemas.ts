@@ -9,7 +9,10 @@ export const backupView = z.object({
   takenAt: timestamp,
   sizeBytes: z.number().int(),
   verified: z.boolean().meta({ description: "Checked when it was written (pg_restore --list, size > 0; a base backup's archives read)." }),
-  reason: z.string().optional().meta({ description: "first, scheduled, on-demand or final (before a DELETE)." }),
+  reason: z
+    .string()
+    .optional()
+    .meta({ description: "first, scheduled, on-demand, before-upgrade (before an image change) or final (before a DELETE)." }),
 });
 
 export const backupsView = z.object({

@@ -49,6 +49,14 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       );
       return;
     }
+    // Prisma: no pooled connection in time (P2024), a transaction past its timeout (P2028).
+    const prismaCode = (error as { code?: unknown }).code;
+    if (prismaCode === "P2024" || prismaCode === "P2028") {
+      logger.warn({ err: error, requestId: req.id }, "the database is overloaded");
+      res.setHeader("Retry-After", "5");
+      res.status(503).json(body(errorView, { error: { code: "overloaded", message: "the service is overloaded: try again shortly" } }));
+      return;
+    }
     logger.error({ err: error, requestId: req.id }, "unhandled error");
     res
       .status(500)

@@ -14,12 +14,15 @@ import { describeFailures, probe, type ProbeResult, type ProbeSettings } from ".
 import type { Metrics } from "./metrics.js";
 import { backupProblem, readBackupStore, storeDir } from "../core/backup-store.js";
 import { backupMaxAgeSeconds, type BackupOptions } from "../components/templates/postgres-backup.js";
+import { volumeFailures, volumeUsage } from "./volume-usage.js";
 
 export interface HealthMonitorSettings extends ProbeSettings {
   /** 0 turns the monitor off. */
   intervalSeconds: number;
   /** The local Docker host's backup stores: a database whose backups fail is DEGRADED too. Unset: not checked. */
   backupsDir?: string;
+  /** The Docker host whose stores backupsDir holds (PROVISIONER_DOCKER_HOST_ID): another host's databases are not judged by them. */
+  dockerHostId?: string;
 }
 
 export interface HealthMonitorDeps {
@@ -30,6 +33,8 @@ export interface HealthMonitorDeps {
   logger: Logger;
   settings: HealthMonitorSettings;
   scheduler: Scheduler;
+  /** Where this machine's Docker host keeps projects (and their volumes' mounts: api/volume-usage.ts). */
+  projectsDir?: string;
   /** How a resource is checked; default: the template's probes over the network. */
   probe?: typeof probe;
 }
@@ -73,12 +78,15 @@ export class HealthMonitor {
     id: string;
     hostName: string;
     target: string;
+    dockerHostId: string | null;
     template: string;
     options: unknown;
     lastBackupAt: Date | null;
   }) {
-    const { backupsDir } = this.deps.settings;
+    const { backupsDir, dockerHostId } = this.deps.settings;
     if (!backupsDir || resource.target !== "docker-host" || !resource.template.startsWith("postgres-")) return undefined;
+    // Another Docker host's store is not in backupsDir: missing here says nothing about it.
+    if (dockerHostId && resource.dockerHostId && resource.dockerHostId !== dockerHostId) return undefined;
     const state = readBackupStore(storeDir(backupsDir, resource.hostName));
     const problem = backupProblem(state, backupMaxAgeSeconds(resource.options as BackupOptions));
     if (state.lastSuccessAt && state.lastSuccessAt.getTime() !== resource.lastBackupAt?.getTime())
@@ -91,11 +99,13 @@ export class HealthMonitor {
     name: string;
     hostName: string;
     target: string;
+    dockerHostId: string | null;
     options: unknown;
     lastBackupAt: Date | null;
     template: string;
     status: string;
     progress: number;
+    configuration: unknown;
     endpoint: unknown;
     credentialsCiphertext: Uint8Array<ArrayBuffer> | null;
     credentialsKeyId: string | null;
@@ -110,6 +120,12 @@ export class HealthMonitor {
         { template: resource.template, endpoint: resource.endpoint as Record<string, string>, credentials },
         this.deps.settings,
       );
+      // A full quota fails writes inside the resource only: said here, before its users find out.
+      if (this.deps.projectsDir) {
+        const volumes = await volumeUsage(this.deps.projectsDir, resource);
+        metrics.volumesMeasured(resource.id, volumes);
+        result = { ...result, failures: [...result.failures, ...volumeFailures(volumes)] };
+      }
     } catch (error) {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
       return;

@@ -21,7 +21,11 @@ describe("health endpoints", () => {
   it("GET /readyz answers 200 when the database, Docker and Pulumi answer", async () => {
     const response = await fetch(`${server.base}/readyz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok", checks: { database: "ok", docker: "ok", pulumi: "ok" } });
+    const body = (await response.json()) as { instance: unknown; running: unknown };
+    expect(body).toMatchObject({ status: "ok", checks: { database: "ok", docker: "ok", pulumi: "ok" } });
+    // Which instance this is, and what every instance sharing the database runs.
+    expect(body.instance).toEqual({ id: server.config.instanceId, dockerHostId: "local" });
+    expect(typeof body.running).toBe("object");
   });
 
   it("when the database is unreachable, then GET /readyz answers 503", async () => {

@@ -21,7 +21,12 @@ export function databaseCheck(db: Database): ReadinessCheck {
  * `warnings`: what the service runs with but an operator must know (e.g. that
  * resources are not isolated from each other); they do not make it unready.
  */
-export function healthRoutes(checks: Record<string, ReadinessCheck>, warnings: Record<string, string> = {}): Router {
+export function healthRoutes(
+  checks: Record<string, ReadinessCheck>,
+  warnings: Record<string, string> = {},
+  /** Which instance this is and what every instance runs (several instances share one database). */
+  instances?: () => Promise<Record<string, unknown>>,
+): Router {
   const router = Router();
   // Liveness: the process serves requests.
   router.get("/healthz", (_req, res) => {
@@ -33,9 +38,11 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, warnings: R
     const results = await Promise.all(names.map((name) => checks[name]!()));
     const report = Object.fromEntries(names.map((name, i) => [name, results[i] ?? "ok"]));
     const ok = results.every((r) => r === undefined);
+    // Said even when not ready: an operator looks here for which instance this is.
+    const placement = instances ? await instances().catch(() => undefined) : undefined;
     res
       .status(ok ? 200 : 503)
-      .json({ status: ok ? "ok" : "unavailable", checks: report, ...(Object.keys(warnings).length && { warnings }) });
+      .json({ status: ok ? "ok" : "unavailable", checks: report, ...(Object.keys(warnings).length && { warnings }), ...placement });
   });
   return router;
 }

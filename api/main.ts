@@ -29,9 +29,12 @@ try {
     shuttingDown = true;
     // Running operations finish first: a lease left behind would be recovered, but later.
     logger.info("shutting down: waiting for running operations");
-    server.close();
-    server.closeAllConnections();
-    void service.close().then(() => process.exit(0));
+    // Requests in flight finish before the database connections close (they
+    // would fail on a closed pool); event streams never finish on their own,
+    // so what is still open after a grace period is cut.
+    const requestsDone = new Promise((resolve) => server.close(resolve));
+    const cut = setTimeout(() => server.closeAllConnections(), 5000);
+    void requestsDone.then(() => (clearTimeout(cut), service.close())).then(() => process.exit(0));
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);

@@ -2,9 +2,11 @@
 import type { RequestHandler } from "express";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Database } from "../core/db.js";
+import { runningByInstance } from "../core/instances.js";
 import type { Operation } from "../prisma/generated/client.js";
 import type { OperationObserver, RunResult } from "../automation/index.js";
 import type { ProbeResult } from "./health-probes.js";
+import type { VolumeUsage } from "./volume-usage.js";
 
 /** Every per-resource series carries the resource's id: names are reused once a resource is deleted. */
 type ResourceLabels = { resource_id: string; team: string; resource: string; template: string };
@@ -26,6 +28,10 @@ export class Metrics implements OperationObserver {
   private readonly backupFailures: Counter;
   /** The sidecar's failure count last seen per resource: the counter grows by what it adds. */
   private readonly backupFailuresSeen = new Map<string, number>();
+  private readonly volumeUsed: Gauge;
+  private readonly volumeSize: Gauge;
+  /** The volumes measured of each resource, so a deleted resource's series can be removed. */
+  private readonly volumesOf = new Map<string, string[]>();
   /** The labels of each resource's series, so a deleted resource's series can be removed. */
   private readonly seriesOf = new Map<string, ResourceLabels>();
   /** template/target of each running operation, for the labels at its end. */
@@ -109,6 +115,19 @@ export class Metrics implements OperationObserver {
       labelNames: resourceLabelNames,
       registers: [this.registry],
     });
+    // Labelled by resource id and the template's volume name only: no user text.
+    this.volumeUsed = new Gauge({
+      name: "provisioner_volume_used_bytes",
+      help: "Bytes used on a resource's quota-limited volume (Docker host), at its last health check.",
+      labelNames: ["resource_id", "volume"],
+      registers: [this.registry],
+    });
+    this.volumeSize = new Gauge({
+      name: "provisioner_volume_size_bytes",
+      help: "Size of a resource's quota-limited volume (Docker host): what it may hold.",
+      labelNames: ["resource_id", "volume"],
+      registers: [this.registry],
+    });
     const database = this.db;
     new Gauge({
       name: "provisioner_resources",
@@ -119,6 +138,17 @@ export class Metrics implements OperationObserver {
         const groups = await database.resource.groupBy({ by: ["status", "template"], _count: { _all: true } });
         this.reset();
         for (const g of groups) this.set({ status: g.status, template: g.template }, g._count._all);
+      },
+    });
+    new Gauge({
+      name: "provisioner_instance_operations_running",
+      help: "Operations running now, by the service instance that runs them (PROVISIONER_INSTANCE_ID) and kind (all instances).",
+      labelNames: ["instance", "kind"],
+      registers: [this.registry],
+      async collect() {
+        const loads = await runningByInstance(database);
+        this.reset();
+        for (const { instance, kind, running } of loads) this.set({ instance, kind }, running);
       },
     });
     new Gauge({
@@ -166,8 +196,27 @@ export class Metrics implements OperationObserver {
     return [this.healthy, this.postgresConnections, this.replicaLag, this.repoSize, this.storageMax, this.backupLastSuccess];
   }
 
+  /** Each quota-limited volume's use and size (resource id and volume name only). */
+  volumesMeasured(resourceId: string, volumes: VolumeUsage[]): void {
+    for (const volume of this.volumesOf.get(resourceId) ?? []) {
+      this.volumeUsed.remove({ resource_id: resourceId, volume });
+      this.volumeSize.remove({ resource_id: resourceId, volume });
+    }
+    const mounted = volumes.filter((v) => v.mounted);
+    for (const v of mounted) {
+      this.volumeUsed.set({ resource_id: resourceId, volume: v.name }, v.usedBytes);
+      this.volumeSize.set({ resource_id: resourceId, volume: v.name }, v.sizeBytes);
+    }
+    this.volumesOf.set(
+      resourceId,
+      mounted.map((v) => v.name),
+    );
+  }
+
   /** Removes a (deleted) resource's series. */
   forget(resourceId: string): void {
+    this.volumesMeasured(resourceId, []);
+    this.volumesOf.delete(resourceId);
     const labels = this.seriesOf.get(resourceId);
     if (!labels) return;
     for (const gauge of this.perResource) gauge.remove(labels);
@@ -178,7 +227,7 @@ export class Metrics implements OperationObserver {
 
   /** Removes the series of every resource not in `live` (deleted by another instance, say). */
   retain(live: ReadonlySet<string>): void {
-    for (const id of [...this.seriesOf.keys()]) if (!live.has(id)) this.forget(id);
+    for (const id of new Set([...this.seriesOf.keys(), ...this.volumesOf.keys()])) if (!live.has(id)) this.forget(id);
   }
 
   healthChecked(labels: ResourceLabels, result: ProbeResult): void {

@@ -5,6 +5,7 @@ import { z } from "zod";
 import * as s from "./resources.schemas.js";
 import { idempotencyKeySchema } from "./resources.schemas.js";
 import { backupRequestedView, backupsView } from "./backups.schemas.js";
+import { teamPaths } from "./teams.openapi.js";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
@@ -87,7 +88,10 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
           responses: { "200": json(s.resourceView, "The resource"), ...errors },
         },
         patch: {
-          summary: "Resize or change options (a Pulumi update); options merge into the current ones",
+          summary:
+            "Resize, change options or move to newer image versions (a Pulumi update); options merge into the current ones; `versions` " +
+            "takes minor upgrades only (Kubo and ipfs-cluster patch releases, PostgreSQL minors): a major change is a 400 " +
+            "naming `versions.<image>` (a downgrade or an image the template does not run: 409). A cluster rolls one node at a time; a database takes a backup first.",
           requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.updateResourceBody, "input") } } },
           responses: {
             "202": accepted,
@@ -170,6 +174,7 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
           responses: { "202": json(s.cancelView, "Cancelling"), ...errors, "409": json(s.errorView, "Nothing to cancel.") },
         },
       },
+      ...teamPaths(),
       "/v1/openapi.json": {
         get: {
           security: [],

@@ -6,11 +6,17 @@ import { ApiError } from "./errors.js";
 
 export { footprint, lockTeam, settleReservation, type Footprint } from "../core/footprint.js";
 
+/**
+ * Scaled to the templates' sizes (each template's file): FREE holds one
+ * postgres-small with its sidecars (3.5 CPUs, 4.5 GB) or a default
+ * ipfs-cluster-small; BASIC a postgres-medium (9.5 CPUs, 32.75 GB) beside a
+ * postgres-small. The README's tier table is this one.
+ */
 export const tierLimits: Record<Tier, Footprint & { resources: number }> = {
-  FREE: { resources: 3, cpus: 4, memoryMb: 4096 },
-  BASIC: { resources: 10, cpus: 16, memoryMb: 16384 },
-  PRO: { resources: 50, cpus: 64, memoryMb: 65536 },
-  ENTERPRISE: { resources: 500, cpus: 512, memoryMb: 524288 },
+  FREE: { resources: 3, cpus: 4, memoryMb: 8 * 1024 },
+  BASIC: { resources: 10, cpus: 16, memoryMb: 48 * 1024 },
+  PRO: { resources: 50, cpus: 64, memoryMb: 192 * 1024 },
+  ENTERPRISE: { resources: 500, cpus: 512, memoryMb: 2048 * 1024 },
 };
 
 /**
@@ -40,4 +46,19 @@ export async function checkQuota(
     `the ${team.tier} tier's quota does not allow this (${detail})`,
     over.map((k) => ({ field: k === "resources" ? "name" : "size", message: `${k} quota exceeded` })),
   );
+}
+
+/** What the team uses of its tier's quota now (the console's team page and create wizard). */
+export async function quotaUsage(db: Prisma.TransactionClient, team: { id: string; tier: Tier }) {
+  const used = await db.resource.aggregate({
+    where: { teamId: team.id, status: { not: "DELETED" } },
+    _count: { _all: true },
+    _sum: { cpus: true, memoryMb: true },
+  });
+  const limit = tierLimits[team.tier];
+  return {
+    resources: { used: used._count._all, limit: limit.resources },
+    cpus: { used: Number(used._sum.cpus ?? 0), limit: limit.cpus },
+    memoryMb: { used: used._sum.memoryMb ?? 0, limit: limit.memoryMb },
+  };
 }

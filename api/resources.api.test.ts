@@ -154,16 +154,30 @@ describe("/v1/resources without a worker", () => {
 
   it("quotas: the FREE tier's resource count and CPU limits, with the limit named, nothing created", async () => {
     const { api, teamId } = await newTeam("FREE");
-    // ipfs-cluster-small at medium: 6 containers × 1 CPU + the metrics proxy (0.1) > the FREE tier's 4.
+    // ipfs-cluster-small at medium: 3 Kubo nodes × 1 CPU + 3 cluster peers × 0.5 + the metrics proxy (0.1) + the gateway balancer (0.2) > the FREE tier's 4.
     const big = await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "big", size: "medium" });
     expect(big.status).toBe(403);
     expect(big.body.error.code).toBe("quota_exceeded");
-    expect(big.body.error.message).toMatch(/cpus: 0 used \+ 6.1 requested > 4/);
+    expect(big.body.error.message).toMatch(/cpus: 0 used \+ 4.8 requested > 4/);
     for (const name of ["q1", "q2", "q3"]) expect((await api.post("/v1/resources", storage(name))).status).toBe(202);
     const fourth = await api.post("/v1/resources", storage("q4"));
     expect(fourth.status).toBe(403);
     expect(fourth.body.error.message).toMatch(/resources: 3 used \+ 1 requested > 3/);
     expect(await counts(teamId)).toEqual({ resources: 3, operations: 3 });
+  });
+
+  it("quotas: the FREE tier holds one postgres-small with its sidecars (3.5 CPUs, 4.5 GB), not a postgres-medium", async () => {
+    const { api, teamId } = await newTeam("FREE");
+    const medium = await api.post("/v1/resources", { template: "postgres-medium", name: "replicated" });
+    expect(medium.status).toBe(403);
+    expect(medium.body.error.message).toMatch(/cpus: 0 used \+ 9.5 requested > 4; memoryMb: 0 used \+ 33536 requested > 8192/);
+    const small = await api.post("/v1/resources", { template: "postgres-small", name: "orders" });
+    expect(small.status).toBe(202);
+    const row = await server.service.db.resource.findUniqueOrThrow({ where: { id: small.body.resource.id } });
+    expect({ cpus: Number(row.cpus), memoryMb: row.memoryMb }).toEqual({ cpus: 3.5, memoryMb: 4608 });
+    // What is left (0.5 CPU) does not hold a second one.
+    expect((await api.post("/v1/resources", { template: "postgres-small", name: "orders2" })).status).toBe(403);
+    expect(await counts(teamId)).toEqual({ resources: 1, operations: 1 });
   });
 
   it("concurrent creates cannot both take the last quota slot", async () => {
@@ -387,6 +401,36 @@ describe("/v1/resources without a worker", () => {
       const size = await api.patch(`/v1/resources/${created.resource.id}`, { size: "medium" });
       expect((await params(fewer.body.operation.id)).options).toMatchObject({ peers: 5, publicNetwork: true });
       expect((await params(size.body.operation.id)).options).toMatchObject({ peers: 5, publicNetwork: true });
+    });
+
+    it("versions: a newer patch release is queued; a major change or a non-version is a 400 naming the field, a downgrade or an image the template lacks a 409", async () => {
+      const { api } = await newTeam("ENTERPRISE");
+      const id = (await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "versioned", options: { publicNetwork: false } }))
+        .body.resource.id;
+      const refused = async (versions: Record<string, string>, field: string, status = 400) => {
+        const response = await api.patch(`/v1/resources/${id}`, { versions });
+        expect(response.status).toBe(status);
+        expect(response.body.error.fields[0].field).toBe(field);
+      };
+      // The service's images are Kubo 0.39.0 and ipfs-cluster 1.1.6 (components/images.ts).
+      await refused({ kubo: "0.40.0" }, "versions.kubo");
+      await refused({ ipfsCluster: "2.0.0" }, "versions.ipfsCluster");
+      // Valid for the schema, older than what runs: a conflict with the resource.
+      await refused({ ipfsCluster: "1.1.5" }, "versions.ipfsCluster", 409);
+      await refused({ ipfsCluster: "1.1" }, "versions.ipfsCluster", 409);
+      await refused({ kubo: "latest" }, "versions.kubo");
+      // An image the template does not run: valid on its own, not for this resource.
+      const foreign = await api.patch(`/v1/resources/${id}`, { versions: { postgres: "15.8" } });
+      expect(foreign.status).toBe(409);
+      expect(foreign.body.error.fields[0].field).toBe("versions.postgres");
+      expect((await api.get(`/v1/resources/${id}/operations`)).body.operations).toHaveLength(1);
+
+      const upgrade = await api.patch(`/v1/resources/${id}`, { versions: { kubo: "v0.39.1" } });
+      expect(upgrade.status).toBe(202);
+      const { params } = await server.service.db.operation.findUniqueOrThrow({ where: { id: upgrade.body.operation.id } });
+      expect(params).toMatchObject({ versions: { kubo: "0.39.1" } });
+      // Behind the queued upgrade, going back to what runs now is a downgrade.
+      await refused({ kubo: "0.39.0" }, "versions.kubo", 409);
     });
 
     it("quotas cannot be dodged: a PATCH reserves the larger footprint until it has run; a cancelled one restores what runs", async () => {

@@ -5,6 +5,7 @@ import { templates } from "../components/templates/index.js";
 import { sizeNames } from "../components/templates/sizes.js";
 import { optionFields, type Template } from "../components/templates/template.js";
 import { restoreFromBody } from "./backups.schemas.js";
+import { versionSchemaPattern, type VersionedImage } from "../components/versions.js";
 
 /** docker-host is this machine; a cloud is offered when the service has its credentials. */
 export const targets = ["docker-host", "hetzner", "digitalocean", "aws"] as const;
@@ -24,7 +25,7 @@ const createBodyOf = (template: Template, offered: readonly [string, ...string[]
     template: z.literal(template.id),
     name: resourceName,
     size: z
-      .enum(template.sizes)
+      .enum(sizeNames)
       .optional()
       .meta({ description: `Default: ${template.defaultSize}.` }),
     target: z.enum(offered).default("docker-host"),
@@ -60,9 +61,36 @@ const optionChanges = z
   )
   .meta({ description: "Options to change, merged into the current ones; the resource's template's options (see GET /v1/templates)." });
 
+/** A version of the same major (Kubo, ipfs-cluster: major.minor) as the product's default image; a major change is a 400 here. */
+const versionString = (image: VersionedImage) => {
+  const error = `must be a version of the same ${image === "postgres" ? "major" : "major.minor"} (${versionSchemaPattern(image)})`;
+  return z.string({ error }).regex(new RegExp(versionSchemaPattern(image)), { error });
+};
+
+/**
+ * PATCH versions: minor upgrades of the resource's images (components/versions.ts):
+ * Kubo and ipfs-cluster patch releases, PostgreSQL minor releases. A major
+ * change (here) is a 400 naming `versions.<image>`; a downgrade or an image the
+ * resource's template does not run (the service) a 409, like an option it lacks.
+ */
+const versionChanges = z
+  .strictObject({
+    kubo: versionString("kubo").optional().meta({ description: "Kubo: a patch release of the running major.minor, e.g. 0.39.1." }),
+    ipfsCluster: versionString("ipfsCluster")
+      .optional()
+      .meta({ description: "ipfs-cluster: a patch release of the running major.minor, e.g. 1.1.7." }),
+    postgres: versionString("postgres").optional().meta({ description: "PostgreSQL: a minor release of the running major, e.g. 15.8." }),
+  })
+  .meta({
+    description: "Image versions to move to (newer, same major): the cluster rolls one peer at a time, a database takes a backup first.",
+  });
+
 export const updateResourceBody = z
-  .strictObject({ size: z.enum(sizeNames).optional(), options: optionChanges.optional() })
-  .refine((b) => b.size !== undefined || b.options !== undefined, { message: "give size, options or both", path: ["size"] })
+  .strictObject({ size: z.enum(sizeNames).optional(), options: optionChanges.optional(), versions: versionChanges.optional() })
+  .refine((b) => b.size !== undefined || b.options !== undefined || b.versions !== undefined, {
+    message: "give size, options, versions or several",
+    path: ["size"],
+  })
   .meta({ minProperties: 1 });
 export type UpdateResourceBody = z.infer<typeof updateResourceBody>;
 
@@ -119,6 +147,8 @@ export const resourceView = z.object({
   target: z.string(),
   size: z.string(),
   options: z.record(z.string(), z.unknown()),
+  /** Image versions the resource was moved to (PATCH versions); others run the service's defaults. */
+  versions: z.record(z.string(), z.string()),
   status: z.enum(resourceStatuses),
   stage: z.string().nullable(),
   progress: z.number().int(),
@@ -126,6 +156,21 @@ export const resourceView = z.object({
   configuration: z.record(z.string(), z.unknown()).nullable(),
   lastError: z.string().nullable(),
   drift: z.record(z.string(), z.unknown()).nullable(),
+  volumes: z
+    .array(
+      z.object({
+        name: z.string(),
+        mounted: z.boolean(),
+        sizeBytes: z.number().int(),
+        usedBytes: z.number().int(),
+        availableBytes: z.number().int(),
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        "GET /v1/resources/:id on this machine's Docker host, when the volumes' sizes are enforced (configuration.storage): each volume's size and use.",
+    }),
   stack: z.string(),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -173,6 +218,20 @@ export const templateCatalogue = z.object({
       description: z.string(),
       sizes: z.array(z.enum(sizeNames)),
       defaultSize: z.enum(sizeNames),
+      sizeSpecs: z
+        .record(
+          z.enum(sizeNames),
+          z.object({
+            cpus: z.number().meta({ description: "CPU limit of what sizeUnit names." }),
+            memoryMb: z.number().meta({ description: "Memory limit of what sizeUnit names, MB." }),
+            storageGb: z.number().meta({ description: "Storage of its data, GB." }),
+            footprint: z
+              .object({ cpus: z.number(), memoryMb: z.number() })
+              .meta({ description: "What the quota counts at the default options: the limits of all the containers, sidecars included." }),
+          }),
+        )
+        .meta({ description: "What each size is for this template." }),
+      sizeUnit: z.string().meta({ description: "What sizeSpecs' CPU and memory limits apply to." }),
       targets: z.array(z.string()).meta({ description: "What this instance offers (clouds only with their credentials)." }),
       parameters: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema of the template's options." }),
     }),

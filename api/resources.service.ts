@@ -1,6 +1,7 @@
 // The resources' business logic: validation past the schema (the template's
 // own rules), quotas, idempotency, queueing operations, and the views the API
 // returns. Requests never run Pulumi themselves: the worker does.
+import { volumeUsage } from "./volume-usage.js";
 import crypto from "node:crypto";
 import { OperationQueue, stackName } from "../automation/index.js";
 import { signalWorkers } from "../core/pg-listener.js";
@@ -9,6 +10,7 @@ import type { ImageSet } from "../components/images.js";
 import { ResourceStatuses } from "../core/resource-status.js";
 import { prepareRequest } from "../components/templates/index.js";
 import { TemplateInputError } from "../components/templates/request.js";
+import { checkVersions, VersionConflictError, type Versions } from "../components/versions.js";
 import type { Event, Operation, OperationKind, Prisma, Resource, Team } from "../prisma/generated/client.js";
 import { MissingKeyError, type CredentialsCipher } from "../core/credentials-cipher.js";
 import type { Database } from "../core/db.js";
@@ -69,6 +71,7 @@ export function resourceView(resource: Resource & { team: Team }): ResourceView 
     target: resource.target,
     size: resource.size,
     options: resource.options as Record<string, unknown>,
+    versions: (resource.versions ?? {}) as Record<string, string>,
     status: resource.status,
     stage: resource.stage,
     progress: resource.progress,
@@ -123,6 +126,8 @@ export class ResourceService {
     private readonly cloud: CloudSettings,
     private readonly dockerHost: DockerHostPolicy = {},
     private readonly limits: FairUseLimits = fairUseDefaults,
+    /** This machine's Docker host's projects folder: where the volumes' mounts are measured (api/volume-usage.ts). */
+    private readonly projectsDir?: string,
     /** Restores from backups (restoreFrom); absent: refused. */
     private readonly backups?: BackupService,
   ) {}
@@ -253,7 +258,11 @@ export class ResourceService {
   }
 
   async get(actor: Actor, id: string) {
-    return resourceView(await this.find(actor, id));
+    const resource = await this.find(actor, id);
+    const view = resourceView(resource);
+    if (!this.projectsDir || resource.status === "DELETED") return view;
+    const volumes = await volumeUsage(this.projectsDir, resource);
+    return volumes.length ? { ...view, volumes } : view;
   }
 
   async credentials(actor: Actor, id: string) {
@@ -300,6 +309,12 @@ export class ResourceService {
       } catch (error) {
         inputError(error, 409);
       }
+      let versions: Versions = base.versions;
+      try {
+        if (body.versions) versions = checkVersions(locked.template, this.images, base.versions, body.versions);
+      } catch (error) {
+        inputError(error, error instanceof VersionConflictError ? 409 : 400);
+      }
       const wanted = footprint(prepared, this.images);
       const reserved: Footprint = {
         cpus: Math.max(Number(locked.cpus), wanted.cpus),
@@ -307,7 +322,7 @@ export class ResourceService {
       };
       await checkQuota(tx, actor.team, { resources: 1, ...reserved }, locked.id);
       await tx.resource.update({ where: { id: locked.id }, data: reserved });
-      return { size: prepared.size, options: prepared.options, footprint: wanted };
+      return { size: prepared.size, options: prepared.options, versions, footprint: wanted };
     });
   }
 
@@ -509,10 +524,14 @@ function encodeCursor(resource: Resource): string {
 }
 
 /** What the resource will be once its pending operations have run: the last pending UPDATE's size and options, else its own. */
-function desiredAfter(resource: Resource, pending: Operation[]): { size: string; options: Record<string, unknown> } {
+function desiredAfter(resource: Resource, pending: Operation[]): { size: string; options: Record<string, unknown>; versions: Versions } {
   const update = pending.filter((o) => o.kind === "UPDATE").at(-1);
-  const params = update?.params as { size?: string; options?: Record<string, unknown> } | undefined;
-  return { size: params?.size ?? resource.size, options: params?.options ?? (resource.options as Record<string, unknown>) };
+  const params = update?.params as { size?: string; options?: Record<string, unknown>; versions?: Versions } | undefined;
+  return {
+    size: params?.size ?? resource.size,
+    options: params?.options ?? (resource.options as Record<string, unknown>),
+    versions: params?.versions ?? (resource.versions as Versions),
+  };
 }
 
 /** listResourcesQuery's pattern has checked the cursor's shape (cursorPattern). */

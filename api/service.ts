@@ -18,6 +18,7 @@ import type { Config } from "../core/config.js";
 import { CredentialsCipher } from "../core/credentials-cipher.js";
 import { createDatabase, type Database } from "../core/db.js";
 import { EventLog, eventChannel } from "../core/event-log.js";
+import { instancesView } from "../core/instances.js";
 import { PgListener } from "../core/pg-listener.js";
 import { Scheduler } from "../core/scheduler.js";
 import { createApp } from "./app.js";
@@ -68,7 +69,16 @@ export async function createService(
   if (isolationProblem)
     logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
   const backups = new BackupService(db, { backupsDir: config.backupsDir, retentionAfterDeleteDays: config.backupRetentionAfterDeleteDays });
-  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits, backups);
+  const resources = new ResourceService(
+    db,
+    cipher,
+    config.images,
+    config.cloud,
+    { isolationProblem },
+    config.limits,
+    config.projectsDir,
+    backups,
+  );
   const app = createApp({
     db,
     logger,
@@ -78,9 +88,11 @@ export async function createService(
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
     warnings: isolationProblem ? { isolation: isolationProblem } : undefined,
+    instances: () => instancesView(db, config),
     targets: targets.filter((target) => !unavailableTarget(target, config.cloud)),
     scrapeToken: config.scrapeToken,
     eventStreamsPerTeam: config.limits.eventStreamsPerTeam,
+    console: config.console,
   });
   // Periodic work runs once across all instances: each instance's scheduler competes for it.
   const scheduler = new Scheduler(db, logger);
@@ -90,8 +102,9 @@ export async function createService(
     cipher,
     metrics,
     logger,
-    settings: { ...config.healthChecks, backupsDir: config.backupsDir },
+    settings: { ...config.healthChecks, backupsDir: config.backupsDir, dockerHostId: config.dockerHostId },
     scheduler,
+    projectsDir: config.projectsDir,
   });
   const retention = scheduleBackupRetention(scheduler, db, config.backupsDir, config.backupRetentionAfterDeleteDays, logger);
   let inProcess: WorkerHandle | undefined;

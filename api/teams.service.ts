@@ -3,7 +3,7 @@
 import crypto from "node:crypto";
 import { checkDnsLabel } from "../components/templates/request.js";
 import type { Database } from "../core/db.js";
-import type { Team, Tier } from "../prisma/generated/client.js";
+import type { ApiKey, Team, Tier } from "../prisma/generated/client.js";
 
 const keyPattern = /^prov_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 const sha256 = (key: string) => crypto.createHash("sha256").update(key).digest();
@@ -32,19 +32,50 @@ export class TeamService {
   }
 
   /** The team an API key belongs to (and the key's id), or undefined for a malformed, unknown or revoked key. */
-  async authenticate(apiKey: string): Promise<{ team: Team; apiKeyId: string } | undefined> {
+  async authenticate(apiKey: string, { fresh = false }: { fresh?: boolean } = {}): Promise<{ team: Team; apiKeyId: string } | undefined> {
     const match = keyPattern.exec(apiKey);
     if (!match) return undefined;
     const digest = sha256(apiKey);
     const cacheKey = digest.toString("base64");
     const cached = this.recent.get(cacheKey);
-    if (cached && cached.until > Date.now()) return cached.actor;
+    // `fresh`: a console sign-in asks the database (a key revoked a moment ago makes no session).
+    if (!fresh && cached && cached.until > Date.now()) return cached.actor;
     const actor = await this.lookup(match[1]!, digest);
     if (actor) {
       if (this.recent.size > 10_000) this.recent.clear();
       this.recent.set(cacheKey, { actor, until: Date.now() + authenticationTtlMs });
     }
     return actor;
+  }
+
+  /** The team's keys, newest first (revoked ones too: the team page shows when). */
+  async listKeys(teamId: string) {
+    return this.db.apiKey.findMany({ where: { teamId }, orderBy: [{ createdAt: "desc" }, { id: "asc" }] });
+  }
+
+  /** Another key for the team; the key in clear is returned once. */
+  async createKey(teamId: string): Promise<{ key: ApiKey; apiKey: string }> {
+    const prefix = crypto.randomBytes(6).toString("hex");
+    const apiKey = `prov_${prefix}_${crypto.randomBytes(32).toString("base64url")}`;
+    const key = await this.db.apiKey.create({ data: { teamId, prefix, hash: sha256(apiKey).toString("hex") } });
+    return { key, apiKey };
+  }
+
+  /**
+   * Revokes one of the team's keys (undefined: no such key in the team). Its
+   * console sessions are deleted in the same transaction, and this instance
+   * forgets it at once; other instances trust it for at most authenticationTtlMs
+   * over the Authorization header, never over a session (read every request).
+   */
+  async revokeKey(teamId: string, keyId: string): Promise<ApiKey | undefined> {
+    const key = await this.db.$transaction(async (tx) => {
+      const found = await tx.apiKey.findFirst({ where: { id: keyId, teamId } });
+      if (!found) return undefined;
+      await tx.consoleSession.deleteMany({ where: { apiKeyId: keyId } });
+      return found.revokedAt ? found : tx.apiKey.update({ where: { id: keyId }, data: { revokedAt: new Date() } });
+    });
+    for (const [cacheKey, entry] of this.recent) if (entry.actor.apiKeyId === keyId) this.recent.delete(cacheKey);
+    return key;
   }
 
   private async lookup(prefix: string, digest: Buffer): Promise<{ team: Team; apiKeyId: string } | undefined> {

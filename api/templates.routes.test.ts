@@ -22,11 +22,19 @@ describe("/v1 API", () => {
 
   const get = (path: string, key?: string) => fetch(`${server.base}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 
-  it("GET /v1/templates lists every template with its sizes, targets and parameters", async () => {
+  it("GET /v1/templates lists every template with its sizes (what each is, what the quota counts), targets and parameters", async () => {
     const response = await get("/v1/templates", apiKey);
     expect(response.status).toBe(200);
     const { templates } = (await response.json()) as {
-      templates: { id: string; sizes: string[]; targets: string[]; parameters: { type: string } }[];
+      templates: {
+        id: string;
+        sizes: string[];
+        defaultSize: string;
+        sizeSpecs: Record<string, { cpus: number; memoryMb: number; storageGb: number; footprint: { cpus: number; memoryMb: number } }>;
+        sizeUnit: string;
+        targets: string[];
+        parameters: { type: string };
+      }[];
     };
     expect(templates.map((t) => t.id).sort()).toEqual([
       "ipfs-cluster-small",
@@ -38,6 +46,20 @@ describe("/v1 API", () => {
     ]);
     const cluster = templates.find((t) => t.id === "ipfs-cluster-small")!;
     expect(cluster).toMatchObject({ sizes: ["small", "medium", "large"], targets: ["docker-host"], parameters: { type: "object" } });
+    // The design's table: postgres-small 2 vCPUs / 4 GB / 10 GB, postgres-medium 4 / 16 GB / 50 GB, storage 5 / 25 / 100 GB.
+    const byId = Object.fromEntries(templates.map((t) => [t.id, t]));
+    const defaultSpec = (id: string) => {
+      const { cpus, memoryMb, storageGb } = byId[id]!.sizeSpecs[byId[id]!.defaultSize]!;
+      return { cpus, memoryMb, storageGb };
+    };
+    expect(defaultSpec("postgres-small")).toEqual({ cpus: 2, memoryMb: 4096, storageGb: 10 });
+    expect(defaultSpec("postgres-medium")).toEqual({ cpus: 4, memoryMb: 16384, storageGb: 50 });
+    expect(["small-storage", "medium-storage", "large-storage"].map((id) => defaultSpec(id).storageGb)).toEqual([5, 25, 100]);
+    expect(defaultSpec("ipfs-cluster-small")).toEqual({ cpus: 0.5, memoryMb: 1024, storageGb: 10 });
+    expect(cluster.sizeUnit).toMatch(/each node/);
+    // With the sidecars: PgBouncer (1 CPU, 256 MB) and the backup sidecar (0.5 CPU, 256 MB).
+    expect(byId["postgres-small"]!.sizeSpecs.small!.footprint).toEqual({ cpus: 3.5, memoryMb: 4608 });
+    for (const t of templates) expect(Object.keys(t.sizeSpecs)).toEqual(t.sizes);
   });
 
   it.each([

@@ -111,4 +111,32 @@ describe("operation queue (real Postgres, no engine)", () => {
     expect(await queue.reclaimExpired([operation.id])).toEqual([]);
     expect((await queue.reclaimExpired([])).map((o) => o.id)).toEqual([operation.id]);
   });
+
+  it("an operation on a Docker host's resource goes only to a worker of that host; a cloud resource's to any; each records its instance", async () => {
+    const team = await newTeam();
+    const [onA, unplaced, cloud] = await newResources(team, 3);
+    await db.resource.update({ where: { id: onA! }, data: { dockerHostId: "host-a" } });
+    await db.resource.update({ where: { id: cloud! }, data: { target: "hetzner" } });
+    const forA = await db.operation.create({ data: { resourceId: onA!, kind: "REFRESH" } });
+    const b = new OperationQueue(db, "worker-b1", 30, { instanceId: "instance-b", dockerHostId: "host-b" });
+    const a = new OperationQueue(db, "worker-a1", 30, { instanceId: "instance-a", dockerHostId: "host-a" });
+
+    // B reaches host-b only: host-a's operation is not its to run, nor to recover.
+    expect(await b.claim(10)).toBeUndefined();
+    const claimedByA = (await a.claim(10))!;
+    expect(claimedByA).toMatchObject({ id: forA.id, ranBy: "instance-a" });
+    await db.operation.update({ where: { id: forA.id }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
+    expect(await b.reclaimExpired()).toEqual([]);
+    expect((await a.reclaimExpired()).map((o) => [o.id, o.ranBy])).toEqual([[forA.id, "instance-a"]]);
+
+    // A resource's first operation places it on the host of the worker that claims it.
+    await db.operation.create({ data: { resourceId: unplaced!, kind: "CREATE" } });
+    expect((await b.claim(10))!).toMatchObject({ resourceId: unplaced, ranBy: "instance-b" });
+    expect((await db.resource.findUniqueOrThrow({ where: { id: unplaced! } })).dockerHostId).toBe("host-b");
+
+    // A cloud resource runs anywhere, and is placed on no Docker host.
+    await db.operation.create({ data: { resourceId: cloud!, kind: "CREATE" } });
+    expect((await b.claim(10))!).toMatchObject({ resourceId: cloud, ranBy: "instance-b" });
+    expect((await db.resource.findUniqueOrThrow({ where: { id: cloud! } })).dockerHostId).toBeNull();
+  });
 });

@@ -32,13 +32,30 @@ export function leaseLost(signal: AbortSignal): LeaseLost | undefined {
   return lostLeases.get(signal);
 }
 
+/**
+ * Where a worker runs: its instance (recorded on what it runs) and the Docker
+ * host it reaches. Operations of a docker-host resource go only to workers of
+ * that resource's host; a resource not yet placed (its first operation) is
+ * placed on the host of the worker that claims it. Cloud and Kubernetes
+ * resources run anywhere.
+ */
+export interface WorkerPlacement {
+  instanceId: string;
+  dockerHostId: string;
+}
+
 export class OperationQueue {
+  private readonly placement: WorkerPlacement;
+
   constructor(
     private readonly db: Database,
     /** This worker, in leases: host:pid:random. */
     readonly owner: string,
     private readonly leaseSeconds: number,
-  ) {}
+    placement?: WorkerPlacement,
+  ) {
+    this.placement = placement ?? { instanceId: owner.slice(0, 64), dockerHostId: "local" };
+  }
 
   /** Adds an operation behind the resource's others (inside the caller's transaction). */
   static enqueue(
@@ -78,20 +95,28 @@ export class OperationQueue {
         JOIN resources r ON r.id = o.resource_id
         LEFT JOIN busy b ON b.team_id = r.team_id
         WHERE o.status = 'QUEUED'
+          AND (r.target <> 'docker-host' OR r.docker_host_id IS NULL OR r.docker_host_id = ${this.placement.dockerHostId})
           AND NOT EXISTS (SELECT 1 FROM operations p
                           WHERE p.resource_id = o.resource_id AND p.seq < o.seq AND p.status IN ('QUEUED', 'RUNNING'))
         ORDER BY coalesce(b.running, 0), o.seq LIMIT 1`;
       if (!next) return undefined;
-      return tx.operation.update({
+      const claimed = await tx.operation.update({
         where: { id: next.id },
         data: {
           status: "RUNNING",
           leaseOwner: this.owner,
+          ranBy: this.placement.instanceId,
           leaseExpiresAt: this.leaseEnd(),
           startedAt: new Date(),
           attempts: { increment: 1 },
         },
       });
+      // Its first operation places a docker-host resource on this worker's host, for good.
+      await tx.resource.updateMany({
+        where: { id: claimed.resourceId, target: "docker-host", dockerHostId: null },
+        data: { dockerHostId: this.placement.dockerHostId },
+      });
+      return claimed;
     });
   }
 
@@ -101,13 +126,17 @@ export class OperationQueue {
    * must end before its operation is taken up again).
    */
   async reclaimExpired(except: string[] = []): Promise<Operation[]> {
+    // Only what this worker's Docker host may run: another host's resource waits for a worker there.
     return this.db.$queryRaw<Operation[]>`
-      UPDATE operations SET lease_owner = ${this.owner}, lease_expires_at = ${this.leaseEnd()}, attempts = attempts + 1
-      WHERE status = 'RUNNING' AND lease_expires_at < now() AND NOT (id = ANY(${except}::uuid[]))
-      RETURNING id, seq, resource_id AS "resourceId", kind, status, params, attempts, error,
-                lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt",
-                cancel_requested_at AS "cancelRequestedAt", created_at AS "createdAt",
-                started_at AS "startedAt", finished_at AS "finishedAt"`;
+      UPDATE operations o SET lease_owner = ${this.owner}, lease_expires_at = ${this.leaseEnd()}, attempts = attempts + 1,
+                              ran_by = ${this.placement.instanceId}
+      FROM resources r
+      WHERE r.id = o.resource_id AND o.status = 'RUNNING' AND o.lease_expires_at < now() AND NOT (o.id = ANY(${except}::uuid[]))
+        AND (r.target <> 'docker-host' OR r.docker_host_id IS NULL OR r.docker_host_id = ${this.placement.dockerHostId})
+      RETURNING o.id, o.seq, o.resource_id AS "resourceId", o.kind, o.status, o.params, o.attempts, o.error,
+                o.lease_owner AS "leaseOwner", o.lease_expires_at AS "leaseExpiresAt", o.ran_by AS "ranBy",
+                o.cancel_requested_at AS "cancelRequestedAt", o.created_at AS "createdAt",
+                o.started_at AS "startedAt", o.finished_at AS "finishedAt"`;
   }
 
   /**

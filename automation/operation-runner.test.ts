@@ -98,13 +98,15 @@ async function runOnce(
     stackSeenAt = null as Date | null,
     cancelAfterMs = 0,
     credentials = undefined as Record<string, string> | undefined,
+    resourceFields = {},
+    hostCpus = undefined as number | undefined,
   } = {},
 ) {
   const cipher = new CredentialsCipher(keyring);
   const suffix = crypto.randomBytes(4).toString("hex");
   const team = await db.team.create({ data: { name: `runner-${suffix}` } });
   teamIds.push(team.id);
-  const resource = await storedResource(db, team.id, { hostName: `runner-${suffix}`, status, stackSeenAt });
+  const resource = await storedResource(db, team.id, { hostName: `runner-${suffix}`, status, stackSeenAt, ...resourceFields });
   if (credentials) {
     const sealed = cipher.seal(resource.id, credentials);
     await db.resource.update({
@@ -129,6 +131,7 @@ async function runOnce(
       images: {} as ImageSet,
       healthTimeoutSeconds: 1,
       cloud: {} as CloudSettings,
+      cpus: hostCpus,
     },
     backendUrl: "file:///nonexistent",
     passphrase: "unused",
@@ -285,6 +288,30 @@ describe("the operation runner with a scripted stack", () => {
     expect(run.after.credentialsCiphertext).not.toBeNull();
     expect(JSON.stringify(run.after)).not.toContain("s3cret-password");
     expect(run.after.endpoint).toEqual({ api: "http://127.0.0.1:1" });
+  });
+
+  it("a deploy on a Docker host with fewer CPUs than the size asks records the cap in the configuration", async () => {
+    const run = await runOnce(
+      "CREATE",
+      "PROVISIONING",
+      { changes: { create: 2 } },
+      { resourceFields: { template: "postgres-small", size: "medium" }, hostCpus: 2 },
+    );
+    expect(run.result.status).toBe("SUCCEEDED");
+    expect((run.after.configuration as { limits: unknown }).limits).toEqual({
+      cpus: 2,
+      memoryMb: 8192,
+      storageGb: 25,
+      requested: 4,
+      capped: "host has 2 CPUs",
+    });
+    const roomy = await runOnce(
+      "CREATE",
+      "PROVISIONING",
+      { changes: { create: 2 } },
+      { resourceFields: { template: "postgres-small", size: "small" }, hostCpus: 2 },
+    );
+    expect((roomy.after.configuration as { limits: unknown }).limits).toEqual({ cpus: 2, memoryMb: 4096, storageGb: 10 });
   });
 
   it("an interrupted run recovers the stack first: the lock released and pending operations cleared, then it deploys", async () => {

@@ -17,6 +17,7 @@ import { operationMarker } from "./process-killer.js";
 import { pulumiStacks } from "./pulumi-stack.js";
 import { Redactor } from "./redact.js";
 import { resourceProgram, type ResourceSpec } from "./resource-program.js";
+import type { Versions } from "../components/versions.js";
 import { Flow, OutputTail } from "./run-flow.js";
 import type { ResourceWithTeam, RunContext, RunnerDeps, RunResult, Scope } from "./run-scope.js";
 import type { ResourceStack } from "./stack.js";
@@ -83,7 +84,7 @@ export class OperationRunner {
     const { db, cipher, host } = this.deps;
     const resource = await db.resource.findUniqueOrThrow({ where: { id: operation.resourceId }, include: { team: true } });
     const flow = new Flow(this.deps, resource.id, operation.id);
-    const redactor = new Redactor();
+    const redactor = new Redactor().add(Object.values(this.deps.backendEnv ?? {}));
     const log = this.deps.logger.child({ operationId: operation.id, resourceId: resource.id, kind: operation.kind });
     if (resource.credentialsCiphertext && resource.credentialsKeyId) {
       try {
@@ -142,7 +143,7 @@ export class OperationRunner {
       passphrase: this.deps.passphrase,
       pulumiCommand: this.deps.pulumiCommand,
       // Lets a forced cancel find every process of this operation.
-      env: { [operationMarker]: operation.id },
+      env: { ...this.deps.backendEnv, [operationMarker]: operation.id },
     };
   }
 
@@ -162,6 +163,7 @@ export class OperationRunner {
       template: resource.template,
       size: resource.size,
       options: resource.options,
+      versions: resource.versions as Versions,
       ...(resource.restoreFrom ? { restoreFrom: resource.restoreFrom as NonNullable<ResourceSpec["restoreFrom"]> } : {}),
     };
   }

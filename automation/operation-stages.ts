@@ -1,6 +1,9 @@
 // The three kinds of operation as the deployment flow's stages: deploy
 // (CREATE and UPDATE), refresh (the drift check) and remove (DELETE).
-import { prepareRequest } from "../components/templates/index.js";
+import os from "node:os";
+import { prepareRequest, sizeLimits } from "../components/templates/index.js";
+import { imagesWith, type Versions } from "../components/versions.js";
+import { remountVolumes } from "./volume-remount.js";
 import type { Prisma } from "../prisma/generated/client.js";
 import { foreignUpdates, latestUpdate, refuseForeignChanges, serviceMessage } from "./drift.js";
 import { changedSteps, engineProgress } from "./engine-progress.js";
@@ -12,6 +15,8 @@ import { stackName } from "./stack-names.js";
 interface UpdateParams {
   size?: string;
   options?: unknown;
+  /** Image versions to run (PATCH versions, checked by the API: minor upgrades only). */
+  versions?: Versions;
 }
 
 const provisioningSpan = stages.verifying - stages.provisioning;
@@ -41,7 +46,8 @@ export async function deploy({
   const ports = await portsOf().ensure(resource.id, prepared.portNames);
 
   await flow.stage("configuring", "planning the changes");
-  const spec: ResourceSpec = { ...specOf(), size: prepared.size, options: prepared.options, ports };
+  const versions = params.versions ?? (resource.versions as Versions);
+  const spec: ResourceSpec = { ...specOf(), size: prepared.size, options: prepared.options, versions, ports };
   const stack = await open(spec);
   await refuseForeignChanges(
     stack,
@@ -74,6 +80,7 @@ export async function deploy({
   await statuses.markActive(resource.id, {
     size: prepared.size,
     options: prepared.options as Prisma.InputJsonValue,
+    versions: versions as Prisma.InputJsonValue,
     endpoint,
     credentialsCiphertext: sealed.ciphertext,
     credentialsKeyId: sealed.keyId,
@@ -82,9 +89,14 @@ export async function deploy({
       size: prepared.size,
       options: prepared.options,
       ports,
-      images: deps.host.images,
+      // The size's limits; on this machine's Docker host capped at its CPUs, saying so (a cloud server holds them).
+      limits: sizeLimits(prepared, resource.target === "docker-host" ? (deps.host.cpus ?? os.availableParallelism()) : undefined),
+      images: imagesWith(deps.host.images, versions),
+      versions,
       stack: stackName(resource),
       project: resource.hostName,
+      // Whether each volume's size is enforced on the host (components/model/volume-quota.ts).
+      ...(result.outputs.storage?.value ? { storage: result.outputs.storage.value as unknown } : {}),
     } as Prisma.InputJsonValue,
     stackSeenAt: await latestUpdate(stack),
   });
@@ -99,6 +111,10 @@ export async function refresh({ deps, operation, resource, flow, output, context
   const stack = await open({ ...specOf(), ports });
   await flow.stage("configuring", "reading the stack's history and refreshing its state");
   const foreign = await foreignUpdates(stack, resource);
+  if (resource.target === "docker-host") {
+    const remounted = await remountVolumes(resource.hostName, deps.host.projectsDir);
+    if (remounted) await flow.stage("configuring", remounted);
+  }
   await stack.refresh({ signal: context.signal, message: serviceMessage("refresh", operation.id), onOutput: output.add });
   await flow.stage("verifying", "comparing with what the service deployed");
   const preview = await stack.preview({ signal: context.signal, onOutput: output.add });

@@ -215,7 +215,7 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
 
   it("a failed UPDATE restores the quota accounting to what runs", async () => {
     const images = resolveImages({});
-    // The PATCH to large reserved 2 CPUs; what runs is still small: its node (0.5 CPU, 512 MB) and RPC guard (0.25 CPU, 128 MB).
+    // The PATCH to large reserved 2 CPUs; what runs is still small: its node (0.5 CPU, 1 GB) and RPC guard (0.25 CPU, 128 MB).
     const { resource, operation } = await queuedOperation("UPDATE", { cpus: 2, memoryMb: 2048 });
     await db.operation.update({ where: { id: operation.id }, data: { params: { size: "large", footprint: { cpus: 2, memoryMb: 2048 } } } });
     engine.result = { status: "FAILED", error: "failed (stand-in)" };
@@ -228,6 +228,6 @@ describe("operation worker: lease fencing (real Postgres, real processes, engine
       (await db.operation.findUniqueOrThrow({ where: { id: operation.id } })).status === "FAILED" ? true : undefined,
     );
     const settled = await db.resource.findUniqueOrThrow({ where: { id: resource.id } });
-    expect({ cpus: Number(settled.cpus), memoryMb: settled.memoryMb }).toEqual({ cpus: 0.75, memoryMb: 640 });
+    expect({ cpus: Number(settled.cpus), memoryMb: settled.memoryMb }).toEqual({ cpus: 0.75, memoryMb: 1152 });
   });
 });

@@ -16,7 +16,10 @@ import type { OperationRunner, RunResult } from "./operation-runner.js";
 import { killOperation } from "./process-killer.js";
 
 export interface WorkerOptions {
+  /** Operations running at once across all instances. */
   concurrency: number;
+  /** Of those, how many this worker runs at once (default: all). */
+  instanceConcurrency?: number;
   leaseSeconds: number;
   cancelTimeoutSeconds: number;
   /** How often to look for work when nothing wakes the worker. */
@@ -110,7 +113,7 @@ export class OperationWorker {
       this.logger.warn({ operationId: operation.id, attempts: operation.attempts }, "recovering an operation whose worker stopped");
       this.launch(operation, true);
     }
-    while (!this.stopped && this.running.size < this.options.concurrency) {
+    while (!this.stopped && this.running.size < (this.options.instanceConcurrency ?? this.options.concurrency)) {
       const operation = await this.queue.claim(this.options.concurrency);
       if (!operation) return;
       this.launch(operation, false);

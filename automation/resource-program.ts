@@ -4,6 +4,7 @@ import type * as awsTypes from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ImageSet } from "../components/images.js";
+import type { Versions } from "../components/versions.js";
 import { TemplateSystem, type TemplateSystemArgs } from "../components/template-system.js";
 import { aws, digitalocean, hcloud } from "../components/targets/cloud/sdk.js";
 import type { CloudSettings } from "../core/cloud-settings.js";
@@ -19,6 +20,8 @@ export interface ResourceSpec {
   template: string;
   size: string;
   options: unknown;
+  /** Image versions the resource was moved to (PATCH versions). */
+  versions?: Versions;
   ports: Record<string, number>;
   /** A database made from another's backups (the source's store on this host). */
   restoreFrom?: { hostName: string; backup?: string; pointInTime?: string };
@@ -33,6 +36,12 @@ export interface DockerHostSettings {
   images: ImageSet;
   healthTimeoutSeconds: number;
   cloud: CloudSettings;
+  /** The Docker host's CPUs (docker-host-cpus.ts): limits above them are capped. Unset: this machine's. */
+  cpus?: number;
+  /** The open-files limit the Docker host's containers may have (docker-host-limits.ts). Unset: this machine's hard limit. */
+  openFiles?: number;
+  /** Test only: MB per GB of volume size (PROVISIONER_TEST_VOLUME_MB_PER_GB). */
+  volumeMbPerGb?: number;
 }
 
 /** The target's arguments and, for a cloud, its provider built from the service's credentials (kept secret in the state). */
@@ -60,7 +69,14 @@ function targetOf(
     default:
       return {
         args: {
-          target: { projectsDir: host.projectsDir, backupsDir: host.backupsDir, healthTimeoutSeconds: host.healthTimeoutSeconds },
+          target: {
+            projectsDir: host.projectsDir,
+            backupsDir: host.backupsDir,
+            healthTimeoutSeconds: host.healthTimeoutSeconds,
+            cpus: host.cpus,
+            openFiles: host.openFiles,
+            volumeMbPerGb: host.volumeMbPerGb,
+          },
           images: host.images,
           publishIp: host.publishIp,
           publicHost: host.publicHost,
@@ -85,10 +101,11 @@ export function resourceProgram(spec: ResourceSpec, host: DockerHostSettings): P
         size: spec.size,
         options: spec.options,
         ports: spec.ports,
+        versions: spec.versions,
         ...target.args,
       },
       target.opts,
     );
-    return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials });
+    return Promise.resolve({ endpoint: system.endpoint, credentials: system.credentials, storage: system.storage });
   };
 }

@@ -23,6 +23,8 @@ export interface RunnerDeps {
   logger: Logger;
   host: DockerHostSettings;
   backendUrl: string;
+  /** The backend's environment for the CLI (PGPASSWORD), redacted from whatever the engine prints. */
+  backendEnv?: Record<string, string>;
   passphrase: string;
   pulumiCommand?: PulumiCommand;
   /** Where stacks come from; default: the Pulumi Automation API. */

@@ -27,5 +27,7 @@ const shutdown = () => {
 };
 process.once("SIGTERM", shutdown);
 process.once("SIGINT", shutdown);
-// The service went away: finish what runs, then go too.
+// The service went away: finish what runs, then go too. It may have gone
+// while the worker was still starting, before this listener existed.
 process.once("disconnect", shutdown);
+if (process.send && !process.connected) shutdown();

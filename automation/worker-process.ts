@@ -12,7 +12,11 @@ import type { OperationObserver } from "./operation-worker.js";
 export type WorkerMessage =
   { type: "started"; operation: Operation } | { type: "finished"; operation: Operation; result: RunResult; seconds: number };
 
-const entry = path.join(import.meta.dirname, "worker-main.ts");
+// Compiled (npm start, tools/bootstrap/compile.ts) the worker runs as plain
+// JavaScript too; from the sources (tests) through tsx.
+const compiled = import.meta.filename.endsWith(".js");
+const entry = path.join(import.meta.dirname, compiled ? "worker-main.js" : "worker-main.ts");
+const execArgv = compiled ? [] : ["--import", "tsx"];
 
 export class WorkerProcess {
   private child?: ChildProcess;
@@ -32,7 +36,7 @@ export class WorkerProcess {
 
   start(): void {
     // "advanced" serialization keeps the operations' bigint and Date fields.
-    const child = fork(entry, [], { execArgv: ["--import", "tsx"], serialization: "advanced", stdio: "inherit", env: this.env });
+    const child = fork(entry, [], { execArgv, serialization: "advanced", stdio: "inherit", env: this.env });
     child.on("message", (message: WorkerMessage) => {
       if (message.type === "started") this.observer.started(message.operation);
       else this.observer.finished(message.operation, message.result, message.seconds);

@@ -10,11 +10,13 @@ import type { Database } from "../core/db.js";
 import { EventLog } from "../core/event-log.js";
 import { settleReservation } from "../core/footprint.js";
 import { PgListener, queueChannel } from "../core/pg-listener.js";
+import { describeBackend, ensureStateDatabase } from "../core/pulumi-backend.js";
 import type { Operation } from "../prisma/generated/client.js";
 import { OperationQueue } from "./operation-queue.js";
 import { OperationRunner } from "./operation-runner.js";
 import { OperationWorker, type OperationObserver } from "./operation-worker.js";
 import { PortAllocator } from "./port-allocator.js";
+import { dockerHostCpus, dockerHostOpenFiles } from "./docker-host-limits.js";
 import { lowPriorityPulumi } from "./pulumi-command.js";
 import { ensureLocalBackend } from "./workspace.js";
 
@@ -28,28 +30,41 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
   const owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString("hex")}`;
   try {
     ensureLocalBackend(config.pulumiBackendUrl);
+    const { created } = await ensureStateDatabase(config.pulumiBackend);
+    if (created) logger.info({ backend: describeBackend(config.pulumiBackend) }, "created the Pulumi state database");
   } catch (error) {
-    logger.error({ err: error }, "the Pulumi backend directory cannot be created: operations will fail until it can");
+    // pg's errors name the server and the user, never the password.
+    logger.error(
+      { err: error, backend: describeBackend(config.pulumiBackend) },
+      "the Pulumi backend cannot be prepared: operations will fail until it can",
+    );
   }
-  const queue = new OperationQueue(db, owner, config.operations.leaseSeconds);
+  const queue = new OperationQueue(db, owner, config.operations.leaseSeconds, {
+    instanceId: config.instanceId,
+    dockerHostId: config.dockerHostId,
+  });
   const events = new EventLog(db);
   const runner = new OperationRunner({
     db,
     events,
     cipher: new CredentialsCipher(config.keyring),
-    // The service deploys on the Docker host it runs on.
-    ports: new PortAllocator(db, "local"),
+    // The service deploys on the Docker host it runs on; ports are allocated per host.
+    ports: new PortAllocator(db, config.dockerHostId),
     logger,
     host: {
       projectsDir: config.projectsDir,
       backupsDir: config.backupsDir,
+      volumeMbPerGb: config.volumeMbPerGb,
       publishIp: config.publishIp,
       publicHost: config.publicHost,
       images: config.images,
       healthTimeoutSeconds: config.operations.healthTimeoutSeconds,
       cloud: config.cloud,
+      cpus: await dockerHostCpus(),
+      openFiles: await dockerHostOpenFiles(config.images.pgbouncer),
     },
     backendUrl: config.pulumiBackendUrl,
+    backendEnv: config.pulumiBackend.env,
     passphrase: config.passphrase,
     // Without a CLI the worker still starts; /readyz says what is missing.
     pulumiCommand: await lowPriorityPulumi().catch(

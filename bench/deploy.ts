@@ -60,8 +60,14 @@ const requests: TemplateRequest[] = [
   { template: "postgres-small", name: "benchpg", team: "bench", resourceId: crypto.randomUUID() },
 ];
 
-console.log(`runs per figure: ${runs} (median); machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-for (const request of requests) {
+// BENCH_TEMPLATES=ipfs-cluster-small: only those (comma-separated).
+const only = process.env.BENCH_TEMPLATES?.split(",");
+const selected = requests.filter((r) => !only || only.includes(r.template));
+
+console.log(
+  `runs per figure: ${runs} (median); machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg()[0]!.toFixed(1)} (shared machine: compare figures of one run)`,
+);
+for (const request of selected) {
   const base: number[] = [];
   const pulumi: { up: number; noChange: number; destroy: number }[] = [];
   for (let i = 0; i < runs; i++) {

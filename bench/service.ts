@@ -2,7 +2,9 @@
 // - GET /v1/resources (a team with 1,000 resources) p50/p99 from a second
 //   process, idle vs while 10 deployments run;
 // - 10 small-storage resources requested at once vs 10 × a single one;
-// - the service's RSS idle and during the 10 operations.
+// - the service's RSS idle and during the 10 operations; the API process's
+//   idle RSS as `npm start` runs it (compiled, tools/bootstrap/compile.ts) vs
+//   the baseline of running the sources through tsx with V8's defaults.
 // Prints figures; asserts nothing. Run: npm run bench -- service
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -12,6 +14,7 @@ import path from "node:path";
 import { generateKeyringSpec } from "../core/credentials-cipher.js";
 import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
+import { serviceCommand } from "../tools/bootstrap/compile.js";
 import { client, discardUnfinishedOperations, waitForOperation, type Client } from "../test/service-client.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
@@ -19,7 +22,10 @@ const db = createDatabase(process.env.DATABASE_URL!);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "bench-service-"));
 fs.mkdirSync(path.join(root, "state"));
 
-function startService(): Promise<{ child: ChildProcess; base: string }> {
+/** How the service ran before it was compiled: the baseline of the footprint figures. */
+const sourcesThroughTsx = ["--import", "tsx", "api/main.ts"];
+
+function startService(nodeArgs: string[]): Promise<{ child: ChildProcess; base: string }> {
   const env = {
     ...process.env,
     PORT: "0",
@@ -33,7 +39,7 @@ function startService(): Promise<{ child: ChildProcess; base: string }> {
   };
   // LOG_LEVEL=warn hides the "listening" line: the port comes from a probe instead.
   const port = 40000 + Math.floor(Math.random() * 10000);
-  const child = spawn(process.execPath, ["--import", "tsx", "api/main.ts"], {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: repoRoot,
     env: { ...env, PORT: String(port) },
     stdio: ["ignore", "inherit", "inherit"],
@@ -92,9 +98,28 @@ async function remove(api: Client, ids: string[]): Promise<void> {
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
+async function stop(child: ChildProcess): Promise<void> {
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.once("exit", resolve));
+}
+
+/** The API process's RSS right after start and after a 2 s warm-up of listings. */
+async function footprint(nodeArgs: string[], apiKey: string): Promise<{ started: number; warm: number }> {
+  const { child, base } = await startService(nodeArgs);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const started = rssMb(child.pid!);
+    await listLoad(base, apiKey, 2);
+    return { started, warm: rssMb(child.pid!) };
+  } finally {
+    await stop(child);
+  }
+}
+
 async function main() {
   await discardUnfinishedOperations(db);
-  const { child, base } = await startService();
+  const npmStart = await serviceCommand();
+  const { child, base } = await startService(npmStart);
   const teams = new TeamService(db);
   const suffix = crypto.randomBytes(3).toString("hex");
   const lister = await teams.create(`bl${suffix}`, "ENTERPRISE");
@@ -116,6 +141,8 @@ async function main() {
         endpoint: { api: `http://127.0.0.1:${20000 + i}`, gateway: `http://127.0.0.1:${21000 + i}` },
       })),
     });
+    const baseline = await footprint(sourcesThroughTsx, lister.apiKey);
+    const compiled = await footprint(npmStart, lister.apiKey);
     await listLoad(base, lister.apiKey, 2); // warm-up
     const worker = workerPid(child.pid!);
     const idleRss = { api: rssMb(child.pid!), worker: rssMb(worker) };
@@ -135,8 +162,7 @@ async function main() {
         api,
         Array.from({ length: 10 }, (_, i) => `ten${i}${suffix}`),
       ),
-    ]);
-    clearInterval(sampler);
+    ]).finally(() => clearInterval(sampler));
     await remove(api, ten.ids);
 
     console.log("\nGET /v1/resources?limit=20 (team with 1,000 resources; autocannon, 10 connections, second process)");
@@ -152,7 +178,16 @@ async function main() {
     console.log(
       `  10 at once:       ${fmt(ten.seconds)} s   vs 10 × one = ${fmt(10 * single.seconds)} s   ratio ${fmt(ten.seconds / (10 * single.seconds), 2)}×`,
     );
-    console.log("\nRSS (the Pulumi CLIs and plugins not included)");
+    console.log("\nAPI process RSS: sources through tsx, V8 defaults (baseline) vs compiled as npm start runs it");
+    for (const [when, key] of [
+      ["after start", "started"],
+      ["after a 2 s warm-up", "warm"],
+    ] as const) {
+      console.log(
+        `  ${when.padEnd(20)} baseline ${fmt(baseline[key])} MB   npm start ${fmt(compiled[key])} MB   ratio ${fmt(compiled[key] / baseline[key], 2)}×   (goal: idle < 200 MB)`,
+      );
+    }
+    console.log("\nRSS as npm start runs the service (the Pulumi CLIs and plugins not included)");
     for (const which of ["api", "worker"] as const) {
       console.log(
         `  ${which.padEnd(6)} process: idle ${fmt(idleRss[which])} MB   peak during 10 operations ${fmt(peakRss[which])} MB   ratio ${fmt(peakRss[which] / idleRss[which], 2)}×`,
@@ -160,8 +195,7 @@ async function main() {
     }
   } finally {
     await db.resource.deleteMany({ where: { teamId: lister.team.id } });
-    child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
+    await stop(child);
     await db.$disconnect();
     fs.rmSync(root, { recursive: true, force: true });
   }

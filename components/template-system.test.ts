@@ -56,16 +56,24 @@ describe("TemplateSystem (mocked engine)", () => {
     target: { projectsDir: "/srv/projects" },
   };
 
-  it("registers the secret generators and one deploy command on the local host", async () => {
+  it("registers the secret generators, the volumes step and one deploy command on the local host", async () => {
     const system = new TemplateSystem("blobs", args);
     await outputOf(system.endpoint);
     expect(registered.map((r) => [r.type, r.name])).toEqual([
       ["provisioner:index:TemplateSystem", "blobs"],
       ["command:local:Command", "blobs-secret-apiPassword"],
+      ["command:local:Command", "blobs-volumes"],
       ["command:local:Command", "blobs-deploy"],
     ]);
     expect(registered[1]!.inputs.create).toBe("od -An -vtx1 -N24 /dev/urandom | tr -d ' \\n'");
-    const deploy = registered[2]!.inputs;
+    // The volumes: sized (small-storage: 5 GB = 5120 MB), mounted under a folder named from the id; delete unmounts and removes.
+    const volumes = registered[2]!.inputs;
+    const ensure = typeof volumes.create === "string" ? volumes.create : (volumes.create as { value: string }).value;
+    expect(ensure).toContain(`truncate -s ${5120 * 1024 * 1024} "$img.new"`);
+    expect(ensure).toContain("/srv/projects/r2a9d8c7b6e5f4a3b8c1d0e9f8a7b6c5d.volumes");
+    expect(ensure).not.toContain("qa-blobs");
+    expect(volumes.delete).toContain("umount");
+    const deploy = registered[3]!.inputs;
     expect(deploy.create).toContain(" create;");
     expect(deploy.update).toContain(" update;");
     expect(deploy.delete).toContain("down -v --remove-orphans");

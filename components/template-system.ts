@@ -1,8 +1,11 @@
 // A template deployed on a target: the Pulumi component both the service
 // (through the Automation API) and engineers (`pulumi up`) use.
+import { execFileSync } from "node:child_process";
+import os from "node:os";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveImages, type ImageSet } from "./images.js";
+import { imagesWith, type Versions } from "./versions.js";
 import {
   checkCloudTarget,
   cloudServerTarget,
@@ -13,8 +16,11 @@ import {
   usesManagedDatabase,
   type CloudTargets,
 } from "./targets/cloud/index.js";
-import { defaultBackupsDir, deployToDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import { dataVolumeGb } from "./targets/cloud/server-types.js";
+import { defaultBackupsDir, deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import type { VolumesStatus } from "./model/volume-quota.js";
 import { buildSystem, checkPorts, prepareRequest, type TemplateRequest } from "./templates/index.js";
+import { volumeSizesMb } from "./templates/volume-sizes.js";
 
 /**
  * Exactly one target: `target` (a Docker host: this machine or a server over
@@ -29,6 +35,12 @@ export interface TemplateSystemArgs extends TemplateRequest, CloudTargets {
   /** Image overrides; defaults are the official images (or PROVISIONER_IMAGE_* on a Docker-host target). */
   images?: Partial<ImageSet>;
   /**
+   * Versions to run instead of the images' own tags (same repositories), e.g.
+   * `{ kubo: "0.39.1" }`. Which changes are upgrades is the caller's check
+   * (components/versions.ts checkVersions); the templates roll them out.
+   */
+  versions?: Versions;
+  /**
    * Address the published ports bind to. Default: 127.0.0.1 on this machine's
    * Docker host (only its own users reach them); 0.0.0.0 on a server over SSH
    * or in a cloud, whose firewall decides who reaches them.
@@ -36,6 +48,12 @@ export interface TemplateSystemArgs extends TemplateRequest, CloudTargets {
   publishIp?: string;
   /** Host name clients use in the endpoint URLs. Default: the server's address, the SSH host, else 127.0.0.1. */
   publicHost?: string;
+}
+
+/** This machine's hard open-files limit: what its Docker engine's containers inherit, unless it runs with more. */
+function localOpenFiles(): number | undefined {
+  const value = Number(execFileSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim());
+  return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /** `od` is on every Docker host and every Pulumi machine: no random provider plugin needed. */
@@ -46,6 +64,8 @@ export class TemplateSystem extends pulumi.ComponentResource {
   readonly endpoint: pulumi.Output<Record<string, string>>;
   /** How clients authenticate (secret). */
   readonly credentials: pulumi.Output<Record<string, string>>;
+  /** Whether the volumes' sizes are enforced on the host, and the sizes (undefined on a managed database). */
+  readonly storage: pulumi.Output<VolumesStatus | undefined>;
 
   constructor(name: string, args: TemplateSystemArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validated before anything is registered, this component included.
@@ -80,6 +100,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
       );
       this.endpoint = pulumi.unsecret(database.outputs.apply((o) => o.endpoint));
       this.credentials = pulumi.secret(database.outputs.apply((o) => o.credentials));
+      this.storage = pulumi.output(undefined);
       this.registerOutputs({ endpoint: this.endpoint, credentials: this.credentials });
       return;
     }
@@ -89,7 +110,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
     const publicHost =
       args.publicHost ?? (server ? server.publicIp : target.ssh ? pulumi.output(target.ssh.host) : pulumi.output("127.0.0.1"));
     // A cloud server pulls the official images: PROVISIONER_IMAGE_* name this machine's local builds.
-    const images = { ...(server ? resolveImages({}) : resolveImages()), ...args.images };
+    const images = imagesWith({ ...(server ? resolveImages({}) : resolveImages()), ...args.images }, args.versions);
     const system = pulumi.all([secrets, publicHost]).apply(([secretValues, host]) =>
       buildSystem(prepared, {
         ports: args.ports,
@@ -98,14 +119,31 @@ export class TemplateSystem extends pulumi.ComponentResource {
         publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"),
         publicHost: host,
         backupsDir: target.backupsDir ?? defaultBackupsDir,
+        // A cloud server is chosen to hold the largest limit (server-types.ts).
+        hostCpus: server ? undefined : (target.cpus ?? (target.ssh ? undefined : os.availableParallelism())),
+        hostOpenFiles: server ? undefined : (target.openFiles ?? (target.ssh ? undefined : localOpenFiles())),
       }),
     );
-    const deployment = deployToDockerHost(
-      `${name}-deploy`,
-      system.apply((s) => s.model),
-      prepared.project,
-      target,
-      { parent: this, dependsOn: [...secretCommands.map(([, cmd]) => cmd), ...(server ? [server] : [])] },
+    // Every volume sized (and limited where the host allows: components/model/volume-quota.ts).
+    const model = system.apply((s) => ({ ...s.model, volumeSizesMb: volumeSizesMb(prepared, s.model.volumes, target.volumeMbPerGb) }));
+    const volumes = volumesOnDockerHost(`${name}-volumes`, model, prepared.project, target, {
+      parent: this,
+      dependsOn: server ? [server] : [],
+    });
+    const deployment = deployToDockerHost(`${name}-deploy`, model, prepared.project, target, {
+      parent: this,
+      dependsOn: [...secretCommands.map(([, cmd]) => cmd), volumes.command, ...(server ? [server] : [])],
+    });
+    // A cloud server is the resource's own: its data volume bounds what the resource can fill, whoever may mount there.
+    const cloudGb = server ? dataVolumeGb(prepared) : undefined;
+    this.storage = volumes.status.apply((status) =>
+      status && cloudGb !== undefined && status.quota !== "enforced"
+        ? {
+            quota: "enforced" as const,
+            method: `the resource's own cloud server, its data volume of ${cloudGb} GB`,
+            sizesMb: status.sizesMb,
+          }
+        : status,
     );
 
     // Known once the system is healthy.

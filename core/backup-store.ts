@@ -13,7 +13,7 @@ export interface StoredBackup {
   sizeBytes: number;
   /** Dumps: listed by pg_restore; base backups: both archives read and a start WAL found. */
   verified: boolean;
-  /** first, scheduled, on-demand, final (before a DELETE). */
+  /** first, scheduled, on-demand, before-upgrade, final (before a DELETE). */
   reason?: string;
 }
 

@@ -11,13 +11,45 @@ describe("loadConfig", () => {
   it("uses the embedded defaults and the official images", () => {
     const config = loadConfig(base);
     expect(config).toMatchObject({ port: 3000, host: "127.0.0.1", logLevel: "info", databaseUrl: base.DATABASE_URL });
-    expect(config.pulumiBackendUrl).toMatch(/^file:\/\/.*\.data\/pulumi-state$/);
+    // The state in its own database of the control plane's Postgres; the password in the CLI's environment only.
+    expect(config.pulumiBackendUrl).toBe("postgres://u@127.0.0.1:5432/db_pulumi?sslmode=disable");
+    expect(config.pulumiBackend.env).toEqual({ PGPASSWORD: "p" });
+    expect(config).toMatchObject({ dockerHostId: "local" });
     expect(config.images).toEqual({
       kubo: "ipfs/kubo:v0.39.0",
       ipfsCluster: "ipfs/ipfs-cluster:v1.1.6",
       postgres: "postgres:15",
       pgbouncer: "edoburu/pgbouncer:v1.24.1-p1",
     });
+  });
+
+  it("accepts file:// and s3:// backends as given, and moves a postgres:// backend's password out of its URL", () => {
+    for (const url of ["file:///var/lib/state", "s3://bucket/prefix?region=eu-central-1"]) {
+      expect(loadConfig({ ...base, PULUMI_BACKEND_URL: url }).pulumiBackend).toEqual({ url, env: {}, secrets: [] });
+    }
+    const backend = loadConfig({
+      ...base,
+      PULUMI_BACKEND_URL: "postgres://state:s%40cret-pw@db.example:6543/pulumi?sslmode=require&table=t1",
+    }).pulumiBackend;
+    expect(backend.url).toBe("postgres://state@db.example:6543/pulumi?sslmode=require&table=t1");
+    expect(backend.env).toEqual({ PGPASSWORD: "s@cret-pw" });
+    expect(backend.secrets).toContain("s@cret-pw");
+  });
+
+  it("runs up to OPERATION_CONCURRENCY in one instance unless OPERATION_INSTANCE_CONCURRENCY says fewer", () => {
+    expect(loadConfig(base).operations).toMatchObject({ concurrency: 4, instanceConcurrency: 4 });
+    expect(loadConfig({ ...base, OPERATION_INSTANCE_CONCURRENCY: "2" }).operations).toMatchObject({
+      concurrency: 4,
+      instanceConcurrency: 2,
+    });
+    expect(loadConfig({ ...base, OPERATION_INSTANCE_CONCURRENCY: "9" }).operations).toMatchObject({ instanceConcurrency: 4 });
+  });
+
+  it("when PULUMI_BACKEND_URL or PROVISIONER_DOCKER_HOST_ID is malformed, then the error names it and not the URL", () => {
+    expect(() => loadConfig({ ...base, PULUMI_BACKEND_URL: "postgres://u:hunter2-pw@[bad" })).toThrow(
+      /^invalid configuration: PULUMI_BACKEND_URL: not a URL$/,
+    );
+    expect(() => loadConfig({ ...base, PROVISIONER_DOCKER_HOST_ID: "Not OK" })).toThrow(/PROVISIONER_DOCKER_HOST_ID/);
   });
 
   it("leaves Prometheus discovery off without a scrape token, checks the health of resources every 30 s", () => {

@@ -1,14 +1,26 @@
 // Service configuration: parsed and validated once at start; every key is
 // documented in the README's configuration table.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { resolveImages, type ImageSet } from "../components/images.js";
 import { cloudSettingsFrom, type CloudSettings } from "./cloud-settings.js";
 import { parseKeyring, type Keyring } from "./credentials-cipher.js";
 import { logFormats } from "./logger.js";
+import { resolvePulumiBackend, type PulumiBackend } from "./pulumi-backend.js";
 
-const repoRoot = path.resolve(import.meta.dirname, "..");
+/** The checkout: above core/ when run from the sources, above .build/app-<hash>/core/ when compiled (tools/bootstrap/compile.ts). */
+function checkoutOf(dir: string): string {
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${import.meta.dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+const repoRoot = checkoutOf(path.resolve(import.meta.dirname, ".."));
 const dataDir = path.join(repoRoot, ".data");
 
 export interface FairUseLimits {
@@ -29,10 +41,18 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Read by createLogger before the configuration (to log its errors); checked here so a typo fails fast.
   LOG_FORMAT: z.enum(logFormats).optional(),
-  PULUMI_BACKEND_URL: z
+  // Unset or empty: the control plane's Postgres (core/pulumi-backend.ts).
+  PULUMI_BACKEND_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional()),
+  // The Docker host this instance reaches (its local engine): its resources' operations run only on instances naming it.
+  PROVISIONER_DOCKER_HOST_ID: z
     .string()
-    .min(1)
-    .default(`file://${path.join(dataDir, "pulumi-state")}`),
+    .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, { message: "must be a lower-case name (letters, digits, '.', '-')" })
+    .default("local"),
+  // This instance, in /readyz, metrics and the operations it ran: the host name unless named.
+  PROVISIONER_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: "must be letters, digits, '.', '_' or '-'" })
+    .optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
   PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),
   PROVISIONER_PROJECTS_DIR: z.string().min(1).default(path.join(dataDir, "projects")),
@@ -42,12 +62,16 @@ const schema = z.object({
   PROVISIONER_PUBLISH_IP: z.string().min(1).default("127.0.0.1"),
   PROVISIONER_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
   OPERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // Unset: OPERATION_CONCURRENCY (one instance may take all the slots).
+  OPERATION_INSTANCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   OPERATION_LEASE_SECONDS: seconds(30),
   OPERATION_CANCEL_TIMEOUT_SECONDS: seconds(30),
   OPERATION_QUEUE_PER_RESOURCE: z.coerce.number().int().min(1).default(fairUseDefaults.queuedPerResource),
   OPERATION_QUEUE_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.queuedPerTeam),
   EVENT_STREAMS_PER_TEAM: z.coerce.number().int().min(1).default(fairUseDefaults.eventStreamsPerTeam),
   HEALTH_TIMEOUT_SECONDS: seconds(300),
+  // Test only: volumes of N MB per GB of their size, so a test fills one quickly.
+  PROVISIONER_TEST_VOLUME_MB_PER_GB: z.coerce.number().int().min(1).max(1024).optional(),
   // Empty is unset: the discovery endpoint is off.
   PROVISIONER_SCRAPE_TOKEN: z.preprocess(
     (v) => (v === "" ? undefined : v),
@@ -56,6 +80,9 @@ const schema = z.object({
   HEALTH_CHECK_INTERVAL_SECONDS: z.coerce.number().min(0).default(30),
   HEALTH_CHECK_TIMEOUT_SECONDS: seconds(5),
   HEALTH_MAX_REPLICA_LAG_SECONDS: seconds(60),
+  // The web console (issue 14): the folder of its build (the bootstrap builds it and sets this), and how long a sign-in lasts.
+  PROVISIONER_CONSOLE_DIR: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  CONSOLE_SESSION_HOURS: z.coerce.number().positive().max(720).default(12),
 });
 
 export interface Config {
@@ -64,7 +91,14 @@ export interface Config {
   host: string;
   databaseUrl: string;
   logLevel: string;
+  /** PULUMI_BACKEND_URL as the CLI gets it (never with a password). */
   pulumiBackendUrl: string;
+  /** The backend, with what the CLI needs in its environment (PGPASSWORD) and must never print. */
+  pulumiBackend: PulumiBackend;
+  /** This instance's name (PROVISIONER_INSTANCE_ID, else the host name). */
+  instanceId: string;
+  /** The Docker host this instance deploys to; resources on it are run only by instances naming it. */
+  dockerHostId: string;
   passphrase: string;
   keyring: Keyring;
   projectsDir: string;
@@ -72,18 +106,29 @@ export interface Config {
   backupsDir: string;
   /** How long a deleted database's store (its final dump) is kept. */
   backupRetentionAfterDeleteDays: number;
+  /** Test only: MB per GB of a volume's size (unset: 1024). */
+  volumeMbPerGb?: number;
   publishIp: string;
   publicHost: string;
   images: ImageSet;
   /** The cloud targets this instance offers (credentials from the environment). */
   cloud: CloudSettings;
-  operations: { concurrency: number; leaseSeconds: number; cancelTimeoutSeconds: number; healthTimeoutSeconds: number };
+  /** concurrency: across all instances; instanceConcurrency: in this one. */
+  operations: {
+    concurrency: number;
+    instanceConcurrency: number;
+    leaseSeconds: number;
+    cancelTimeoutSeconds: number;
+    healthTimeoutSeconds: number;
+  };
   /** Fair use: queued operations per resource and per team, open event streams per team (per instance). */
   limits: FairUseLimits;
   /** Bearer token of GET /v1/prometheus/targets; undefined: the endpoint is off. */
   scrapeToken?: string;
   /** The health monitor of ACTIVE/DEGRADED resources; intervalSeconds 0 turns it off. */
   healthChecks: { intervalSeconds: number; timeoutSeconds: number; maxReplicaLagSeconds: number };
+  /** The web console: its built files (undefined: not served) and the lifetime of a sign-in. */
+  console: { dir?: string; sessionHours: number };
 }
 
 export class ConfigError extends Error {}
@@ -107,6 +152,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const c = parsed.data;
+  let pulumiBackend: PulumiBackend;
+  try {
+    pulumiBackend = resolvePulumiBackend(c.PULUMI_BACKEND_URL, c.DATABASE_URL);
+  } catch {
+    // The URL itself is not repeated: it may hold a password.
+    throw new ConfigError("invalid configuration: PULUMI_BACKEND_URL: not a URL");
+  }
   let keyring: Keyring;
   try {
     keyring = parseKeyring(c.PROVISIONER_CREDENTIALS_KEYS);
@@ -119,18 +171,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
     logLevel: c.LOG_LEVEL,
-    pulumiBackendUrl: c.PULUMI_BACKEND_URL,
+    pulumiBackendUrl: pulumiBackend.url,
+    pulumiBackend,
+    instanceId: c.PROVISIONER_INSTANCE_ID ?? os.hostname(),
+    dockerHostId: c.PROVISIONER_DOCKER_HOST_ID,
     passphrase: c.PULUMI_CONFIG_PASSPHRASE,
     keyring,
     projectsDir: c.PROVISIONER_PROJECTS_DIR,
     backupsDir: c.PROVISIONER_BACKUPS_DIR,
     backupRetentionAfterDeleteDays: c.BACKUP_RETENTION_AFTER_DELETE_DAYS,
+    volumeMbPerGb: c.PROVISIONER_TEST_VOLUME_MB_PER_GB,
     publishIp: c.PROVISIONER_PUBLISH_IP,
     publicHost: c.PROVISIONER_PUBLIC_HOST,
     images: resolveImages(env),
     cloud: cloudSettingsFrom(env),
     operations: {
       concurrency: c.OPERATION_CONCURRENCY,
+      instanceConcurrency: Math.min(c.OPERATION_INSTANCE_CONCURRENCY ?? c.OPERATION_CONCURRENCY, c.OPERATION_CONCURRENCY),
       leaseSeconds: c.OPERATION_LEASE_SECONDS,
       cancelTimeoutSeconds: c.OPERATION_CANCEL_TIMEOUT_SECONDS,
       healthTimeoutSeconds: c.HEALTH_TIMEOUT_SECONDS,
@@ -146,5 +203,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutSeconds: c.HEALTH_CHECK_TIMEOUT_SECONDS,
       maxReplicaLagSeconds: c.HEALTH_MAX_REPLICA_LAG_SECONDS,
     },
+    console: { dir: c.PROVISIONER_CONSOLE_DIR, sessionHours: c.CONSOLE_SESSION_HOURS },
   };
 }

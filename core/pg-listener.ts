@@ -8,6 +8,8 @@ import type { Database } from "./db.js";
 
 export class PgListener {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  /** Listeners of every notification (a team-wide event stream filters by itself). */
+  private readonly everything = new Set<(payload: string) => void>();
   private client?: pg.Client;
   private closed = false;
 
@@ -20,7 +22,9 @@ export class PgListener {
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     client.on("notification", (message) => {
-      if (message.payload) this.emitter.emit(message.payload);
+      if (!message.payload) return;
+      this.emitter.emit(message.payload);
+      for (const listener of this.everything) listener(message.payload);
     });
     client.on("error", (error) => {
       this.logger.warn({ err: error, channel: this.channel }, "LISTEN connection lost; reconnecting");
@@ -36,6 +40,12 @@ export class PgListener {
   subscribe(payload: string, listener: () => void): () => void {
     this.emitter.on(payload, listener);
     return () => this.emitter.off(payload, listener);
+  }
+
+  /** Calls `listener` for every notification, with its payload. */
+  subscribeAll(listener: (payload: string) => void): () => void {
+    this.everything.add(listener);
+    return () => this.everything.delete(listener);
   }
 
   async stop(): Promise<void> {

@@ -151,15 +151,15 @@ export const byName = (name: string) => {
 export const templateCases = [
   {
     template: "ipfs-cluster-small",
-    ports: { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005 },
-    volumeGb: 25,
-    need: "2 vCPU / 4096 MB",
+    ports: { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005, gateway: 19006 },
+    volumeGb: 40,
+    need: "2 vCPU / 4928 MB",
   },
-  { template: "postgres-small", ports: { pgbouncer: 19010 }, volumeGb: 20, need: "1 vCPU / 1920 MB" },
-  { template: "postgres-medium", ports: { pgbouncer: 19020, replica: 19021 }, volumeGb: 110, need: "2 vCPU / 3456 MB" },
-  { template: "small-storage", ports: { api: 19030, gateway: 19031 }, volumeGb: 15, need: "1 vCPU / 1536 MB" },
-  { template: "medium-storage", ports: { api: 19040, gateway: 19041 }, volumeGb: 35, need: "1 vCPU / 1536 MB" },
-  { template: "large-storage", ports: { api: 19050, gateway: 19051 }, volumeGb: 110, need: "1 vCPU / 1536 MB" },
+  { template: "postgres-small", ports: { pgbouncer: 19010 }, volumeGb: 30, need: "2 vCPU / 5632 MB" },
+  { template: "postgres-medium", ports: { pgbouncer: 19020, replica: 19021 }, volumeGb: 210, need: "5 vCPU / 34560 MB" },
+  { template: "small-storage", ports: { api: 19030, gateway: 19031 }, volumeGb: 15, need: "1 vCPU / 2048 MB" },
+  { template: "medium-storage", ports: { api: 19040, gateway: 19041 }, volumeGb: 35, need: "1 vCPU / 2048 MB" },
+  { template: "large-storage", ports: { api: 19050, gateway: 19051 }, volumeGb: 110, need: "1 vCPU / 2048 MB" },
 ] as const;
 
 export const sshCidr = "198.51.100.0/24";
@@ -174,6 +174,8 @@ export function commonGraph(secretNames: string[], cloud: string, componentType:
     ["command:local:Command", `res-${cloud}-keygen`],
     ["command:local:Command", `res-${cloud}-host-keygen`],
     ["command:remote:Command", "res-deploy"],
+    // The data volumes' step (components/model/volume-quota.ts): plain volumes there, the server's own disk bounds them.
+    ["command:remote:Command", "res-volumes"],
   ];
 }
 

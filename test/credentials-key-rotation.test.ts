@@ -12,7 +12,7 @@ import { generateKeyringSpec } from "../core/credentials-cipher.js";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 import { docker } from "./docker.js";
-import { client, discardUnfinishedOperations, waitForOperation, waitForStatus } from "./service-client.js";
+import { client, waitForOperation, waitForStatus } from "./service-client.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -32,9 +32,7 @@ describe("credentials key rotation, end to end", () => {
   /** The service restarted with another PROVISIONER_CREDENTIALS_KEYS. */
   async function restartWith(keys: string): Promise<ReturnType<typeof client>> {
     await server?.close();
-    server = await startTestServer({ ...shared, PROVISIONER_CREDENTIALS_KEYS: keys }, { runWorker: false });
-    await discardUnfinishedOperations(server.service.db);
-    server.service.worker!.start();
+    server = await startTestServer({ ...shared, PROVISIONER_CREDENTIALS_KEYS: keys });
     return client(server.base, apiKey);
   }
 

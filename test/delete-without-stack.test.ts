@@ -11,7 +11,7 @@ import { startTestServer, type TestServer } from "./test-server.js";
 import { hostNameOf } from "../components/templates/host-name.js";
 import { leftovers } from "./deployment.js";
 import { docker } from "./docker.js";
-import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
+import { client, waitForOperation, waitForStatus, type Client } from "./service-client.js";
 
 describe("DELETE of a resource that has no stack", () => {
   let server: TestServer;
@@ -21,9 +21,7 @@ describe("DELETE of a resource that has no stack", () => {
   beforeAll(async () => {
     // The backend's directory would have to be created inside a regular file: it cannot exist.
     fs.writeFileSync(blocker, "not a directory");
-    server = await startTestServer({ PULUMI_BACKEND_URL: `file://${blocker}/state` }, { runWorker: false });
-    await discardUnfinishedOperations(server.service.db);
-    server.service.worker!.start();
+    server = await startTestServer({ PULUMI_BACKEND_URL: `file://${blocker}/state` });
     const { apiKey } = await new TeamService(server.service.db).create(`n${crypto.randomBytes(3).toString("hex")}`, "PRO");
     api = client(server.base, apiKey);
   });

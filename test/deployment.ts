@@ -36,7 +36,12 @@ export interface TestDeployment {
 /** A test resource gets a fresh id (its host-side names derive from it) unless it names one. */
 export type TestRequest = Omit<TemplateRequest, "resourceId"> & { resourceId?: string };
 
-export async function testDeployment(testRequest: TestRequest, overrides: Partial<TemplateSystemArgs> = {}): Promise<TestDeployment> {
+/** `backend`: the Pulumi backend (default: a file backend in the deployment's temp dir); its env holds e.g. PGPASSWORD. */
+export async function testDeployment(
+  testRequest: TestRequest,
+  overrides: Partial<TemplateSystemArgs> = {},
+  backend?: { url: string; env: Record<string, string> },
+): Promise<TestDeployment> {
   const request: TemplateRequest = { ...testRequest, resourceId: testRequest.resourceId ?? crypto.randomUUID() };
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `provisioner-${request.template}-`));
   fs.mkdirSync(path.join(workDir, "state"));
@@ -56,8 +61,9 @@ export async function testDeployment(testRequest: TestRequest, overrides: Partia
     {
       projectName: "provisioner-test",
       stackName: prepared.project,
-      backendUrl: `file://${path.join(workDir, "state")}`,
+      backendUrl: backend?.url ?? `file://${path.join(workDir, "state")}`,
       passphrase: "test-passphrase",
+      env: backend?.env,
     },
     program,
   );
@@ -91,5 +97,11 @@ export async function leftovers(project: string): Promise<string[]> {
     docker("volume", "ls", "-q", "--filter", filter),
     docker("network", "ls", "-q", "--filter", filter),
   ]);
-  return lists.flatMap((l) => l.split("\n")).filter(Boolean);
+  // A volume image still mounted (components/model/volume-quota.ts: mounts are named from the project).
+  const mounts = fs
+    .readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .filter((line) => line.includes(`/${project}.volumes/`))
+    .map((line) => `mount:${line.split(" ")[1]}`);
+  return [...lists.flatMap((l) => l.split("\n")).filter(Boolean), ...mounts];
 }

@@ -8,7 +8,7 @@ import { hostNameOf } from "../components/templates/host-name.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 import { leftovers } from "./deployment.js";
 import { docker } from "./docker.js";
-import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
+import { client, waitForOperation, waitForStatus, type Client } from "./service-client.js";
 
 const intervalSeconds = 2;
 const scrapeToken = crypto.randomBytes(24).toString("hex");
@@ -27,7 +27,6 @@ describe("the health monitor, on a real ipfs-cluster-small", () => {
       { HEALTH_CHECK_INTERVAL_SECONDS: String(intervalSeconds), PROVISIONER_SCRAPE_TOKEN: scrapeToken },
       { runWorker: false },
     );
-    await discardUnfinishedOperations(server.service.db);
     server.service.worker!.start();
     server.service.health.start();
     teamName = `h${crypto.randomBytes(3).toString("hex")}`;

@@ -109,6 +109,26 @@ describe("ipfs-cluster-small on the local Docker host", () => {
     expect(missing).toEqual([]);
   });
 
+  it("when one Kubo node is stopped, the load-balanced gateway still serves a pinned file", { timeout: 200_000 }, async () => {
+    const content = `balanced ${crypto.randomUUID()}`;
+    const cid = await pinned(content);
+    const read = async () => {
+      const response = await fetch(`${suite.endpoint.gateway}/ipfs/${cid}`, { signal: AbortSignal.timeout(20_000) });
+      return { status: response.status, body: await response.text() };
+    };
+    await eventually(async () => ((await read()).status === 200 ? true : undefined), 60_000, "the balanced gateway to serve the file");
+    const node = `${suite.deployment.project}-ipfs0`;
+    await docker("stop", node);
+    try {
+      // More requests than nodes: the balancer takes the nodes in turn, so the stopped one's turn comes up.
+      const answers = [];
+      for (let i = 0; i < 6; i++) answers.push(await read());
+      expect(answers).toEqual(Array.from({ length: 6 }, () => ({ status: 200, body: content })));
+    } finally {
+      await docker("start", node);
+    }
+  });
+
   it("when a REST call has no credentials, then it gets 401", async () => {
     expect((await fetch(`${suite.endpoint.restApi}/peers`)).status).toBe(401);
   });

@@ -14,7 +14,7 @@ import { expressions, loadDashboards } from "../grafana/dashboards.js";
 import { hostNameOf } from "../components/templates/host-name.js";
 import { leftovers } from "./deployment.js";
 import { eventually } from "./docker.js";
-import { client, discardUnfinishedOperations, waitForOperation, type Client } from "./service-client.js";
+import { client, waitForOperation, type Client } from "./service-client.js";
 import { freePort } from "./net.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
@@ -68,9 +68,7 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
   };
 
   beforeAll(async () => {
-    server = await startTestServer({ PROVISIONER_SCRAPE_TOKEN: scrapeToken, HEALTH_CHECK_INTERVAL_SECONDS: "2" }, { runWorker: false });
-    await discardUnfinishedOperations(server.service.db);
-    server.service.worker!.start();
+    server = await startTestServer({ PROVISIONER_SCRAPE_TOKEN: scrapeToken, HEALTH_CHECK_INTERVAL_SECONDS: "2" });
     server.service.health.start();
     teamName = `m${crypto.randomBytes(3).toString("hex")}`;
     api = client(server.base, (await new TeamService(server.service.db).create(teamName, "PRO")).apiKey);

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "./test-server.js";
+import { discardUnfinishedOperations } from "./service-client.js";
 
 const schemathesis = process.env.PROVISIONER_SCHEMATHESIS;
 
@@ -20,15 +21,20 @@ describe("the OpenAPI document (Schemathesis)", () => {
   const db = createDatabase(process.env.DATABASE_URL!);
   let server: TestServer;
   let apiKey: string;
+  let teamId: string | undefined;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-schemathesis-"));
 
   beforeAll(async () => {
     // No worker: accepted operations stay queued, nothing is deployed.
     // With a scrape token, /metrics answers as documented for a caller without it (401), not as switched off (404).
     server = await startTestServer({ PROVISIONER_SCRAPE_TOKEN: crypto.randomBytes(16).toString("hex") }, { runWorker: false });
-    ({ apiKey } = await new TeamService(db).create(`st${crypto.randomBytes(4).toString("hex")}`, "ENTERPRISE"));
+    const created = await new TeamService(db).create(`st${crypto.randomBytes(4).toString("hex")}`, "ENTERPRISE");
+    ({ apiKey } = created);
+    teamId = created.team.id;
   });
   afterAll(async () => {
+    // Its queued operations would be claimed by a later file's workers or queue tests (same run, same database).
+    if (teamId) await discardUnfinishedOperations(db, { teamIds: [teamId] });
     await server?.close();
     await db.$disconnect();
     fs.rmSync(scratch, { recursive: true, force: true });

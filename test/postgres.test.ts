@@ -1,6 +1,7 @@
 // postgres-small for real: PostgreSQL behind PgBouncer, with backups that restore and cannot fail silently.
 import fs from "node:fs";
 import path from "node:path";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { docker, eventually } from "./docker.js";
 import { hardeningTests } from "./hardening.js";
@@ -88,6 +89,43 @@ describe("postgres-small on the local Docker host", () => {
     await sql("CREATE TABLE owned (id int); DROP TABLE owned;");
     await expect(sql("COPY (SELECT 1) TO PROGRAM 'true'")).rejects.toThrow(/permission denied|must be superuser|pg_execute_server_program/);
     await expect(sql("SELECT pg_read_file('/etc/passwd')")).rejects.toThrow(/permission denied/);
+  });
+
+  it("runs the server tuned for its size (2 vCPUs, 4 GB) and PgBouncer with room for thousands of clients", async () => {
+    const settings = await sql(
+      "SELECT string_agg(name || '=' || current_setting(name), ',' ORDER BY name) FROM pg_settings " +
+        "WHERE name IN ('effective_cache_size','max_connections','shared_buffers','work_mem')",
+    );
+    expect(settings).toBe("effective_cache_size=3GB,max_connections=100,shared_buffers=1GB,work_mem=10MB");
+    const inspect = async (service: string, format: string) =>
+      docker("inspect", "--format", format, `${suite.deployment.project}-${service}`);
+    expect(await inspect("postgres", "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.ShmSize}}")).toBe(
+      `${2e9} ${4096 * 2 ** 20} ${512 * 2 ** 20}`,
+    );
+    expect(await inspect("pgbouncer", "{{range .HostConfig.Ulimits}}{{.Name}}={{.Soft}}/{{.Hard}}{{end}}")).toBe("nofile=11024/11024");
+    const limits = await docker("exec", `${suite.deployment.project}-pgbouncer`, "sh", "-c", "ulimit -n");
+    expect(limits).toBe("11024");
+  });
+
+  it("takes 300 clients at once through PgBouncer (the image's default allowed 100), all answered", async () => {
+    const clients = Array.from(
+      { length: 300 },
+      () =>
+        new pg.Client({
+          host: suite.endpoint.host,
+          port: Number(suite.endpoint.port),
+          database: suite.endpoint.database,
+          user: suite.credentials.username,
+          password: suite.credentials.password,
+        }),
+    );
+    try {
+      await Promise.all(clients.map((c) => c.connect()));
+      const answers = await Promise.all(clients.map(async (c, i) => (await c.query("SELECT $1::int AS i", [i])).rows[0].i as number));
+      expect(answers).toEqual(clients.map((_, i) => i));
+    } finally {
+      await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    }
   });
 
   hardeningTests(suite);

@@ -47,12 +47,7 @@ describe("cancelling a running operation", () => {
       // The worker's log is the one witness of the forced stop: captured, as JSON lines.
       const logLines: string[] = [];
       const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), done()) });
-      server = await startTestServer(
-        { OPERATION_CANCEL_TIMEOUT_SECONDS: "1" },
-        { logger: createLogger("info", sink, "json"), runWorker: false },
-      );
-      await discardUnfinishedOperations(server.service.db);
-      server.service.worker!.start();
+      server = await startTestServer({ OPERATION_CANCEL_TIMEOUT_SECONDS: "1" }, { logger: createLogger("info", sink, "json") });
       const { api } = await newTeam(server.service.db, server.base);
       // A 3-peer cluster takes ~20 s to become healthy: the cancel lands while its deploy step runs.
       const name = `cancel${process.pid}`;
@@ -104,7 +99,6 @@ describe("a worker whose lease is taken over during an up", () => {
     { timeout: 300_000 },
     async () => {
       server = await startTestServer({ OPERATION_LEASE_SECONDS: "3" }, { runWorker: false });
-      await discardUnfinishedOperations(server.service.db);
       const { db } = server.service;
       const worker = server.service.worker!;
       worker.start();

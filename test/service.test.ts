@@ -15,7 +15,7 @@ import { leftovers } from "./deployment.js";
 import type { EventSourceMessage } from "eventsource-parser";
 import { hostNameOf } from "../components/templates/host-name.js";
 import { containersOf, existingVolumes, volumesMountedBy } from "./hardening.js";
-import { client, discardUnfinishedOperations, readEvents, waitForOperation, type Client, type Reply } from "./service-client.js";
+import { client, readEvents, waitForOperation, type Client, type Reply } from "./service-client.js";
 
 const sixStages = ["initialising", "allocating", "configuring", "provisioning", "verifying", "complete"];
 
@@ -37,9 +37,7 @@ describe("the provisioning service, end to end", () => {
         done()
       ),
     });
-    server = await startTestServer({}, { logger: createLogger("debug", sink), runWorker: false });
-    await discardUnfinishedOperations(server.service.db);
-    server.service.worker!.start();
+    server = await startTestServer({}, { logger: createLogger("debug", sink) });
     const teams = new TeamService(server.service.db);
     teamName = `o${crypto.randomBytes(3).toString("hex")}`;
     ({ apiKey: ownerKey } = await teams.create(teamName, "PRO"));

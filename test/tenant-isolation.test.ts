@@ -13,7 +13,7 @@ import { startTestServer, type TestServer } from "./test-server.js";
 import { hostNameOf } from "../components/templates/host-name.js";
 import { leftovers } from "./deployment.js";
 import { docker } from "./docker.js";
-import { client, discardUnfinishedOperations, waitForStatus, type Client } from "./service-client.js";
+import { client, waitForStatus, type Client } from "./service-client.js";
 
 interface Created {
   api: Client;
@@ -67,9 +67,7 @@ describe("tenant isolation on the Docker host", () => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer({}, { runWorker: false });
-    await discardUnfinishedOperations(server.service.db);
-    server.service.worker!.start();
+    server = await startTestServer({});
     const teams = new TeamService(server.service.db);
     acme = client(server.base, (await teams.create(base, "PRO")).apiKey);
     acmeX = client(server.base, (await teams.create(`${base}-x`, "PRO")).apiKey);

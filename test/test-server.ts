@@ -8,6 +8,8 @@ import { pino, type Logger } from "pino";
 import { loadConfig, type Config } from "../core/config.js";
 import { generateKeyringSpec } from "../core/credentials-cipher.js";
 import { createService, type Service } from "../api/service.js";
+import { createDatabase } from "../core/db.js";
+import { discardUnfinishedOperations } from "./service-client.js";
 
 export interface TestServer {
   base: string;
@@ -46,6 +48,18 @@ export async function startTestServer(
     ...overrides,
   };
   const config = loadConfig(env);
+  // An interrupted earlier run's operations (this database persists) would
+  // otherwise run in this server's worker (now or started later by the test),
+  // in this server's projects folder, and outlive it.
+  const db = createDatabase(config.databaseUrl);
+  try {
+    await discardUnfinishedOperations(db);
+  } catch (error) {
+    // A test of an unreachable database (P1001) has no leftovers to discard.
+    if ((error as { code?: string }).code !== "P1001") throw error;
+  } finally {
+    await db.$disconnect();
+  }
   const service = await createService(config, logger, { runWorker, worker, workerEnv: env });
   const server = service.app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));

@@ -6,14 +6,13 @@
 // resource FAILED after 3 interruptions.
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 import { hostNameOf } from "../components/templates/host-name.js";
 import type { Operation } from "../prisma/generated/client.js";
 import { leftovers } from "./deployment.js";
 import { docker, eventually } from "./docker.js";
-import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
+import { client, waitForOperation, waitForStatus, type Client } from "./service-client.js";
 import { processesOf } from "../automation/process-killer.js";
 
 const concurrency = 2;
@@ -31,9 +30,6 @@ describe("operations in a real worker process", () => {
   let operations: Operation[] = [];
 
   beforeAll(async () => {
-    const db = createDatabase(process.env.DATABASE_URL!);
-    await discardUnfinishedOperations(db);
-    await db.$disconnect();
     server = await startTestServer(
       { OPERATION_CONCURRENCY: String(concurrency), OPERATION_LEASE_SECONDS: "3", HEALTH_CHECK_INTERVAL_SECONDS: "2" },
       { worker: "process" },

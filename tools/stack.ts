@@ -3,13 +3,12 @@
 // proxy does not serve): the stacks/ program, inline through the Automation
 // API, on a stack file of stacks/ read as `pulumi up -s <stack>` reads it.
 import fs from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { describeBackend, ensureStateDatabase, resolvePulumiBackend } from "../core/pulumi-backend.js";
 import { templateProgram } from "../stacks/program.js";
 import { prepareWorkDir, readStackFile, StackFileMissing, type StackFile } from "./stack-files.js";
 
-const repoRoot = path.resolve(import.meta.dirname, "..");
 /** The project of Pulumi.yaml, whose namespace un-prefixed keys belong to (as with `pulumi config`). */
 const projectName = "provisioner";
 const commands = ["preview", "up", "refresh", "destroy", "output"] as const;
@@ -85,9 +84,13 @@ try {
   if (error instanceof StackFileMissing) fail(error.message, 2);
   throw error;
 }
-// The service's default backend, so both paths see the same stacks.
-const backendUrl = process.env.PULUMI_BACKEND_URL || `file://${path.join(repoRoot, ".data", "pulumi-state")}`;
+// The service's backend (its Postgres by default), so both paths see the same stacks.
+if (!process.env.PULUMI_BACKEND_URL && !process.env.DATABASE_URL)
+  fail("DATABASE_URL or PULUMI_BACKEND_URL must be set (npm run stack sets them)", 2);
+const backend = resolvePulumiBackend(process.env.PULUMI_BACKEND_URL, process.env.DATABASE_URL ?? "postgres://unused/");
+const backendUrl = backend.url;
 if (backendUrl.startsWith("file://")) fs.mkdirSync(new URL(backendUrl).pathname, { recursive: true });
+await ensureStateDatabase(backend);
 if (!process.env.PULUMI_CONFIG_PASSPHRASE) fail("PULUMI_CONFIG_PASSPHRASE is not set (npm run stack sets the development one)", 2);
 
 const workDir = prepareWorkDir(stackName, backendUrl, file, overrides);
@@ -97,10 +100,11 @@ try {
     {
       workDir,
       secretsProvider: file.secretsprovider ?? "passphrase",
-      envVars: { PULUMI_BACKEND_URL: backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true" },
+      // The password of a postgres:// backend in PGPASSWORD, never in the URL the CLI prints.
+      envVars: { PULUMI_BACKEND_URL: backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true", ...backend.env },
     },
   );
-  console.log(`stack ${stackName} (backend ${backendUrl}): ${command}`);
+  console.log(`stack ${stackName} (backend ${describeBackend(backend)}): ${command}`);
   await run(stack, command, showSecrets);
 } catch (error) {
   // The engine's own output was streamed above; its error ends the run.

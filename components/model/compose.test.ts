@@ -62,6 +62,15 @@ describe("renderCompose", () => {
     expect(doc.volumes.data!.name).toBe("team-a-db-data");
   });
 
+  it("raises a service's open-files limit and /dev/shm only when it asks", () => {
+    const doc = parse(
+      renderCompose({ ...model, services: { ...model.services, app: { ...model.services.app!, nofile: 11024, shmMb: 512 } } }),
+    ) as ComposeDocument;
+    expect(doc.services.app).toMatchObject({ ulimits: { nofile: { soft: 11024, hard: 11024 } }, shm_size: "512m" });
+    expect(doc.services.db!.ulimits).toBeUndefined();
+    expect(doc.services.db!.shm_size).toBeUndefined();
+  });
+
   it("adds back only the capabilities a service names, and takes its pids limit", () => {
     const doc = parse(
       renderCompose({

@@ -12,7 +12,7 @@ export const filesDir = "files";
 /** Label on every container, volume and network of a project: how teardown finds them. */
 export const projectLabel = "provisioner.project";
 
-function labelsOf(model: SystemModel): Record<string, string> {
+export function labelsOf(model: SystemModel): Record<string, string> {
   return { ...model.labels, [projectLabel]: model.project };
 }
 
@@ -62,6 +62,8 @@ function renderService(model: SystemModel, name: string, spec: ServiceSpec): Rec
     logging: logRotation,
   };
   if (spec.capabilities?.length) service.cap_add = spec.capabilities;
+  if (spec.nofile !== undefined) service.ulimits = { nofile: { soft: spec.nofile, hard: spec.nofile } };
+  if (spec.shmMb !== undefined) service.shm_size = `${spec.shmMb}m`;
   if (spec.user) service.user = spec.user;
   if (spec.entrypoint) service.entrypoint = spec.entrypoint;
   if (spec.command) service.command = spec.command;
@@ -110,7 +112,15 @@ export function renderCompose(model: SystemModel): string {
     services: Object.fromEntries(Object.entries(model.services).map(([name, spec]) => [name, literal(renderService(model, name, spec))])),
     // One network per resource: nothing is shared between resources or teams.
     networks: { default: { name: `${model.project}-net`, labels: labelsOf(model) } },
-    volumes: Object.fromEntries(model.volumes.map((v) => [v, { name: `${model.project}-${v}`, labels: labelsOf(model) }])),
+    // Sized volumes are made (and mounted) by the deploy script first: Compose only uses them.
+    volumes: Object.fromEntries(
+      model.volumes.map((v) => [
+        v,
+        model.volumeSizesMb
+          ? { external: true, name: `${model.project}-${v}` }
+          : { name: `${model.project}-${v}`, labels: labelsOf(model) },
+      ]),
+    ),
   };
   const doc = new Document(document);
   visit(doc, {

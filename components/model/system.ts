@@ -54,6 +54,10 @@ export interface ServiceSpec {
   capabilities?: string[];
   /** Most processes and threads the container may run. Default: defaultPidsLimit. */
   pidsLimit?: number;
+  /** Open files (soft and hard) of the container's processes, when the engine's default is not enough (a pooler's clients). */
+  nofile?: number;
+  /** Size of the container's /dev/shm in MB (Docker's default: 64). */
+  shmMb?: number;
   /**
    * A helper small enough to live in the host's reserve (the metrics proxy):
    * cloud server sizing leaves it out, so it never moves a system to a larger
@@ -75,6 +79,12 @@ export interface SystemModel {
   labels: Record<string, string>;
   services: Record<string, ServiceSpec>;
   volumes: string[];
+  /**
+   * Each volume's size in MB (see volume-quota.ts): set, the deploy creates the
+   * volumes itself (limited where the host allows) and Compose uses them as
+   * external volumes. Unset: Compose creates plain volumes.
+   */
+  volumeSizesMb?: Record<string, number>;
   /** Small configuration files mounted into services (name → content). */
   files: Record<string, string>;
   /**

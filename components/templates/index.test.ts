@@ -95,7 +95,15 @@ describe("host-side names", () => {
 
 describe("ipfs-cluster-small", () => {
   const prepared = prepareRequest({ template: "ipfs-cluster-small", name: "files", team: "web", resourceId });
-  const ports = { restApi: 19000, pinningServiceApi: 19001, gateway0: 19002, gateway1: 19003, gateway2: 19004, metrics: 19005 };
+  const ports = {
+    restApi: 19000,
+    pinningServiceApi: 19001,
+    gateway0: 19002,
+    gateway1: 19003,
+    gateway2: 19004,
+    metrics: 19005,
+    gateway: 19006,
+  };
 
   it("defaults to 3 peers replicating between 2 and 3, and asks for their ports", () => {
     expect(prepared.options).toEqual({ peers: 3, replicationMin: 2, replicationMax: 3, publicNetwork: true });
@@ -105,7 +113,16 @@ describe("ipfs-cluster-small", () => {
 
   it("runs a Kubo node and a cluster peer per peer, bootstrapped to each other", () => {
     const { model, outputs } = buildSystem(prepared, inputs(ports));
-    expect(Object.keys(model.services).sort()).toEqual(["cluster0", "cluster1", "cluster2", "ipfs0", "ipfs1", "ipfs2", "metrics"]);
+    expect(Object.keys(model.services).sort()).toEqual([
+      "cluster0",
+      "cluster1",
+      "cluster2",
+      "gateway",
+      "ipfs0",
+      "ipfs1",
+      "ipfs2",
+      "metrics",
+    ]);
     const peer1 = model.services.cluster1!;
     const id = (i: number) => deriveIdentity(secrets.identitySeed, i).id;
     expect(peer1.environment).toMatchObject({
@@ -132,7 +149,7 @@ describe("ipfs-cluster-small", () => {
     ]);
     // Kubo: gateway published, RPC API (5001) not.
     expect(model.services.ipfs2!.ports).toEqual([{ host: 19004, container: 8080, hostIp: "0.0.0.0" }]);
-    expect(model.services.ipfs2!.environment).toMatchObject({ PROVISIONER_STORAGE_MAX: "5GB" });
+    expect(model.services.ipfs2!.environment).toMatchObject({ PROVISIONER_STORAGE_MAX: "10GB" });
     expect(model.services.ipfs2!.image).toBe("kubo:t");
     // Metrics: one proxy forwarding /ipfs<i>/debug/metrics/prometheus only, the RPC API stays private.
     expect(model.services.metrics).toMatchObject({
@@ -141,9 +158,16 @@ describe("ipfs-cluster-small", () => {
       ports: [{ host: 19005, container: 9401, hostIp: "0.0.0.0" }],
     });
     expect(model.files["metrics-proxy.pl"]).toContain("/debug/metrics/prometheus");
+    // One load-balanced gateway over every node's gateway.
+    expect(model.services.gateway).toMatchObject({
+      image: "postgres:t",
+      command: ["serve", "8080", "ipfs0=ipfs0:8080", "ipfs1=ipfs1:8080", "ipfs2=ipfs2:8080"],
+      ports: [{ host: 19006, container: 8080, hostIp: "0.0.0.0" }],
+    });
     expect(outputs.endpoint).toEqual({
       restApi: "http://host.example:19000",
       pinningServiceApi: "http://host.example:19001",
+      gateway: "http://host.example:19006",
       gateway0: "http://host.example:19002",
       gateway1: "http://host.example:19003",
       gateway2: "http://host.example:19004",
@@ -268,6 +292,29 @@ describe("a database restored from another resource's backups", () => {
   });
 });
 
+describe("before an update that changes images (PATCH versions)", () => {
+  it.each(["postgres-small", "postgres-medium"])("%s takes a backup with its sidecar when the server's image changes", (template) => {
+    const prepared = prepareRequest({ template, name: "db", team: "t", resourceId });
+    const { model } = buildSystem(prepared, inputs({ pgbouncer: 19020, replica: 19021 }));
+    const script = model.beforeUp!.join("\n");
+    expect(script).toContain(`[ "$(docker inspect -f '{{.Config.Image}}' "$PROJECT-postgres")" != 'postgres:t' ]`);
+    expect(script).toContain('docker exec "$PROJECT-backup" sh /etc/provisioner/backup.sh once before-upgrade');
+  });
+
+  it("ipfs-cluster-small rolls its nodes one at a time, in order, each waited for before the next", () => {
+    const prepared = prepareRequest({ template: "ipfs-cluster-small", name: "c", team: "t", resourceId });
+    const ports = { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6, gateway: 7 };
+    const script = buildSystem(prepared, inputs(ports)).model.beforeUp!.join("\n");
+    const recreations = [...script.matchAll(/up -d --no-deps (\S+ \S+)$/gm)].map((m) => m[1]);
+    expect(recreations).toEqual(["ipfs0 cluster0", "ipfs1 cluster1", "ipfs2 cluster2"]);
+    for (let i = 0; i < 3; i++) {
+      const step = script.slice(script.indexOf(`--no-deps ipfs${i} cluster${i}`));
+      expect(step.indexOf(`roll_settled "$PROJECT-cluster${i}" --local`)).toBeGreaterThan(0);
+      expect(step.indexOf(`roll_in_peerset "$PROJECT-cluster${(i + 1) % 3}" cluster${i}`)).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe("postgres-medium", () => {
   it("adds a published read-only replica and WAL archiving to postgres-small", () => {
     // A resource created before names came from ids keeps its database name.
@@ -294,7 +341,8 @@ describe("postgres-medium", () => {
       readOnly: false,
     });
     expect(model.services.backup!.environment).toMatchObject({ BACKUP_BASE: "1", BACKUP_MAX_AGE_SECONDS: "129600" });
-    expect(model.services.postgres!.command).toContain("max_slot_wal_keep_size=2560MB");
+    // 10 % of the default size's 50 GB of storage.
+    expect(model.services.postgres!.command).toContain("max_slot_wal_keep_size=5120MB");
     expect(Object.keys(model.files).sort()).toEqual(["app-role.sh", "backup.sh", "primary-init.sh", "replica.sh"]);
     expect(outputs.endpoint.replicaUrl).toBe("postgresql://host.example:19031/fin_ledger");
     expect(JSON.stringify(outputs.endpoint)).not.toContain(secrets.password);
@@ -303,7 +351,10 @@ describe("postgres-medium", () => {
 
 describe("every template's system", () => {
   const requests: { template: string; ports: Record<string, number> }[] = [
-    { template: "ipfs-cluster-small", ports: { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6 } },
+    {
+      template: "ipfs-cluster-small",
+      ports: { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6, gateway: 7 },
+    },
     { template: "small-storage", ports: { api: 1, gateway: 2 } },
     { template: "postgres-small", ports: { pgbouncer: 1 } },
     { template: "postgres-medium", ports: { pgbouncer: 1, replica: 2 } },

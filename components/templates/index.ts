@@ -7,7 +7,7 @@ import { defaultBackupsDir } from "./postgres-backup.js";
 import { postgresMedium } from "./postgres-medium.js";
 import { hostNameOf } from "./host-name.js";
 import { checkDnsLabel, TemplateInputError } from "./request.js";
-import { sizes, type SizeName } from "./sizes.js";
+import { sizeNames, type SizeName, type SizeSpec } from "./sizes.js";
 import { largeStorage, mediumStorage, smallStorage } from "./storage.js";
 import { parseTemplateOptions, type Template, type TemplateOutputs } from "./template.js";
 
@@ -57,8 +57,8 @@ export function prepareRequest(request: TemplateRequest): PreparedRequest {
   const name = checkDnsLabel("name", request.name, 40);
   const team = checkDnsLabel("team", request.team, 20);
   const size = request.size ?? template.defaultSize;
-  if (!(template.sizes as readonly string[]).includes(size)) {
-    throw new TemplateInputError("size", `must be one of ${template.sizes.join(", ")}`);
+  if (!(sizeNames as readonly string[]).includes(size)) {
+    throw new TemplateInputError("size", `must be one of ${sizeNames.join(", ")}`);
   }
   const options: unknown = parseTemplateOptions(template, request.options);
   const project = request.hostName === undefined ? hostNameOf(request.resourceId) : checkDnsLabel("hostName", request.hostName);
@@ -104,6 +104,40 @@ export interface BuildInputs {
   publicHost: string;
   /** The Docker host's folder of backup stores (default defaultBackupsDir). */
   backupsDir?: string;
+  /**
+   * CPUs of the Docker host the system runs on: Docker refuses a container
+   * whose CPU limit is above them, so every limit is capped there. Unset: no
+   * cap (quotas, and cloud servers sized to hold the largest limit).
+   */
+  hostCpus?: number;
+  /** The open-files limit the host's containers may get: a service asking more is capped (the template sizes its pooler to it). */
+  hostOpenFiles?: number;
+}
+
+/** What a template's size is: its main service's limits and its data's storage (the accessor every target uses). */
+export function sizeOf(template: Template<unknown>, size: SizeName): SizeSpec {
+  return template.sizes[size];
+}
+
+/** sizeOf() by ids, e.g. for a target that has only the resource's row: throws TemplateInputError naming the field. */
+export function templateSize(templateId: string, size: string): SizeSpec {
+  const template = templates[templateId];
+  if (!template) throw new TemplateInputError("template", `unknown template; one of ${Object.keys(templates).join(", ")}`);
+  if (!(sizeNames as readonly string[]).includes(size)) throw new TemplateInputError("size", `must be one of ${sizeNames.join(", ")}`);
+  return sizeOf(template, size as SizeName);
+}
+
+/**
+ * The limits a resource runs with, as its configuration records them: its
+ * size, and, on a host with fewer CPUs than the size asks, the cap and why
+ * (`{cpus: 2, requested: 4, capped: "host has 2 CPUs"}`).
+ */
+export type SizeLimits = { cpus: number; memoryMb: number; storageGb: number; requested?: number; capped?: string };
+
+export function sizeLimits(prepared: PreparedRequest, hostCpus?: number): SizeLimits {
+  const size = sizeOf(prepared.template, prepared.size);
+  if (hostCpus === undefined || size.cpus <= hostCpus) return { ...size };
+  return { ...size, cpus: hostCpus, requested: size.cpus, capped: `host has ${hostCpus} CPU${hostCpus === 1 ? "" : "s"}` };
 }
 
 /** Every port the template declared must be in the allocation. */
@@ -120,7 +154,7 @@ export function buildSystem(prepared: PreparedRequest, inputs: BuildInputs): { m
   const context = {
     project: prepared.project,
     labels: prepared.labels,
-    size: sizes[prepared.size],
+    size: sizeOf(prepared.template, prepared.size),
     ports: inputs.ports,
     images: inputs.images,
     options: prepared.options,
@@ -131,6 +165,19 @@ export function buildSystem(prepared: PreparedRequest, inputs: BuildInputs): { m
     ...(prepared.restoreFrom
       ? { restoreFrom: { ...prepared.restoreFrom, database: databaseNames(prepared.restoreFrom.hostName).database } }
       : {}),
+    hostOpenFiles: inputs.hostOpenFiles,
   };
-  return { model: prepared.template.build(context), outputs: prepared.template.outputs(context) };
+  const model = prepared.template.build(context);
+  if (inputs.hostCpus !== undefined) capCpus(model, inputs.hostCpus);
+  // Templates size their poolers to the limit already; any other service asking more is capped too.
+  for (const service of Object.values(model.services))
+    if (service.nofile !== undefined && inputs.hostOpenFiles !== undefined) service.nofile = Math.min(service.nofile, inputs.hostOpenFiles);
+  return { model, outputs: prepared.template.outputs(context) };
+}
+
+/** Caps every container's CPU limit at the host's CPUs (Docker refuses more). */
+function capCpus(model: SystemModel, hostCpus: number): void {
+  for (const service of Object.values(model.services)) {
+    if (service.limits.cpus > hostCpus) service.limits = { ...service.limits, cpus: hostCpus };
+  }
 }

@@ -6,7 +6,9 @@ import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { metricsProxyFile, metricsProxyScript, metricsProxyService } from "./metrics-proxy.js";
 import { kuboMetricsPath } from "./metrics-proxy.js";
-import { sizeNames } from "./sizes.js";
+import { gatewayBalancerFile, gatewayBalancerScript, gatewayBalancerService } from "./gateway-balancer.js";
+import type { TemplateSizes } from "./sizes.js";
+import { rollingClusterUpgrade } from "./upgrade-steps.js";
 import {
   healthCheck,
   httpAddress,
@@ -24,6 +26,20 @@ export interface IpfsClusterOptions {
   /** Join the public IPFS network (bootstrap peers, delegated routing). */
   publicNetwork: boolean;
 }
+
+/**
+ * Per node: each Kubo node's limits and StorageMax. Its cluster peer gets
+ * half its CPU and a quarter of its memory (clusterPeerLimits), the metrics
+ * proxy comes on top, once.
+ */
+export const ipfsClusterSizes: TemplateSizes = {
+  small: { cpus: 0.5, memoryMb: 1024, storageGb: 10 },
+  medium: { cpus: 1, memoryMb: 2048, storageGb: 50 },
+  large: { cpus: 2, memoryMb: 4096, storageGb: 100 },
+};
+
+/** An ipfs-cluster peer keeps the pinset and talks to its node: lighter than the node. */
+export const clusterPeerLimits = (node: { cpus: number; memoryMb: number }) => ({ cpus: node.cpus / 2, memoryMb: node.memoryMb / 4 });
 
 const restApiUser = "admin";
 const maxPeers = 9;
@@ -115,6 +131,12 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_CRDT_CLUSTERNAME: ctx.project,
       CLUSTER_CRDT_TRUSTEDPEERS: "*",
       CLUSTER_MONITORPINGINTERVAL: "2s",
+      // The informers' metrics keep upstream's 30 s TTL. A peer publishes them
+      // at start, before the others have joined its pubsub topic (lost), then
+      // every TTL/2, so a new cluster takes pins only after ~15 s; a 4 s TTL
+      // made that ~2 s but made pins through the Pinning Service API fail
+      // (Kubo's `ipfs pin remote add`: "remote service failed to pin",
+      // test/ipfs-cluster.test.ts), so it is not shortened.
       CLUSTER_REPLICATIONFACTORMIN: String(options.replicationMin),
       CLUSTER_REPLICATIONFACTORMAX: String(options.replicationMax),
       // Re-allocate a peer's pins when it is removed or down (upstream default: off).
@@ -130,14 +152,24 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_PINSVCAPI_BASICAUTHCREDENTIALS: credentials,
     },
     mounts: [{ source: `${peerName(i)}-data`, target: "/data/ipfs-cluster" }],
-    dependsOn: [kuboName(i)],
-    // Healthy = can take a pin: this peer holds valid free-space metrics from
-    // at least replication-min peers (before that, /add answers "not enough peers").
-    healthCheck: healthCheck([
-      "CMD-SHELL",
-      `n=$(${clusterCtl} --enc json health metrics freespace | grep -oE '"valid": ?true' | wc -l); [ "$n" -ge "$CLUSTER_REPLICATIONFACTORMIN" ]`,
-    ]),
-    limits: { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb },
+    // Started with its Kubo node, not after it: the peer waits for the node's
+    // API itself (ipfshttp Connector.run retries every second, and the cluster
+    // publishes no metric before it answers), which saves Kubo's health-check
+    // round and a container start from every deployment.
+    //
+    // Healthy = can take a pin: this peer holds valid free-space and tag:group
+    // metrics (the balanced allocator's allocate_by) from at least
+    // replication-min peers (before that, /add answers "not enough peers").
+    // Checked every second: Docker 20.10 has no faster start interval.
+    healthCheck: {
+      ...healthCheck([
+        "CMD-SHELL",
+        `for m in freespace tag:group; do n=$(${clusterCtl} --enc json health metrics $m | grep -oE '"valid": ?true' | wc -l); [ "$n" -ge "$CLUSTER_REPLICATIONFACTORMIN" ] || exit 1; done`,
+      ]),
+      intervalSeconds: 1,
+      retries: 60,
+    },
+    limits: clusterPeerLimits(ctx.size),
     restart: "unless-stopped",
     // Both images have this user and give it /data/ipfs-cluster: started as it,
     // their entry point needs no capability (as root it would chown and su-exec).
@@ -162,7 +194,6 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
       ...kuboService({
         image: ctx.images.kubo,
         size: ctx.size,
-        storageGb: ctx.size.storageGb,
         publicNetwork: ctx.options.publicNetwork,
         volume: `${kuboName(i)}-data`,
       }),
@@ -178,13 +209,29 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
     hostPort: ctx.ports.metrics!,
     publishIp: ctx.publishIp,
   });
+  // One gateway URL for the cluster that skips a stopped node (gateway-balancer.ts).
+  services.gateway = gatewayBalancerService({
+    image: ctx.images.postgres,
+    upstreams: Object.fromEntries(Array.from({ length: ctx.options.peers }, (_, i) => [kuboName(i), `${kuboName(i)}:8080`])),
+    hostPort: ctx.ports.gateway!,
+    publishIp: ctx.publishIp,
+  });
   return {
     project: ctx.project,
     labels: ctx.labels,
     services,
     volumes,
-    files: { [kuboInitFile]: kuboInitScript, [metricsProxyFile]: metricsProxyScript },
-    beforeUp: removePeersFirst(ctx),
+    files: { [kuboInitFile]: kuboInitScript, [metricsProxyFile]: metricsProxyScript, [gatewayBalancerFile]: gatewayBalancerScript },
+    beforeUp: [
+      ...removePeersFirst(ctx),
+      // New images (PATCH versions): one node at a time, before `up` would recreate them all at once.
+      ...rollingClusterUpgrade({
+        nodes: Array.from({ length: ctx.options.peers }, (_, i) => ({ kubo: kuboName(i), peer: peerName(i) })),
+        images: { kubo: ctx.images.kubo, peer: ctx.images.ipfsCluster },
+        clusterCtl,
+        timeoutSeconds: 300,
+      }),
+    ],
     afterUp: peerKuboNodes(ctx.options.peers),
   };
 }
@@ -197,12 +244,23 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
  */
 function peerKuboNodes(peers: number): string[] {
   const nodes = Array.from({ length: peers }, (_, i) => i);
+  // One `docker exec` per node at a time, all nodes at once (each exec costs
+  // about half a second here); every background job's status is checked.
+  const parallel = (commands: string[]) => [
+    "pids=''",
+    ...commands.map((command) => `${command} & pids="$pids $!"`),
+    'for pid in $pids; do wait "$pid"; done',
+  ];
   return [
-    ...nodes.map((i) => `id${i}=$(docker exec "$PROJECT-${kuboName(i)}" ipfs id -f '<id>')`),
-    ...nodes.flatMap((i) =>
-      nodes
-        .filter((j) => j !== i)
-        .map((j) => `docker exec "$PROJECT-${kuboName(i)}" ipfs swarm peering add "/dns4/${kuboName(j)}/tcp/4001/p2p/$id${j}" >/dev/null`),
+    "ids=$(mktemp -d)",
+    ...parallel(nodes.map((i) => `docker exec "$PROJECT-${kuboName(i)}" ipfs id -f '<id>' > "$ids/${i}"`)),
+    ...nodes.map((i) => `id${i}=$(cat "$ids/${i}")`),
+    'rm -rf "$ids"',
+    ...parallel(
+      nodes.map((i) => {
+        const adds = nodes.filter((j) => j !== i).map((j) => `ipfs swarm peering add /dns4/${kuboName(j)}/tcp/4001/p2p/$id${j} >/dev/null`);
+        return `docker exec "$PROJECT-${kuboName(i)}" sh -c "${adds.join(" && ") || "true"}"`;
+      }),
     ),
   ];
 }
@@ -246,16 +304,19 @@ function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): string[] {
 export const ipfsClusterSmall: Template<IpfsClusterOptions> = {
   id: "ipfs-cluster-small",
   description: "IPFS Cluster: Kubo nodes with ipfs-cluster peers (CRDT consensus), pins replicated between min and max peers",
-  sizes: sizeNames,
+  sizes: ipfsClusterSizes,
   defaultSize: "small",
+  sizeUnit: "each node: its Kubo node (its cluster peer gets half the CPU and a quarter of the memory; the metrics proxy comes on top)",
   options,
-  portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`), "metrics"],
+  portNames: (o) => ["restApi", "pinningServiceApi", ...Array.from({ length: o.peers }, (_, i) => `gateway${i}`), "metrics", "gateway"],
   secrets: () => ({ clusterSecret: 32, identitySeed: 32, restApiPassword: 24 }),
   build,
   outputs: (ctx) => ({
     endpoint: {
       restApi: `http://${ctx.publicHost}:${ctx.ports.restApi}`,
       pinningServiceApi: `http://${ctx.publicHost}:${ctx.ports.pinningServiceApi}`,
+      // Load-balanced over every node's gateway, skipping a node that does not answer.
+      gateway: `http://${ctx.publicHost}:${ctx.ports.gateway}`,
       ...Object.fromEntries(
         Array.from({ length: ctx.options.peers }, (_, i) => [`gateway${i}`, `http://${ctx.publicHost}:${ctx.ports[`gateway${i}`]}`]),
       ),

@@ -1,6 +1,6 @@
 // A Kubo node as a service of a system: shared by the cluster and storage templates.
 import type { ServiceSpec } from "../model/system.js";
-import type { SizeSpec } from "./sizes.js";
+import type { SizeSpec, TemplateSizes } from "./sizes.js";
 import { healthCheck } from "./template.js";
 
 /** Applied by the image on every start (/container-init.d), before the daemon. */
@@ -23,17 +23,26 @@ ipfs config --json API.Authorizations '{}'
 
 export const kuboInitFile = "kubo-init.sh";
 
+/** The storage templates' node: CPU and memory by size; StorageMax is the template's whatever the size. */
+export function storageNodeSizes(storageGb: number): TemplateSizes {
+  return {
+    small: { cpus: 0.5, memoryMb: 1024, storageGb },
+    medium: { cpus: 1, memoryMb: 2048, storageGb },
+    large: { cpus: 2, memoryMb: 4096, storageGb },
+  };
+}
+
 export interface KuboServiceOptions {
   image: string;
+  /** Its limits, and StorageMax (storageGb). */
   size: SizeSpec;
-  storageGb: number;
   publicNetwork: boolean;
   volume: string;
 }
 
 export function kuboService(options: KuboServiceOptions): ServiceSpec {
   const environment: Record<string, string> = {
-    PROVISIONER_STORAGE_MAX: `${options.storageGb}GB`,
+    PROVISIONER_STORAGE_MAX: `${options.size.storageGb}GB`,
     PROVISIONER_PUBLIC_NETWORK: String(options.publicNetwork),
   };
   return {

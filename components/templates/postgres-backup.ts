@@ -21,6 +21,7 @@
 //   state/requested                                 written by the control plane: back up now
 import type { Mount, ServiceSpec } from "../model/system.js";
 import type { TemplateContext } from "./template.js";
+import { maxConnectionsCeiling } from "./postgres-tuning.js";
 
 export const backupScriptFile = "backup.sh";
 export const restoreScriptFile = "restore.sh";
@@ -185,6 +186,12 @@ check_archiver() {
   if [ -e /tmp/archiver_failure ]; then cp /tmp/archiver_failure "$state/archiver_failure" 2>/dev/null; else rm -f "$state/archiver_failure"; fi
 }
 
+# One backup at a time in this container: the loop's, and an exec'd once (before an image change) or final
+# (before a DELETE), which would otherwise remove each other's partial files.
+locked() {
+  ( flock -w 3600 9 || { record_failure "another backup held the lock for an hour"; exit 1; }; "$@" ) 9>/tmp/backup.lock
+}
+
 run_once() {
   take_dump "\${1:-scheduled}" || return 1
   if [ "\${BACKUP_BASE:-0}" = 1 ]; then take_base || return 1; fi
@@ -211,10 +218,13 @@ health() {
   echo "last successful backup $age s ago"
 }
 
+final_dump() { take_dump final && record_success; }
+
 case "\${1:-run}" in
-  once) run_once on-demand ;;
-  final) take_dump final && record_success ;;
-  base) take_base ;;
+  # once [reason]: on-demand, before-upgrade
+  once) locked run_once "\${2:-on-demand}" ;;
+  final) locked final_dump ;;
+  base) locked take_base ;;
   health) health ;;
   run)
     # PID 1 ignores SIGTERM unless it traps it; waiting on a background sleep
@@ -224,7 +234,7 @@ case "\${1:-run}" in
     last=$(cat "$state/last_success" 2>/dev/null || echo 0)
     # The first backup right after create (and after a store was lost).
     attempted=$(now)
-    if [ "$last" -eq 0 ] && ! run_once first; then next=$((attempted + 60))
+    if [ "$last" -eq 0 ] && ! locked run_once first; then next=$((attempted + 60))
     else next=$(next_after "$(cat "$state/last_success" 2>/dev/null || echo "$attempted")"); fi
     while :; do
       sleep 5 & wait $!
@@ -234,7 +244,7 @@ case "\${1:-run}" in
       elif [ "$(now)" -ge "$next" ]; then reason=scheduled; fi
       [ -n "$reason" ] || continue
       attempted=$(now)
-      if run_once "$reason"; then next=$(next_after "$attempted")
+      if locked run_once "$reason"; then next=$(next_after "$attempted")
       else
         # A failure is retried within ten minutes (sooner on a shorter schedule), never later than the schedule.
         # Until a first success, within a minute.
@@ -242,7 +252,7 @@ case "\${1:-run}" in
         n=$(next_after "$attempted"); [ "$n" -lt "$retry" ] && retry=$n; next=$retry
       fi
     done ;;
-  *) echo "usage: backup.sh run|once|final|base|health" >&2; exit 2 ;;
+  *) echo "usage: backup.sh run|once [reason]|final|base|health" >&2; exit 2 ;;
 esac
 `;
 
@@ -290,6 +300,8 @@ restore_command = 'cp $src/wal/%f %p'
 recovery_target_time = '$pg_target'
 recovery_target_action = 'promote'
 archive_mode = off
+# Recovery refuses a max_connections below the primary's (tuned by size, at most ${maxConnectionsCeiling}: postgres-tuning.ts).
+max_connections = ${maxConnectionsCeiling}
 CONF
 touch "$dir/recovery.signal"
 if ! pg_ctl -D "$dir" -o "-p 5433 -k /tmp -c listen_addresses=''" -l /tmp/pitr.log -w -t 600 start; then

@@ -15,7 +15,22 @@ import {
   serverEntrypoint,
   type PostgresOptions,
 } from "./postgres.js";
+import { postgresArgs, postgresSettings } from "./postgres-tuning.js";
+import type { TemplateSizes } from "./sizes.js";
 import { healthCheck, type Template, type TemplateContext } from "./template.js";
+import { backupBeforeImageChange } from "./upgrade-steps.js";
+
+/**
+ * postgres-medium's sizes: the limits of each database server, the primary
+ * and the replica alike (a replica that can take over needs the primary's
+ * size), and the primary's data volume. medium is the design's 4 vCPU / 16 GB
+ * / 50 GB. PgBouncer and the backup sidecar come on top.
+ */
+export const postgresMediumSizes: TemplateSizes = {
+  small: { cpus: 2, memoryMb: 8192, storageGb: 25 },
+  medium: { cpus: 4, memoryMb: 16384, storageGb: 50 },
+  large: { cpus: 8, memoryMb: 32768, storageGb: 100 },
+};
 
 const replicaScriptFile = "replica.sh";
 const primaryInitFile = "primary-init.sh";
@@ -44,7 +59,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pg_basebackup -h postgres -U replicator -D "$PGDATA" -R -X stream -S replica1
   chmod 0700 "$PGDATA"
 fi
-exec postgres -c hot_standby=on
+# The primary's tuning comes as arguments: a standby needs max_connections at least the primary's.
+exec postgres -c hot_standby=on "$@"
 `;
 
 function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
@@ -59,7 +75,7 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   primary.user = undefined;
   primary.capabilities = ["CHOWN", "DAC_READ_SEARCH", "FOWNER", "SETUID", "SETGID"];
   primary.command = [
-    "postgres",
+    ...primary.command!,
     "-c",
     "wal_level=replica",
     "-c",
@@ -88,6 +104,7 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   services.replica = {
     image: ctx.images.postgres,
     entrypoint: ["/bin/sh", `/etc/provisioner/${replicaScriptFile}`],
+    command: postgresArgs(postgresSettings(ctx.size)),
     user: "postgres",
     environment: { ...replication, PGDATA: "/var/lib/postgresql/data" },
     mounts: [
@@ -98,6 +115,7 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
     healthCheck: healthCheck(["CMD-SHELL", "pg_isready -h 127.0.0.1"]),
     dependsOn: ["postgres"],
     limits: primary.limits,
+    shmMb: primary.shmMb,
     restart: "unless-stopped",
   };
 
@@ -119,6 +137,12 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
       [appRoleFile]: appRoleScript,
       [replicaScriptFile]: replicaScript,
     },
+    beforeUp: backupBeforeImageChange({
+      database: "postgres",
+      backup: "backup",
+      image: ctx.images.postgres,
+      backupScript: `/etc/provisioner/${backupScriptFile}`,
+    }),
   };
 }
 
@@ -126,12 +150,15 @@ export const postgresMedium: Template<PostgresOptions> = {
   ...postgresSmall,
   id: "postgres-medium",
   description: "postgres-small plus a streaming read replica and WAL archiving for point-in-time recovery",
+  sizes: postgresMediumSizes,
   defaultSize: "medium",
+  sizeUnit: "each database server, the primary and the replica (PgBouncer and the backup sidecar come on top)",
   portNames: () => ["pgbouncer", "replica"],
   secrets: () => ({ password: 24, replicationPassword: 24 }),
   build,
-  // Primary, replica, WAL archive and base backups.
+  // Primary, replica, and the backup store: WAL archive, base backups and dumps.
   dataGb: (size) => 4 * size.storageGb,
+  backupStoreGb: (size) => 2 * size.storageGb,
   managedService: { engine: "postgresql", readReplica: true },
   outputs: (ctx) => {
     const small = postgresSmall.outputs(ctx);

@@ -3,7 +3,9 @@
 // resource's backup store and keeping the last N (postgres-backup.ts).
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { z } from "zod";
-import { sizeNames } from "./sizes.js";
+import { poolerSettings, postgresArgs, postgresSettings } from "./postgres-tuning.js";
+import type { TemplateSizes } from "./sizes.js";
+import { backupBeforeImageChange } from "./upgrade-steps.js";
 import { healthCheck, integerOption, optionsObject, type Template, type TemplateContext } from "./template.js";
 import {
   backupScript,
@@ -80,10 +82,23 @@ export function serverEntrypoint(prelude = ""): string[] {
   ];
 }
 
+/**
+ * postgres-small's sizes: the database server's limits and its data volume
+ * (small is the design's 2 vCPU / 4 GB / 10 GB). PgBouncer and the backup
+ * sidecar come on top (postgresServices).
+ */
+export const postgresSmallSizes: TemplateSizes = {
+  small: { cpus: 2, memoryMb: 4096, storageGb: 10 },
+  medium: { cpus: 4, memoryMb: 8192, storageGb: 25 },
+  large: { cpus: 8, memoryMb: 16384, storageGb: 50 },
+};
+
 export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<string, ServiceSpec> {
   const { database, role } = databaseNames(ctx.project);
   const password = ctx.secrets.password!;
   const limits = { cpus: ctx.size.cpus, memoryMb: ctx.size.memoryMb };
+  const server = postgresSettings(ctx.size);
+  const pooler = poolerSettings(ctx.size, ctx.hostOpenFiles);
   // What the backup sidecar connects as: the resource's role, owner of its database.
   const appEnv = { POSTGRES_USER: role, POSTGRES_PASSWORD: password, POSTGRES_DB: database };
   const restore = restoreMounts(ctx);
@@ -91,7 +106,7 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
     postgres: {
       image: ctx.images.postgres,
       entrypoint: serverEntrypoint(),
-      command: ["postgres"],
+      command: ["postgres", ...postgresArgs(server)],
       environment: {
         POSTGRES_USER: "postgres",
         POSTGRES_DB: database,
@@ -116,6 +131,7 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
           }
         : healthCheck(["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"']),
       limits,
+      shmMb: server.shmMb,
       restart: "unless-stopped",
       // Both images give this user the data directory: started as it, the
       // entry point needs no capability (as root it would chown, then gosu).
@@ -133,10 +149,17 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
         POOL_MODE: ctx.options.poolMode,
         LISTEN_PORT: "5432",
         ADMIN_USERS: role,
+        // Sized from the database server's size (postgres-tuning.ts).
+        MAX_CLIENT_CONN: String(pooler.maxClientConn),
+        DEFAULT_POOL_SIZE: String(pooler.defaultPoolSize),
+        RESERVE_POOL_SIZE: String(pooler.reservePoolSize),
+        MAX_DB_CONNECTIONS: String(pooler.maxDbConnections),
       },
       ports: [{ host: ctx.ports.pgbouncer!, container: 5432, hostIp: ctx.publishIp }],
       dependsOn: ["postgres"],
-      limits: { cpus: Math.min(ctx.size.cpus, 0.5), memoryMb: 128 },
+      // PgBouncer runs one thread: more than one CPU is never used.
+      limits: { cpus: 1, memoryMb: pooler.memoryMb },
+      nofile: pooler.nofile,
       restart: "unless-stopped",
       user: "postgres",
     },
@@ -147,8 +170,9 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
 export const postgresSmall: Template<PostgresOptions> = {
   id: "postgres-small",
   description: "PostgreSQL behind PgBouncer (SCRAM), with daily pg_dump backups",
-  sizes: sizeNames,
+  sizes: postgresSmallSizes,
   defaultSize: "small",
+  sizeUnit: "the database server (PgBouncer and the backup sidecar come on top)",
   options: postgresOptions,
   portNames: () => ["pgbouncer"],
   secrets: () => ({ password: 24 }),
@@ -162,6 +186,12 @@ export const postgresSmall: Template<PostgresOptions> = {
       [appRoleFile]: appRoleScript,
       ...(ctx.restoreFrom ? { [restoreScriptFile]: restoreScript } : {}),
     },
+    beforeUp: backupBeforeImageChange({
+      database: "postgres",
+      backup: "backup",
+      image: ctx.images.postgres,
+      backupScript: `/etc/provisioner/${backupScriptFile}`,
+    }),
   }),
   outputs: (ctx) => {
     const { database, role } = databaseNames(ctx.project);
@@ -176,7 +206,9 @@ export const postgresSmall: Template<PostgresOptions> = {
     };
   },
   // Data and the dumps (the store is on the same disk).
+  // The database and its backup store (dumps).
   dataGb: (size) => 2 * size.storageGb,
+  backupStoreGb: (size) => size.storageGb,
   managedService: { engine: "postgresql", readReplica: false },
   healthProbe: "postgres",
   // No exporter image is part of the catalogue: the health monitor's gauges cover PostgreSQL.

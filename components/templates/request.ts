@@ -1,4 +1,5 @@
 // What a caller asks for, validated before anything is created.
+import crypto from "node:crypto";
 
 /** A field-level validation error: `field` names what was wrong. */
 export class TemplateInputError extends Error {
@@ -32,21 +33,31 @@ export const defaultPortRange: PortRange = { from: 19000, to: 29000 };
 
 /**
  * Chooses a free host port for each name from the range, skipping `taken`
- * (ports other resources hold). The caller persists the result.
+ * (ports other resources hold). The caller persists the result. The search
+ * starts at a random port and wraps around: a port a deleted resource freed is
+ * then unlikely to go straight to another team (whose service its old clients
+ * would reach), and control planes sharing a Docker host rarely race for one.
  */
 export function allocatePorts(
   names: readonly string[],
   taken: ReadonlySet<number>,
   range: PortRange = defaultPortRange,
+  start: number = crypto.randomInt(range.from, range.to + 1),
 ): Record<string, number> {
+  const size = range.to - range.from + 1;
   const ports: Record<string, number> = {};
-  let next = range.from;
+  let offset = 0;
   for (const name of names) {
-    while (next <= range.to && taken.has(next)) next++;
-    if (next > range.to) {
+    let port = range.from + ((start - range.from + offset) % size);
+    while (offset < size && (taken.has(port) || Object.values(ports).includes(port))) {
+      offset++;
+      port = range.from + ((start - range.from + offset) % size);
+    }
+    if (offset >= size) {
       throw new TemplateInputError("ports", `the port range ${range.from}-${range.to} has no ${names.length} free ports left`);
     }
-    ports[name] = next++;
+    ports[name] = port;
+    offset++;
   }
   return ports;
 }

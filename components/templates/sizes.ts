@@ -1,17 +1,20 @@
-// Sizes: CPU and memory limits per container, and Kubo's storage.
+// Sizes: every template offers the same three size names, and says in its own
+// file what each one is (its `sizes` table): the CPU and memory limits of its
+// main service and the storage of its data. Sidecars (pooler, backups,
+// guards, proxies) are sized by the template on top; quotas count them too
+// (core/footprint.ts). Targets read a size through sizeOf() (index.ts).
 
 export interface SizeSpec {
+  /** CPU limit of the template's main service (the database server, each Kubo node). */
   cpus: number;
+  /** Memory limit of the template's main service, in MB. */
   memoryMb: number;
-  /** Datastore.StorageMax of each Kubo node, in GB. */
+  /** The data the main service may keep, in GB: Kubo's StorageMax, the database's volume. */
   storageGb: number;
 }
 
-export const sizes = {
-  small: { cpus: 0.5, memoryMb: 512, storageGb: 5 },
-  medium: { cpus: 1, memoryMb: 1024, storageGb: 25 },
-  large: { cpus: 2, memoryMb: 2048, storageGb: 100 },
-} as const satisfies Record<string, SizeSpec>;
+export const sizeNames = ["small", "medium", "large"] as const;
+export type SizeName = (typeof sizeNames)[number];
 
-export type SizeName = keyof typeof sizes;
-export const sizeNames = Object.keys(sizes) as SizeName[];
+/** A template's sizes: what each size name means for it. */
+export type TemplateSizes = Readonly<Record<SizeName, Readonly<SizeSpec>>>;

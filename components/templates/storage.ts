@@ -2,10 +2,9 @@
 // StorageMax, gateway published, RPC API published through a guard that
 // requires basic auth (kubo-rpc-guard.ts).
 import type { SystemModel } from "../model/system.js";
-import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
+import { kuboInitFile, kuboInitScript, kuboService, storageNodeSizes } from "./kubo.js";
 import { rpcGuardFile, rpcGuardScript, rpcGuardService } from "./kubo-rpc-guard.js";
 import { kuboMetricsPath } from "./metrics-proxy.js";
-import { sizeNames } from "./sizes.js";
 import { httpAddress, optionsObject, publicNetworkOption, type Template, type TemplateContext } from "./template.js";
 
 export interface StorageOptions {
@@ -18,8 +17,9 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
   return {
     id,
     description: `One Kubo node with ${storageGb} GB of storage: public gateway, authenticated RPC API`,
-    sizes: sizeNames,
+    sizes: storageNodeSizes(storageGb),
     defaultSize: "small",
+    sizeUnit: "the Kubo node (the RPC guard comes on top); the storage is the template's at every size",
     options: optionsObject({ publicNetwork: publicNetworkOption }),
     portNames: () => ["api", "gateway"],
     secrets: () => ({ apiPassword: 24 }),
@@ -27,7 +27,6 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
       const node = kuboService({
         image: ctx.images.kubo,
         size: ctx.size,
-        storageGb,
         publicNetwork: ctx.options.publicNetwork,
         volume: "ipfs-data",
       });
@@ -54,7 +53,7 @@ function storageTemplate(id: string, storageGb: number): Template<StorageOptions
       credentials: { username: kuboApiUser, password: ctx.secrets.apiPassword! },
     }),
     // StorageMax is the template's, whatever the size.
-    dataGb: () => storageGb,
+    dataGb: (size) => size.storageGb,
     healthProbe: "kubo-rpc",
     // The RPC guard (kubo-rpc-guard.ts) lets the metrics through without credentials.
     scrapeTargets(endpoint) {

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ImageSet } from "../images.js";
 import type { HealthCheck, SystemModel } from "../model/system.js";
 import { TemplateInputError } from "./request.js";
-import type { SizeName, SizeSpec } from "./sizes.js";
+import type { SizeName, SizeSpec, TemplateSizes } from "./sizes.js";
 import type { RestoreSource } from "./postgres-backup.js";
 
 export interface TemplateContext<Options> {
@@ -30,6 +30,8 @@ export interface TemplateContext<Options> {
   backupsDir: string;
   /** A database created from another resource's backups (postgres templates). */
   restoreFrom?: RestoreSource;
+  /** The open-files limit the host's containers may get, when known: a pooler accepts only as many clients as it has files. */
+  hostOpenFiles?: number;
 }
 
 export interface TemplateOutputs {
@@ -68,8 +70,15 @@ export interface ManagedService {
 export interface Template<Options = unknown> {
   id: string;
   description: string;
-  sizes: readonly SizeName[];
+  /**
+   * What each size is for this template (its main service's CPU and memory
+   * limits, its data's storage), shown in GET /v1/templates and read by
+   * quotas, cloud sizing and every target through sizeOf().
+   */
+  sizes: TemplateSizes;
   defaultSize: SizeName;
+  /** What `sizes` measures, for the catalogue: "the database server", "each Kubo node". */
+  sizeUnit: string;
   /**
    * The options, declared once: validates raw options and fills in defaults
    * (parseTemplateOptions), and is the JSON Schema clients see
@@ -83,6 +92,12 @@ export interface Template<Options = unknown> {
   outputs(context: TemplateContext<Options>): TemplateOutputs;
   /** On a cloud server: GB the system's own volumes need on the data volume (Docker's images come on top). */
   dataGb(size: SizeSpec, options: Options): number;
+  /**
+   * Of dataGb, what the resource's backup store holds (postgres templates: dumps, base backups, WAL archive).
+   * The store is a host folder apart from the resource (it outlives a DELETE), not one of its volumes: volume
+   * quotas size the volumes from what is left. Absent: 0.
+   */
+  backupStoreGb?(size: SizeSpec, options: Options): number;
   /** Absent: the template runs in containers only. */
   managedService?: ManagedService;
   healthProbe: HealthProbe;

@@ -58,7 +58,8 @@ const recipes: Record<ImageName, LocalRecipe> = {
     },
   },
   postgres: { rootfs: "postgres" },
-  pgbouncer: { rootfs: "postgres", version: "1.18-bookworm" },
+  // "-2": the entry point takes the pool limits too; a tag of its own keeps other checkouts' builds apart.
+  pgbouncer: { rootfs: "postgres", version: "1.18-bookworm-2" },
 };
 
 const recipeDirs: Record<ImageName, string> = {

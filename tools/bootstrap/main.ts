@@ -4,41 +4,73 @@
 // It then runs the command as its child and stays its parent: on SIGINT or
 // SIGTERM it stops the child, then the local database it needed.
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureDebianPackages } from "./apt.js";
+import { serviceCommand } from "./compile.js";
 import { ensureDevScrapeToken, ensureDevSecrets } from "./dev-secrets.js";
+import { ensureConsole } from "./console.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
 import { BootstrapError, say, sayAfter } from "./log.js";
 import { applyMigrations } from "./migrations.js";
-import { repoRoot } from "./paths.js";
+import { dataDir, repoRoot } from "./paths.js";
+import { describeBackend, ensureStateDatabase, resolvePulumiBackend } from "../../core/pulumi-backend.js";
 import { ensurePostgres, stopLocalCluster, type LocalCluster } from "./postgres.js";
 import { ensurePrismaClient } from "./prisma-client.js";
 import { ensurePulumi } from "./pulumi.js";
 import { ensureSchemathesis } from "./schemathesis.js";
 
-type Mode = "start" | "test" | "bench" | "stack" | "create-team" | "rotate-credentials-key";
+type Mode = "start" | "test" | "bench" | "stack" | "migrate-state" | "create-team" | "rotate-credentials-key";
 
 /** The local cluster this command runs on, stopped when the command ends. */
 let localCluster: LocalCluster | undefined;
 
 /** The control-plane database, migrated, with its client generated. */
-async function prepareDatabase(database: string): Promise<string> {
+async function prepareDatabase(database: string, mode?: Mode): Promise<string> {
   await ensurePrismaClient();
   const { databaseUrl, local } = await ensurePostgres(database);
   localCluster = local;
   const applied = await applyMigrations(databaseUrl);
   say(applied.length ? `database: applied ${applied.join(", ")}` : "database: migrations up to date");
+  await preparePulumiState(databaseUrl, mode);
   return databaseUrl;
+}
+
+/** Written into .data/pulumi-state by npm run migrate-state once every stack there is in the new backend. */
+const migratedMarker = "MIGRATED";
+
+/** The Pulumi state's own database beside the control plane's (the default backend); the service checks it again at start. */
+async function preparePulumiState(databaseUrl: string, mode?: Mode): Promise<void> {
+  // Stacks in the earlier default (a file backend in .data/pulumi-state) that
+  // migrate-state has not moved: the service keeps using them, so no resource
+  // is left without its stack by the change of default.
+  const earlierDefault = path.join(dataDir, "pulumi-state");
+  const stacksThere = fs.existsSync(path.join(earlierDefault, ".pulumi", "stacks"));
+  const usesState = mode === "start" || mode === "stack";
+  if (!process.env.PULUMI_BACKEND_URL && usesState && stacksThere && !fs.existsSync(path.join(earlierDefault, migratedMarker))) {
+    process.env.PULUMI_BACKEND_URL = `file://${earlierDefault}`;
+    say(
+      `pulumi state: .data/pulumi-state holds stacks of the earlier default: still using it; npm run migrate-state moves them into Postgres`,
+    );
+    return;
+  }
+  const backend = resolvePulumiBackend(process.env.PULUMI_BACKEND_URL, databaseUrl);
+  if (!backend.postgres) {
+    say(`pulumi state: PULUMI_BACKEND_URL (${describeBackend(backend).split("://")[0]}://)`);
+    return;
+  }
+  const { created } = await ensureStateDatabase(backend);
+  say(`pulumi state: ${created ? "created" : "using"} database ${backend.postgres.database} (${describeBackend(backend)})`);
 }
 
 async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
   const started = Date.now();
   await ensureDocker();
   say(`compose: using ${await ensureCompose()}`);
-  // `npm run stack` drives the engine only: no control-plane database.
-  const databaseUrl = mode === "stack" ? undefined : await prepareDatabase(mode === "start" ? "provisioner" : "provisioner_test");
+  // `npm run stack` and `migrate-state` use the service's database: its Pulumi state lives beside it.
+  const databaseUrl = await prepareDatabase(mode === "test" ? "provisioner_test" : "provisioner", mode);
   const pulumiEnv = await ensurePulumi();
   const imageEnv = await ensureImages();
   // ssh-keygen makes the cloud targets' per-resource SSH keys.
@@ -50,6 +82,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     ...ensureDevSecrets(process.env),
     ...(databaseUrl && { DATABASE_URL: databaseUrl }),
   };
+  // The web console the service serves at / (a build of the operator's own when PROVISIONER_CONSOLE_DIR names one).
+  if (mode !== "stack" && !process.env.PROVISIONER_CONSOLE_DIR) env.PROVISIONER_CONSOLE_DIR = await ensureConsole();
   if (mode === "test") {
     // The official client, for tests that check a cluster the way users would.
     env.PATH = `${await ipfsClusterBuild()}${path.delimiter}${env.PATH}`;
@@ -58,6 +92,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     await ensureDebianPackages(["openssh-server", "cloud-init"], "the SSH target's and cloud-init tests");
     // A real Prometheus (started by test/monitoring.test.ts) runs the project's prometheus.yml.
     await ensureDebianPackages(["prometheus"], "the monitoring test");
+    // Debian's chromium, driven by playwright-core (test/console.test.ts): no browser download.
+    await ensureDebianPackages(["chromium"], "the web console's browser tests");
     // Schemathesis checks the service against its OpenAPI document.
     env.PROVISIONER_SCHEMATHESIS = await ensureSchemathesis();
   }
@@ -136,15 +172,20 @@ async function main(): Promise<number> {
     const env = { ...process.env, ...ensureDevSecrets(process.env), DATABASE_URL: await prepareDatabase("provisioner") };
     return run(process.execPath, tsx("tools/rotate-credentials-key.ts", process.argv.slice(3)), env);
   }
-  if (mode !== "start" && mode !== "test" && mode !== "bench" && mode !== "stack")
-    throw new Error("usage: bootstrap start|test|bench|stack|create-team|rotate-credentials-key [args]");
+  if (mode !== "start" && mode !== "test" && mode !== "bench" && mode !== "stack" && mode !== "migrate-state")
+    throw new Error("usage: bootstrap start|test|bench|stack|migrate-state|create-team|rotate-credentials-key [args]");
   const env = await prepare(mode);
   if (mode === "start")
-    return run(process.execPath, tsx("api/main.ts"), { ...env, ...ensureDevScrapeToken(env), PROVISIONER_PARENT_PID: String(process.pid) });
+    return run(process.execPath, await serviceCommand(), {
+      ...env,
+      ...ensureDevScrapeToken(env),
+      PROVISIONER_PARENT_PID: String(process.pid),
+    });
   if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
+  if (mode === "migrate-state") return run(process.execPath, tsx("tools/migrate-state.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
-    // npm run bench [-- deploy|service]: both by default, one after the other.
-    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service"];
+    // npm run bench [-- deploy|service|pooler|state-backend]: all by default, one after the other.
+    const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service", "pooler", "state-backend"];
     for (const bench of benches) {
       say(`running the ${bench} benchmark`);
       const code = await run(process.execPath, tsx(`bench/${bench}.ts`), env);

@@ -11,7 +11,7 @@ import { awsTags } from "./aws.js";
 import type { ManagedPostgresArgs } from "./digitalocean-postgres.js";
 import {
   managedPostgresOutputsOf,
-  managedPostgresSizes,
+  managedPostgresPlan,
   postgresVersion,
   rdsBackupRetentionDays,
   rdsBackupWindow,
@@ -52,7 +52,7 @@ export class AwsPostgres extends pulumi.ComponentResource {
       { name: args.resourceName, subnetIds: network.subnetIds, tags },
       parent,
     );
-    const instanceClass = managedPostgresSizes.aws[args.size];
+    const instanceClass = managedPostgresPlan("aws", args.size);
     const common = {
       instanceClass,
       publiclyAccessible: true,
@@ -68,8 +68,8 @@ export class AwsPostgres extends pulumi.ComponentResource {
         identifier: args.resourceName,
         engine: "postgres",
         engineVersion: postgresVersion,
-        allocatedStorage: rdsStorageGb[args.size],
-        maxAllocatedStorage: 4 * rdsStorageGb[args.size],
+        allocatedStorage: rdsStorageGb(args.size),
+        maxAllocatedStorage: 4 * rdsStorageGb(args.size),
         storageType: "gp3",
         dbName: args.database,
         username: args.username,

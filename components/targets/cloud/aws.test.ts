@@ -46,9 +46,9 @@ const tags = (template: string) => ({
   "provisioner.template": template,
 });
 const instanceTypes: Record<string, string> = {
-  "ipfs-cluster-small": "t3.medium",
-  "postgres-small": "t3.small",
-  "postgres-medium": "t3.medium",
+  "ipfs-cluster-small": "t3.large",
+  "postgres-small": "t3.large",
+  "postgres-medium": "m6i.4xlarge",
   "small-storage": "t3.small",
   "medium-storage": "t3.small",
   "large-storage": "t3.small",
@@ -227,7 +227,8 @@ describe("AWS target (mocked cloud API)", () => {
         identifier: `${project}`,
         engine: "postgres",
         engineVersion: "15",
-        instanceClass: template === "postgres-small" ? "db.t4g.micro" : "db.t4g.small",
+        // The template's size: 2 vCPUs / 4 GB / 10 GB (RDS takes 20 at least), or 4 vCPUs / 16 GB / 50 GB.
+        instanceClass: template === "postgres-small" ? "db.t4g.medium" : "db.t4g.xlarge",
         allocatedStorage: template === "postgres-small" ? 20 : 50,
         storageEncrypted: true,
         publiclyAccessible: true,
@@ -245,7 +246,7 @@ describe("AWS target (mocked cloud API)", () => {
         expect(byName("res-aws-db-replica").inputs).toMatchObject({
           identifier: `${project}-replica`,
           replicateSourceDb: `${project}`,
-          instanceClass: "db.t4g.small",
+          instanceClass: "db.t4g.xlarge",
           storageEncrypted: true,
         });
       }

@@ -5,16 +5,17 @@
 import { digitalocean } from "./sdk.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { PostgresOptions } from "../../templates/postgres.js";
-import type { SizeName } from "../../templates/sizes.js";
+import type { SizeSpec } from "../../templates/sizes.js";
 import type { TemplateOutputs } from "../../templates/template.js";
 import { digitalOceanTags } from "./digitalocean.js";
 import { isIpv6Cidr } from "./firewall-plan.js";
-import { doPoolSize, managedPostgresOutputsOf, managedPostgresSizes, postgresVersion } from "./managed-postgres.js";
+import { doPoolSize, managedPostgresOutputsOf, managedPostgresPlan, postgresVersion } from "./managed-postgres.js";
 
 export interface ManagedPostgresArgs {
   resourceName: string;
   labels: Record<string, string>;
-  size: SizeName;
+  /** The template's size (sizeOf): the plan and pool are chosen from it. */
+  size: SizeSpec;
   database: string;
   username: string;
   options: PostgresOptions;
@@ -36,7 +37,7 @@ export class DigitalOceanPostgres extends pulumi.ComponentResource {
     super("provisioner:digitalocean:Postgres", name, {}, opts);
     const parent = { parent: this };
     const tags = digitalOceanTags(args.labels);
-    const size = managedPostgresSizes.digitalocean[args.size];
+    const size = managedPostgresPlan("digitalocean", args.size);
     const cluster = new digitalocean.DatabaseCluster(
       `${name}-db`,
       { name: args.resourceName, engine: "pg", version: postgresVersion, size, region: args.region, nodeCount: 1, tags },
@@ -50,7 +51,7 @@ export class DigitalOceanPostgres extends pulumi.ComponentResource {
         clusterId: cluster.id,
         name: args.database,
         mode: args.options.poolMode,
-        size: doPoolSize[args.size],
+        size: doPoolSize(args.size),
         dbName: database.name,
         user: user.name,
       },

@@ -44,9 +44,9 @@ const tags = (template: string) => [
   `provisioner-template:${template}`,
 ];
 const serverTypes: Record<string, string> = {
-  "ipfs-cluster-small": "s-2vcpu-4gb",
-  "postgres-small": "s-1vcpu-2gb",
-  "postgres-medium": "s-2vcpu-4gb",
+  "ipfs-cluster-small": "s-4vcpu-8gb",
+  "postgres-small": "s-4vcpu-8gb",
+  "postgres-medium": "g-16vcpu-64gb",
   "small-storage": "s-1vcpu-2gb",
   "medium-storage": "s-1vcpu-2gb",
   "large-storage": "s-1vcpu-2gb",
@@ -153,7 +153,8 @@ describe("DigitalOcean target (mocked cloud API)", () => {
 
     it("sizes the cluster from the template's size, pools with the template's pool mode, trusts only the public IPv4 sources", async () => {
       await outputOf(deploy(template, ports, { managedDatabase: true, publicCidrs: ["192.0.2.0/24", "2001:db8::/32"] }).endpoint);
-      const size = template === "postgres-small" ? "db-s-1vcpu-1gb" : "db-s-1vcpu-2gb";
+      // The template's size: 2 vCPUs / 4 GB, or 4 vCPUs / 16 GB.
+      const size = template === "postgres-small" ? "db-s-2vcpu-4gb" : "db-s-6vcpu-16gb";
       expect(byName("res-digitalocean-db").inputs).toEqual({
         name: `${project}`,
         engine: "pg",
@@ -169,7 +170,7 @@ describe("DigitalOcean target (mocked cloud API)", () => {
         clusterId: "res-digitalocean-db-id",
         name: `${project}`,
         mode: "transaction",
-        size: template === "postgres-small" ? 15 : 35,
+        size: template === "postgres-small" ? 20 : 40,
         dbName: project,
         user: `${project}_app`,
       });

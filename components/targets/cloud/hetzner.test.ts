@@ -45,6 +45,16 @@ const labels = (template: string) => ({
   "provisioner.template": template,
 });
 
+/** The smallest type each template's default size fits (server-types.ts). */
+const serverTypes: Record<string, string> = {
+  "ipfs-cluster-small": "cx33",
+  "postgres-small": "cx33",
+  "postgres-medium": "ccx43",
+  "small-storage": "cx23",
+  "medium-storage": "cx23",
+  "large-storage": "cx23",
+};
+
 function deploy(template: string, ports: Record<string, number>, settings: Record<string, unknown> = {}, size?: string) {
   const provider = new hcloud.Provider("hcloud", { token: "placeholder-token" });
   const system = new TemplateSystem(
@@ -107,7 +117,7 @@ describe("Hetzner target (mocked cloud API)", () => {
       const server = byName("res-hetzner-server").inputs;
       expect(server).toMatchObject({
         name: `${project}`,
-        serverType: "cx23",
+        serverType: serverTypes[template],
         image: "debian-12",
         location: "fsn1",
         labels: labels(template),
@@ -141,9 +151,14 @@ describe("Hetzner target (mocked cloud API)", () => {
   });
 
   it.each([
-    ["ipfs-cluster-small", "large", { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6 }, "cx43"],
-    ["postgres-medium", "large", { pgbouncer: 1, replica: 2 }, "cx33"],
-    ["small-storage", "large", { api: 1, gateway: 2 }, "cx23"],
+    [
+      "ipfs-cluster-small",
+      "large",
+      { restApi: 1, pinningServiceApi: 2, gateway0: 3, gateway1: 4, gateway2: 5, metrics: 6, gateway: 7 },
+      "cx43",
+    ],
+    ["postgres-medium", "large", { pgbouncer: 1, replica: 2 }, "ccx53"],
+    ["small-storage", "large", { api: 1, gateway: 2 }, "cx33"],
   ])("%s at size %s (ports %j) runs on %s, the smallest type its containers fit", async (template, size, ports, type) => {
     await outputOf(deploy(template, ports, {}, size).endpoint);
     expect(byName("res-hetzner-server").inputs.serverType).toBe(type);

@@ -4,7 +4,7 @@
 // the caller's resource options (`providers`), configured from the service's
 // environment or the stack's provider configuration.
 import type * as pulumi from "@pulumi/pulumi";
-import type { PreparedRequest } from "../../templates/index.js";
+import { sizeOf, type PreparedRequest } from "../../templates/index.js";
 import { databaseNames, type PostgresOptions } from "../../templates/postgres.js";
 import { TemplateInputError } from "../../templates/request.js";
 import { AwsPostgres } from "./aws-postgres.js";
@@ -159,7 +159,7 @@ export function createManagedPostgres(
   const common = {
     resourceName: prepared.project,
     labels: prepared.labels,
-    size: prepared.size,
+    size: sizeOf(prepared.template, prepared.size),
     database,
     username: role,
     options: prepared.options as PostgresOptions,

@@ -1,22 +1,52 @@
 // The postgres templates on a cloud's managed PostgreSQL instead of
 // containers: instance sizes, and outputs of exactly the template's shape.
 import * as pulumi from "@pulumi/pulumi";
-import type { SizeName } from "../../templates/sizes.js";
+import { poolerSettings } from "../../templates/postgres-tuning.js";
+import type { SizeSpec } from "../../templates/sizes.js";
 import type { TemplateOutputs } from "../../templates/template.js";
 
 /** The major the containers run too (components/images.ts), so dumps move either way. */
 export const postgresVersion = "15";
 
-export const managedPostgresSizes: Record<"digitalocean" | "aws", Record<SizeName, string>> = {
-  digitalocean: { small: "db-s-1vcpu-1gb", medium: "db-s-1vcpu-2gb", large: "db-s-2vcpu-4gb" },
-  aws: { small: "db.t4g.micro", medium: "db.t4g.small", large: "db.t4g.medium" },
+export interface ManagedPlan {
+  name: string;
+  vcpus: number;
+  memoryMb: number;
+}
+
+/** Smallest first: each cloud's plans, from which the template's size picks (as server-types.ts does for servers). */
+export const managedPostgresPlans: Record<"digitalocean" | "aws", readonly ManagedPlan[]> = {
+  digitalocean: [
+    { name: "db-s-1vcpu-1gb", vcpus: 1, memoryMb: 1024 },
+    { name: "db-s-1vcpu-2gb", vcpus: 1, memoryMb: 2048 },
+    { name: "db-s-2vcpu-4gb", vcpus: 2, memoryMb: 4096 },
+    { name: "db-s-4vcpu-8gb", vcpus: 4, memoryMb: 8192 },
+    { name: "db-s-6vcpu-16gb", vcpus: 6, memoryMb: 16384 },
+    { name: "db-s-8vcpu-32gb", vcpus: 8, memoryMb: 32768 },
+    { name: "db-s-16vcpu-64gb", vcpus: 16, memoryMb: 65536 },
+  ],
+  aws: [
+    { name: "db.t4g.micro", vcpus: 2, memoryMb: 1024 },
+    { name: "db.t4g.small", vcpus: 2, memoryMb: 2048 },
+    { name: "db.t4g.medium", vcpus: 2, memoryMb: 4096 },
+    { name: "db.t4g.large", vcpus: 2, memoryMb: 8192 },
+    { name: "db.t4g.xlarge", vcpus: 4, memoryMb: 16384 },
+    { name: "db.t4g.2xlarge", vcpus: 8, memoryMb: 32768 },
+    { name: "db.m6g.4xlarge", vcpus: 16, memoryMb: 65536 },
+  ],
 };
 
-/** RDS storage, GB (grows on its own up to four times this). */
-export const rdsStorageGb: Record<SizeName, number> = { small: 20, medium: 50, large: 100 };
+/** The smallest plan with the size's CPUs and memory (the largest when none has). */
+export function managedPostgresPlan(cloud: "digitalocean" | "aws", size: SizeSpec): string {
+  const plans = managedPostgresPlans[cloud];
+  return (plans.find((p) => p.vcpus >= size.cpus && p.memoryMb >= size.memoryMb) ?? plans[plans.length - 1]!).name;
+}
 
-/** PgBouncer pool size of a DigitalOcean connection pool: below the plan's connection limit (22, 47, 97). */
-export const doPoolSize: Record<SizeName, number> = { small: 15, medium: 35, large: 75 };
+/** RDS storage, GB: the size's, at least RDS's 20 (it grows on its own up to four times this). */
+export const rdsStorageGb = (size: SizeSpec) => Math.max(20, size.storageGb);
+
+/** PgBouncer pool size of a DigitalOcean connection pool: the containers' (postgres-tuning.ts), below every plan's limit it picks. */
+export const doPoolSize = (size: SizeSpec) => poolerSettings(size).defaultPoolSize;
 
 /** RDS keeps automated backups (and so point-in-time recovery) 1 to 35 days. */
 export const rdsBackupRetentionDays = (backupRetention: number) => Math.min(Math.max(backupRetention, 1), 35);

@@ -2,9 +2,8 @@
 // types that is. Pure data and arithmetic; the catalogues are the only place
 // these type names live (a target's `serverType` overrides the choice).
 import { resolveImages } from "../../images.js";
-import { buildSystem, type PreparedRequest } from "../../templates/index.js";
+import { buildSystem, sizeOf, type PreparedRequest } from "../../templates/index.js";
 import { TemplateInputError } from "../../templates/request.js";
-import { sizes } from "../../templates/sizes.js";
 
 export type CloudName = "hetzner" | "digitalocean" | "aws";
 
@@ -14,13 +13,19 @@ export interface ServerType {
   memoryMb: number;
 }
 
-/** Smallest first. Shared-vCPU x86 types, available in every region of their cloud. */
+/**
+ * Smallest first. x86 types available in every region of their cloud:
+ * shared vCPUs, then dedicated ones for what the shared line cannot hold
+ * (postgres-medium's primary and replica at 16 GB each).
+ */
 export const serverTypes: Record<CloudName, readonly ServerType[]> = {
   hetzner: [
     { name: "cx23", vcpus: 2, memoryMb: 4096 },
     { name: "cx33", vcpus: 4, memoryMb: 8192 },
     { name: "cx43", vcpus: 8, memoryMb: 16384 },
     { name: "cx53", vcpus: 16, memoryMb: 32768 },
+    { name: "ccx43", vcpus: 16, memoryMb: 65536 },
+    { name: "ccx53", vcpus: 32, memoryMb: 131072 },
   ],
   digitalocean: [
     { name: "s-1vcpu-2gb", vcpus: 1, memoryMb: 2048 },
@@ -28,6 +33,8 @@ export const serverTypes: Record<CloudName, readonly ServerType[]> = {
     { name: "s-4vcpu-8gb", vcpus: 4, memoryMb: 8192 },
     { name: "s-8vcpu-16gb", vcpus: 8, memoryMb: 16384 },
     { name: "g-8vcpu-32gb", vcpus: 8, memoryMb: 32768 },
+    { name: "g-16vcpu-64gb", vcpus: 16, memoryMb: 65536 },
+    { name: "g-32vcpu-128gb", vcpus: 32, memoryMb: 131072 },
   ],
   aws: [
     { name: "t3.small", vcpus: 2, memoryMb: 2048 },
@@ -35,6 +42,8 @@ export const serverTypes: Record<CloudName, readonly ServerType[]> = {
     { name: "t3.large", vcpus: 2, memoryMb: 8192 },
     { name: "t3.xlarge", vcpus: 4, memoryMb: 16384 },
     { name: "t3.2xlarge", vcpus: 8, memoryMb: 32768 },
+    { name: "m6i.4xlarge", vcpus: 16, memoryMb: 65536 },
+    { name: "m6i.8xlarge", vcpus: 32, memoryMb: 131072 },
   ],
 };
 
@@ -84,5 +93,5 @@ const dockerGb = 10;
 
 /** The data volume (Docker's data root: images and the system's volumes), in GB: what the template says its volumes need. */
 export function dataVolumeGb(prepared: PreparedRequest): number {
-  return dockerGb + prepared.template.dataGb(sizes[prepared.size], prepared.options);
+  return dockerGb + prepared.template.dataGb(sizeOf(prepared.template, prepared.size), prepared.options);
 }

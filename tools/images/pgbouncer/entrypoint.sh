@@ -2,7 +2,8 @@
 # Entry point with edoburu/pgbouncer's contract: unless a pgbouncer.ini is
 # mounted, write one from DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME,
 # AUTH_TYPE, POOL_MODE, LISTEN_PORT, MAX_CLIENT_CONN, DEFAULT_POOL_SIZE,
-# ADMIN_USERS; the password goes to userlist.txt, never to the ini.
+# RESERVE_POOL_SIZE, MAX_DB_CONNECTIONS, ADMIN_USERS; the password goes to
+# userlist.txt, never to the ini.
 set -e
 ini=/etc/pgbouncer/pgbouncer.ini
 userlist=/etc/pgbouncer/userlist.txt
@@ -24,6 +25,8 @@ auth_file = $userlist
 pool_mode = ${POOL_MODE:-session}
 max_client_conn = ${MAX_CLIENT_CONN:-100}
 default_pool_size = ${DEFAULT_POOL_SIZE:-20}
+reserve_pool_size = ${RESERVE_POOL_SIZE:-0}
+max_db_connections = ${MAX_DB_CONNECTIONS:-0}
 admin_users = ${ADMIN_USERS:-postgres}
 ignore_startup_parameters = extra_float_digits
 INI
