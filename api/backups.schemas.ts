@@ -9,6 +9,9 @@ export const backupView = z.object({
   takenAt: timestamp,
   sizeBytes: z.number().int(),
   verified: z.boolean().meta({ description: "Checked when it was written (pg_restore --list, size > 0; a base backup's archives read)." }),
+  restoreVerifiedAt: timestamp
+    .nullable()
+    .meta({ description: "When this backup was last restored into a scratch server and read back by the scheduled verification." }),
   reason: z
     .string()
     .optional()
@@ -19,6 +22,19 @@ export const backupsView = z.object({
   backups: z.array(backupView),
   lastBackupAt: timestamp.nullable(),
   lastVerifiedRestoreAt: timestamp.nullable(),
+  lastVerification: z
+    .object({
+      at: timestamp,
+      backup: z.string(),
+      kind: z.enum(["dump", "base"]),
+      ok: z.boolean(),
+      message: z.string().meta({ description: "What the check read (tables, rows), or why the restore or the check failed." }),
+      seconds: z.number(),
+    })
+    .nullable()
+    .meta({
+      description: "The newest scheduled restore verification (BACKUP_VERIFY_INTERVAL_HOURS): a scratch restore checked with a query.",
+    }),
   /** Why backups are failing now, if they are. */
   problem: z.string().nullable(),
   failures: z.number().int().meta({ description: "Failed attempts counted by the backup sidecar." }),

@@ -39,10 +39,28 @@ export class BackupService {
     const resource = await this.database(teamId, id);
     const state = readBackupStore(storeDir(this.settings.backupsDir, resource.hostName));
     const keptUntil = this.keptUntil(resource);
+    const verifications = await this.db.restoreVerification.findMany({
+      where: { resourceId: resource.id },
+      orderBy: { id: "desc" },
+      take: 100,
+      select: { backup: true, kind: true, ok: true, message: true, seconds: true, finishedAt: true },
+    });
+    const restoredAt = (id: string) => verifications.find((v) => v.backup === id && v.ok)?.finishedAt.toISOString() ?? null;
+    const last = verifications[0];
     return {
-      backups: state.backups,
+      backups: state.backups.map((b) => ({ ...b, restoreVerifiedAt: restoredAt(b.id) })),
       lastBackupAt: state.lastSuccessAt?.toISOString() ?? null,
       lastVerifiedRestoreAt: resource.lastVerifiedRestoreAt?.toISOString() ?? null,
+      lastVerification: last
+        ? {
+            at: last.finishedAt.toISOString(),
+            backup: last.backup,
+            kind: last.kind as "dump" | "base",
+            ok: last.ok,
+            message: last.message,
+            seconds: Math.round(last.seconds * 10) / 10,
+          }
+        : null,
       problem:
         resource.status === "DELETED"
           ? null

@@ -28,6 +28,10 @@ export class Metrics implements OperationObserver {
   private readonly backupFailures: Counter;
   /** The sidecar's failure count last seen per resource: the counter grows by what it adds. */
   private readonly backupFailuresSeen = new Map<string, number>();
+  private readonly verificationLastSuccess: Gauge;
+  private readonly verificationSuccess: Gauge;
+  private readonly verificationFailures: Counter;
+  private readonly verificationDuration: Histogram;
   private readonly volumeUsed: Gauge;
   private readonly volumeSize: Gauge;
   /** The volumes measured of each resource, so a deleted resource's series can be removed. */
@@ -115,6 +119,32 @@ export class Metrics implements OperationObserver {
       labelNames: resourceLabelNames,
       registers: [this.registry],
     });
+    // Restore verifications (issue 12, part 4): the scheduled scratch restores.
+    this.verificationLastSuccess = new Gauge({
+      name: "provisioner_restore_verification_last_success_timestamp_seconds",
+      help: "When a provisioned database's latest backup was last restored into a scratch server and checked (Unix time; 0: never).",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.verificationSuccess = new Gauge({
+      name: "provisioner_restore_verification_success",
+      help: "Whether a provisioned database's latest restore verification passed (1) or failed (0), each backup kind's newest.",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.verificationFailures = new Counter({
+      name: "provisioner_restore_verification_failures_total",
+      help: "Restore verifications that failed: the backup did not restore, or the check query did not read it back.",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.verificationDuration = new Histogram({
+      name: "provisioner_restore_verification_duration_seconds",
+      help: "A restore verification, from the scratch container's start to the check's answer.",
+      labelNames: ["template", "kind", "result"],
+      buckets: [1, 5, 15, 60, 300, 900, 3600],
+      registers: [this.registry],
+    });
     // Labelled by resource id and the template's volume name only: no user text.
     this.volumeUsed = new Gauge({
       name: "provisioner_volume_used_bytes",
@@ -193,7 +223,16 @@ export class Metrics implements OperationObserver {
   }
 
   private get perResource(): Gauge[] {
-    return [this.healthy, this.postgresConnections, this.replicaLag, this.repoSize, this.storageMax, this.backupLastSuccess];
+    return [
+      this.healthy,
+      this.postgresConnections,
+      this.replicaLag,
+      this.repoSize,
+      this.storageMax,
+      this.backupLastSuccess,
+      this.verificationLastSuccess,
+      this.verificationSuccess,
+    ];
   }
 
   /** Each quota-limited volume's use and size (resource id and volume name only). */
@@ -221,6 +260,7 @@ export class Metrics implements OperationObserver {
     if (!labels) return;
     for (const gauge of this.perResource) gauge.remove(labels);
     this.backupFailures.remove(labels);
+    this.verificationFailures.remove(labels);
     this.backupFailuresSeen.delete(resourceId);
     this.seriesOf.delete(resourceId);
   }
@@ -250,6 +290,22 @@ export class Metrics implements OperationObserver {
     // The first look only starts the count (an instance restart must not count old failures again).
     this.backupFailures.inc(labels, seen === undefined ? 0 : Math.max(0, failures - seen));
     this.backupFailuresSeen.set(labels.resource_id, failures);
+  }
+
+  /** The recorded state of the resource's restore verifications (any instance may have run them). */
+  verificationChecked(labels: ResourceLabels, state: { lastSuccessAt: Date | null; ok: boolean | undefined }): void {
+    this.seriesOf.set(labels.resource_id, labels);
+    this.verificationLastSuccess.set(labels, state.lastSuccessAt ? state.lastSuccessAt.getTime() / 1000 : 0);
+    if (state.ok === undefined) this.verificationSuccess.remove(labels);
+    else this.verificationSuccess.set(labels, state.ok ? 1 : 0);
+  }
+
+  /** One restore verification, as the instance that ran it saw it. */
+  verificationRan(labels: ResourceLabels, kind: string, ok: boolean, seconds: number): void {
+    this.seriesOf.set(labels.resource_id, labels);
+    this.verificationDuration.observe({ template: labels.template, kind, result: ok ? "success" : "failure" }, seconds);
+    if (ok) this.verificationFailures.inc(labels, 0);
+    else this.verificationFailures.inc(labels);
   }
 
   healthChanged(template: string, from: string, to: string): void {

@@ -29,6 +29,7 @@ import { targets } from "./resources.schemas.js";
 import { ResourceService } from "./resources.service.js";
 import { BackupService } from "./backups.service.js";
 import { scheduleBackupRetention } from "./backup-retention.js";
+import { RestoreVerifier } from "./restore-verification.js";
 
 export interface Service {
   app: Express;
@@ -39,6 +40,8 @@ export interface Service {
   workerProcess?: WorkerProcess;
   /** Checks ACTIVE resources; in the API process, whose metrics it counts in. */
   health: HealthMonitor;
+  /** Restores each database's latest backups into scratch containers on a schedule (BACKUP_VERIFY_INTERVAL_HOURS). */
+  restoreVerification: RestoreVerifier;
   /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
@@ -107,6 +110,21 @@ export async function createService(
     projectsDir: config.projectsDir,
   });
   const retention = scheduleBackupRetention(scheduler, db, config.backupsDir, config.backupRetentionAfterDeleteDays, logger);
+  const restoreVerification = new RestoreVerifier({
+    db,
+    events: new EventLog(db),
+    metrics,
+    logger,
+    settings: {
+      intervalHours: config.backupVerifyIntervalHours,
+      backupsDir: config.backupsDir,
+      dockerHostId: config.dockerHostId,
+      defaultImage: config.images.postgres,
+    },
+    // A failed verification makes the resource DEGRADED now, through the health path.
+    afterVerifying: (id) => health.checkResource(id),
+  });
+  restoreVerification.schedule(scheduler);
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -120,6 +138,7 @@ export async function createService(
   if (runWorker) {
     health.start();
     retention.start();
+    restoreVerification.start();
   }
   return {
     app,
@@ -127,6 +146,7 @@ export async function createService(
     worker: inProcess?.worker,
     workerProcess: child,
     health,
+    restoreVerification,
     async close() {
       await health.stop();
       await scheduler.stop();

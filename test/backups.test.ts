@@ -76,8 +76,16 @@ describe("backups through the service, on a real postgres-small", () => {
       expect((await api.post(`/v1/resources/${id}/backups`, {})).status).toBe(202);
       const degraded = await waitForStatus(api, id, ["DEGRADED"], 180_000);
       expect(degraded.lastError).toMatch(/backup: backup failed: pg_dump: .*permission denied/);
-      const events = (await api.get(`/v1/resources/${id}/events`)).body.events as { stage: string; message: string }[];
+      const events = (await api.get(`/v1/resources/${id}/events`)).body.events as {
+        stage: string;
+        message: string;
+        detail?: { type?: string; problem?: string };
+      }[];
       expect(events.some((e) => e.stage === "health" && /backup failed/.test(e.message))).toBe(true);
+      // Its own event type too, for subscribers (webhooks).
+      const typed = events.find((e) => e.detail?.type === "backup.failed");
+      expect(typed).toMatchObject({ stage: "backup" });
+      expect(typed!.detail!.problem).toMatch(/permission denied/);
       const broken = (await api.get(`/v1/resources/${id}/backups`)).body;
       expect(broken.problem).toMatch(/permission denied/);
       expect(broken.backups.map((b: { id: string }) => b.id)).toContain(first.backups[0].id);

@@ -8,6 +8,8 @@ import { docker, eventually } from "./docker.js";
 import { hardeningTests } from "./hardening.js";
 import { deployForSuite } from "./suite.js";
 import { psql } from "./postgres-client.js";
+import { runRestoreCheck } from "../automation/restore-check.js";
+import { databaseNames } from "../components/templates/postgres.js";
 
 describe("postgres-medium on the local Docker host", () => {
   const suite = deployForSuite({ template: "postgres-medium", name: `ledger${process.pid}`, team: "qa", size: "small" });
@@ -38,6 +40,39 @@ describe("postgres-medium on the local Docker host", () => {
     expect(meta).toMatchObject({ kind: "base", verified: true });
     expect(meta.startWal).toMatch(/^[0-9A-F]{24}$/);
   });
+
+  it(
+    "the restore verification's check reads the newest base backup (recovered with its WAL) and dump back in a scratch container, removed after",
+    { timeout: 300_000 },
+    async () => {
+      await primary("CREATE TABLE ledger (id int PRIMARY KEY, amount int); INSERT INTO ledger SELECT g, g FROM generate_series(1, 500) g;");
+      // A dump and a base backup with the table (backup.sh once takes both on postgres-medium).
+      await docker("exec", `${suite.deployment.project}-backup`, "sh", "/etc/provisioner/backup.sh", "once");
+      const newest = (kind: string) =>
+        fs
+          .readdirSync(path.join(store(), kind))
+          .filter((f) => /^\d{8}T\d{6}Z(\.dump)?$/.test(f))
+          .sort()
+          .at(-1)!;
+      const image = await docker("inspect", "-f", "{{.Config.Image}}", `${suite.deployment.project}-postgres`);
+      const check = {
+        hostName: suite.deployment.project,
+        backupsDir: path.join(suite.deployment.workDir, "backups"),
+        database: databaseNames(suite.deployment.project).database,
+        image,
+      };
+      for (const [kind, backup] of [
+        ["base", `base/${newest("base")}`],
+        ["dump", `dumps/${newest("dumps")}`],
+      ] as const) {
+        const result = await runRestoreCheck({ ...check, kind, backup });
+        expect(result, `${kind}: ${result.message}`).toMatchObject({ ok: true });
+        expect(result.tables).toBeGreaterThanOrEqual(1);
+        expect(result.rows).toBeGreaterThanOrEqual(500);
+      }
+      expect(await docker("ps", "-aq", "--filter", `name=${suite.deployment.project}-restore-check`)).toBe("");
+    },
+  );
 
   it(
     "restores a point in time before a deletion into a new database, from a dump too, the source untouched; a destroy leaves a final dump",
