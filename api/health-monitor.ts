@@ -104,10 +104,11 @@ export class HealthMonitor {
     // Another Docker host's store is not in backupsDir: missing here says nothing about it.
     if (dockerHostId && resource.dockerHostId && resource.dockerHostId !== dockerHostId) return undefined;
     const state = readBackupStore(storeDir(backupsDir, resource.hostName));
-    const problem = backupProblem(state, backupMaxAgeSeconds(resource.options as BackupOptions));
+    const maxAgeSeconds = backupMaxAgeSeconds(resource.options as BackupOptions);
+    const problem = backupProblem(state, maxAgeSeconds);
     if (state.lastSuccessAt && state.lastSuccessAt.getTime() !== resource.lastBackupAt?.getTime())
       await this.deps.db.resource.update({ where: { id: resource.id }, data: { lastBackupAt: state.lastSuccessAt } });
-    return { state, problem };
+    return { state, problem, maxAgeSeconds };
   }
 
   private async check(resource: {
@@ -155,7 +156,7 @@ export class HealthMonitor {
     if (verification?.failure)
       result = { ...result, failures: [...result.failures, { component: "restore-verification", message: verification.failure }] };
     metrics.healthChecked(labels, result);
-    if (backup) metrics.backupChecked(labels, backup.state.lastSuccessAt, backup.state.failures);
+    if (backup) metrics.backupChecked(labels, backup.state.lastSuccessAt, backup.state.failures, backup.maxAgeSeconds);
     if (verification) metrics.verificationChecked(labels, verification);
     const from = resource.status as Status;
     const to: Status = result.failures.length ? "DEGRADED" : "ACTIVE";

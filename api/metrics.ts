@@ -25,6 +25,7 @@ export class Metrics implements OperationObserver {
   private readonly repoSize: Gauge;
   private readonly storageMax: Gauge;
   private readonly backupLastSuccess: Gauge;
+  private readonly backupMaxAge: Gauge;
   private readonly backupFailures: Counter;
   /** The sidecar's failure count last seen per resource: the counter grows by what it adds. */
   private readonly backupFailuresSeen = new Map<string, number>();
@@ -110,6 +111,12 @@ export class Metrics implements OperationObserver {
     this.backupLastSuccess = new Gauge({
       name: "provisioner_backup_last_success_timestamp_seconds",
       help: "When a provisioned database's last verified backup succeeded (Unix time; 0: never).",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.backupMaxAge = new Gauge({
+      name: "provisioner_backup_max_age_seconds",
+      help: "How old a provisioned database's last successful backup may be before its backups count as failing (1.5 of its schedule's intervals).",
       labelNames: resourceLabelNames,
       registers: [this.registry],
     });
@@ -230,6 +237,7 @@ export class Metrics implements OperationObserver {
       this.repoSize,
       this.storageMax,
       this.backupLastSuccess,
+      this.backupMaxAge,
       this.verificationLastSuccess,
       this.verificationSuccess,
     ];
@@ -284,8 +292,9 @@ export class Metrics implements OperationObserver {
   }
 
   /** After healthChecked: the backups of the resource's store. */
-  backupChecked(labels: ResourceLabels, lastSuccessAt: Date | null, failures: number): void {
+  backupChecked(labels: ResourceLabels, lastSuccessAt: Date | null, failures: number, maxAgeSeconds: number): void {
     this.backupLastSuccess.set(labels, lastSuccessAt ? lastSuccessAt.getTime() / 1000 : 0);
+    this.backupMaxAge.set(labels, maxAgeSeconds);
     const seen = this.backupFailuresSeen.get(labels.resource_id);
     // The first look only starts the count (an instance restart must not count old failures again).
     this.backupFailures.inc(labels, seen === undefined ? 0 : Math.max(0, failures - seen));
