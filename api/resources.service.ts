@@ -18,6 +18,8 @@ import { fairUseDefaults, type FairUseLimits } from "../core/config.js";
 import { ApiError, tooManyRequests } from "./errors.js";
 import { addUse, checkQuota, footprint, lockTeam, notifyQuotaCrossing, settleReservation, type Footprint } from "./quotas.js";
 import type { CreateResourceBody, EventView, OperationView, ResourceView, UpdateResourceBody } from "./resources.schemas.js";
+import type { RestoreFromBody } from "./backups.schemas.js";
+import type { BackupService } from "./backups.service.js";
 
 export interface Actor {
   team: Team;
@@ -81,6 +83,8 @@ export function resourceView(resource: Resource & { team: Team }): ResourceView 
     createdAt: resource.createdAt.toISOString(),
     updatedAt: resource.updatedAt.toISOString(),
     deletedAt: resource.deletedAt?.toISOString() ?? null,
+    lastBackupAt: resource.lastBackupAt?.toISOString() ?? null,
+    lastVerifiedRestoreAt: resource.lastVerifiedRestoreAt?.toISOString() ?? null,
   };
 }
 
@@ -124,6 +128,8 @@ export class ResourceService {
     private readonly limits: FairUseLimits = fairUseDefaults,
     /** This machine's Docker host's projects folder: where the volumes' mounts are measured (api/volume-usage.ts). */
     private readonly projectsDir?: string,
+    /** Restores from backups (restoreFrom); absent: refused. */
+    private readonly backups?: BackupService,
   ) {}
 
   async create(actor: Actor, body: CreateResourceBody, idempotencyKey?: string) {
@@ -137,6 +143,7 @@ export class ResourceService {
       throw new ApiError(400, "invalid_request", `target ${body.target} ${unavailable}`, [{ field: "target", message: unavailable }]);
     // The id is chosen here: the host-side names derive from it.
     const resourceId = crypto.randomUUID();
+    const restoreFrom = "restoreFrom" in body && body.restoreFrom ? await this.restoreSource(actor, body) : undefined;
     let prepared;
     try {
       prepared = prepareRequest({
@@ -146,6 +153,7 @@ export class ResourceService {
         size: body.size,
         options: body.options,
         resourceId,
+        ...(restoreFrom ? { restoreFrom } : {}),
       });
     } catch (error) {
       inputError(error);
@@ -182,6 +190,7 @@ export class ResourceService {
             target: body.target,
             size: prepared.size,
             options: prepared.options as Prisma.InputJsonValue,
+            ...(restoreFrom ? { restoreFrom: restoreFrom } : {}),
             cpus: size.cpus,
             memoryMb: size.memoryMb,
             stage: "queued",
@@ -236,6 +245,17 @@ export class ResourceService {
       resources: page.map((row) => resourceView({ ...row, team: actor.team })),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
     };
+  }
+
+  private async restoreSource(actor: Actor, body: CreateResourceBody) {
+    const from = (body as { restoreFrom?: RestoreFromBody }).restoreFrom!;
+    if (body.target !== "docker-host")
+      throw new ApiError(400, "invalid_request", "restoreFrom works on the docker-host target", [
+        { field: "target", message: "must be docker-host to restore from a backup" },
+      ]);
+    if (!this.backups)
+      throw new ApiError(400, "invalid_request", "restores are not configured", [{ field: "restoreFrom", message: "not offered" }]);
+    return this.backups.restoreSource(actor.team.id, from);
   }
 
   async get(actor: Actor, id: string) {

@@ -29,6 +29,9 @@ import { targets } from "./resources.schemas.js";
 import { ResourceService } from "./resources.service.js";
 import { WebhookDeliverer } from "./webhook-delivery.js";
 import { WebhookService } from "./webhooks.service.js";
+import { BackupService } from "./backups.service.js";
+import { scheduleBackupRetention } from "./backup-retention.js";
+import { RestoreVerifier } from "./restore-verification.js";
 
 export interface Service {
   app: Express;
@@ -41,6 +44,8 @@ export interface Service {
   health: HealthMonitor;
   /** Sends the webhooks' outbox; in the API process, whose metrics it counts in. */
   webhooks: WebhookDeliverer;
+  /** Restores each database's latest backups into scratch containers on a schedule (BACKUP_VERIFY_INTERVAL_HOURS). */
+  restoreVerification: RestoreVerifier;
   /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
@@ -77,12 +82,23 @@ export async function createService(
   const isolationProblem = dockerIsolationProblem();
   if (isolationProblem)
     logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
-  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits, config.projectsDir);
+  const backups = new BackupService(db, { backupsDir: config.backupsDir, retentionAfterDeleteDays: config.backupRetentionAfterDeleteDays });
+  const resources = new ResourceService(
+    db,
+    cipher,
+    config.images,
+    config.cloud,
+    { isolationProblem },
+    config.limits,
+    config.projectsDir,
+    backups,
+  );
   const app = createApp({
     db,
     logger,
     resources,
     webhooks: new WebhookService(db, cipher, config.webhooks.allowPrivateDestinations),
+    backups,
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
@@ -101,11 +117,27 @@ export async function createService(
     cipher,
     metrics,
     logger,
-    settings: config.healthChecks,
+    settings: { ...config.healthChecks, backupsDir: config.backupsDir, dockerHostId: config.dockerHostId },
     scheduler,
     projectsDir: config.projectsDir,
   });
   const deliverer = new WebhookDeliverer({ db, cipher, metrics, logger, settings: config.webhooks, scheduler });
+  const retention = scheduleBackupRetention(scheduler, db, config.backupsDir, config.backupRetentionAfterDeleteDays, logger);
+  const restoreVerification = new RestoreVerifier({
+    db,
+    events: new EventLog(db),
+    metrics,
+    logger,
+    settings: {
+      intervalHours: config.backupVerifyIntervalHours,
+      backupsDir: config.backupsDir,
+      dockerHostId: config.dockerHostId,
+      defaultImage: config.images.postgres,
+    },
+    // A failed verification makes the resource DEGRADED now, through the health path.
+    afterVerifying: (id) => health.checkResource(id),
+  });
+  restoreVerification.schedule(scheduler);
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -116,7 +148,11 @@ export async function createService(
     child = new WorkerProcess(logger, metrics, workerEnv);
     child.start();
   }
-  if (runWorker) health.start();
+  if (runWorker) {
+    health.start();
+    retention.start();
+    restoreVerification.start();
+  }
   if (deliverWebhooks) deliverer.start();
   return {
     app,
@@ -125,6 +161,7 @@ export async function createService(
     workerProcess: child,
     health,
     webhooks: deliverer,
+    restoreVerification,
     async close() {
       await health.stop();
       await deliverer.stop();

@@ -17,7 +17,7 @@ import {
   type CloudTargets,
 } from "./targets/cloud/index.js";
 import { dataVolumeGb } from "./targets/cloud/server-types.js";
-import { deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import { defaultBackupsDir, deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
 import type { VolumesStatus } from "./model/volume-quota.js";
 import { buildSystem, checkPorts, prepareRequest, type TemplateRequest } from "./templates/index.js";
 import { volumeSizesMb } from "./templates/volume-sizes.js";
@@ -118,6 +118,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
         images,
         publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"),
         publicHost: host,
+        backupsDir: target.backupsDir ?? defaultBackupsDir,
         // A cloud server is chosen to hold the largest limit (server-types.ts).
         hostCpus: server ? undefined : (target.cpus ?? (target.ssh ? undefined : os.availableParallelism())),
         hostOpenFiles: server ? undefined : (target.openFiles ?? (target.ssh ? undefined : localOpenFiles())),

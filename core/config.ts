@@ -56,6 +56,14 @@ const schema = z.object({
   PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
   PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),
   PROVISIONER_PROJECTS_DIR: z.string().min(1).default(path.join(dataDir, "projects")),
+  PROVISIONER_BACKUPS_DIR: z.string().min(1).default(path.join(dataDir, "backups")),
+  BACKUP_RETENTION_AFTER_DELETE_DAYS: z.coerce.number().min(0).default(7),
+  // How often each database's latest backups are restored into a scratch container and checked; 0: never.
+  BACKUP_VERIFY_INTERVAL_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 31)
+    .default(24),
   // Resources on this machine's Docker host answer only on loopback unless the operator says otherwise.
   PROVISIONER_PUBLISH_IP: z.string().min(1).default("127.0.0.1"),
   PROVISIONER_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
@@ -110,6 +118,12 @@ export interface Config {
   passphrase: string;
   keyring: Keyring;
   projectsDir: string;
+  /** The local Docker host's backup stores (one folder per resource, apart from it). */
+  backupsDir: string;
+  /** How long a deleted database's store (its final dump) is kept. */
+  backupRetentionAfterDeleteDays: number;
+  /** Between two verified restores of a database's latest backups (0: off). */
+  backupVerifyIntervalHours: number;
   /** Test only: MB per GB of a volume's size (unset: 1024). */
   volumeMbPerGb?: number;
   publishIp: string;
@@ -200,6 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passphrase: c.PULUMI_CONFIG_PASSPHRASE,
     keyring,
     projectsDir: c.PROVISIONER_PROJECTS_DIR,
+    backupsDir: c.PROVISIONER_BACKUPS_DIR,
+    backupRetentionAfterDeleteDays: c.BACKUP_RETENTION_AFTER_DELETE_DAYS,
+    backupVerifyIntervalHours: c.BACKUP_VERIFY_INTERVAL_HOURS,
     volumeMbPerGb: c.PROVISIONER_TEST_VOLUME_MB_PER_GB,
     publishIp: c.PROVISIONER_PUBLISH_IP,
     publicHost: c.PROVISIONER_PUBLIC_HOST,

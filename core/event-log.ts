@@ -18,7 +18,20 @@ export const stages = {
   complete: 100,
 } as const;
 
-export type Stage = keyof typeof stages | "failed" | "cancelled" | "queued" | "health";
+export type Stage = keyof typeof stages | "failed" | "cancelled" | "queued" | "health" | "backup";
+
+/**
+ * What a backup event is, in its detail's `type`: stable names a subscriber
+ * (webhooks, issue 12 part 5) filters on. Never a secret in the message or detail.
+ */
+export const backupEventTypes = {
+  /** A database's backups started failing (or failed differently): the sidecar's reason. */
+  backupFailed: "backup.failed",
+  /** A backup was restored into a scratch server and read back. */
+  restoreVerified: "restore_verification.succeeded",
+  /** A backup did not restore, or the check did not read it back. */
+  restoreVerificationFailed: "restore_verification.failed",
+} as const;
 
 export interface EventInput {
   resourceId: string;

@@ -45,6 +45,7 @@ export async function startTestServer(
     ...process.env,
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PROVISIONER_PROJECTS_DIR: path.join(root, "projects"),
+    PROVISIONER_BACKUPS_DIR: path.join(root, "backups"),
     ...overrides,
   };
   const config = loadConfig(env);
@@ -54,6 +55,9 @@ export async function startTestServer(
   const db = createDatabase(process.env.DATABASE_URL!);
   try {
     await discardUnfinishedOperations(db);
+  } catch (error) {
+    // A test of an unreachable database (P1001) has no leftovers to discard.
+    if ((error as { code?: string }).code !== "P1001") throw error;
   } finally {
     await db.$disconnect();
   }

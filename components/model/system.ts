@@ -11,7 +11,11 @@ export interface PortMapping {
 }
 
 export interface Mount {
-  /** A named volume of the system, or a file of the system (`file:` + its name). */
+  /**
+   * A named volume of the system, a file of the system (`file:` + its name), or
+   * a folder of the host (`host:` + its absolute path) that outlives the
+   * system: teardown removes volumes, never host folders (the backup store).
+   */
   source: string;
   target: string;
   readOnly?: boolean;
@@ -60,6 +64,12 @@ export interface ServiceSpec {
    * server type. Quotas still count it.
    */
   hostOverhead?: boolean;
+  /**
+   * A shell command run in the container (if it is running) before the
+   * project is taken down: the final backup of a database. Its failure is
+   * reported and does not stop the teardown.
+   */
+  beforeDown?: string;
 }
 
 export interface SystemModel {

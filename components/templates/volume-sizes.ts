@@ -2,7 +2,9 @@
 // sizes from. A template's data volumes share what it says its system stores
 // (`dataGb`, the figure cloud data volumes are sized from too) equally; an
 // ipfs-cluster peer's own state (`cluster<i>-data`: peer identity, CRDT log)
-// is small and gets a fixed size.
+// is small and gets a fixed size. What a template's backup store holds
+// (backupStoreGb) is part of dataGb but lives outside the resource's volumes
+// (postgres-backup.ts), so it is not shared out.
 import type { PreparedRequest } from "./index.js";
 
 /** GB of an ipfs-cluster peer's state volume. */
@@ -13,7 +15,9 @@ const isStateVolume = (volume: string) => /^cluster\d+-data$/.test(volume);
 /** Volume name → size in GB, for the volumes the template's system declares. */
 export function volumeSizesGb(prepared: PreparedRequest, volumes: readonly string[]): Record<string, number> {
   const data = volumes.filter((v) => !isStateVolume(v));
-  const dataGb = prepared.template.dataGb(prepared.template.sizes[prepared.size], prepared.options);
+  const size = prepared.template.sizes[prepared.size];
+  const storeGb = prepared.template.backupStoreGb?.(size, prepared.options) ?? 0;
+  const dataGb = prepared.template.dataGb(size, prepared.options) - storeGb;
   return Object.fromEntries(volumes.map((v) => [v, isStateVolume(v) ? stateVolumeGb : dataGb / data.length]));
 }
 
