@@ -256,7 +256,7 @@ export class RestoreVerifier {
         : {
             type: "restore_verification.failed",
             data: {
-              resource: { id: resource.id, name: resource.name, template: resource.template, status: resource.status },
+              resource: { id: resource.id, name: resource.name, template: resource.template },
               backup: backup.id,
               kind: backup.kind,
               reason: result.message,
