@@ -23,11 +23,15 @@ import { SessionService } from "./sessions.service.js";
 import { sessionRoutes, signInRoutes } from "./sessions.routes.js";
 import { teamEventRoutes } from "./team-events.routes.js";
 import { teamRoutes } from "./teams.routes.js";
+import { webhookRoutes } from "./webhooks.routes.js";
+import type { WebhookService } from "./webhooks.service.js";
 
 export interface AppContext {
   db: Database;
   logger: Logger;
   resources: ResourceService;
+  /** The team's webhooks (issue 12). */
+  webhooks: WebhookService;
   /** Event notifications (SSE). */
   notifications: PgListener;
   metrics: Metrics;
@@ -85,6 +89,7 @@ export function createApp(context: AppContext): Express {
   app.use(sessionRoutes(sessions));
   app.use(teamRoutes(context.db, teams));
   app.use(teamEventRoutes(context.db, context.notifications, streams));
+  app.use(webhookRoutes(context.webhooks));
   app.use(methodNotAllowed(openApi));
   app.use(errorMiddleware(context.logger));
   return app;

@@ -180,13 +180,23 @@ export class HealthMonitor {
     // the same one again with other figures ("last successful backup 5400 s ago") is not new.
     const shape = (text: string) => text.replace(/\d+/g, "#");
     if (backup?.problem && !shape(resource.lastError ?? "").includes(shape(`backup: ${backup.problem}`)))
-      await this.deps.events.record({
-        resourceId: resource.id,
-        stage: "backup",
-        progress: resource.progress,
-        message: `backup failed: ${backup.problem}`,
-        detail: { type: backupEventTypes.backupFailed, problem: backup.problem, failures: backup.state.failures },
-      });
+      await this.deps.events.record(
+        {
+          resourceId: resource.id,
+          stage: "backup",
+          progress: resource.progress,
+          message: `backup failed: ${backup.problem}`,
+          detail: { type: backupEventTypes.backupFailed, problem: backup.problem, failures: backup.state.failures },
+        },
+        {
+          type: backupEventTypes.backupFailed,
+          data: {
+            resource: { id: resource.id, name: resource.name, template: resource.template, status: to },
+            reason: backup.problem,
+            failures: backup.state.failures,
+          },
+        },
+      );
     if (from !== to) {
       metrics.healthChanged(resource.template, from, to);
       logger.warn({ resourceId: resource.id, from, to, failures: result.failures }, "resource health changed");

@@ -35,6 +35,8 @@ export class Metrics implements OperationObserver {
   private readonly verificationDuration: Histogram;
   private readonly volumeUsed: Gauge;
   private readonly volumeSize: Gauge;
+  private readonly webhookFailures: Counter;
+  private readonly webhookDeliveries: Counter;
   /** The volumes measured of each resource, so a deleted resource's series can be removed. */
   private readonly volumesOf = new Map<string, string[]>();
   /** The labels of each resource's series, so a deleted resource's series can be removed. */
@@ -163,6 +165,19 @@ export class Metrics implements OperationObserver {
       name: "provisioner_volume_size_bytes",
       help: "Size of a resource's quota-limited volume (Docker host): what it may hold.",
       labelNames: ["resource_id", "volume"],
+      registers: [this.registry],
+    });
+    // A failing webhook is reported as itself: never as a failed resource, operation or backup.
+    this.webhookFailures = new Counter({
+      name: "provisioner_webhook_delivery_failures_total",
+      help: "Failed webhook delivery attempts (an answer other than 2xx, a timeout, a refused destination), by event type.",
+      labelNames: ["event"],
+      registers: [this.registry],
+    });
+    this.webhookDeliveries = new Counter({
+      name: "provisioner_webhook_deliveries_total",
+      help: "Webhook deliveries finished, by event type and result: delivered, or failed after the last attempt.",
+      labelNames: ["event", "result"],
       registers: [this.registry],
     });
     const database = this.db;
@@ -319,5 +334,11 @@ export class Metrics implements OperationObserver {
 
   healthChanged(template: string, from: string, to: string): void {
     this.healthChanges.inc({ template, from, to });
+  }
+
+  /** One webhook attempt: `final` when the delivery is settled by it (delivered, or given up). */
+  webhookAttempted(event: string, ok: boolean, final: boolean): void {
+    if (!ok) this.webhookFailures.inc({ event });
+    if (final) this.webhookDeliveries.inc({ event, result: ok ? "delivered" : "failed" });
   }
 }

@@ -6,6 +6,7 @@ import * as s from "./resources.schemas.js";
 import { idempotencyKeySchema } from "./resources.schemas.js";
 import { backupRequestedView, backupsView } from "./backups.schemas.js";
 import { teamPaths } from "./teams.openapi.js";
+import { webhookPaths } from "./webhooks.openapi.js";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
@@ -175,6 +176,7 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
         },
       },
       ...teamPaths(),
+      ...webhookPaths(),
       "/v1/openapi.json": {
         get: {
           security: [],

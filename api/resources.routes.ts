@@ -2,7 +2,8 @@
 import { Router, type Request, type Response } from "express";
 import type { z } from "zod";
 import type { PgListener } from "../core/pg-listener.js";
-import { ApiError, tooManyRequests } from "./errors.js";
+import { ApiError } from "./errors.js";
+import { lastEventId, streamEvents } from "./event-stream.js";
 import * as schemas from "./resources.schemas.js";
 import { eventView, type Actor, type ResourceService } from "./resources.service.js";
 import type { StreamSlots } from "./stream-slots.js";
@@ -26,24 +27,7 @@ function sendAccepted(res: Response, { replayed, ...accepted }: z.output<typeof 
   res.status(202).location(`/v1/resources/${accepted.resource.id}`).json(schemas.body(schemas.acceptedView, accepted));
 }
 
-const keepAliveMs = 15_000;
-/** NOTIFY wakes streams; this catches anything missed while reconnecting. */
-const safetyPollMs = 5_000;
-
-/** Where a stream resumes: Last-Event-ID (a reconnecting EventSource) wins over ?after=. */
-function resumeFrom(req: Request, after: string | undefined): bigint {
-  const lastEventId = req.header("last-event-id");
-  if (lastEventId === undefined) return BigInt(after ?? 0);
-  const parsed = schemas.eventId.safeParse(lastEventId);
-  if (!parsed.success)
-    throw new ApiError(400, "invalid_request", `invalid header: Last-Event-ID ${parsed.error.issues[0]!.message}`, [
-      { field: "Last-Event-ID", message: parsed.error.issues[0]!.message },
-    ]);
-  return BigInt(parsed.data);
-}
-
-/** A client may retry a stream refused for the team's limit once one of its streams closed: soon. */
-const streamRetryAfterSeconds = 5;
+const eventPageSize = 500;
 
 /** `notifications`: LISTEN on the event channel, by resource id; `streams`: the per-team limit of open streams. */
 export function resourceRoutes(service: ResourceService, notifications: PgListener, streams: StreamSlots): Router {
@@ -111,7 +95,8 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
       res.json(schemas.body(schemas.eventsPage, { events: events.map(eventView) }));
       return;
     }
-    let cursor = resumeFrom(req, after);
+    // Last-Event-ID (a reconnecting EventSource) wins over ?after=.
+    const cursor = lastEventId(req) ?? BigInt(after ?? 0);
     await service.find(actor, id); // 404 before the stream starts
     if (!(await service.eventIdIssued(cursor))) {
       const field = req.header("last-event-id") === undefined ? "query.after" : "Last-Event-ID";
@@ -119,53 +104,18 @@ export function resourceRoutes(service: ResourceService, notifications: PgListen
         { field, message: "is beyond the last event" },
       ]);
     }
-    const release = streams.take(actor.team.id);
-    if (!release) {
-      throw tooManyRequests(
-        "too_many_streams",
-        `the team already has ${streams.limit} open event streams; close one or poll GET /v1/resources/{id}/events`,
-        streamRetryAfterSeconds,
-      );
-    }
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream",
-      "Cache-Control": "no-store",
-      Connection: "keep-alive",
-      "X-Accel-Buffering": "no",
+    await streamEvents(req, res, {
+      slots: streams,
+      teamId: actor.team.id,
+      pollInstead: "GET /v1/resources/{id}/events",
+      cursor,
+      feed: {
+        after: (from) => service.events(actor, id, from, eventPageSize),
+        pageSize: eventPageSize,
+        view: eventView,
+        subscribe: (wake) => notifications.subscribe(id, wake),
+      },
     });
-    res.flushHeaders();
-    let sending = false;
-    let again = false;
-    const send = async () => {
-      if (sending) {
-        again = true;
-        return;
-      }
-      sending = true;
-      try {
-        do {
-          again = false;
-          for (const event of await service.events(actor, id, cursor)) {
-            res.write(`id: ${event.id}\nevent: ${event.stage}\ndata: ${JSON.stringify(eventView(event))}\n\n`);
-            cursor = event.id;
-          }
-        } while (again);
-      } catch {
-        res.end();
-      } finally {
-        sending = false;
-      }
-    };
-    const unsubscribe = notifications.subscribe(id, () => void send());
-    const poll = setInterval(() => void send(), safetyPollMs);
-    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);
-    req.on("close", () => {
-      release();
-      unsubscribe();
-      clearInterval(poll);
-      clearInterval(keepAlive);
-    });
-    await send();
   });
 
   return router;

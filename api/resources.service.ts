@@ -16,7 +16,7 @@ import { MissingKeyError, type CredentialsCipher } from "../core/credentials-cip
 import type { Database } from "../core/db.js";
 import { fairUseDefaults, type FairUseLimits } from "../core/config.js";
 import { ApiError, tooManyRequests } from "./errors.js";
-import { checkQuota, footprint, lockTeam, settleReservation, type Footprint } from "./quotas.js";
+import { addUse, checkQuota, footprint, lockTeam, notifyQuotaCrossing, settleReservation, type Footprint } from "./quotas.js";
 import type { CreateResourceBody, EventView, OperationView, ResourceView, UpdateResourceBody } from "./resources.schemas.js";
 import type { RestoreFromBody } from "./backups.schemas.js";
 import type { BackupService } from "./backups.service.js";
@@ -169,7 +169,7 @@ export class ResourceService {
         ) {
           return undefined;
         }
-        await checkQuota(tx, actor.team, { resources: 1, ...size });
+        const used = await checkQuota(tx, actor.team, { resources: 1, ...size });
         await this.checkTeamQueue(tx, actor.team.id);
         if (body.target === "docker-host") await this.refuseSecondTeamWithoutIsolation(tx, actor);
         const taken = await tx.resource.findFirst({
@@ -206,6 +206,7 @@ export class ResourceService {
             data: { teamId: actor.team.id, key: idempotencyKey, requestHash: hash, resourceId: resource.id, operationId: operation.id },
           });
         await this.audit(tx, actor, "resource.create", resource.id, { template: resource.template, size: resource.size });
+        await notifyQuotaCrossing(tx, actor.team, used, addUse(used, { resources: 1, ...size }));
         return { resource, operation };
       });
       if (!accepted) return (await this.replay(actor, idempotencyKey!, hash))!;
@@ -320,8 +321,10 @@ export class ResourceService {
         cpus: Math.max(Number(locked.cpus), wanted.cpus),
         memoryMb: Math.max(locked.memoryMb, wanted.memoryMb),
       };
-      await checkQuota(tx, actor.team, { resources: 1, ...reserved }, locked.id);
+      const others = await checkQuota(tx, actor.team, { resources: 1, ...reserved }, locked.id);
       await tx.resource.update({ where: { id: locked.id }, data: reserved });
+      const counted = { resources: 1, cpus: Number(locked.cpus), memoryMb: locked.memoryMb };
+      await notifyQuotaCrossing(tx, actor.team, addUse(others, counted), addUse(others, { resources: 1, ...reserved }));
       return { size: prepared.size, options: prepared.options, versions, footprint: wanted };
     });
   }

@@ -234,22 +234,33 @@ export class RestoreVerifier {
       ...(result.ok ? [db.resource.update({ where: { id: resource.id }, data: { lastVerifiedRestoreAt: finishedAt } })] : []),
     ]);
     const seconds = Math.round(result.seconds * 10) / 10;
-    await events.record({
-      resourceId: resource.id,
-      stage: "backup",
-      progress: resource.progress,
-      message: result.ok
-        ? `restore verified: ${backup.id} ${result.message} in ${seconds} s`
-        : `restore verification failed: ${backup.id}: ${result.message}`,
-      detail: {
-        type: result.ok ? backupEventTypes.restoreVerified : backupEventTypes.restoreVerificationFailed,
-        backup: backup.id,
-        kind: backup.kind,
-        backupTakenAt: backup.takenAt,
-        seconds,
-        ...(result.ok ? { tables: result.tables, rows: result.rows } : { reason: result.message }),
+    const failure = {
+      resource: { id: resource.id, name: resource.name, template: resource.template, status: now.status },
+      backup: backup.id,
+      kind: backup.kind,
+      backupTakenAt: backup.takenAt,
+      reason: result.message,
+    };
+    await events.record(
+      {
+        resourceId: resource.id,
+        stage: "backup",
+        progress: resource.progress,
+        message: result.ok
+          ? `restore verified: ${backup.id} ${result.message} in ${seconds} s`
+          : `restore verification failed: ${backup.id}: ${result.message}`,
+        detail: {
+          type: result.ok ? backupEventTypes.restoreVerified : backupEventTypes.restoreVerificationFailed,
+          backup: backup.id,
+          kind: backup.kind,
+          backupTakenAt: backup.takenAt,
+          seconds,
+          ...(result.ok ? { tables: result.tables, rows: result.rows } : { reason: result.message }),
+        },
       },
-    });
+      // A failure is news for the team's webhooks too (in the same transaction as the event).
+      result.ok ? undefined : { type: backupEventTypes.restoreVerificationFailed, data: failure },
+    );
     const labels = { resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template };
     metrics.verificationRan(labels, backup.kind, result.ok, result.seconds);
     if (result.ok) logger.info({ resourceId: resource.id, backup: backup.id, seconds }, "restore verified");

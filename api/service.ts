@@ -30,6 +30,8 @@ import { ResourceService } from "./resources.service.js";
 import { BackupService } from "./backups.service.js";
 import { scheduleBackupRetention } from "./backup-retention.js";
 import { RestoreVerifier } from "./restore-verification.js";
+import { WebhookDeliverer } from "./webhook-delivery.js";
+import { WebhookService } from "./webhooks.service.js";
 
 export interface Service {
   app: Express;
@@ -42,6 +44,8 @@ export interface Service {
   health: HealthMonitor;
   /** Restores each database's latest backups into scratch containers on a schedule (BACKUP_VERIFY_INTERVAL_HOURS). */
   restoreVerification: RestoreVerifier;
+  /** Sends the webhooks' outbox; in the API process, whose metrics it counts in. */
+  webhooks: WebhookDeliverer;
   /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
@@ -58,8 +62,15 @@ export async function createService(
   {
     worker: mode = "in-process",
     runWorker = true,
+    deliverWebhooks = runWorker,
     workerEnv,
-  }: { worker?: WorkerMode; runWorker?: boolean; workerEnv?: NodeJS.ProcessEnv } = {},
+  }: {
+    worker?: WorkerMode;
+    runWorker?: boolean;
+    /** Run the webhook delivery rounds (default: when the worker runs; API tests without a worker turn them on alone). */
+    deliverWebhooks?: boolean;
+    workerEnv?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<Service> {
   const db = createDatabase(config.databaseUrl);
   const metrics = new Metrics(db);
@@ -87,6 +98,7 @@ export async function createService(
     logger,
     resources,
     backups,
+    webhooks: new WebhookService(db, cipher, config.webhooks.allowPrivateDestinations),
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
@@ -125,6 +137,7 @@ export async function createService(
     afterVerifying: (id) => health.checkResource(id),
   });
   restoreVerification.schedule(scheduler);
+  const deliverer = new WebhookDeliverer({ db, cipher, metrics, logger, settings: config.webhooks, scheduler });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -140,6 +153,7 @@ export async function createService(
     retention.start();
     restoreVerification.start();
   }
+  if (deliverWebhooks) deliverer.start();
   return {
     app,
     db,
@@ -147,8 +161,10 @@ export async function createService(
     workerProcess: child,
     health,
     restoreVerification,
+    webhooks: deliverer,
     async close() {
       await health.stop();
+      await deliverer.stop();
       await scheduler.stop();
       await inProcess?.stop();
       await child?.stop();

@@ -89,6 +89,16 @@ const schema = z.object({
   // The web console (issue 14): the folder of its build (the bootstrap builds it and sets this), and how long a sign-in lasts.
   PROVISIONER_CONSOLE_DIR: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
   CONSOLE_SESSION_HOURS: z.coerce.number().positive().max(720).default(12),
+  // Webhooks (issue 12): the delivery rounds (0: off), each request's time, the retries' schedule.
+  WEBHOOK_DELIVERY_INTERVAL_SECONDS: z.coerce.number().min(0).default(2),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().positive().max(60).default(10),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+  WEBHOOK_RETRY_BASE_SECONDS: seconds(30),
+  // Teams do not trust each other: a webhook may not reach the service's own network unless the operator says so.
+  WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: z
+    .enum(["true", "false", "1", "0", ""], { message: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
 });
 
 export interface Config {
@@ -137,7 +147,25 @@ export interface Config {
   healthChecks: { intervalSeconds: number; timeoutSeconds: number; maxReplicaLagSeconds: number };
   /** The web console: its built files (undefined: not served) and the lifetime of a sign-in. */
   console: { dir?: string; sessionHours: number };
+  /** Webhook deliveries (api/webhook-delivery.ts); intervalSeconds 0 turns them off. */
+  webhooks: WebhookSettings;
 }
+
+export interface WebhookSettings {
+  /** Between two delivery rounds (once across all instances). */
+  intervalSeconds: number;
+  /** One request's limit, connection to last byte. */
+  timeoutSeconds: number;
+  /** Attempts before a delivery is given up (FAILED). */
+  maxAttempts: number;
+  /** The wait after the first failure; doubled after each next one, capped at webhookRetryCapSeconds. */
+  retryBaseSeconds: number;
+  /** Whether private, loopback and link-local destinations are allowed (a single-tenant or test service). */
+  allowPrivateDestinations: boolean;
+}
+
+/** The longest wait between two attempts of a delivery. */
+export const webhookRetryCapSeconds = 3600;
 
 export class ConfigError extends Error {}
 
@@ -213,5 +241,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxReplicaLagSeconds: c.HEALTH_MAX_REPLICA_LAG_SECONDS,
     },
     console: { dir: c.PROVISIONER_CONSOLE_DIR, sessionHours: c.CONSOLE_SESSION_HOURS },
+    webhooks: {
+      intervalSeconds: c.WEBHOOK_DELIVERY_INTERVAL_SECONDS,
+      timeoutSeconds: c.WEBHOOK_TIMEOUT_SECONDS,
+      maxAttempts: c.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseSeconds: c.WEBHOOK_RETRY_BASE_SECONDS,
+      allowPrivateDestinations: c.WEBHOOK_ALLOW_PRIVATE_DESTINATIONS,
+    },
   };
 }

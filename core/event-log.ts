@@ -1,7 +1,10 @@
 // What users watch: the deployment flow's stages, written as Event rows and
-// announced with NOTIFY so every service instance's SSE streams wake up.
+// announced with NOTIFY so every service instance's SSE streams wake up. An
+// event that is also news for the team's webhooks (a backup that failed, say)
+// is queued for them in the same transaction (core/notifications.ts).
 import type { Database } from "./db.js";
 import type { Prisma } from "../prisma/generated/client.js";
+import { notifyStatement, type NotificationEvent } from "./notifications.js";
 
 export const eventChannel = "provisioner_events";
 
@@ -42,11 +45,17 @@ export interface EventInput {
 export class EventLog {
   constructor(private readonly db: Database) {}
 
-  async record(event: EventInput): Promise<void> {
+  /**
+   * `notification`: also tell the webhooks of the resource's team, with this
+   * type and data (resource status moves need not: core/resource-status.ts
+   * tells them itself).
+   */
+  async record(event: EventInput, notification?: { type: NotificationEvent; data: Record<string, unknown> }): Promise<void> {
     await this.db.$transaction([
       this.db.event.create({
         data: { ...event, progress: Math.round(event.progress), detail: event.detail as Prisma.InputJsonValue | undefined },
       }),
+      ...(notification ? [notifyStatement(this.db, { resourceId: event.resourceId }, notification.type, notification.data)] : []),
       this.db.$executeRaw`SELECT pg_notify(${eventChannel}, ${event.resourceId})`,
     ]);
   }
