@@ -189,10 +189,10 @@ export class HealthMonitor {
           detail: { type: backupEventTypes.backupFailed, problem: backup.problem, failures: backup.state.failures },
         },
         {
-          type: "backup.failed",
+          type: backupEventTypes.backupFailed,
           data: {
             resource: { id: resource.id, name: resource.name, template: resource.template, status: to },
-            problem: backup.problem,
+            reason: backup.problem,
             failures: backup.state.failures,
           },
         },

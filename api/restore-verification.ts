@@ -234,6 +234,13 @@ export class RestoreVerifier {
       ...(result.ok ? [db.resource.update({ where: { id: resource.id }, data: { lastVerifiedRestoreAt: finishedAt } })] : []),
     ]);
     const seconds = Math.round(result.seconds * 10) / 10;
+    const failure = {
+      resource: { id: resource.id, name: resource.name, template: resource.template, status: now.status },
+      backup: backup.id,
+      kind: backup.kind,
+      backupTakenAt: backup.takenAt,
+      reason: result.message,
+    };
     await events.record(
       {
         resourceId: resource.id,
@@ -251,17 +258,8 @@ export class RestoreVerifier {
           ...(result.ok ? { tables: result.tables, rows: result.rows } : { reason: result.message }),
         },
       },
-      result.ok
-        ? undefined
-        : {
-            type: "restore_verification.failed",
-            data: {
-              resource: { id: resource.id, name: resource.name, template: resource.template },
-              backup: backup.id,
-              kind: backup.kind,
-              reason: result.message,
-            },
-          },
+      // A failure is news for the team's webhooks too (in the same transaction as the event).
+      result.ok ? undefined : { type: backupEventTypes.restoreVerificationFailed, data: failure },
     );
     const labels = { resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template };
     metrics.verificationRan(labels, backup.kind, result.ok, result.seconds);

@@ -27,11 +27,11 @@ import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
 import { targets } from "./resources.schemas.js";
 import { ResourceService } from "./resources.service.js";
-import { WebhookDeliverer } from "./webhook-delivery.js";
-import { WebhookService } from "./webhooks.service.js";
 import { BackupService } from "./backups.service.js";
 import { scheduleBackupRetention } from "./backup-retention.js";
 import { RestoreVerifier } from "./restore-verification.js";
+import { WebhookDeliverer } from "./webhook-delivery.js";
+import { WebhookService } from "./webhooks.service.js";
 
 export interface Service {
   app: Express;
@@ -42,10 +42,10 @@ export interface Service {
   workerProcess?: WorkerProcess;
   /** Checks ACTIVE resources; in the API process, whose metrics it counts in. */
   health: HealthMonitor;
-  /** Sends the webhooks' outbox; in the API process, whose metrics it counts in. */
-  webhooks: WebhookDeliverer;
   /** Restores each database's latest backups into scratch containers on a schedule (BACKUP_VERIFY_INTERVAL_HOURS). */
   restoreVerification: RestoreVerifier;
+  /** Sends the webhooks' outbox; in the API process, whose metrics it counts in. */
+  webhooks: WebhookDeliverer;
   /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
@@ -97,8 +97,8 @@ export async function createService(
     db,
     logger,
     resources,
-    webhooks: new WebhookService(db, cipher, config.webhooks.allowPrivateDestinations),
     backups,
+    webhooks: new WebhookService(db, cipher, config.webhooks.allowPrivateDestinations),
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
@@ -121,7 +121,6 @@ export async function createService(
     scheduler,
     projectsDir: config.projectsDir,
   });
-  const deliverer = new WebhookDeliverer({ db, cipher, metrics, logger, settings: config.webhooks, scheduler });
   const retention = scheduleBackupRetention(scheduler, db, config.backupsDir, config.backupRetentionAfterDeleteDays, logger);
   const restoreVerification = new RestoreVerifier({
     db,
@@ -138,6 +137,7 @@ export async function createService(
     afterVerifying: (id) => health.checkResource(id),
   });
   restoreVerification.schedule(scheduler);
+  const deliverer = new WebhookDeliverer({ db, cipher, metrics, logger, settings: config.webhooks, scheduler });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -160,8 +160,8 @@ export async function createService(
     worker: inProcess?.worker,
     workerProcess: child,
     health,
-    webhooks: deliverer,
     restoreVerification,
+    webhooks: deliverer,
     async close() {
       await health.stop();
       await deliverer.stop();

@@ -37,7 +37,11 @@ describe("backups through the service, on a real postgres-small", () => {
   const metrics = async () => (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).text();
 
   beforeAll(async () => {
-    server = await startTestServer({ HEALTH_CHECK_INTERVAL_SECONDS: "2", PROVISIONER_SCRAPE_TOKEN: scrapeToken }, { runWorker: false });
+    server = await startTestServer(
+      // The test's webhook points at this machine; nothing delivers it (no delivery rounds): its outbox is read.
+      { HEALTH_CHECK_INTERVAL_SECONDS: "2", PROVISIONER_SCRAPE_TOKEN: scrapeToken, WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: "true" },
+      { runWorker: false },
+    );
     await discardUnfinishedOperations(server.service.db);
     server.service.worker!.start();
     server.service.health.start();
@@ -60,6 +64,8 @@ describe("backups through the service, on a real postgres-small", () => {
     "lists the first backup; a broken backup makes the resource DEGRADED (reason, event, metric) and keeps the good dump; repaired, ACTIVE; DELETE keeps a final dump a new database restores",
     { timeout: 900_000 },
     async () => {
+      const hook = await api.post("/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["backup.failed"] });
+      expect(hook.status, JSON.stringify(hook.body)).toBe(201);
       const id = await create({ template: "postgres-small", name, options: { backupIntervalMinutes: 60 } });
       await sqlOf(id, "CREATE TABLE orders (id int PRIMARY KEY, item text); INSERT INTO orders VALUES (1, 'tea');");
 
@@ -86,6 +92,15 @@ describe("backups through the service, on a real postgres-small", () => {
       const typed = events.find((e) => e.detail?.type === "backup.failed");
       expect(typed).toMatchObject({ stage: "backup" });
       expect(typed!.detail!.problem).toMatch(/permission denied/);
+      // Queued for the team's webhook in the same transaction, with the reason and nothing secret.
+      const queued = await server.service.db.webhookDelivery.findMany({ where: { webhookId: hook.body.id as string } });
+      const payload = JSON.parse(queued.find((d) => d.eventType === "backup.failed")!.body) as {
+        data: { resource: { id: string; status: string }; reason: string };
+      };
+      expect(payload.data).toMatchObject({ resource: { id, status: "DEGRADED" } });
+      expect(payload.data.reason).toMatch(/permission denied/);
+      const { credentials } = (await api.get(`/v1/resources/${id}/credentials`)).body;
+      for (const d of queued) expect(d.body).not.toContain(credentials.password);
       const broken = (await api.get(`/v1/resources/${id}/backups`)).body;
       expect(broken.problem).toMatch(/permission denied/);
       expect(broken.backups.map((b: { id: string }) => b.id)).toContain(first.backups[0].id);

@@ -21,7 +21,7 @@ describe("the OpenAPI document (Schemathesis)", () => {
   const db = createDatabase(process.env.DATABASE_URL!);
   let server: TestServer;
   let apiKey: string;
-  let teamId: string | undefined;
+  let teamId: string;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-schemathesis-"));
 
   beforeAll(async () => {
@@ -33,7 +33,7 @@ describe("the OpenAPI document (Schemathesis)", () => {
     teamId = created.team.id;
   });
   afterAll(async () => {
-    // Its queued operations would be claimed by a later file's workers or queue tests (same run, same database).
+    // What Schemathesis queued must not run in a later file's worker (automation/operation-worker.test.ts claims any queued operation).
     if (teamId) await discardUnfinishedOperations(db, { teamIds: [teamId] });
     await server?.close();
     await db.$disconnect();

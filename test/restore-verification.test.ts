@@ -30,6 +30,7 @@ describe("restore verification through the service, on a real postgres-small", (
   let server: TestServer;
   let api: Client;
   let id: string | undefined;
+  let webhookId: string;
 
   const listing = async (): Promise<Listing> => (await api.get(`/v1/resources/${id}/backups`)).body as Listing;
   const events = async () =>
@@ -41,7 +42,13 @@ describe("restore verification through the service, on a real postgres-small", (
   beforeAll(async () => {
     server = await startTestServer(
       // 0.01 h: a verification every 36 s.
-      { HEALTH_CHECK_INTERVAL_SECONDS: "2", BACKUP_VERIFY_INTERVAL_HOURS: "0.01", PROVISIONER_SCRAPE_TOKEN: scrapeToken },
+      {
+        HEALTH_CHECK_INTERVAL_SECONDS: "2",
+        BACKUP_VERIFY_INTERVAL_HOURS: "0.01",
+        PROVISIONER_SCRAPE_TOKEN: scrapeToken,
+        // The test's webhook points at this machine; nothing delivers it (no delivery rounds): its outbox is read.
+        WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: "true",
+      },
       { runWorker: false },
     );
     await discardUnfinishedOperations(server.service.db);
@@ -49,6 +56,9 @@ describe("restore verification through the service, on a real postgres-small", (
     server.service.health.start();
     server.service.restoreVerification.start();
     api = client(server.base, (await new TeamService(server.service.db).create(`v${crypto.randomBytes(3).toString("hex")}`, "PRO")).apiKey);
+    const hook = await api.post("/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["restore_verification.failed"] });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    webhookId = hook.body.id as string;
     const created = await api.post("/v1/resources", {
       template: "postgres-small",
       name: `rv${process.pid}`,
@@ -133,6 +143,16 @@ describe("restore verification through the service, on a real postgres-small", (
       );
       const failed = (await events()).find((e) => e.detail?.type === "restore_verification.failed");
       expect(failed?.message).toContain(newest.id);
+      // Queued for the team's webhook in the same transaction as the event, with the reason and nothing secret.
+      const queued = await server.service.db.webhookDelivery.findMany({ where: { webhookId } });
+      expect(queued.map((d) => d.eventType)).toContain("restore_verification.failed");
+      const payload = JSON.parse(queued.find((d) => d.eventType === "restore_verification.failed")!.body) as {
+        data: { resource: { id: string }; backup: string; reason: string };
+      };
+      expect(payload.data).toMatchObject({ resource: { id }, backup: newest.id });
+      expect(payload.data.reason).toMatch(/pg_restore/);
+      const { credentials } = (await api.get(`/v1/resources/${id}/credentials`)).body;
+      for (const d of queued) expect(d.body).not.toContain(credentials.password);
       expect((await listing()).lastVerification).toMatchObject({ backup: newest.id, ok: false });
       await eventually(
         async () => {
