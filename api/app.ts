@@ -12,6 +12,8 @@ import { methodNotAllowed } from "./method-not-allowed.middleware.js";
 import { openApiDocument } from "./openapi.js";
 import { prometheusRoutes } from "./prometheus.routes.js";
 import { resourceRoutes } from "./resources.routes.js";
+import { backupRoutes } from "./backups.routes.js";
+import type { BackupService } from "./backups.service.js";
 import type { ResourceService } from "./resources.service.js";
 import { StreamSlots } from "./stream-slots.js";
 import { TeamService } from "./teams.service.js";
@@ -21,11 +23,15 @@ import { SessionService } from "./sessions.service.js";
 import { sessionRoutes, signInRoutes } from "./sessions.routes.js";
 import { teamEventRoutes } from "./team-events.routes.js";
 import { teamRoutes } from "./teams.routes.js";
+import { webhookRoutes } from "./webhooks.routes.js";
+import type { WebhookService } from "./webhooks.service.js";
 
 export interface AppContext {
   db: Database;
   logger: Logger;
   resources: ResourceService;
+  /** The team's webhooks (issue 12). */
+  webhooks: WebhookService;
   /** Event notifications (SSE). */
   notifications: PgListener;
   metrics: Metrics;
@@ -40,6 +46,8 @@ export interface AppContext {
   scrapeToken?: string;
   /** EVENT_STREAMS_PER_TEAM, per instance. */
   eventStreamsPerTeam: number;
+  /** A database's backups; absent: the routes answer 404. */
+  backups?: BackupService;
   /** The web console: its built files (undefined: / says how to build it) and how long a sign-in lasts. */
   console?: { dir?: string; sessionHours: number };
 }
@@ -77,9 +85,11 @@ export function createApp(context: AppContext): Express {
   app.use(templateRoutes(context.targets));
   const streams = new StreamSlots(context.eventStreamsPerTeam);
   app.use(resourceRoutes(context.resources, context.notifications, streams));
+  if (context.backups) app.use(backupRoutes(context.backups));
   app.use(sessionRoutes(sessions));
   app.use(teamRoutes(context.db, teams));
   app.use(teamEventRoutes(context.db, context.notifications, streams));
+  app.use(webhookRoutes(context.webhooks));
   app.use(methodNotAllowed(openApi));
   app.use(errorMiddleware(context.logger));
   return app;

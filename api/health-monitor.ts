@@ -5,7 +5,7 @@
 // resource with a QUEUED or RUNNING operation is left alone (ResourceStatuses.healthMove
 // checks it in the statement that changes the status).
 import type { Logger } from "pino";
-import type { EventLog } from "../core/event-log.js";
+import { backupEventTypes, type EventLog } from "../core/event-log.js";
 import { ResourceStatuses } from "../core/resource-status.js";
 import type { ScheduledJob, Scheduler } from "../core/scheduler.js";
 import type { CredentialsCipher } from "../core/credentials-cipher.js";
@@ -14,11 +14,18 @@ import type { KubernetesSettings } from "../core/cloud-settings.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
 import { kubernetesAccess, lostWithTheirNodes } from "./kubernetes-placement.js";
 import type { Metrics } from "./metrics.js";
+import { backupProblem, readBackupStore, storeDir } from "../core/backup-store.js";
+import { backupMaxAgeSeconds, type BackupOptions } from "../components/templates/postgres-backup.js";
 import { volumeFailures, volumeUsage } from "./volume-usage.js";
+import { verificationState } from "./restore-verification.js";
 
 export interface HealthMonitorSettings extends ProbeSettings {
   /** 0 turns the monitor off. */
   intervalSeconds: number;
+  /** The local Docker host's backup stores: a database whose backups fail is DEGRADED too. Unset: not checked. */
+  backupsDir?: string;
+  /** The Docker host whose stores backupsDir holds (PROVISIONER_DOCKER_HOST_ID): another host's databases are not judged by them. */
+  dockerHostId?: string;
 }
 
 export interface HealthMonitorDeps {
@@ -42,6 +49,12 @@ export const healthJob = "health-rounds";
 
 type Status = "ACTIVE" | "DEGRADED";
 
+/** What the monitor looks at: running resources no operation owns right now. */
+const checkable = {
+  status: { in: ["ACTIVE" as const, "DEGRADED" as const] },
+  operations: { none: { status: { in: ["QUEUED" as const, "RUNNING" as const] } } },
+};
+
 export class HealthMonitor {
   private job?: ScheduledJob;
 
@@ -61,24 +74,60 @@ export class HealthMonitor {
 
   /** One round: every ACTIVE or DEGRADED resource without a pending operation, in parallel. */
   async checkAll(): Promise<void> {
-    const resources = await this.deps.db.resource.findMany({
-      where: { status: { in: ["ACTIVE", "DEGRADED"] }, operations: { none: { status: { in: ["QUEUED", "RUNNING"] } } } },
-      include: { team: { select: { name: true } } },
-    });
+    const resources = await this.deps.db.resource.findMany({ where: checkable, include: { team: { select: { name: true } } } });
     await Promise.all(resources.map((r) => this.check(r)));
     // Series of resources deleted since (here or by another instance) go.
     const live = await this.deps.db.resource.findMany({ where: { status: { not: "DELETED" } }, select: { id: true } });
     this.deps.metrics.retain(new Set(live.map((r) => r.id)));
   }
 
+  /** One resource now, outside the rounds (after its restore verification, say); skipped like in a round. */
+  async checkResource(id: string): Promise<void> {
+    const resource = await this.deps.db.resource.findFirst({ where: { id, ...checkable }, include: { team: { select: { name: true } } } });
+    if (resource) await this.check(resource);
+  }
+
+  /** A database's restore verifications (api/restore-verification.ts): a failed one is one of the resource's failures. */
+  private async checkVerifications(resource: { id: string; target: string; template: string; lastVerifiedRestoreAt: Date | null }) {
+    if (resource.target !== "docker-host" || !resource.template.startsWith("postgres-")) return undefined;
+    return verificationState(this.deps.db, resource);
+  }
+
+  /** A database's backups, from its store on the local Docker host: their problem is one of the resource's. */
+  private async checkBackups(resource: {
+    id: string;
+    hostName: string;
+    target: string;
+    dockerHostId: string | null;
+    template: string;
+    options: unknown;
+    lastBackupAt: Date | null;
+  }) {
+    const { backupsDir, dockerHostId } = this.deps.settings;
+    if (!backupsDir || resource.target !== "docker-host" || !resource.template.startsWith("postgres-")) return undefined;
+    // Another Docker host's store is not in backupsDir: missing here says nothing about it.
+    if (dockerHostId && resource.dockerHostId && resource.dockerHostId !== dockerHostId) return undefined;
+    const state = readBackupStore(storeDir(backupsDir, resource.hostName));
+    const maxAgeSeconds = backupMaxAgeSeconds(resource.options as BackupOptions);
+    const problem = backupProblem(state, maxAgeSeconds);
+    if (state.lastSuccessAt && state.lastSuccessAt.getTime() !== resource.lastBackupAt?.getTime())
+      await this.deps.db.resource.update({ where: { id: resource.id }, data: { lastBackupAt: state.lastSuccessAt } });
+    return { state, problem, maxAgeSeconds };
+  }
+
   private async check(resource: {
     id: string;
     name: string;
+    hostName: string;
+    target: string;
+    dockerHostId: string | null;
+    options: unknown;
+    lastBackupAt: Date | null;
+    lastVerifiedRestoreAt: Date | null;
+    lastError: string | null;
     template: string;
     status: string;
     progress: number;
-    target: string;
-    hostName: string;
     configuration: unknown;
     endpoint: unknown;
     credentialsCiphertext: Uint8Array<ArrayBuffer> | null;
@@ -116,10 +165,15 @@ export class HealthMonitor {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");
       return;
     }
-    metrics.healthChecked(
-      { resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template },
-      result,
-    );
+    const labels = { resource_id: resource.id, team: resource.team.name, resource: resource.name, template: resource.template };
+    const backup = await this.checkBackups(resource);
+    if (backup?.problem) result = { ...result, failures: [...result.failures, { component: "backup", message: backup.problem }] };
+    const verification = await this.checkVerifications(resource);
+    if (verification?.failure)
+      result = { ...result, failures: [...result.failures, { component: "restore-verification", message: verification.failure }] };
+    metrics.healthChecked(labels, result);
+    if (backup) metrics.backupChecked(labels, backup.state.lastSuccessAt, backup.state.failures, backup.maxAgeSeconds);
+    if (verification) metrics.verificationChecked(labels, verification);
     const from = resource.status as Status;
     const to: Status = result.failures.length ? "DEGRADED" : "ACTIVE";
     const lastError = to === "DEGRADED" ? describeFailures(result.failures) : null;
@@ -138,6 +192,27 @@ export class HealthMonitor {
       message,
       detail: { from, to, failures: result.failures },
     });
+    // A backup failure new to this resource is an event of its own type too (webhooks subscribe to it);
+    // the same one again with other figures ("last successful backup 5400 s ago") is not new.
+    const shape = (text: string) => text.replace(/\d+/g, "#");
+    if (backup?.problem && !shape(resource.lastError ?? "").includes(shape(`backup: ${backup.problem}`)))
+      await this.deps.events.record(
+        {
+          resourceId: resource.id,
+          stage: "backup",
+          progress: resource.progress,
+          message: `backup failed: ${backup.problem}`,
+          detail: { type: backupEventTypes.backupFailed, problem: backup.problem, failures: backup.state.failures },
+        },
+        {
+          type: backupEventTypes.backupFailed,
+          data: {
+            resource: { id: resource.id, name: resource.name, template: resource.template, status: to },
+            reason: backup.problem,
+            failures: backup.state.failures,
+          },
+        },
+      );
     if (from !== to) {
       metrics.healthChanged(resource.template, from, to);
       logger.warn({ resourceId: resource.id, from, to, failures: result.failures }, "resource health changed");

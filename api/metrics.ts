@@ -24,8 +24,19 @@ export class Metrics implements OperationObserver {
   private readonly replicaLag: Gauge;
   private readonly repoSize: Gauge;
   private readonly storageMax: Gauge;
+  private readonly backupLastSuccess: Gauge;
+  private readonly backupMaxAge: Gauge;
+  private readonly backupFailures: Counter;
+  /** The sidecar's failure count last seen per resource: the counter grows by what it adds. */
+  private readonly backupFailuresSeen = new Map<string, number>();
+  private readonly verificationLastSuccess: Gauge;
+  private readonly verificationSuccess: Gauge;
+  private readonly verificationFailures: Counter;
+  private readonly verificationDuration: Histogram;
   private readonly volumeUsed: Gauge;
   private readonly volumeSize: Gauge;
+  private readonly webhookFailures: Counter;
+  private readonly webhookDeliveries: Counter;
   /** The volumes measured of each resource, so a deleted resource's series can be removed. */
   private readonly volumesOf = new Map<string, string[]>();
   /** The labels of each resource's series, so a deleted resource's series can be removed. */
@@ -98,6 +109,51 @@ export class Metrics implements OperationObserver {
       labelNames: resourceLabelNames,
       registers: [this.registry],
     });
+    // Backups (issue 12): from the resource's backup store, at each health round.
+    this.backupLastSuccess = new Gauge({
+      name: "provisioner_backup_last_success_timestamp_seconds",
+      help: "When a provisioned database's last verified backup succeeded (Unix time; 0: never).",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.backupMaxAge = new Gauge({
+      name: "provisioner_backup_max_age_seconds",
+      help: "How old a provisioned database's last successful backup may be before its backups count as failing (1.5 of its schedule's intervals).",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.backupFailures = new Counter({
+      name: "provisioner_backup_failures_total",
+      help: "Failed backup attempts of a provisioned database (dump, base backup or storing them), as its backup sidecar counted them.",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    // Restore verifications (issue 12, part 4): the scheduled scratch restores.
+    this.verificationLastSuccess = new Gauge({
+      name: "provisioner_restore_verification_last_success_timestamp_seconds",
+      help: "When a provisioned database's latest backup was last restored into a scratch server and checked (Unix time; 0: never).",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.verificationSuccess = new Gauge({
+      name: "provisioner_restore_verification_success",
+      help: "Whether a provisioned database's latest restore verification passed (1) or failed (0), each backup kind's newest.",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.verificationFailures = new Counter({
+      name: "provisioner_restore_verification_failures_total",
+      help: "Restore verifications that failed: the backup did not restore, or the check query did not read it back.",
+      labelNames: resourceLabelNames,
+      registers: [this.registry],
+    });
+    this.verificationDuration = new Histogram({
+      name: "provisioner_restore_verification_duration_seconds",
+      help: "A restore verification, from the scratch container's start to the check's answer.",
+      labelNames: ["template", "kind", "result"],
+      buckets: [1, 5, 15, 60, 300, 900, 3600],
+      registers: [this.registry],
+    });
     // Labelled by resource id and the template's volume name only: no user text.
     this.volumeUsed = new Gauge({
       name: "provisioner_volume_used_bytes",
@@ -109,6 +165,19 @@ export class Metrics implements OperationObserver {
       name: "provisioner_volume_size_bytes",
       help: "Size of a resource's quota-limited volume (Docker host): what it may hold.",
       labelNames: ["resource_id", "volume"],
+      registers: [this.registry],
+    });
+    // A failing webhook is reported as itself: never as a failed resource, operation or backup.
+    this.webhookFailures = new Counter({
+      name: "provisioner_webhook_delivery_failures_total",
+      help: "Failed webhook delivery attempts (an answer other than 2xx, a timeout, a refused destination), by event type.",
+      labelNames: ["event"],
+      registers: [this.registry],
+    });
+    this.webhookDeliveries = new Counter({
+      name: "provisioner_webhook_deliveries_total",
+      help: "Webhook deliveries finished, by event type and result: delivered, or failed after the last attempt.",
+      labelNames: ["event", "result"],
       registers: [this.registry],
     });
     const database = this.db;
@@ -176,7 +245,17 @@ export class Metrics implements OperationObserver {
   }
 
   private get perResource(): Gauge[] {
-    return [this.healthy, this.postgresConnections, this.replicaLag, this.repoSize, this.storageMax];
+    return [
+      this.healthy,
+      this.postgresConnections,
+      this.replicaLag,
+      this.repoSize,
+      this.storageMax,
+      this.backupLastSuccess,
+      this.backupMaxAge,
+      this.verificationLastSuccess,
+      this.verificationSuccess,
+    ];
   }
 
   /** Each quota-limited volume's use and size (resource id and volume name only). */
@@ -203,6 +282,9 @@ export class Metrics implements OperationObserver {
     const labels = this.seriesOf.get(resourceId);
     if (!labels) return;
     for (const gauge of this.perResource) gauge.remove(labels);
+    this.backupFailures.remove(labels);
+    this.verificationFailures.remove(labels);
+    this.backupFailuresSeen.delete(resourceId);
     this.seriesOf.delete(resourceId);
   }
 
@@ -224,7 +306,39 @@ export class Metrics implements OperationObserver {
     if (result.measurements.storageMaxBytes !== undefined) this.storageMax.set(labels, result.measurements.storageMaxBytes);
   }
 
+  /** After healthChecked: the backups of the resource's store. */
+  backupChecked(labels: ResourceLabels, lastSuccessAt: Date | null, failures: number, maxAgeSeconds: number): void {
+    this.backupLastSuccess.set(labels, lastSuccessAt ? lastSuccessAt.getTime() / 1000 : 0);
+    this.backupMaxAge.set(labels, maxAgeSeconds);
+    const seen = this.backupFailuresSeen.get(labels.resource_id);
+    // The first look only starts the count (an instance restart must not count old failures again).
+    this.backupFailures.inc(labels, seen === undefined ? 0 : Math.max(0, failures - seen));
+    this.backupFailuresSeen.set(labels.resource_id, failures);
+  }
+
+  /** The recorded state of the resource's restore verifications (any instance may have run them). */
+  verificationChecked(labels: ResourceLabels, state: { lastSuccessAt: Date | null; ok: boolean | undefined }): void {
+    this.seriesOf.set(labels.resource_id, labels);
+    this.verificationLastSuccess.set(labels, state.lastSuccessAt ? state.lastSuccessAt.getTime() / 1000 : 0);
+    if (state.ok === undefined) this.verificationSuccess.remove(labels);
+    else this.verificationSuccess.set(labels, state.ok ? 1 : 0);
+  }
+
+  /** One restore verification, as the instance that ran it saw it. */
+  verificationRan(labels: ResourceLabels, kind: string, ok: boolean, seconds: number): void {
+    this.seriesOf.set(labels.resource_id, labels);
+    this.verificationDuration.observe({ template: labels.template, kind, result: ok ? "success" : "failure" }, seconds);
+    if (ok) this.verificationFailures.inc(labels, 0);
+    else this.verificationFailures.inc(labels);
+  }
+
   healthChanged(template: string, from: string, to: string): void {
     this.healthChanges.inc({ template, from, to });
+  }
+
+  /** One webhook attempt: `final` when the delivery is settled by it (delivered, or given up). */
+  webhookAttempted(event: string, ok: boolean, final: boolean): void {
+    if (!ok) this.webhookFailures.inc({ event });
+    if (final) this.webhookDeliveries.inc({ event, result: ok ? "delivered" : "failed" });
   }
 }

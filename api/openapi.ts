@@ -4,7 +4,9 @@
 import { z } from "zod";
 import * as s from "./resources.schemas.js";
 import { idempotencyKeySchema } from "./resources.schemas.js";
+import { backupRequestedView, backupsView } from "./backups.schemas.js";
 import { teamPaths } from "./teams.openapi.js";
+import { webhookPaths } from "./webhooks.openapi.js";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
@@ -89,8 +91,8 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
         patch: {
           summary:
             "Resize, change options or move to newer image versions (a Pulumi update); options merge into the current ones; `versions` " +
-            "takes minor upgrades only (Kubo and ipfs-cluster patch releases, PostgreSQL minors): a major change or a downgrade is a 400 " +
-            "naming `versions.<image>` (an image the template does not run: 409). A cluster rolls one node at a time; a database takes a backup first.",
+            "takes minor upgrades only (Kubo and ipfs-cluster patch releases, PostgreSQL minors): a major change is a 400 " +
+            "naming `versions.<image>` (a downgrade or an image the template does not run: 409). A cluster rolls one node at a time; a database takes a backup first.",
           requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.updateResourceBody, "input") } } },
           responses: {
             "202": accepted,
@@ -140,6 +142,25 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
         parameters: [idParameter],
         get: { summary: "The resource's operations, oldest first", responses: { "200": json(s.operationsView, "Operations"), ...errors } },
       },
+      "/v1/resources/{id}/backups": {
+        parameters: [idParameter],
+        get: {
+          summary: "A database's backups (newest first), when the last succeeded, why they fail, the point-in-time window",
+          responses: {
+            "200": json(backupsView, "Backups"),
+            ...errors,
+            "409": json(s.errorView, "Not a database with a backup store here."),
+          },
+        },
+        post: {
+          summary: "A backup now (the sidecar takes it within seconds)",
+          responses: {
+            "202": json(backupRequestedView, "Requested"),
+            ...errors,
+            "409": json(s.errorView, "Not a running database with a backup store here."),
+          },
+        },
+      },
       "/v1/resources/{id}/refresh": {
         parameters: [idParameter],
         post: {
@@ -155,6 +176,7 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
         },
       },
       ...teamPaths(),
+      ...webhookPaths(),
       "/v1/openapi.json": {
         get: {
           security: [],

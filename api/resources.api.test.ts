@@ -403,19 +403,21 @@ describe("/v1/resources without a worker", () => {
       expect((await params(size.body.operation.id)).options).toMatchObject({ peers: 5, publicNetwork: true });
     });
 
-    it("versions: a newer patch release is queued; a major change, a downgrade or a non-version is a 400 naming the field, an image the template lacks a 409", async () => {
+    it("versions: a newer patch release is queued; a major change or a non-version is a 400 naming the field, a downgrade or an image the template lacks a 409", async () => {
       const { api } = await newTeam("ENTERPRISE");
       const id = (await api.post("/v1/resources", { template: "ipfs-cluster-small", name: "versioned", options: { publicNetwork: false } }))
         .body.resource.id;
-      const refused = async (versions: Record<string, string>, field: string) => {
+      const refused = async (versions: Record<string, string>, field: string, status = 400) => {
         const response = await api.patch(`/v1/resources/${id}`, { versions });
-        expect(response.status).toBe(400);
+        expect(response.status).toBe(status);
         expect(response.body.error.fields[0].field).toBe(field);
       };
       // The service's images are Kubo 0.39.0 and ipfs-cluster 1.1.6 (components/images.ts).
       await refused({ kubo: "0.40.0" }, "versions.kubo");
       await refused({ ipfsCluster: "2.0.0" }, "versions.ipfsCluster");
-      await refused({ ipfsCluster: "1.1.5" }, "versions.ipfsCluster");
+      // Valid for the schema, older than what runs: a conflict with the resource.
+      await refused({ ipfsCluster: "1.1.5" }, "versions.ipfsCluster", 409);
+      await refused({ ipfsCluster: "1.1" }, "versions.ipfsCluster", 409);
       await refused({ kubo: "latest" }, "versions.kubo");
       // An image the template does not run: valid on its own, not for this resource.
       const foreign = await api.patch(`/v1/resources/${id}`, { versions: { postgres: "15.8" } });
@@ -428,7 +430,7 @@ describe("/v1/resources without a worker", () => {
       const { params } = await server.service.db.operation.findUniqueOrThrow({ where: { id: upgrade.body.operation.id } });
       expect(params).toMatchObject({ versions: { kubo: "0.39.1" } });
       // Behind the queued upgrade, going back to what runs now is a downgrade.
-      await refused({ kubo: "0.39.0" }, "versions.kubo");
+      await refused({ kubo: "0.39.0" }, "versions.kubo", 409);
     });
 
     it("quotas cannot be dodged: a PATCH reserves the larger footprint until it has run; a cancelled one restores what runs", async () => {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { templates } from "../components/templates/index.js";
 import { sizeNames } from "../components/templates/sizes.js";
 import { optionFields, type Template } from "../components/templates/template.js";
+import { restoreFromBody } from "./backups.schemas.js";
 import { versionSchemaPattern, type VersionedImage } from "../components/versions.js";
 
 /** docker-host is this machine; a cloud when the service has its credentials; kubernetes when it has a cluster. */
@@ -29,6 +30,7 @@ const createBodyOf = (template: Template, offered: readonly [string, ...string[]
       .meta({ description: `Default: ${template.defaultSize}.` }),
     target: z.enum(offered).default("docker-host"),
     options: template.options.optional().meta({ description: "The template's parameters (also in GET /v1/templates)." }),
+    ...(template.id.startsWith("postgres-") ? { restoreFrom: restoreFromBody.optional() } : {}),
   });
 
 /**
@@ -68,8 +70,8 @@ const versionString = (image: VersionedImage) => {
 /**
  * PATCH versions: minor upgrades of the resource's images (components/versions.ts):
  * Kubo and ipfs-cluster patch releases, PostgreSQL minor releases. A major
- * change (here) or a downgrade (the service) is a 400 naming `versions.<image>`;
- * an image the resource's template does not run a 409, like an option it lacks.
+ * change (here) is a 400 naming `versions.<image>`; a downgrade or an image the
+ * resource's template does not run (the service) a 409, like an option it lacks.
  */
 const versionChanges = z
   .strictObject({
@@ -173,6 +175,10 @@ export const resourceView = z.object({
   createdAt: timestamp,
   updatedAt: timestamp,
   deletedAt: timestamp.nullable(),
+  lastBackupAt: timestamp.nullable().meta({ description: "Databases: the last verified backup the health rounds saw." }),
+  lastVerifiedRestoreAt: timestamp
+    .nullable()
+    .meta({ description: "Databases: the last backup restored into a scratch server and checked." }),
 });
 
 /** What the API sends: the service's views are typed from these, so the document and the bodies agree. */

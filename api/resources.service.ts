@@ -16,8 +16,10 @@ import { MissingKeyError, type CredentialsCipher } from "../core/credentials-cip
 import type { Database } from "../core/db.js";
 import { fairUseDefaults, type FairUseLimits } from "../core/config.js";
 import { ApiError, tooManyRequests } from "./errors.js";
-import { checkQuota, footprint, lockTeam, settleReservation, type Footprint } from "./quotas.js";
+import { addUse, checkQuota, footprint, lockTeam, notifyQuotaCrossing, settleReservation, type Footprint } from "./quotas.js";
 import type { CreateResourceBody, EventView, OperationView, ResourceView, UpdateResourceBody } from "./resources.schemas.js";
+import type { RestoreFromBody } from "./backups.schemas.js";
+import type { BackupService } from "./backups.service.js";
 
 export interface Actor {
   team: Team;
@@ -81,6 +83,8 @@ export function resourceView(resource: Resource & { team: Team }): ResourceView 
     createdAt: resource.createdAt.toISOString(),
     updatedAt: resource.updatedAt.toISOString(),
     deletedAt: resource.deletedAt?.toISOString() ?? null,
+    lastBackupAt: resource.lastBackupAt?.toISOString() ?? null,
+    lastVerifiedRestoreAt: resource.lastVerifiedRestoreAt?.toISOString() ?? null,
   };
 }
 
@@ -124,6 +128,8 @@ export class ResourceService {
     private readonly limits: FairUseLimits = fairUseDefaults,
     /** This machine's Docker host's projects folder: where the volumes' mounts are measured (api/volume-usage.ts). */
     private readonly projectsDir?: string,
+    /** Restores from backups (restoreFrom); absent: refused. */
+    private readonly backups?: BackupService,
   ) {}
 
   async create(actor: Actor, body: CreateResourceBody, idempotencyKey?: string) {
@@ -137,6 +143,7 @@ export class ResourceService {
       throw new ApiError(400, "invalid_request", `target ${body.target} ${unavailable}`, [{ field: "target", message: unavailable }]);
     // The id is chosen here: the host-side names derive from it.
     const resourceId = crypto.randomUUID();
+    const restoreFrom = "restoreFrom" in body && body.restoreFrom ? await this.restoreSource(actor, body) : undefined;
     let prepared;
     try {
       prepared = prepareRequest({
@@ -146,6 +153,7 @@ export class ResourceService {
         size: body.size,
         options: body.options,
         resourceId,
+        ...(restoreFrom ? { restoreFrom } : {}),
       });
     } catch (error) {
       inputError(error);
@@ -161,7 +169,7 @@ export class ResourceService {
         ) {
           return undefined;
         }
-        await checkQuota(tx, actor.team, { resources: 1, ...size });
+        const used = await checkQuota(tx, actor.team, { resources: 1, ...size });
         await this.checkTeamQueue(tx, actor.team.id);
         if (body.target === "docker-host") await this.refuseSecondTeamWithoutIsolation(tx, actor);
         const taken = await tx.resource.findFirst({
@@ -182,6 +190,7 @@ export class ResourceService {
             target: body.target,
             size: prepared.size,
             options: prepared.options as Prisma.InputJsonValue,
+            ...(restoreFrom ? { restoreFrom: restoreFrom } : {}),
             cpus: size.cpus,
             memoryMb: size.memoryMb,
             stage: "queued",
@@ -197,6 +206,7 @@ export class ResourceService {
             data: { teamId: actor.team.id, key: idempotencyKey, requestHash: hash, resourceId: resource.id, operationId: operation.id },
           });
         await this.audit(tx, actor, "resource.create", resource.id, { template: resource.template, size: resource.size });
+        await notifyQuotaCrossing(tx, actor.team, used, addUse(used, { resources: 1, ...size }));
         return { resource, operation };
       });
       if (!accepted) return (await this.replay(actor, idempotencyKey!, hash))!;
@@ -235,6 +245,17 @@ export class ResourceService {
       resources: page.map((row) => resourceView({ ...row, team: actor.team })),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
     };
+  }
+
+  private async restoreSource(actor: Actor, body: CreateResourceBody) {
+    const from = (body as { restoreFrom?: RestoreFromBody }).restoreFrom!;
+    if (body.target !== "docker-host")
+      throw new ApiError(400, "invalid_request", "restoreFrom works on the docker-host target", [
+        { field: "target", message: "must be docker-host to restore from a backup" },
+      ]);
+    if (!this.backups)
+      throw new ApiError(400, "invalid_request", "restores are not configured", [{ field: "restoreFrom", message: "not offered" }]);
+    return this.backups.restoreSource(actor.team.id, from);
   }
 
   async get(actor: Actor, id: string) {
@@ -300,8 +321,10 @@ export class ResourceService {
         cpus: Math.max(Number(locked.cpus), wanted.cpus),
         memoryMb: Math.max(locked.memoryMb, wanted.memoryMb),
       };
-      await checkQuota(tx, actor.team, { resources: 1, ...reserved }, locked.id);
+      const others = await checkQuota(tx, actor.team, { resources: 1, ...reserved }, locked.id);
       await tx.resource.update({ where: { id: locked.id }, data: reserved });
+      const counted = { resources: 1, cpus: Number(locked.cpus), memoryMb: locked.memoryMb };
+      await notifyQuotaCrossing(tx, actor.team, addUse(others, counted), addUse(others, { resources: 1, ...reserved }));
       return { size: prepared.size, options: prepared.options, versions, footprint: wanted };
     });
   }

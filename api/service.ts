@@ -27,6 +27,11 @@ import { databaseCheck } from "./health.routes.js";
 import { Metrics } from "./metrics.js";
 import { targets } from "./resources.schemas.js";
 import { ResourceService } from "./resources.service.js";
+import { BackupService } from "./backups.service.js";
+import { scheduleBackupRetention } from "./backup-retention.js";
+import { RestoreVerifier } from "./restore-verification.js";
+import { WebhookDeliverer } from "./webhook-delivery.js";
+import { WebhookService } from "./webhooks.service.js";
 
 export interface Service {
   app: Express;
@@ -37,6 +42,10 @@ export interface Service {
   workerProcess?: WorkerProcess;
   /** Checks ACTIVE resources; in the API process, whose metrics it counts in. */
   health: HealthMonitor;
+  /** Restores each database's latest backups into scratch containers on a schedule (BACKUP_VERIFY_INTERVAL_HOURS). */
+  restoreVerification: RestoreVerifier;
+  /** Sends the webhooks' outbox; in the API process, whose metrics it counts in. */
+  webhooks: WebhookDeliverer;
   /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
@@ -53,8 +62,15 @@ export async function createService(
   {
     worker: mode = "in-process",
     runWorker = true,
+    deliverWebhooks = runWorker,
     workerEnv,
-  }: { worker?: WorkerMode; runWorker?: boolean; workerEnv?: NodeJS.ProcessEnv } = {},
+  }: {
+    worker?: WorkerMode;
+    runWorker?: boolean;
+    /** Run the webhook delivery rounds (default: when the worker runs; API tests without a worker turn them on alone). */
+    deliverWebhooks?: boolean;
+    workerEnv?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<Service> {
   const db = createDatabase(config.databaseUrl);
   const metrics = new Metrics(db);
@@ -66,11 +82,23 @@ export async function createService(
   const isolationProblem = dockerIsolationProblem();
   if (isolationProblem)
     logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
-  const resources = new ResourceService(db, cipher, config.images, config.cloud, { isolationProblem }, config.limits, config.projectsDir);
+  const backups = new BackupService(db, { backupsDir: config.backupsDir, retentionAfterDeleteDays: config.backupRetentionAfterDeleteDays });
+  const resources = new ResourceService(
+    db,
+    cipher,
+    config.images,
+    config.cloud,
+    { isolationProblem },
+    config.limits,
+    config.projectsDir,
+    backups,
+  );
   const app = createApp({
     db,
     logger,
     resources,
+    backups,
+    webhooks: new WebhookService(db, cipher, config.webhooks.allowPrivateDestinations),
     notifications,
     metrics,
     readiness: { database: databaseCheck(db), docker: dockerCheck(), pulumi: pulumiCheck() },
@@ -89,11 +117,28 @@ export async function createService(
     cipher,
     metrics,
     logger,
-    settings: config.healthChecks,
+    settings: { ...config.healthChecks, backupsDir: config.backupsDir, dockerHostId: config.dockerHostId },
     scheduler,
     projectsDir: config.projectsDir,
     kubernetes: config.cloud.kubernetes,
   });
+  const retention = scheduleBackupRetention(scheduler, db, config.backupsDir, config.backupRetentionAfterDeleteDays, logger);
+  const restoreVerification = new RestoreVerifier({
+    db,
+    events: new EventLog(db),
+    metrics,
+    logger,
+    settings: {
+      intervalHours: config.backupVerifyIntervalHours,
+      backupsDir: config.backupsDir,
+      dockerHostId: config.dockerHostId,
+      defaultImage: config.images.postgres,
+    },
+    // A failed verification makes the resource DEGRADED now, through the health path.
+    afterVerifying: (id) => health.checkResource(id),
+  });
+  restoreVerification.schedule(scheduler);
+  const deliverer = new WebhookDeliverer({ db, cipher, metrics, logger, settings: config.webhooks, scheduler });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
   if (mode === "in-process") {
@@ -104,15 +149,23 @@ export async function createService(
     child = new WorkerProcess(logger, metrics, workerEnv);
     child.start();
   }
-  if (runWorker) health.start();
+  if (runWorker) {
+    health.start();
+    retention.start();
+    restoreVerification.start();
+  }
+  if (deliverWebhooks) deliverer.start();
   return {
     app,
     db,
     worker: inProcess?.worker,
     workerProcess: child,
     health,
+    restoreVerification,
+    webhooks: deliverer,
     async close() {
       await health.stop();
+      await deliverer.stop();
       await scheduler.stop();
       await inProcess?.stop();
       await child?.stop();

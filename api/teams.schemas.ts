@@ -46,7 +46,7 @@ export const apiKeyView = z.object({
 export const apiKeysView = z.object({ apiKeys: z.array(apiKeyView) });
 export const createdApiKeyView = apiKeyView.extend({ apiKey: z.string().meta({ description: "The new key, shown once." }) });
 
-export const auditActions = ["credentials.read", "api_key.create", "api_key.revoke"] as const;
+export const auditActions = ["credentials.read", "api_key.create", "api_key.revoke", "webhook.create", "webhook.delete"] as const;
 export const auditQuery = z.strictObject({
   action: z.enum(auditActions).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),

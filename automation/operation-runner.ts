@@ -164,6 +164,7 @@ export class OperationRunner {
       size: resource.size,
       options: resource.options,
       versions: resource.versions as Versions,
+      ...(resource.restoreFrom ? { restoreFrom: resource.restoreFrom as NonNullable<ResourceSpec["restoreFrom"]> } : {}),
     };
   }
 }

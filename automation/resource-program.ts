@@ -24,10 +24,14 @@ export interface ResourceSpec {
   /** Image versions the resource was moved to (PATCH versions). */
   versions?: Versions;
   ports: Record<string, number>;
+  /** A database made from another's backups (the source's store on this host). */
+  restoreFrom?: { hostName: string; backup?: string; pointInTime?: string };
 }
 
 export interface DockerHostSettings {
   projectsDir: string;
+  /** Backup stores; default: the Docker-host target's (defaultBackupsDir). */
+  backupsDir?: string;
   publishIp: string;
   publicHost: string;
   images: ImageSet;
@@ -86,6 +90,7 @@ function targetOf(
         args: {
           target: {
             projectsDir: host.projectsDir,
+            backupsDir: host.backupsDir,
             healthTimeoutSeconds: host.healthTimeoutSeconds,
             cpus: host.cpus,
             openFiles: host.openFiles,
@@ -111,6 +116,7 @@ export function resourceProgram(spec: ResourceSpec, host: DockerHostSettings): P
         team: spec.team,
         resourceId: spec.resourceId,
         hostName: spec.hostName,
+        ...(spec.restoreFrom ? { restoreFrom: spec.restoreFrom } : {}),
         size: spec.size,
         options: spec.options,
         ports: spec.ports,

@@ -53,6 +53,7 @@ export async function createWorker(config: Config, db: Database, logger: Logger,
     logger,
     host: {
       projectsDir: config.projectsDir,
+      backupsDir: config.backupsDir,
       volumeMbPerGb: config.volumeMbPerGb,
       publishIp: config.publishIp,
       publicHost: config.publicHost,

@@ -17,9 +17,9 @@ import {
   type CloudTargets,
 } from "./targets/cloud/index.js";
 import { dataVolumeGb } from "./targets/cloud/server-types.js";
-import { deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import { defaultBackupsDir, deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
 import { deployToKubernetes, kubernetesStorage, type KubernetesTarget } from "./targets/kubernetes.js";
-import { claimsGb, secretKeys } from "./targets/kubernetes-manifests.js";
+import { claimsGb, secretKeys, withBackupStoreVolume } from "./targets/kubernetes-manifests.js";
 import type { VolumesStatus } from "./model/volume-quota.js";
 import { buildSystem, checkPorts, prepareRequest, type PreparedRequest, type TemplateRequest } from "./templates/index.js";
 import { volumeSizesGb, volumeSizesMb } from "./templates/volume-sizes.js";
@@ -131,6 +131,7 @@ export class TemplateSystem extends pulumi.ComponentResource {
         images,
         publishIp: args.publishIp ?? (server || target.ssh ? "0.0.0.0" : "127.0.0.1"),
         publicHost: host,
+        backupsDir: target.backupsDir ?? defaultBackupsDir,
         // A cloud server is chosen to hold the largest limit (server-types.ts).
         hostCpus: server ? undefined : (target.cpus ?? (target.ssh ? undefined : os.availableParallelism())),
         hostOpenFiles: server ? undefined : (target.openFiles ?? (target.ssh ? undefined : localOpenFiles())),
@@ -192,7 +193,8 @@ function deployOnKubernetes(
       prepared,
       inputs(Object.fromEntries(Object.entries(prepared.secretSizes).map(([s, bytes]) => [s, digit.repeat(2 * bytes)]))),
     );
-  const shape = standIn("0").model;
+  // The backup store is a claim there (withBackupStoreVolume), sized with the others.
+  const shape = withBackupStoreVolume(standIn("0").model);
   const keys = secretKeys(shape, standIn("f").model);
   const system = secrets.apply((s) => buildSystem(prepared, inputs(s)));
   // The claims are the resource's storage quota: sized as the Docker host's volumes and the clouds' data volumes are.

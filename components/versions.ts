@@ -50,7 +50,11 @@ function parse(version: string): number[] | undefined {
   return match ? match.slice(1).map((part) => Number(part ?? 0)) : undefined;
 }
 
-/** Valid on its own, but not for this resource (an image its template does not run): a 409, as for options. */
+/**
+ * Valid on its own, but not for this resource (an image its template does not
+ * run, a version older than what it runs or will run): a 409, as for options.
+ * The schema admits such a body, so it is no 400 (Schemathesis' ST202 found "1.1").
+ */
 export class VersionConflictError extends TemplateInputError {}
 
 /** The tag of an image reference (`ipfs/kubo:v0.39.0` → `v0.39.0`), or undefined. */
@@ -87,12 +91,13 @@ export function checkVersions(template: string, images: ImageSet, chosen: Versio
     if (!wanted) throw new TemplateInputError(field, "must be a version such as 1.2.3");
     const from = current[image];
     const have = from === undefined ? undefined : parse(from);
-    if (!have) throw new TemplateInputError(field, `cannot be changed: the running image ${images[image]} has no version tag`);
+    if (!have) throw new VersionConflictError(field, `cannot be changed: the running image ${images[image]} has no version tag`);
     const { fixed, describe } = rules[image];
     if (wanted.slice(0, fixed).join(".") !== have.slice(0, fixed).join("."))
       throw new TemplateInputError(field, `must be a ${describe} (runs ${from}): a major change is not an upgrade this API makes`);
     const order = wanted.findIndex((part, i) => part !== have[i]);
-    if (order !== -1 && wanted[order]! < have[order]!) throw new TemplateInputError(field, `must not be older than ${from} (a downgrade)`);
+    if (order !== -1 && wanted[order]! < have[order]!)
+      throw new VersionConflictError(field, `must not be older than ${from} (a downgrade)`);
     next[image] = version.replace(/^v/, "");
   }
   return next;

@@ -56,6 +56,14 @@ const schema = z.object({
   PULUMI_CONFIG_PASSPHRASE: z.string().min(16, { message: "must be set (at least 16 characters): it encrypts the stacks' secrets" }),
   PROVISIONER_CREDENTIALS_KEYS: z.string({ message: "must be set: <key id>:<32 bytes base64>[,<older key id>:<key>...]" }),
   PROVISIONER_PROJECTS_DIR: z.string().min(1).default(path.join(dataDir, "projects")),
+  PROVISIONER_BACKUPS_DIR: z.string().min(1).default(path.join(dataDir, "backups")),
+  BACKUP_RETENTION_AFTER_DELETE_DAYS: z.coerce.number().min(0).default(7),
+  // How often each database's latest backups are restored into a scratch container and checked; 0: never.
+  BACKUP_VERIFY_INTERVAL_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 31)
+    .default(24),
   // Resources on this machine's Docker host answer only on loopback unless the operator says otherwise.
   PROVISIONER_PUBLISH_IP: z.string().min(1).default("127.0.0.1"),
   PROVISIONER_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
@@ -81,6 +89,16 @@ const schema = z.object({
   // The web console (issue 14): the folder of its build (the bootstrap builds it and sets this), and how long a sign-in lasts.
   PROVISIONER_CONSOLE_DIR: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
   CONSOLE_SESSION_HOURS: z.coerce.number().positive().max(720).default(12),
+  // Webhooks (issue 12): the delivery rounds (0: off), each request's time, the retries' schedule.
+  WEBHOOK_DELIVERY_INTERVAL_SECONDS: z.coerce.number().min(0).default(2),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().positive().max(60).default(10),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+  WEBHOOK_RETRY_BASE_SECONDS: seconds(30),
+  // Teams do not trust each other: a webhook may not reach the service's own network unless the operator says so.
+  WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: z
+    .enum(["true", "false", "1", "0", ""], { message: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
 });
 
 export interface Config {
@@ -100,6 +118,12 @@ export interface Config {
   passphrase: string;
   keyring: Keyring;
   projectsDir: string;
+  /** The local Docker host's backup stores (one folder per resource, apart from it). */
+  backupsDir: string;
+  /** How long a deleted database's store (its final dump) is kept. */
+  backupRetentionAfterDeleteDays: number;
+  /** Between two verified restores of a database's latest backups (0: off). */
+  backupVerifyIntervalHours: number;
   /** Test only: MB per GB of a volume's size (unset: 1024). */
   volumeMbPerGb?: number;
   publishIp: string;
@@ -123,7 +147,25 @@ export interface Config {
   healthChecks: { intervalSeconds: number; timeoutSeconds: number; maxReplicaLagSeconds: number };
   /** The web console: its built files (undefined: not served) and the lifetime of a sign-in. */
   console: { dir?: string; sessionHours: number };
+  /** Webhook deliveries (api/webhook-delivery.ts); intervalSeconds 0 turns them off. */
+  webhooks: WebhookSettings;
 }
+
+export interface WebhookSettings {
+  /** Between two delivery rounds (once across all instances). */
+  intervalSeconds: number;
+  /** One request's limit, connection to last byte. */
+  timeoutSeconds: number;
+  /** Attempts before a delivery is given up (FAILED). */
+  maxAttempts: number;
+  /** The wait after the first failure; doubled after each next one, capped at webhookRetryCapSeconds. */
+  retryBaseSeconds: number;
+  /** Whether private, loopback and link-local destinations are allowed (a single-tenant or test service). */
+  allowPrivateDestinations: boolean;
+}
+
+/** The longest wait between two attempts of a delivery. */
+export const webhookRetryCapSeconds = 3600;
 
 export class ConfigError extends Error {}
 
@@ -172,6 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passphrase: c.PULUMI_CONFIG_PASSPHRASE,
     keyring,
     projectsDir: c.PROVISIONER_PROJECTS_DIR,
+    backupsDir: c.PROVISIONER_BACKUPS_DIR,
+    backupRetentionAfterDeleteDays: c.BACKUP_RETENTION_AFTER_DELETE_DAYS,
+    backupVerifyIntervalHours: c.BACKUP_VERIFY_INTERVAL_HOURS,
     volumeMbPerGb: c.PROVISIONER_TEST_VOLUME_MB_PER_GB,
     publishIp: c.PROVISIONER_PUBLISH_IP,
     publicHost: c.PROVISIONER_PUBLIC_HOST,
@@ -196,5 +241,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxReplicaLagSeconds: c.HEALTH_MAX_REPLICA_LAG_SECONDS,
     },
     console: { dir: c.PROVISIONER_CONSOLE_DIR, sessionHours: c.CONSOLE_SESSION_HOURS },
+    webhooks: {
+      intervalSeconds: c.WEBHOOK_DELIVERY_INTERVAL_SECONDS,
+      timeoutSeconds: c.WEBHOOK_TIMEOUT_SECONDS,
+      maxAttempts: c.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseSeconds: c.WEBHOOK_RETRY_BASE_SECONDS,
+      allowPrivateDestinations: c.WEBHOOK_ALLOW_PRIVATE_DESTINATIONS,
+    },
   };
 }

@@ -2,7 +2,11 @@
 // monitor change it only through these named transitions; which moves are
 // legal is written once, in `legalMoves`, and every move is checked by the
 // database in the same UPDATE (a resource moved meanwhile is not overwritten).
-import { Prisma, type ResourceStatus } from "../prisma/generated/client.js";
+// A move that is an event for the team's webhooks (core/notifications.ts:
+// ACTIVE, FAILED, DEGRADED, recovered, DELETED) queues it in the same
+// transaction, so every owner of a status change notifies without knowing it.
+import { Prisma, type PrismaClient, type ResourceStatus } from "../prisma/generated/client.js";
+import { eventOfMove, notify } from "./notifications.js";
 
 /** From each status, the statuses a resource may move to. DELETED is final. */
 export const legalMoves: Record<ResourceStatus, readonly ResourceStatus[]> = {
@@ -47,6 +51,14 @@ export interface HealthMove {
 
 type Client = Prisma.TransactionClient;
 
+/** The resource as a notification names it, read with its status under the row's lock. */
+interface Moving {
+  status: ResourceStatus;
+  team_id: string;
+  name: string;
+  template: string;
+}
+
 export class ResourceStatuses {
   constructor(private readonly db: Client) {}
 
@@ -84,7 +96,8 @@ export class ResourceStatuses {
 
   /** An operation that changed nothing (drift refused it) puts back the status it found, with its reason. */
   restore(id: string, status: ResourceStatus, lastError: string) {
-    return this.move(id, status, { lastError });
+    // Nothing happened to the resource: no event (UPDATING back to ACTIVE is no news).
+    return this.move(id, status, { lastError }, { silent: true });
   }
 
   /**
@@ -95,19 +108,56 @@ export class ResourceStatuses {
    */
   async healthMove(id: string, { from, to, lastError }: HealthMove): Promise<boolean> {
     if (!canMove(from, to)) throw new IllegalTransition(id, from, to);
-    const changed = await this.db.$executeRaw`
-      UPDATE resources SET status = ${to}::"ResourceStatus", last_error = ${lastError}, updated_at = now()
-      WHERE id = ${id}::uuid AND status = ${from}::"ResourceStatus"
-        AND (status <> ${to}::"ResourceStatus" OR last_error IS DISTINCT FROM ${lastError})
-        AND NOT EXISTS (SELECT 1 FROM operations WHERE resource_id = ${id}::uuid AND status IN ('QUEUED', 'RUNNING'))`;
-    return changed > 0;
+    return this.atomically(async (db) => {
+      const moved = await db.$queryRaw<Omit<Moving, "status">[]>`
+        UPDATE resources SET status = ${to}::"ResourceStatus", last_error = ${lastError}, updated_at = now()
+        WHERE id = ${id}::uuid AND status = ${from}::"ResourceStatus"
+          AND (status <> ${to}::"ResourceStatus" OR last_error IS DISTINCT FROM ${lastError})
+          AND NOT EXISTS (SELECT 1 FROM operations WHERE resource_id = ${id}::uuid AND status IN ('QUEUED', 'RUNNING'))
+        RETURNING team_id::text, name, template`;
+      if (moved.length === 0) return false;
+      await this.notifyMove(db, id, { ...moved[0]!, status: from }, to, lastError);
+      return true;
+    });
   }
 
-  /** Moves only from a status the table allows, in the same UPDATE; otherwise throws naming the status found. */
-  private async move(id: string, to: ResourceStatus, data: Prisma.ResourceUpdateManyMutationInput = {}): Promise<void> {
-    const { count } = await this.db.resource.updateMany({ where: { id, status: { in: sourcesOf(to) } }, data: { ...data, status: to } });
-    if (count === 1) return;
-    const found = await this.db.resource.findUnique({ where: { id }, select: { status: true } });
-    throw new IllegalTransition(id, found?.status, to);
+  /**
+   * Moves only from a status the table allows; otherwise throws naming the
+   * status found. The row is locked while it is read, so the status moved
+   * from is exact (the event says it) and nobody moves it in between.
+   */
+  private async move(
+    id: string,
+    to: ResourceStatus,
+    data: Prisma.ResourceUpdateManyMutationInput = {},
+    { silent = false }: { silent?: boolean } = {},
+  ): Promise<void> {
+    await this.atomically(async (db) => {
+      const [found] = await db.$queryRaw<Moving[]>`
+        SELECT status, team_id::text, name, template FROM resources WHERE id = ${id}::uuid FOR UPDATE`;
+      if (!found || !canMove(found.status, to)) throw new IllegalTransition(id, found?.status, to);
+      await db.resource.updateMany({ where: { id, status: found.status }, data: { ...data, status: to } });
+      if (!silent) await this.notifyMove(db, id, found, to, typeof data.lastError === "string" ? data.lastError : null);
+    });
+  }
+
+  private async notifyMove(db: Client, id: string, found: Moving, to: ResourceStatus, reason: string | null): Promise<void> {
+    const type = eventOfMove(found.status, to);
+    if (!type) return;
+    await notify(db, {
+      teamId: found.team_id,
+      type,
+      data: {
+        resource: { id, name: found.name, template: found.template, status: to },
+        previousStatus: found.status,
+        ...(reason !== null && { reason }),
+      },
+    });
+  }
+
+  /** In the caller's transaction when this was made with one, else in a transaction of its own. */
+  private atomically<T>(work: (db: Client) => Promise<T>): Promise<T> {
+    const db = this.db as Client & Partial<Pick<PrismaClient, "$transaction">>;
+    return db.$transaction ? db.$transaction((tx) => work(tx)) : work(this.db);
   }
 }

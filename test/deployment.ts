@@ -50,7 +50,7 @@ export async function testDeployment(
     ...request,
     ports: await testPorts(prepared.portNames),
     // No publishIp: the component's default for this machine (127.0.0.1) is under test.
-    target: { projectsDir: path.join(workDir, "projects"), healthTimeoutSeconds: 240 },
+    target: { projectsDir: path.join(workDir, "projects"), backupsDir: path.join(workDir, "backups"), healthTimeoutSeconds: 240 },
     ...overrides,
   };
   const program = () => {

@@ -80,6 +80,8 @@ describe("the API process's imports", () => {
       "automation/index.ts",
       "automation/operation-queue.ts",
       "automation/readiness.ts",
+      // The scheduled restore verification's scratch container (docker run, no engine).
+      "automation/restore-check.ts",
       "automation/stack-names.ts",
       "automation/worker-process.ts",
     ]);

@@ -156,7 +156,7 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
         quota: "not enforced",
         method: expect.stringContaining("PersistentVolumeClaim"),
       });
-      expect(Object.keys(resource.configuration.storage.sizesMb).sort()).toEqual(["archive", "backups", "pgdata", "replica-data"]);
+      expect(Object.keys(resource.configuration.storage.sizesMb).sort()).toEqual(["backup-store", "pgdata", "replica-data"]);
       const claims = JSON.parse(await kubectl("-n", namespace, "get", "pvc", "-o", "json")) as {
         items: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }[];
       };
@@ -190,7 +190,7 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       await kubectl("-n", namespace, "create", "job", "backup-now", "--from=cronjob/backup");
       await kubectl("-n", namespace, "wait", "--for=condition=complete", "--timeout=300s", "job/backup-now");
       expect(await kubectl("-n", namespace, "logs", "job/backup-now")).toMatch(/backup written: \/backups\/.*\.dump/);
-      // The dump, read back by pg_restore from the backup's own claim: a valid archive holding the row.
+      // The dump, read back by pg_restore from the backup store's claim: a valid archive holding the row.
       const image = (
         await kubectl(
           "-n",
@@ -221,14 +221,15 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
                     command: [
                       "sh",
                       "-c",
-                      'f=$(ls -1t /backups/*.dump | head -1); pg_restore --list "$f" | grep -q "TABLE DATA public accounts" && pg_restore -f - --data-only -t accounts "$f"',
+                      'f=$(ls -1t /backups/dumps/*.dump | head -1); pg_restore --list "$f" | grep -q "TABLE DATA public accounts" && pg_restore -f - --data-only -t accounts "$f"',
                     ],
                     volumeMounts: [{ name: "backups", mountPath: "/backups", readOnly: true }],
                     resources: { limits: { cpu: "250m", memory: "128Mi" } },
                     securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                   },
                 ],
-                volumes: [{ name: "backups", persistentVolumeClaim: { claimName: "backups" } }],
+                // The backup store: the primary's claim (its WAL archive is a folder of it).
+                volumes: [{ name: "backups", persistentVolumeClaim: { claimName: "backup-store-postgres-0" } }],
               },
             },
           },

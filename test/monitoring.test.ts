@@ -1,6 +1,7 @@
 // Monitoring end to end: a real Prometheus (Debian's package) runs the
 // project's prometheus/prometheus.yml against the real service and a
-// small-storage resource it provisioned; every dashboard expression runs.
+// small-storage resource it provisioned; every dashboard expression runs, and
+// the alerting rules of prometheus/alerts.yml load and evaluate.
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -31,8 +32,11 @@ interface ScrapeConfig {
 function prometheusConfig(serviceAddress: string, tokenFile: string): string {
   const config = parse(fs.readFileSync(path.join(repoRoot, "prometheus", "prometheus.yml"), "utf8")) as {
     global: Record<string, string>;
+    rule_files?: string[];
     scrape_configs: ScrapeConfig[];
   };
+  // Rule files are relative to the configuration's folder: this one is written elsewhere.
+  config.rule_files = (config.rule_files ?? []).map((file) => path.join(repoRoot, "prometheus", file));
   config.global.scrape_interval = "2s";
   config.global.evaluation_interval = "2s";
   for (const job of config.scrape_configs) {
@@ -231,6 +235,24 @@ describe("monitoring: Prometheus scrapes the service and what it provisions", ()
           if (dashboard === "control-plane") expect(result.data!.result.length, `${panel}: ${expr}`).toBeGreaterThan(0);
         }
       }
+      // The alerting rules are loaded and every one of them evaluates (health "ok": its expression runs).
+      const rules = await eventually(
+        async () => {
+          const body = (await (await fetch(`${prometheusUrl}/api/v1/rules?type=alert`)).json()) as {
+            data: { groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] };
+          };
+          const all = body.data.groups.flatMap((g) => g.rules);
+          return all.length && all.every((r) => r.health === "ok") ? all : undefined;
+        },
+        60_000,
+        "every alerting rule evaluated",
+      );
+      expect(rules.map((r) => r.name).sort()).toEqual([
+        "ProvisionerBackupTooOld",
+        "ProvisionerResourceDegraded",
+        "ProvisionerRestoreVerificationFailed",
+        "ProvisionerRestoreVerificationTooOld",
+      ]);
       // The storage node's repository against StorageMax (from the health checks) and its labels.
       const storageMax = await query(`provisioner_ipfs_storage_max_bytes{resource="${name}"}`);
       expect(storageMax.data!.result[0]!.metric).toMatchObject({ team: teamName, template: "small-storage" });

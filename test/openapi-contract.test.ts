@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../core/db.js";
 import { TeamService } from "../api/teams.service.js";
+import { discardUnfinishedOperations } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 
 const schemathesis = process.env.PROVISIONER_SCHEMATHESIS;
@@ -20,15 +21,20 @@ describe("the OpenAPI document (Schemathesis)", () => {
   const db = createDatabase(process.env.DATABASE_URL!);
   let server: TestServer;
   let apiKey: string;
+  let teamId: string;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-schemathesis-"));
 
   beforeAll(async () => {
     // No worker: accepted operations stay queued, nothing is deployed.
     // With a scrape token, /metrics answers as documented for a caller without it (401), not as switched off (404).
     server = await startTestServer({ PROVISIONER_SCRAPE_TOKEN: crypto.randomBytes(16).toString("hex") }, { runWorker: false });
-    ({ apiKey } = await new TeamService(db).create(`st${crypto.randomBytes(4).toString("hex")}`, "ENTERPRISE"));
+    const created = await new TeamService(db).create(`st${crypto.randomBytes(4).toString("hex")}`, "ENTERPRISE");
+    ({ apiKey } = created);
+    teamId = created.team.id;
   });
   afterAll(async () => {
+    // What Schemathesis queued must not run in a later file's worker (automation/operation-worker.test.ts claims any queued operation).
+    if (teamId) await discardUnfinishedOperations(db, { teamIds: [teamId] });
     await server?.close();
     await db.$disconnect();
     fs.rmSync(scratch, { recursive: true, force: true });

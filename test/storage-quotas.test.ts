@@ -75,7 +75,7 @@ describe("storage quotas on the local Docker host (volumes of 12 MB per GB)", ()
     const storage = await resource("storage");
     expect(storage.configuration.storage).toMatchObject({ quota: "enforced", sizesMb: { "ipfs-data": 5 * mbPerGb } });
     const postgres = await resource("postgres");
-    expect(postgres.configuration.storage).toMatchObject({ quota: "enforced", sizesMb: { pgdata: 10 * mbPerGb, backups: 10 * mbPerGb } });
+    expect(postgres.configuration.storage).toMatchObject({ quota: "enforced", sizesMb: { pgdata: 10 * mbPerGb } });
     const volume = storage.volumes.find((v: { name: string }) => v.name === "ipfs-data");
     // ext4's own metadata takes a few MB of the image.
     expect(volume).toMatchObject({ mounted: true });

@@ -28,7 +28,8 @@ export async function startTestServer(
     logger = pino({ level: "silent" }),
     runWorker = true,
     worker = "in-process",
-  }: { logger?: Logger; runWorker?: boolean; worker?: "in-process" | "process" } = {},
+    deliverWebhooks = runWorker,
+  }: { logger?: Logger; runWorker?: boolean; worker?: "in-process" | "process"; deliverWebhooks?: boolean } = {},
 ): Promise<TestServer> {
   // The Pulumi state apart from the Docker host's project files (which hold the running systems' configuration).
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "provisioner-service-"));
@@ -44,19 +45,20 @@ export async function startTestServer(
     ...process.env,
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PROVISIONER_PROJECTS_DIR: path.join(root, "projects"),
+    PROVISIONER_BACKUPS_DIR: path.join(root, "backups"),
     ...overrides,
   };
   const config = loadConfig(env);
-  // An interrupted earlier run's operations (this database persists) would
-  // otherwise run in this server's worker (now or started later by the test),
-  // in this server's projects folder, and outlive it.
-  const db = createDatabase(config.databaseUrl);
+  // An interrupted earlier run's operations (the run's database persists)
+  // would otherwise run in this server's worker (now or started later by the
+  // test), in this server's projects folder, and outlive it.
+  const db = createDatabase(process.env.DATABASE_URL!);
   try {
     await discardUnfinishedOperations(db);
   } finally {
     await db.$disconnect();
   }
-  const service = await createService(config, logger, { runWorker, worker, workerEnv: env });
+  const service = await createService(config, logger, { runWorker, worker, deliverWebhooks, workerEnv: env });
   const server = service.app.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   return {

@@ -5,6 +5,7 @@ import crypto from "node:crypto";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openSecret, sealSecret } from "../api/webhooks.service.js";
 import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "../core/credentials-cipher.js";
 import { createDatabase, type Database } from "../core/db.js";
 import { applyMigrations } from "./bootstrap/migrations.js";
@@ -43,6 +44,8 @@ describe("rotate-credentials-key", () => {
   const secret = { username: "admin", password: crypto.randomBytes(16).toString("hex") };
   let db: Database;
   const ids: Record<"onK1" | "onK2" | "onK0" | "none", string> = { onK1: "", onK2: "", onK0: "", none: "" };
+  const webhookSecret = `whsec_${crypto.randomBytes(32).toString("base64")}`;
+  let webhookId = "";
 
   beforeAll(async () => {
     await admin(`CREATE DATABASE ${scratch}`);
@@ -75,6 +78,18 @@ describe("rotate-credentials-key", () => {
         data: { credentialsKeyId: sealed.keyId, credentialsCiphertext: sealed.ciphertext },
       });
     }
+    webhookId = crypto.randomUUID();
+    const sealed = sealSecret(new CredentialsCipher(parseKeyring(k1)), webhookId, webhookSecret);
+    await db.webhook.create({
+      data: {
+        id: webhookId,
+        teamId: team.id,
+        url: "https://example.com/hook",
+        eventTypes: ["resource.failed"],
+        secretCiphertext: Buffer.from(sealed.ciphertext),
+        secretKeyId: sealed.keyId,
+      },
+    });
   });
   afterAll(async () => {
     await db?.$disconnect();
@@ -96,6 +111,19 @@ describe("rotate-credentials-key", () => {
       expect(stdout.split("\n")[0]).toBe(
         "credentials re-sealed with key k2: 1; already on k2: 1; changed by an operation meanwhile: 0; sealed with a missing key: 1",
       );
+      expect(stdout).toContain(
+        "webhook secrets re-sealed with key k2: 1; already on k2: 0; changed meanwhile: 0; sealed with a missing key: 0\n",
+      );
+      // The webhook's secret opens with k2 alone, unchanged.
+      const webhook = await db.webhook.findUniqueOrThrow({ where: { id: webhookId } });
+      expect(webhook.secretKeyId).toBe("k2");
+      expect(
+        openSecret(new CredentialsCipher(parseKeyring(k2)), webhookId, {
+          keyId: webhook.secretKeyId,
+          ciphertext: webhook.secretCiphertext,
+        }),
+      ).toBe(webhookSecret);
+      expect(stdout).not.toContain(webhookSecret.slice(6));
       expect(stdout).toContain(`resource ${ids.onK0}: sealed with key k0, which is not in PROVISIONER_CREDENTIALS_KEYS`);
       expect(code).toBe(1);
       expect(await keyIds()).toEqual({ onK1: "k2", onK2: "k2", onK0: "k0", none: null });
@@ -115,7 +143,8 @@ describe("rotate-credentials-key", () => {
     const { code, stdout } = await rotate(`${k2},${k0}`);
     expect(stdout).toBe(
       "credentials re-sealed with key k2: 1; already on k2: 2; changed by an operation meanwhile: 0; sealed with a missing key: 0\n" +
-        "every resource's credentials are sealed with key k2: the other keys can be removed from PROVISIONER_CREDENTIALS_KEYS\n",
+        "webhook secrets re-sealed with key k2: 0; already on k2: 1; changed meanwhile: 0; sealed with a missing key: 0\n" +
+        "every resource's credentials and webhook secret are sealed with key k2: the other keys can be removed from PROVISIONER_CREDENTIALS_KEYS\n",
     );
     expect(code).toBe(0);
     expect(await keyIds()).toEqual({ onK1: "k2", onK2: "k2", onK0: "k2", none: null });

@@ -1,7 +1,7 @@
 // Renders a SystemModel as a Compose file (format 2.4: understood by both
 // `docker compose` and docker-compose 1.29, with CPU/memory limits and
 // depends_on health conditions).
-import { stringify } from "yaml";
+import { Document, Scalar, visit } from "yaml";
 import type { Mount, ServiceSpec, SystemModel } from "./system.js";
 
 const filePrefix = "file:";
@@ -22,13 +22,28 @@ export const defaultPidsLimit = 512;
 /** Docker's json-file log driver, rotated: a chatty container cannot fill the host's disk. */
 export const logRotation = { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } };
 
+const hostPrefix = "host:";
+
+/** Label carrying a service's beforeDown command (the teardown reads it from the container). */
+export const beforeDownLabel = "provisioner.before-down";
+
 function mountSpec(model: SystemModel, mount: Mount): string {
+  if (mount.subPath !== undefined)
+    throw new Error(`mount of "${mount.source}" at ${mount.target}: Compose cannot mount a folder of a volume`);
+  if (mount.source.startsWith(hostPrefix)) {
+    const path = mount.source.slice(hostPrefix.length);
+    if (!path.startsWith("/") || path.includes(":")) throw new Error(`host folder "${path}" must be an absolute path without ":"`);
+    return `${path}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
+  }
   const source = mount.source.startsWith(filePrefix) ? `./${filesDir}/${mount.source.slice(filePrefix.length)}` : mount.source;
   if (!mount.source.startsWith(filePrefix) && !model.volumes.includes(mount.source)) {
     throw new Error(`volume "${mount.source}" is mounted but not declared`);
   }
   return `${source}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
 }
+
+/** What YAML 1.1 (docker-compose 1.29's PyYAML) reads as a timestamp: such strings are quoted (a restore's point in time). */
+const yaml11Timestamp = /^\d{4}-\d\d?-\d\d?([Tt]|[ \t]+)\d\d?:\d\d:\d\d/;
 
 function renderService(model: SystemModel, name: string, spec: ServiceSpec): Record<string, unknown> {
   const service: Record<string, unknown> = {
@@ -38,7 +53,7 @@ function renderService(model: SystemModel, name: string, spec: ServiceSpec): Rec
     restart: spec.restart,
     cpus: spec.limits.cpus,
     mem_limit: `${spec.limits.memoryMb}m`,
-    labels: { ...labelsOf(model), "provisioner.service": name },
+    labels: { ...labelsOf(model), "provisioner.service": name, ...(spec.beforeDown ? { [beforeDownLabel]: spec.beforeDown } : {}) },
     networks: ["default"],
     // Hardening every container gets: no privilege gain through setuid binaries
     // or file capabilities, no capability beyond the ones the service names,
@@ -109,5 +124,11 @@ export function renderCompose(model: SystemModel): string {
       ]),
     ),
   };
-  return stringify(document, { lineWidth: 0 });
+  const doc = new Document(document);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === "string" && yaml11Timestamp.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
 }

@@ -2,7 +2,7 @@
 // write the project's files, bring it up, wait until healthy; or take it down
 // and remove everything carrying the project's label. POSIX sh + docker only,
 // so any Docker host runs them as they are.
-import { filesDir, labelsOf, projectLabel, renderCompose } from "./compose.js";
+import { beforeDownLabel, filesDir, labelsOf, projectLabel, renderCompose } from "./compose.js";
 import { ensureVolumesScript, removeVolumesLines } from "./volume-quota.js";
 import type { SystemModel, SystemTask } from "./system.js";
 
@@ -56,6 +56,8 @@ function teardownLines(project: string, projectsDir: string): string[] {
   const dir = `${projectsDir}/${project}`;
   const filter = `--filter label=${projectLabel}=${project}`;
   return [
+    // What a service asks to run before it goes (a database's final backup into its store, which stays).
+    `for c in $(docker ps -q ${filter} --filter label=${beforeDownLabel}); do docker exec "$c" sh -c "$(docker inspect -f '{{index .Config.Labels "${beforeDownLabel}"}}' "$c")" >&2 || echo "before-down of $c failed" >&2; done`,
     `ids=$(docker ps -aq ${filter}); mounted=''; [ -z "$ids" ] || mounted=$(docker inspect -f '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}' $ids)`,
     `if [ -f ${quote(`${dir}/docker-compose.yml`)} ]; then (cd ${quote(dir)} && $dc -p ${quote(project)} down -v --remove-orphans --timeout 20); fi`,
     `ids=$(docker ps -aq ${filter}); [ -z "$ids" ] || docker rm -f -v $ids`,

@@ -11,11 +11,24 @@ export interface PortMapping {
 }
 
 export interface Mount {
-  /** A named volume of the system, or a file of the system (`file:` + its name). */
+  /**
+   * A named volume of the system, a file of the system (`file:` + its name), or
+   * a folder of the host (`host:` + its absolute path) that outlives the
+   * system: teardown removes volumes, never host folders (the backup store).
+   */
   source: string;
   target: string;
   readOnly?: boolean;
+  /**
+   * A folder inside the named volume. Only the Kubernetes renderer makes such
+   * mounts (its backup store is a claim where the Docker host has a folder);
+   * Compose refuses them.
+   */
+  subPath?: string;
 }
+
+/** The named volume a target without host folders (Kubernetes) keeps a resource's backup store in. */
+export const backupStoreVolume = "backup-store";
 
 export interface HealthCheck {
   test: string[];
@@ -79,6 +92,12 @@ export interface ServiceSpec {
    * host runs the service as it is, which waits for the time itself.
    */
   schedule?: { dailyAtUtc: string; command: string[] };
+  /**
+   * A shell command run in the container (if it is running) before the
+   * project is taken down: the final backup of a database. Its failure is
+   * reported and does not stop the teardown.
+   */
+  beforeDown?: string;
 }
 
 export interface SystemModel {

@@ -28,6 +28,8 @@ export interface DockerHostTarget {
   ssh?: SshConnection;
   /** Folder on the Docker host holding one directory per project. */
   projectsDir: string;
+  /** Folder on the Docker host holding each resource's backup store; it outlives the resources. Default: defaultBackupsDir. */
+  backupsDir?: string;
   /** How long to wait for the containers to become healthy. */
   healthTimeoutSeconds?: number;
   /**
@@ -55,6 +57,8 @@ export interface DockerHostTarget {
    */
   volumeMbPerGb?: number;
 }
+
+export { defaultBackupsDir } from "../templates/postgres-backup.js";
 
 // The script comes on stdin: a temp file keeps compose from reading it as input.
 const runScript = (step: "create" | "update") => `f=$(mktemp) && cat > "$f" && sh "$f" ${step}; rc=$?; rm -f "$f"; exit $rc`;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { resolveImages } from "../images.js";
 import { buildSystem, prepareRequest } from "../templates/index.js";
 import { volumeSizesGb } from "../templates/volume-sizes.js";
-import { claimsGb, podGroups, renderManifests, secretKeys, type Manifest } from "./kubernetes-manifests.js";
+import { claimsGb, podGroups, renderManifests, secretKeys, withBackupStoreVolume, type Manifest } from "./kubernetes-manifests.js";
 
 const resourceId = "0f8e4c2a-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
 
@@ -14,7 +14,7 @@ function render(template: string, ports: Record<string, number>, options?: unkno
   const inputs = (d: string) => ({ ports, secrets: secretsOf(d), images: resolveImages({}), publishIp: "0.0.0.0", publicHost: "10.0.0.1" });
   const a = buildSystem(prepared, inputs("a")).model;
   const b = buildSystem(prepared, inputs("b")).model;
-  const claims = claimsGb(volumeSizesGb(prepared, a.volumes));
+  const claims = claimsGb(volumeSizesGb(prepared, withBackupStoreVolume(a).volumes));
   const manifests = renderManifests(a, {
     claimsGb: claims,
     serviceType: "NodePort",
@@ -45,14 +45,17 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
       expect(spec(sts).template.metadata.labels["provisioner.spread"]).toBe("postgres");
     }
     // Claims: every named volume, sized from the template's own sizes (its data over its volumes, as quotas and clouds size them).
-    const dataGb = prepared.template.dataGb(prepared.template.sizes[prepared.size], prepared.options);
-    expect(Object.keys(claims).length).toBe(4);
-    for (const gb of Object.values(claims)) expect(gb).toBe(Math.ceil(dataGb / 4));
+    // The backup store's share is the store's claim; the two data volumes share the rest.
+    const size = prepared.template.sizes[prepared.size];
+    const storeGb = prepared.template.backupStoreGb!(size, prepared.options);
+    const dataGb = prepared.template.dataGb(size, prepared.options) - storeGb;
+    expect(Object.keys(claims).sort()).toEqual(["backup-store", "pgdata", "replica-data"]);
+    expect(claims).toEqual({ "backup-store": Math.ceil(storeGb), pgdata: Math.ceil(dataGb / 2), "replica-data": Math.ceil(dataGb / 2) });
     expect(
       spec(primary)
         .volumeClaimTemplates.map((c: { metadata: { name: string } }) => c.metadata.name)
         .sort(),
-    ).toEqual(["archive", "pgdata"]);
+    ).toEqual(["backup-store", "pgdata"]);
     const replicaClaim = spec(replica).volumeClaimTemplates[0];
     expect(replicaClaim.spec.resources.requests.storage).toBe(`${claims[replicaClaim.metadata.name]}Gi`);
 
@@ -70,28 +73,53 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     expect(find(manifests, "PodDisruptionBudget", "spread-postgres")).toBeDefined();
     const quota = spec(find(manifests, "ResourceQuota", "size")).hard;
     expect(quota["requests.storage"]).toBe(`${Object.values(claims).reduce((a, b) => a + b, 0)}Gi`);
-    expect(quota.persistentvolumeclaims).toBe("4");
+    expect(quota.persistentvolumeclaims).toBe("3");
   });
 
-  it("postgres-medium: the daily backup is a CronJob at the backup time, on the primary's archive claim and a claim of its own", () => {
-    const { manifests, claims } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 }, { backupTime: "03:45" });
+  it("postgres-medium: the daily backup is a CronJob at the backup time; the backup store (a host folder on Docker) is a claim shared with the primary's WAL archive", () => {
+    const { manifests, claims, prepared } = render("postgres-medium", { pgbouncer: 21001, replica: 21002 }, { backupTime: "03:45" });
     const cron = find(manifests, "CronJob", "backup");
     expect(spec(cron)).toMatchObject({ schedule: "45 3 * * *", timeZone: "Etc/UTC", concurrencyPolicy: "Forbid" });
     expect(cron.after).toEqual(["postgres"]);
     const pod = spec(cron).jobTemplate.spec.template.spec;
     expect(pod.restartPolicy).toBe("Never");
-    expect(pod.containers[0].args).toEqual(["once"]);
+    expect(pod.containers[0].args).toEqual(["once", "scheduled"]);
     expect(pod.containers[0].command).toEqual(["/bin/sh", "/etc/provisioner/backup.sh"]);
     expect(pod.containers[0].readinessProbe).toBeUndefined();
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: "backup-store", mountPath: "/backups" });
     const claimNames = pod.volumes.filter((v: any) => v.persistentVolumeClaim).map((v: any) => v.persistentVolumeClaim.claimName);
-    expect(claimNames.sort()).toEqual(["archive-postgres-0", "backups"]);
-    const own = find(manifests, "PersistentVolumeClaim", "backups");
-    expect(spec(own).resources.requests.storage).toBe(`${claims.backups}Gi`);
-    // The quota counts the job's claim and its pod; CPU and memory are the containers' limits (none on the namespace: see the renderer).
+    expect(claimNames).toEqual(["backup-store-postgres-0"]);
+    // The primary archives its WAL into the store's wal folder; no host path anywhere.
+    const primary = spec(find(manifests, "StatefulSet", "postgres"));
+    expect(primary.template.spec.containers[0].volumeMounts).toContainEqual({
+      name: "backup-store",
+      mountPath: "/archive",
+      subPath: "wal",
+    });
+    expect(JSON.stringify(manifests)).not.toContain("/var/lib/provisioner");
+    expect(claims["backup-store"]).toBe(
+      Math.max(1, Math.ceil(prepared.template.backupStoreGb!(prepared.template.sizes[prepared.size], prepared.options))),
+    );
+    expect(primary.volumeClaimTemplates.map((c: any) => c.metadata.name).sort()).toEqual(["backup-store", "pgdata"]);
+    // The quota counts every claim and the job's pod; CPU and memory are the containers' limits (none on the namespace: see the renderer).
     const quota = spec(find(manifests, "ResourceQuota", "size")).hard;
-    expect(quota.persistentvolumeclaims).toBe("4");
+    expect(quota.persistentvolumeclaims).toBe("3");
     expect(quota.pods).toBe(String(3 * 2 + 1));
     expect(quota["limits.cpu"]).toBeUndefined();
+  });
+
+  it("postgres-small: the backup store is a claim of its own; a restore from another resource's store is refused on Kubernetes", () => {
+    const { manifests, model } = render("postgres-small", { pgbouncer: 21001 });
+    expect(spec(find(manifests, "PersistentVolumeClaim", "backup-store")).resources.requests.storage).toMatch(/^\d+Gi$/);
+    const other = { ...model, services: { ...model.services } };
+    other.services.postgres = {
+      ...other.services.postgres!,
+      mounts: [
+        ...other.services.postgres!.mounts!,
+        { source: "host:/var/lib/provisioner/backups/rother", target: "/restore-source", readOnly: true },
+      ],
+    };
+    expect(() => withBackupStoreVolume(other)).toThrow(/not this resource's backup store/);
   });
 
   it("a service that must own its data directory gets it from a CAP_CHOWN-only init container (a new claim is root's)", () => {

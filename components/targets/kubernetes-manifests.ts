@@ -10,7 +10,7 @@
 // resolve as on the Docker host; what the template publishes is a NodePort
 // (or LoadBalancer) Service on the allocated port.
 import crypto from "node:crypto";
-import type { HealthCheck, ServiceSpec, SystemModel } from "../model/system.js";
+import { backupStoreVolume, type HealthCheck, type Mount, type ServiceSpec, type SystemModel } from "../model/system.js";
 
 export interface Manifest {
   apiVersion: string;
@@ -53,6 +53,31 @@ export const requestFraction = 0.25;
  */
 export function claimsGb(sizesGb: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(sizesGb).map(([volume, gb]) => [volume, Math.max(1, Math.ceil(gb))]));
+}
+
+/**
+ * A cluster has no host folders: the resource's backup store (a folder of the
+ * Docker host, `host:<backups>/<project>[/<sub>]`) becomes a claim of the
+ * resource's own, backupStoreVolume, with each folder a subPath of it. So on
+ * Kubernetes the store goes with the namespace, and a restore from another
+ * resource's store (the only other host folder a template mounts) is refused
+ * here too (the API refuses it first).
+ */
+export function withBackupStoreVolume(model: SystemModel): SystemModel {
+  let used = false;
+  const remap = (m: Mount): Mount => {
+    if (!m.source.startsWith("host:")) return m;
+    const match = m.source.slice("host:".length).match(new RegExp(`/${model.project}(?:/(.+))?$`));
+    if (!match)
+      throw new Error(`kubernetes target: a host folder (${m.target}) is not this resource's backup store: not offered on Kubernetes`);
+    used = true;
+    return { source: backupStoreVolume, target: m.target, ...(m.readOnly && { readOnly: true }), ...(match[1] && { subPath: match[1] }) };
+  };
+  const services = Object.fromEntries(
+    Object.entries(model.services).map(([name, spec]) => [name, spec.mounts ? { ...spec, mounts: spec.mounts.map(remap) } : spec]),
+  );
+  if (!used) return model;
+  return { ...model, services, volumes: [...new Set([...model.volumes, backupStoreVolume])] };
 }
 
 function claimOf(options: KubernetesRenderOptions, volume: string): number {
@@ -160,7 +185,7 @@ function container(name: string, spec: ServiceSpec, options: KubernetesRenderOpt
       env.push({ name: key, value: value.replaceAll("{node}", `$(${nodeNameVariable})`) });
   }
   const volumeMounts: Record<string, unknown>[] = (spec.mounts ?? []).map((m) => {
-    if (!m.source.startsWith("file:")) return { name: m.source, mountPath: m.target, ...(m.readOnly && { readOnly: true }) };
+    if (!m.source.startsWith("file:")) return claimMount(m);
     const file = m.source.slice("file:".length);
     return { name: `file-${file.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`, mountPath: m.target, subPath: file, readOnly: true };
   });
@@ -214,11 +239,18 @@ function volumeOwner(name: string, spec: ServiceSpec, userIds: Record<string, nu
     imagePullPolicy: "IfNotPresent",
     command: ["/bin/sh", "-c", `for d in "$@"; do [ "$(stat -c %u "$d")" != 0 ] || chown ${owner} "$d"; done`, "volume-owner"],
     args: targets.map((m) => m.target),
-    volumeMounts: targets.map((m) => ({ name: m.source, mountPath: m.target })),
+    volumeMounts: targets.map(claimMount),
     resources: { limits: { cpu: "100m", memory: "64Mi" }, requests: { cpu: "10m", memory: "16Mi" } },
     securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN"] } },
   };
 }
+
+const claimMount = (m: Mount) => ({
+  name: m.source,
+  mountPath: m.target,
+  ...(m.subPath && { subPath: m.subPath }),
+  ...(m.readOnly && { readOnly: true }),
+});
 
 /** The named volumes (claims) the services mount. */
 const claimsOf = (specs: (readonly [string, ServiceSpec])[]) => [
@@ -272,7 +304,8 @@ function dependencyOrder(workloads: Manifest[]): Manifest[] {
 }
 
 /** Every object of the system, namespace first. */
-export function renderManifests(model: SystemModel, options: KubernetesRenderOptions): Manifest[] {
+export function renderManifests(system: SystemModel, options: KubernetesRenderOptions): Manifest[] {
+  const model = withBackupStoreVolume(system);
   const namespace = model.project;
   const labels = { ...model.labels, "app.kubernetes.io/managed-by": "provisioner" };
   const meta = (name: string, extra: Record<string, string> = {}) => ({ name, namespace, labels: { ...labels, ...extra } });

@@ -227,7 +227,9 @@ describe("postgres-small", () => {
       AUTH_TYPE: "scram-sha-256",
       POOL_MODE: "transaction",
     });
-    expect(model.services.backup!.environment).toMatchObject({ BACKUP_TIME: "02:00", BACKUP_RETENTION: "7" });
+    expect(model.services.backup!.environment).toMatchObject({ BACKUP_TIME: "02:00", BACKUP_RETENTION: "7", BACKUP_BASE: "0" });
+    expect(model.services.backup!.healthCheck!.test).toEqual(["CMD", "sh", "/etc/provisioner/backup.sh", "health"]);
+    expect(model.services.backup!.beforeDown).toBe("sh /etc/provisioner/backup.sh final");
     // The server's superuser is postgres; the resource's role is made (not a superuser) by an init script.
     expect(model.services.postgres!.environment).toMatchObject({
       POSTGRES_USER: "postgres",
@@ -248,13 +250,55 @@ describe("postgres-small", () => {
   });
 });
 
+describe("a database restored from another resource's backups", () => {
+  const source = "r0123456789abcdef0123456789abcdef";
+  it("mounts the source's store read-only and restores a dump at the first start", () => {
+    const prepared = prepareRequest({
+      template: "postgres-small",
+      name: "copy",
+      team: "shop",
+      resourceId,
+      restoreFrom: { hostName: source, backup: "dumps/20261125T170000Z.dump" },
+    });
+    const { model } = buildSystem(prepared, { ...inputs({ pgbouncer: 19020 }), backupsDir: "/srv/backups" });
+    const postgres = model.services.postgres!;
+    expect(postgres.mounts).toContainEqual({ source: `host:/srv/backups/${source}`, target: "/restore-source", readOnly: true });
+    expect(postgres.environment).toMatchObject({ RESTORE_BACKUP: "dumps/20261125T170000Z.dump", RESTORE_SOURCE_DATABASE: source });
+    expect(model.files["restore.sh"]).toContain("pg_restore");
+  });
+
+  it("takes a point in time from a source's base backups and WAL", () => {
+    const prepared = prepareRequest({
+      template: "postgres-medium",
+      name: "copy",
+      team: "shop",
+      resourceId,
+      restoreFrom: { hostName: source, pointInTime: "2026-11-25T17:00:00.123Z" },
+    });
+    const { model } = buildSystem(prepared, inputs({ pgbouncer: 19030, replica: 19031 }));
+    expect(model.services.postgres!.environment).toMatchObject({ RESTORE_POINT_IN_TIME: "2026-11-25T17:00:00.123Z" });
+  });
+
+  it.each([
+    [{ hostName: source }, "restoreFrom"],
+    [{ hostName: source, backup: "dumps/x.dump", pointInTime: "2026-11-25T17:00:00Z" }, "restoreFrom"],
+    [{ hostName: source, backup: "../../etc/passwd" }, "restoreFrom.backup"],
+    [{ hostName: source, pointInTime: "now'; drop" }, "restoreFrom.pointInTime"],
+    [{ hostName: "../x", backup: "dumps/20261125T170000Z.dump" }, "restoreFrom.resource"],
+  ])("refuses %j naming %s", (restoreFrom, field) => {
+    expect(() => prepareRequest({ template: "postgres-small", name: "copy", team: "shop", resourceId, restoreFrom })).toThrow(
+      new RegExp(`^${field.replace(".", "\\.")}: `),
+    );
+  });
+});
+
 describe("before an update that changes images (PATCH versions)", () => {
   it.each(["postgres-small", "postgres-medium"])("%s takes a backup with its sidecar when the server's image changes", (template) => {
     const prepared = prepareRequest({ template, name: "db", team: "t", resourceId });
     const { model } = buildSystem(prepared, inputs({ pgbouncer: 19020, replica: 19021 }));
     const script = model.beforeUp!.join("\n");
     expect(script).toContain(`[ "$(docker inspect -f '{{.Config.Image}}' "$PROJECT-postgres")" != 'postgres:t' ]`);
-    expect(script).toContain('docker exec "$PROJECT-backup" sh /etc/provisioner/backup.sh once');
+    expect(script).toContain('docker exec "$PROJECT-backup" sh /etc/provisioner/backup.sh once before-upgrade');
   });
 
   it("ipfs-cluster-small rolls its nodes one at a time, in order, each waited for before the next", () => {
@@ -284,8 +328,22 @@ describe("postgres-medium", () => {
     );
     expect(model.services.replica!.ports).toEqual([{ host: 19031, container: 5432, hostIp: "0.0.0.0" }]);
     expect(model.services.replica!.dependsOn).toEqual(["postgres"]);
-    expect(model.volumes).toEqual(["pgdata", "backups", "archive", "replica-data"]);
-    expect(Object.keys(model.files).sort()).toEqual(["app-role.sh", "backup.sh", "pitr.sh", "primary-init.sh", "replica.sh"]);
+    // Dumps, base backups and the WAL archive are in the backup store, a host folder that outlives the resource.
+    expect(model.volumes).toEqual(["pgdata", "replica-data"]);
+    expect(model.services.postgres!.mounts).toContainEqual({
+      source: "host:/var/lib/provisioner/backups/fin-ledger/wal",
+      target: "/archive",
+      readOnly: false,
+    });
+    expect(model.services.backup!.mounts).toContainEqual({
+      source: "host:/var/lib/provisioner/backups/fin-ledger",
+      target: "/backups",
+      readOnly: false,
+    });
+    expect(model.services.backup!.environment).toMatchObject({ BACKUP_BASE: "1", BACKUP_MAX_AGE_SECONDS: "129600" });
+    // 10 % of the default size's 50 GB of storage.
+    expect(model.services.postgres!.command).toContain("max_slot_wal_keep_size=5120MB");
+    expect(Object.keys(model.files).sort()).toEqual(["app-role.sh", "backup.sh", "primary-init.sh", "replica.sh"]);
     expect(outputs.endpoint.replicaUrl).toBe("postgresql://host.example:19031/fin_ledger");
     expect(JSON.stringify(outputs.endpoint)).not.toContain(secrets.password);
   });

@@ -2,7 +2,8 @@
 import type { ImageSet } from "../images.js";
 import type { SystemModel } from "../model/system.js";
 import { ipfsClusterSmall } from "./ipfs-cluster.js";
-import { postgresSmall } from "./postgres.js";
+import { databaseNames, postgresSmall } from "./postgres.js";
+import { defaultBackupsDir } from "./postgres-backup.js";
 import { postgresMedium } from "./postgres-medium.js";
 import { hostNameOf } from "./host-name.js";
 import { checkDnsLabel, TemplateInputError } from "./request.js";
@@ -28,6 +29,8 @@ export interface TemplateRequest {
    * (`team-name`); it keeps it so that nothing running is disturbed.
    */
   hostName?: string;
+  /** A postgres database made from another resource's backups (same Docker host): a dump of its store, or a point in time. */
+  restoreFrom?: { hostName: string; backup?: string; pointInTime?: string };
 }
 
 export interface PreparedRequest {
@@ -42,6 +45,7 @@ export interface PreparedRequest {
   labels: Record<string, string>;
   portNames: string[];
   secretSizes: Record<string, number>;
+  restoreFrom?: { hostName: string; backup?: string; pointInTime?: string };
 }
 
 /** Validates a request completely; throws TemplateInputError naming the field. Creates nothing. */
@@ -58,6 +62,7 @@ export function prepareRequest(request: TemplateRequest): PreparedRequest {
   }
   const options: unknown = parseTemplateOptions(template, request.options);
   const project = request.hostName === undefined ? hostNameOf(request.resourceId) : checkDnsLabel("hostName", request.hostName);
+  const restoreFrom = request.restoreFrom && checkRestoreFrom(template, request.restoreFrom);
   return {
     template,
     name,
@@ -73,7 +78,22 @@ export function prepareRequest(request: TemplateRequest): PreparedRequest {
     },
     portNames: template.portNames(options),
     secretSizes: template.secrets(options),
+    ...(restoreFrom ? { restoreFrom } : {}),
   };
+}
+
+/** A restore names its source's store by host name and one dump file of it, or one moment; both go into scripts, so only safe shapes pass. */
+function checkRestoreFrom(template: Template<unknown>, source: NonNullable<TemplateRequest["restoreFrom"]>) {
+  if (template.id !== "postgres-small" && template.id !== "postgres-medium")
+    throw new TemplateInputError("restoreFrom", "only a postgres template can be restored from a backup");
+  const hostName = checkDnsLabel("restoreFrom.resource", source.hostName);
+  if ((source.backup === undefined) === (source.pointInTime === undefined))
+    throw new TemplateInputError("restoreFrom", "Only one of `backup` or `pointInTime` can be provided, and one is required.");
+  if (source.backup !== undefined && !/^dumps\/\d{8}T\d{6}Z\.dump$/.test(source.backup))
+    throw new TemplateInputError("restoreFrom.backup", "must be a backup id of the source (dumps/<time>.dump)");
+  if (source.pointInTime !== undefined && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(source.pointInTime))
+    throw new TemplateInputError("restoreFrom.pointInTime", "must be a UTC time, YYYY-MM-DDTHH:MM:SS[.ffffff]Z");
+  return { hostName, ...(source.backup ? { backup: source.backup } : { pointInTime: source.pointInTime! }) };
 }
 
 export interface BuildInputs {
@@ -82,6 +102,8 @@ export interface BuildInputs {
   images: ImageSet;
   publishIp: string;
   publicHost: string;
+  /** The Docker host's folder of backup stores (default defaultBackupsDir). */
+  backupsDir?: string;
   /**
    * CPUs of the Docker host the system runs on: Docker refuses a container
    * whose CPU limit is above them, so every limit is capped there. Unset: no
@@ -139,6 +161,10 @@ export function buildSystem(prepared: PreparedRequest, inputs: BuildInputs): { m
     secrets: inputs.secrets,
     publishIp: inputs.publishIp,
     publicHost: inputs.publicHost,
+    backupsDir: inputs.backupsDir ?? defaultBackupsDir,
+    ...(prepared.restoreFrom
+      ? { restoreFrom: { ...prepared.restoreFrom, database: databaseNames(prepared.restoreFrom.hostName).database } }
+      : {}),
     hostOpenFiles: inputs.hostOpenFiles,
   };
   const model = prepared.template.build(context);

@@ -1,8 +1,9 @@
 // postgres-medium: postgres-small plus a streaming read replica (published,
-// read-only) and WAL archiving with daily base backups for point-in-time
-// recovery (`pitr.sh "<time>"` in the backup container restores into a
-// scratch instance).
+// read-only) and WAL archiving into the backup store with scheduled base
+// backups for point-in-time recovery (a restore is a new resource:
+// postgres-backup.ts).
 import type { SystemModel } from "../model/system.js";
+import { restoreScript, restoreScriptFile, walArchiveMount } from "./postgres-backup.js";
 import {
   appRoleFile,
   appRoleScript,
@@ -33,7 +34,6 @@ export const postgresMediumSizes: TemplateSizes = {
 
 const replicaScriptFile = "replica.sh";
 const primaryInitFile = "primary-init.sh";
-const pitrScriptFile = "pitr.sh";
 
 /**
  * Runs once, at the primary's first start: the replication role and its
@@ -63,59 +63,6 @@ fi
 exec postgres -c hot_standby=on "$@"
 `;
 
-/**
- * Point-in-time recovery into a scratch instance: the newest base backup
- * taken before the target, plus the archived WAL up to it. The instance
- * listens on /tmp, port 5433, inside this container.
- */
-const pitrScript = `#!/bin/sh
-set -eu
-target="$1"
-base=$(ls -1d /backups/base-* | sort | while read -r b; do
-  [ "$(date -u -d "$(cat "$b/taken_at")" +%s)" -le "$(date -u -d "$target" +%s)" ] && echo "$b"; done | tail -n 1)
-[ -n "$base" ] || { echo "no base backup before $target" >&2; exit 1; }
-dir=/tmp/pitr
-# Root here has CHOWN, SETUID and SETGID only: whatever postgres owns, postgres
-# removes and reads; root unpacks as its own (--no-same-owner), then hands over.
-[ ! -e "$dir" ] || su postgres -s /bin/sh -c "rm -rf $dir"
-mkdir -p "$dir" && tar --no-same-owner -xzf "$base/base.tar.gz" -C "$dir"
-cat >> "$dir/postgresql.auto.conf" <<CONF
-restore_command = 'cp /archive/%f %p'
-recovery_target_time = '$target'
-recovery_target_action = 'promote'
-archive_mode = off
-# Recovery refuses a max_connections below the primary's (tuned by size, at most 500: postgres-tuning.ts).
-max_connections = 500
-CONF
-touch "$dir/recovery.signal"
-chmod 0700 "$dir" && chown -R postgres "$dir"
-log() { su postgres -s /bin/sh -c "tail -n 20 /tmp/pitr.log" >&2; }
-if ! su postgres -s /bin/sh -c "pg_ctl -D $dir -o \\"-p 5433 -k /tmp -c listen_addresses=''\\" -l /tmp/pitr.log -w -t 120 start"; then
-  log; exit 1
-fi
-i=0
-until [ "$(su postgres -s /bin/sh -c "psql -h /tmp -p 5433 -U $POSTGRES_USER -d postgres -Atc 'select pg_is_in_recovery()'")" = f ]; do
-  i=$((i + 1)); [ "$i" -lt 120 ] || { echo "still recovering after 120 s" >&2; log; exit 1; }
-  sleep 1
-done
-echo "restored from $base to $target"
-`;
-
-/** `backup.sh base`: a compressed base backup (with its WAL) for PITR. */
-const baseBackupAddition = `
-if [ "\${1:-}" = base ]; then
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  dir="/backups/base-$stamp"
-  PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h postgres -U replicator -D "$dir.partial" -Ft -z -X fetch
-  # Recovery can target only moments after the backup ended.
-  date -u +"%Y-%m-%d %H:%M:%S+00" > "$dir.partial/taken_at"
-  mv "$dir.partial" "$dir"
-  ls -1dt /backups/base-* | grep -v partial | tail -n +$((BACKUP_RETENTION + 1)) | xargs -r rm -rf
-  echo "base backup written: $dir"
-  exit 0
-fi
-`;
-
 function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   const services = postgresServices(ctx);
   const replication = { REPLICATION_PASSWORD: ctx.secrets.replicationPassword! };
@@ -141,6 +88,10 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
     "max_wal_senders=10",
     "-c",
     "max_replication_slots=10",
+    // A replica that is away keeps WAL for it up to this much; then its slot
+    // is invalidated (it must be cloned again) rather than the disk filling.
+    "-c",
+    `max_slot_wal_keep_size=${Math.max(1024, Math.round(ctx.size.storageGb * 1024 * 0.1))}MB`,
   ];
   primary.environment = { ...primary.environment, ...replication };
   // On a target with several machines, a replica on the primary's machine protects nothing.
@@ -148,7 +99,8 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
   primary.spread = spread;
   primary.mounts = [
     ...primary.mounts!,
-    { source: "archive", target: "/archive" },
+    // The WAL archive is in the backup store: point-in-time recovery outlives the resource.
+    walArchiveMount(ctx),
     { source: `file:${primaryInitFile}`, target: `/docker-entrypoint-initdb.d/${primaryInitFile}`, readOnly: true },
   ];
 
@@ -171,28 +123,23 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
     restart: "unless-stopped",
   };
 
+  // Scheduled base backups (and their pruning, and the WAL archive's) beside the dumps.
   const backup = services.backup!;
-  backup.environment = { ...backup.environment, ...replication };
-  // pitr.sh hands the unpacked base backup to postgres and runs the scratch
-  // server as postgres (su).
-  backup.capabilities = ["CHOWN", "SETUID", "SETGID"];
-  backup.mounts = [
-    ...backup.mounts!,
-    { source: "archive", target: "/archive" },
-    { source: `file:${pitrScriptFile}`, target: `/etc/provisioner/${pitrScriptFile}`, readOnly: true },
-  ];
+  backup.environment = { ...backup.environment, ...replication, BACKUP_BASE: "1" };
+  // Prunes the WAL archive, which is postgres', as postgres (su).
+  backup.capabilities = ["SETUID", "SETGID"];
 
   return {
     project: ctx.project,
     labels: ctx.labels,
     services,
-    volumes: ["pgdata", "backups", "archive", "replica-data"],
+    volumes: ["pgdata", "replica-data"],
     files: {
-      [backupScriptFile]: backupScript.replace("set -eu\n", `set -eu\n${baseBackupAddition}`),
+      ...(ctx.restoreFrom ? { [restoreScriptFile]: restoreScript } : {}),
+      [backupScriptFile]: backupScript,
       [primaryInitFile]: primaryInitScript,
       [appRoleFile]: appRoleScript,
       [replicaScriptFile]: replicaScript,
-      [pitrScriptFile]: pitrScript,
     },
     beforeUp: backupBeforeImageChange({
       database: "postgres",
@@ -213,8 +160,9 @@ export const postgresMedium: Template<PostgresOptions> = {
   portNames: () => ["pgbouncer", "replica"],
   secrets: () => ({ password: 24, replicationPassword: 24 }),
   build,
-  // Primary, replica, WAL archive and base backups.
+  // Primary, replica, and the backup store: WAL archive, base backups and dumps.
   dataGb: (size) => 4 * size.storageGb,
+  backupStoreGb: (size) => 2 * size.storageGb,
   managedService: { engine: "postgresql", readReplica: true },
   outputs: (ctx) => {
     const small = postgresSmall.outputs(ctx);

@@ -12,6 +12,9 @@ export interface PostgresSettings {
   shmMb: number;
 }
 
+/** The most max_connections any size gets: a recovery from any primary's base backup may run with this many. */
+export const maxConnectionsCeiling = 500;
+
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
 /**
@@ -23,7 +26,7 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
  */
 export function postgresSettings(size: SizeSpec): PostgresSettings {
   const memoryMb = size.memoryMb;
-  const maxConnections = clamp(Math.round((25 * memoryMb) / 1024), 100, 500);
+  const maxConnections = clamp(Math.round((25 * memoryMb) / 1024), 100, maxConnectionsCeiling);
   const sharedBuffersMb = Math.floor(memoryMb / 4);
   return {
     maxConnections,

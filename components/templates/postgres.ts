@@ -1,49 +1,33 @@
 // postgres-small: PostgreSQL behind PgBouncer (published, SCRAM), with a backup
-// sidecar writing a pg_dump every day and keeping the last N.
+// sidecar writing a verified pg_dump every day (or every N minutes) into the
+// resource's backup store and keeping the last N (postgres-backup.ts).
 import type { ServiceSpec, SystemModel } from "../model/system.js";
 import { z } from "zod";
 import { poolerSettings, postgresArgs, postgresSettings } from "./postgres-tuning.js";
 import type { TemplateSizes } from "./sizes.js";
 import { backupBeforeImageChange } from "./upgrade-steps.js";
 import { healthCheck, integerOption, optionsObject, type Template, type TemplateContext } from "./template.js";
+import {
+  backupScript,
+  backupScriptFile,
+  backupSidecar,
+  restoreFailedMarker,
+  restoreMounts,
+  restoreScript,
+  restoreScriptFile,
+} from "./postgres-backup.js";
 
 export interface PostgresOptions {
   /** Daily backup time, HH:MM in UTC. */
   backupTime: string;
   /** Number of dumps kept. */
   backupRetention: number;
+  /** Back up every N minutes; 0: daily at backupTime. */
+  backupIntervalMinutes: number;
   poolMode: "session" | "transaction";
 }
 
-export const backupScriptFile = "backup.sh";
-
-/** `backup.sh once` takes a dump now; `backup.sh daily` runs forever, at BACKUP_TIME. */
-export const backupScript = `#!/bin/sh
-# Logical backups: pg_dump -Fc into /backups, keeping the newest BACKUP_RETENTION.
-set -eu
-run_once() {
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  file="/backups/$POSTGRES_DB-$stamp.dump"
-  PGPASSWORD="$POSTGRES_PASSWORD" pg_dump -h postgres -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Fc -f "$file.partial"
-  mv "$file.partial" "$file"
-  ls -1t /backups/*.dump | tail -n +$((BACKUP_RETENTION + 1)) | xargs -r rm -f
-  echo "backup written: $file"
-}
-case "\${1:-daily}" in
-  once) run_once ;;
-  daily)
-    # PID 1 ignores SIGTERM unless it traps it; waiting on a background sleep
-    # lets the trap run at once, so a stop takes no grace period.
-    trap 'exit 0' TERM INT
-    while :; do
-      now=$(date -u +%s)
-      next=$(date -u -d "today $BACKUP_TIME" +%s)
-      [ "$next" -gt "$now" ] || next=$(date -u -d "tomorrow $BACKUP_TIME" +%s)
-      sleep $((next - now)) & wait $!
-      run_once || echo "backup failed" >&2
-    done ;;
-esac
-`;
+export { backupScript, backupScriptFile } from "./postgres-backup.js";
 
 export const postgresOptions: z.ZodType<PostgresOptions> = optionsObject({
   backupTime: z
@@ -52,6 +36,9 @@ export const postgresOptions: z.ZodType<PostgresOptions> = optionsObject({
     .default("02:00")
     .meta({ description: "Daily backup time, HH:MM in UTC." }),
   backupRetention: integerOption(1, 365).default(7).meta({ description: "Number of dumps kept." }),
+  backupIntervalMinutes: integerOption(0, 1440)
+    .default(0)
+    .meta({ description: "Back up every N minutes instead of daily at backupTime (0: daily)." }),
   poolMode: z
     .enum(["session", "transaction"], { error: 'must be "session" or "transaction"' })
     .default("transaction")
@@ -106,9 +93,6 @@ export const postgresSmallSizes: TemplateSizes = {
   large: { cpus: 8, memoryMb: 16384, storageGb: 50 },
 };
 
-/** The backup sidecar: pg_dump is one process, mostly waiting on the server. */
-const backupLimits = { cpus: 0.5, memoryMb: 256 };
-
 export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<string, ServiceSpec> {
   const { database, role } = databaseNames(ctx.project);
   const password = ctx.secrets.password!;
@@ -117,6 +101,7 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
   const pooler = poolerSettings(ctx.size, ctx.hostOpenFiles);
   // What the backup sidecar connects as: the resource's role, owner of its database.
   const appEnv = { POSTGRES_USER: role, POSTGRES_PASSWORD: password, POSTGRES_DB: database };
+  const restore = restoreMounts(ctx);
   return {
     postgres: {
       image: ctx.images.postgres,
@@ -128,12 +113,23 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
         POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256",
         PROVISIONER_APP_ROLE: role,
         PROVISIONER_APP_PASSWORD: password,
+        ...restore.environment,
       },
       mounts: [
         { source: "pgdata", target: "/var/lib/postgresql/data" },
         { source: `file:${appRoleFile}`, target: `/docker-entrypoint-initdb.d/010-${appRoleFile}`, readOnly: true },
+        ...restore.mounts,
       ],
-      healthCheck: healthCheck(["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"']),
+      // A restore runs before the server listens: its health may take as long as the deployment waits.
+      healthCheck: ctx.restoreFrom
+        ? {
+            ...healthCheck([
+              "CMD-SHELL",
+              `[ ! -e "$PGDATA/${restoreFailedMarker}" ] && pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"`,
+            ]),
+            startPeriodSeconds: 3600,
+          }
+        : healthCheck(["CMD-SHELL", 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"']),
       limits,
       shmMb: server.shmMb,
       restart: "unless-stopped",
@@ -167,22 +163,7 @@ export function postgresServices(ctx: TemplateContext<PostgresOptions>): Record<
       restart: "unless-stopped",
       user: "postgres",
     },
-    backup: {
-      image: ctx.images.postgres,
-      entrypoint: ["/bin/sh", `/etc/provisioner/${backupScriptFile}`],
-      command: ["daily"],
-      schedule: { dailyAtUtc: ctx.options.backupTime, command: ["once"] },
-      environment: { ...appEnv, BACKUP_TIME: ctx.options.backupTime, BACKUP_RETENTION: String(ctx.options.backupRetention) },
-      // The backups volume is created root's; root needs no capability to write there.
-      user: "root",
-      mounts: [
-        { source: "backups", target: "/backups" },
-        { source: `file:${backupScriptFile}`, target: `/etc/provisioner/${backupScriptFile}`, readOnly: true },
-      ],
-      dependsOn: ["postgres"],
-      limits: backupLimits,
-      restart: "unless-stopped",
-    },
+    backup: backupSidecar(ctx, appEnv, { baseBackups: false }),
   };
 }
 
@@ -199,8 +180,12 @@ export const postgresSmall: Template<PostgresOptions> = {
     project: ctx.project,
     labels: ctx.labels,
     services: postgresServices(ctx),
-    volumes: ["pgdata", "backups"],
-    files: { [backupScriptFile]: backupScript, [appRoleFile]: appRoleScript },
+    volumes: ["pgdata"],
+    files: {
+      [backupScriptFile]: backupScript,
+      [appRoleFile]: appRoleScript,
+      ...(ctx.restoreFrom ? { [restoreScriptFile]: restoreScript } : {}),
+    },
     beforeUp: backupBeforeImageChange({
       database: "postgres",
       backup: "backup",
@@ -220,8 +205,10 @@ export const postgresSmall: Template<PostgresOptions> = {
       },
     };
   },
-  // Data and the daily dumps.
+  // Data and the dumps (the store is on the same disk).
+  // The database and its backup store (dumps).
   dataGb: (size) => 2 * size.storageGb,
+  backupStoreGb: (size) => size.storageGb,
   managedService: { engine: "postgresql", readReplica: false },
   healthProbe: "postgres",
   // No exporter image is part of the catalogue: the health monitor's gauges cover PostgreSQL.

@@ -9,6 +9,7 @@ import type { ImageSet } from "../images.js";
 import type { HealthCheck, SystemModel } from "../model/system.js";
 import { TemplateInputError } from "./request.js";
 import type { SizeName, SizeSpec, TemplateSizes } from "./sizes.js";
+import type { RestoreSource } from "./postgres-backup.js";
 
 export interface TemplateContext<Options> {
   /** Compose project: unique per resource. */
@@ -25,6 +26,10 @@ export interface TemplateContext<Options> {
   publishIp: string;
   /** Host name clients use to reach the published ports. */
   publicHost: string;
+  /** Folder on the Docker host holding each resource's backup store (`<backupsDir>/<project>`), apart from the resources. */
+  backupsDir: string;
+  /** A database created from another resource's backups (postgres templates). */
+  restoreFrom?: RestoreSource;
   /** The open-files limit the host's containers may get, when known: a pooler accepts only as many clients as it has files. */
   hostOpenFiles?: number;
 }
@@ -87,6 +92,12 @@ export interface Template<Options = unknown> {
   outputs(context: TemplateContext<Options>): TemplateOutputs;
   /** On a cloud server: GB the system's own volumes need on the data volume (Docker's images come on top). */
   dataGb(size: SizeSpec, options: Options): number;
+  /**
+   * Of dataGb, what the resource's backup store holds (postgres templates: dumps, base backups, WAL archive).
+   * The store is a host folder apart from the resource (it outlives a DELETE), not one of its volumes: volume
+   * quotas size the volumes from what is left. Absent: 0.
+   */
+  backupStoreGb?(size: SizeSpec, options: Options): number;
   /** Absent: the template runs in containers only. */
   managedService?: ManagedService;
   healthProbe: HealthProbe;

@@ -59,17 +59,20 @@ export function rollingClusterUpgrade(options: {
 
 /**
  * Before a database container moves to another image: a backup taken by the
- * resource's own backup sidecar (`backup.sh once`, the same dump as the daily
- * one); the update stops if it fails.
- *
- * TODO(issue 12): use the verified backup (restored and checked) once it exists.
+ * resource's own backup sidecar (`backup.sh once before-upgrade`): the same
+ * verified backup as the scheduled ones (a dump with size > 0 and a readable
+ * table of contents, postgres-medium a base backup too, recorded in the
+ * resource's backup store, which outlives the update: postgres-backup.ts), so
+ * `restoreFrom` can make a new database from it. The update stops if it fails.
+ * The scheduled restore verification (api/restore-verification.ts) restores
+ * the latest backup, this one until the next.
  */
 export function backupBeforeImageChange(options: { database: string; backup: string; image: string; backupScript: string }): string[] {
   const database = `$PROJECT-${options.database}`;
   return [
     `if ${imageChanged(database, options.image)}; then`,
     `  echo "upgrade: ${options.database} to ${options.image}, a backup first"`,
-    `  docker exec "$PROJECT-${options.backup}" sh ${options.backupScript} once`,
+    `  docker exec "$PROJECT-${options.backup}" sh ${options.backupScript} once before-upgrade`,
     "fi",
   ];
 }

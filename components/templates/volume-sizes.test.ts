@@ -9,14 +9,10 @@ describe("volume sizes: each data volume gets its share of the template's dataGb
   it.each([
     ["small-storage", "small", ["ipfs-data"], { "ipfs-data": 5 }],
     ["large-storage", "small", ["ipfs-data"], { "ipfs-data": 100 }],
-    ["postgres-small", "small", ["pgdata", "backups"], { pgdata: 10, backups: 10 }],
-    ["postgres-small", "medium", ["pgdata", "backups"], { pgdata: 25, backups: 25 }],
-    [
-      "postgres-medium",
-      "small",
-      ["pgdata", "backups", "archive", "replica-data"],
-      { pgdata: 25, backups: 25, archive: 25, "replica-data": 25 },
-    ],
+    // The backups are in the backup store, outside the resource's volumes (postgres-backup.ts).
+    ["postgres-small", "small", ["pgdata"], { pgdata: 10 }],
+    ["postgres-small", "medium", ["pgdata"], { pgdata: 25 }],
+    ["postgres-medium", "small", ["pgdata", "replica-data"], { pgdata: 25, "replica-data": 25 }],
     [
       "ipfs-cluster-small",
       "small",

@@ -6,9 +6,11 @@ import type { DockerHostTarget } from "../docker-host.js";
 
 /** The only user SSH lets in; in the docker group. */
 export const deployUser = "provisioner";
-/** Where the data volume is mounted: Docker's data root and the projects. */
+/** Where the data volume is mounted: Docker's data root, the projects and the backup stores. */
 export const dataDir = "/srv/provisioner";
 export const projectsDir = `${dataDir}/projects`;
+/** On the data volume, which is sized for them (the templates' backupStoreGb). */
+export const backupsDir = `${dataDir}/backups`;
 /** cloud-init's last step writes it, once Docker runs on the data volume. */
 export const readyFile = "/var/lib/provisioner/ready";
 
@@ -22,6 +24,7 @@ export interface ServerAccess {
   /** The server's SSH host key (`ssh-ed25519 AAAA...`), pinned: no trust on first use. */
   hostKey?: pulumi.Input<string>;
   projectsDir?: string;
+  backupsDir?: string;
   readyFile?: string;
   healthTimeoutSeconds?: number;
 }
@@ -44,6 +47,7 @@ export function cloudServerTarget(access: ServerAccess): DockerHostTarget {
       perDialTimeout: 10,
     },
     projectsDir: access.projectsDir ?? projectsDir,
+    backupsDir: access.backupsDir ?? backupsDir,
     readyFile: access.readyFile ?? readyFile,
     healthTimeoutSeconds: access.healthTimeoutSeconds,
   };
