@@ -254,8 +254,14 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
     let cluster: ReturnType<typeof clusterClient>;
     const contents = [`k8s ${crypto.randomUUID()}`, `k8s ${crypto.randomUUID()}`];
     const cids: string[] = [];
+    /** What the last fetch of each gateway got when it was not the file: said when a wait runs out. */
+    const lastMiss = new Map<string, string>();
     const fetchFrom = async (gateway: string, cid: string) => {
-      const response = await fetch(`${gateway}/ipfs/${cid}`, { signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
+      const response = await fetch(`${gateway}/ipfs/${cid}`, { signal: AbortSignal.timeout(20_000) }).catch((error: Error) => {
+        lastMiss.set(gateway, `${error.name}: ${error.message}`);
+        return undefined;
+      });
+      if (response && !response.ok) lastMiss.set(gateway, `HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
       return response?.ok ? response.text() : undefined;
     };
     const pinStatuses = async () =>
@@ -420,9 +426,11 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
         const grown = (await api.get(`/v1/resources/${id}`)).body;
         for (const [i, cid] of cids.entries())
           expect(
-            await eventually(() => fetchFrom(grown.endpoint.gateway3, cid), 120_000, "the new node's gateway").catch(
+            // Generous: a new NodePort and a Kubo node that fetches each block from its peers, on 2 loaded cores.
+            await eventually(() => fetchFrom(grown.endpoint.gateway3, cid), 240_000, "the new node's gateway").catch(
               async (error: Error) => {
-                throw new Error(`${error.message}\n${await kuboConnections(namespace, 4)}`);
+                const miss = lastMiss.get(grown.endpoint.gateway3) ?? "nothing";
+                throw new Error(`${error.message} (its last answer: ${miss})\n${await kuboConnections(namespace, 4)}`);
               },
             ),
           ).toBe(contents[i]);
