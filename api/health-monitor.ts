@@ -11,6 +11,7 @@ import type { ScheduledJob, Scheduler } from "../core/scheduler.js";
 import type { CredentialsCipher } from "../core/credentials-cipher.js";
 import type { Database } from "../core/db.js";
 import type { KubernetesSettings } from "../core/cloud-settings.js";
+import type { Prisma } from "../prisma/generated/client.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
 import { kubernetesAccess, lostWithTheirNodes } from "./kubernetes-placement.js";
 import type { Metrics } from "./metrics.js";
@@ -47,6 +48,23 @@ export interface HealthMonitorDeps {
 /** The health rounds' row in the jobs table. */
 export const healthJob = "health-rounds";
 
+/**
+ * The rounds an instance takes part in, each a job of the scheduler (one run
+ * per interval across the instances that share it). A Docker host's resources
+ * are checked only by an instance of that host: their ports are published on
+ * its loopback by default and their backup stores are its folders, so another
+ * host's instance would judge them by what it cannot see. Resources elsewhere
+ * (clouds, Kubernetes) are checked by any instance. Without a Docker host id,
+ * one round checks everything.
+ */
+export function healthRounds(dockerHostId?: string): { job: string; where: Prisma.ResourceWhereInput }[] {
+  if (!dockerHostId) return [{ job: healthJob, where: {} }];
+  return [
+    { job: healthJob, where: { target: { not: "docker-host" } } },
+    { job: `${healthJob}@${dockerHostId}`, where: { target: "docker-host", OR: [{ dockerHostId }, { dockerHostId: null }] } },
+  ];
+}
+
 type Status = "ACTIVE" | "DEGRADED";
 
 /** What the monitor looks at: running resources no operation owns right now. */
@@ -56,25 +74,31 @@ const checkable = {
 };
 
 export class HealthMonitor {
-  private job?: ScheduledJob;
+  private jobs?: ScheduledJob[];
 
   constructor(private readonly deps: HealthMonitorDeps) {}
 
-  /** Rounds through the scheduler: one round per interval across every service instance, never two at once. */
+  /** Rounds through the scheduler (healthRounds): each once per interval across the instances that share it, never two at once. */
   start(): void {
-    if (this.deps.settings.intervalSeconds <= 0) return;
-    this.job ??= this.deps.scheduler.every(healthJob, { intervalSeconds: this.deps.settings.intervalSeconds }, () => this.checkAll());
-    this.job.start();
+    const { intervalSeconds, dockerHostId } = this.deps.settings;
+    if (intervalSeconds <= 0) return;
+    this.jobs ??= healthRounds(dockerHostId).map(({ job, where }) =>
+      this.deps.scheduler.every(job, { intervalSeconds }, () => this.checkAll(where)),
+    );
+    for (const job of this.jobs) job.start();
   }
 
-  /** Waits for a round in progress. */
+  /** Waits for rounds in progress. */
   async stop(): Promise<void> {
-    await this.job?.stop();
+    await Promise.all((this.jobs ?? []).map((job) => job.stop()));
   }
 
-  /** One round: every ACTIVE or DEGRADED resource without a pending operation, in parallel. */
-  async checkAll(): Promise<void> {
-    const resources = await this.deps.db.resource.findMany({ where: checkable, include: { team: { select: { name: true } } } });
+  /** One round: every ACTIVE or DEGRADED resource (of `where`) without a pending operation, in parallel. */
+  async checkAll(where: Prisma.ResourceWhereInput = {}): Promise<void> {
+    const resources = await this.deps.db.resource.findMany({
+      where: { ...checkable, ...where },
+      include: { team: { select: { name: true } } },
+    });
     await Promise.all(resources.map((r) => this.check(r)));
     // Series of resources deleted since (here or by another instance) go.
     const live = await this.deps.db.resource.findMany({ where: { status: { not: "DELETED" } }, select: { id: true } });
