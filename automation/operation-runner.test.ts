@@ -51,7 +51,11 @@ class FakeStack implements ResourceStack {
   async up(run: EngineRun) {
     this.calls.push(`up ${run.message}`);
     if (this.script.upHangs) {
-      await new Promise((_, reject) => run.signal!.addEventListener("abort", () => reject(new Error("stopped"))));
+      // As the engine's process: a signal aborted before `up` started (a slow machine) stops it at once too.
+      await new Promise((_, reject) => {
+        if (run.signal!.aborted) reject(new Error("stopped"));
+        run.signal!.addEventListener("abort", () => reject(new Error("stopped")));
+      });
     }
     if (this.script.upError) {
       run.onOutput?.(`error: ${this.script.upError}\n`);

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { renderCompose } from "./compose.js";
@@ -95,5 +96,35 @@ describe("renderCompose", () => {
     expect(() => renderCompose({ ...model, services: { app: { ...model.services.app!, dependsOn: ["nope"] } } })).toThrow(
       /unknown service "nope"/,
     );
+  });
+
+  it("writes every string so that docker-compose's YAML 1.1 parser (PyYAML) reads it back as that string", () => {
+    const values = [
+      "off",
+      "On",
+      "yes",
+      "n",
+      "12:30",
+      "1_000",
+      "0b101",
+      "0755",
+      "1.5e+3",
+      ".5",
+      "2026-11-26T10:00:00Z",
+      "=",
+      "~",
+      "",
+      "plain",
+      "true",
+    ];
+    const environment = Object.fromEntries(values.map((v, i) => [`V${i}`, v]));
+    const text = renderCompose({ ...model, services: { ...model.services, db: { ...model.services.db!, environment } } });
+    // The parser docker-compose 1.29 uses: what it reads is what the containers get.
+    const read = JSON.parse(
+      execFileSync("python3", ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin), default=str))"], {
+        input: text,
+      }).toString(),
+    ) as ComposeDocument;
+    expect(read.services.db!.environment).toEqual(environment);
   });
 });

@@ -42,8 +42,21 @@ function mountSpec(model: SystemModel, mount: Mount): string {
   return `${source}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
 }
 
-/** What YAML 1.1 (docker-compose 1.29's PyYAML) reads as a timestamp: such strings are quoted (a restore's point in time). */
-const yaml11Timestamp = /^\d{4}-\d\d?-\d\d?([Tt]|[ \t]+)\d\d?:\d\d:\d\d/;
+/**
+ * Strings YAML 1.1 (docker-compose 1.29's PyYAML) reads as something else,
+ * which this YAML 1.2 writer leaves plain, are quoted: PyYAML's own implicit
+ * forms of timestamps (a restore's point in time), booleans (`on`, `off`,
+ * `yes`, `no`: IPFS_TELEMETRY=off became `false`), integers and floats
+ * (sexagesimal: a backup time of `12:30` became 750; underscores; 0b, 0x,
+ * leading-zero octal), null and `=`.
+ */
+const yaml11NotAString = [
+  /^\d{4}-\d\d?-\d\d?(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d/,
+  /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|y|Y|n|N)$/,
+  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/,
+  /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
+  /^(?:~|null|Null|NULL|=|)$/,
+];
 
 function renderService(model: SystemModel, name: string, spec: ServiceSpec): Record<string, unknown> {
   const service: Record<string, unknown> = {
@@ -127,7 +140,8 @@ export function renderCompose(model: SystemModel): string {
   const doc = new Document(document);
   visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value === "string" && yaml11Timestamp.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+      if (typeof node.value === "string" && yaml11NotAString.some((form) => form.test(node.value as string)))
+        node.type = Scalar.QUOTE_DOUBLE;
     },
   });
   return doc.toString({ lineWidth: 0 });

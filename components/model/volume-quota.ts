@@ -113,7 +113,8 @@ export function ensureVolumesScript(plan: VolumeQuotaPlan): string[] {
       '    $SUDO mount -o loop "$img" "$mnt"',
       "  fi",
       // The file system's own size decides (an interrupted growth leaves a larger image around a smaller file system).
-      `  fs=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '/^Block count/ {c=$2} /^Block size/ {s=$2} END {print c * s}')`,
+      // %.0f: awk prints a product past 2^31 as 1.07374e+10, which `[ -lt ]` refuses (a 10 GB volume never grew).
+      `  fs=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '/^Block count/ {c=$2} /^Block size/ {s=$2} END {printf "%.0f", c * s}')`,
       `  if [ "$fs" -lt ${bytes} ]; then`,
       `    [ "$(stat -c %s "$img")" -ge ${bytes} ] || truncate -s ${bytes} "$img"`,
       '    dev=$(findmnt -n -o SOURCE --target "$mnt"); $SUDO losetup -c "$dev"',

@@ -193,7 +193,11 @@ describe("storage templates", () => {
       inputs({ api: 19010, gateway: 19011 }),
     );
     expect(Object.keys(model.services)).toEqual(["ipfs", "rpc"]);
-    expect(model.services.ipfs!.environment).toEqual({ PROVISIONER_STORAGE_MAX: storageMax, PROVISIONER_PUBLIC_NETWORK: "true" });
+    expect(model.services.ipfs!.environment).toEqual({
+      PROVISIONER_STORAGE_MAX: storageMax,
+      PROVISIONER_PUBLIC_NETWORK: "true",
+      IPFS_TELEMETRY: "off",
+    });
     expect(model.services.ipfs!.ports).toEqual([{ host: 19011, container: 8080, hostIp: "0.0.0.0" }]);
     // The guard checks the credentials (from its environment, never its command line) and forwards to Kubo's private port.
     const guard = model.services.rpc!;

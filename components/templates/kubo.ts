@@ -44,6 +44,8 @@ export function kuboService(options: KuboServiceOptions): ServiceSpec {
   const environment: Record<string, string> = {
     PROVISIONER_STORAGE_MAX: `${options.size.storageGb}GB`,
     PROVISIONER_PUBLIC_NETWORK: String(options.publicNetwork),
+    // Kubo 0.39 reports anonymous usage to its developers by default: a tenant's node tells no third party anything.
+    IPFS_TELEMETRY: "off",
   };
   return {
     image: options.image,
