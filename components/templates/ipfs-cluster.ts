@@ -138,6 +138,11 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       // as soon as its Kubo node answers, often before the other peers have
       // joined the metrics' pubsub topic (those are lost): with 30 s the next
       // came 15 s later and a new cluster took no pin for that long.
+      // A peer publishes its own pubsub messages (metrics, CRDT heads) to every
+      // peer on the topic, not only to its gossipsub mesh: a peer joins the mesh
+      // at a heartbeat, every 10 s in ipfs-cluster (libp2p's default: 1 s), so
+      // a peer that started last got the others' metrics up to 10 s late.
+      CLUSTER_PUBSUB_FLOODPUBLISH: "true",
       CLUSTER_DISK_METRICTTL: `${informerMetricTtlSeconds}s`,
       CLUSTER_TAGS_METRICTTL: `${informerMetricTtlSeconds}s`,
       CLUSTER_REPLICATIONFACTORMIN: String(options.replicationMin),
