@@ -281,9 +281,23 @@ function peerKuboNodes(peers: number): string[] {
     ...parallel(
       nodes
         .filter((i) => i < peers - 1)
-        .map((i) => exec(i, [`ipfs swarm connect ${nodes.filter((j) => j > i).map(address).join(" ")} >/dev/null`])),
+        .map((i) =>
+          exec(i, [
+            `ipfs swarm connect ${nodes
+              .filter((j) => j > i)
+              .map(address)
+              .join(" ")} >/dev/null`,
+          ]),
+        ),
     ),
-    ...parallel(nodes.map((i) => exec(i, nodes.filter((j) => j !== i).map((j) => `ipfs swarm peering add ${address(j)} >/dev/null`)))),
+    ...parallel(
+      nodes.map((i) =>
+        exec(
+          i,
+          nodes.filter((j) => j !== i).map((j) => `ipfs swarm peering add ${address(j)} >/dev/null`),
+        ),
+      ),
+    ),
   ];
 }
 
