@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { ipfsClusterSmall } from "./ipfs-cluster.js";
 import { optionsJsonSchema } from "./template.js";
+import { buildSystem, prepareRequest } from "./index.js";
 
 type Schema = {
   properties?: Record<string, Schema>;
@@ -56,4 +57,43 @@ describe("ipfs-cluster-small options", () => {
       publicNetwork: true,
     });
   });
+});
+
+// Two Kubo nodes dialing each other at once could end up connected twice with
+// Bitswap on neither connection (ipfs-cluster.ts, peerKuboNodes): after a
+// deployment every pair is dialed once, from one side, and peered from both.
+describe("ipfs-cluster-small's Kubo connections", () => {
+  for (const peers of [1, 2, 3, 9]) {
+    it(`dials each of the ${peers} nodes' pairs once, from one side, and peers every node with every other`, () => {
+      const prepared = prepareRequest({
+        template: "ipfs-cluster-small",
+        name: "files",
+        team: "qa",
+        resourceId: "7f1c2b9e-3d4a-4c5b-8e6f-0a1b2c3d4e5f",
+        options: { peers },
+      });
+      const ports = Object.fromEntries(prepared.portNames.map((name, i) => [name, 20000 + i]));
+      const secrets = Object.fromEntries(Object.keys(prepared.secretSizes).map((name) => [name, "ab".repeat(32)]));
+      const images = { kubo: "kubo", ipfsCluster: "cluster", postgres: "postgres", pgbouncer: "pgbouncer" };
+      const { model } = buildSystem(prepared, { ports, secrets, images, publishIp: "127.0.0.1", publicHost: "127.0.0.1" });
+      const edges = (command: string) =>
+        (model.afterUp ?? []).flatMap((line) => {
+          const from = /docker exec "\$PROJECT-ipfs(\d+)" sh -c "(.*)"/.exec(line);
+          if (!from) return [];
+          const part = from[2]!.split(" && ").filter((c) => c.startsWith(command));
+          return part.flatMap((c) => [...c.matchAll(/\/dns4\/ipfs(\d+)\//g)].map((m) => `${from[1]}->${m[1]}`));
+        });
+      const pairs = Array.from({ length: peers }, (_, i) => i).flatMap((i) =>
+        Array.from({ length: peers }, (_, j) => j)
+          .filter((j) => j > i)
+          .map((j) => [i, j] as const),
+      );
+      const dials = edges("ipfs swarm connect");
+      for (const [i, j] of pairs) expect(dials.filter((d) => d === `${i}->${j}` || d === `${j}->${i}`)).toHaveLength(1);
+      expect(dials).toHaveLength(pairs.length);
+      expect(edges("ipfs swarm peering add").sort()).toEqual(pairs.flatMap(([i, j]) => [`${i}->${j}`, `${j}->${i}`]).sort());
+      for (const [name, service] of Object.entries(model.services))
+        if (name.startsWith("cluster")) expect(service.environment?.CLUSTER_IPFSHTTP_CONNECTSWARMSDELAY).toBe("0");
+    });
+  }
 });

@@ -272,32 +272,21 @@ function peerKuboNodes(peers: number): string[] {
     'for pid in $pids; do wait "$pid"; done',
   ];
   const address = (j: number) => `/dns4/${kuboName(j)}/tcp/4001/p2p/$id${j}`;
+  const laterAddresses = (i: number) =>
+    nodes
+      .filter((j) => j > i)
+      .map(address)
+      .join(" ");
+  const peeringAdds = (i: number) => nodes.filter((j) => j !== i).map((j) => `ipfs swarm peering add ${address(j)} >/dev/null`);
   const exec = (i: number, commands: string[]) => `docker exec "$PROJECT-${kuboName(i)}" sh -c "${commands.join(" && ") || "true"}"`;
   return [
     "ids=$(mktemp -d)",
     ...parallel(nodes.map((i) => `docker exec "$PROJECT-${kuboName(i)}" ipfs id -f '<id>' > "$ids/${i}"`)),
     ...nodes.map((i) => `id${i}=$(cat "$ids/${i}")`),
     'rm -rf "$ids"',
-    ...parallel(
-      nodes
-        .filter((i) => i < peers - 1)
-        .map((i) =>
-          exec(i, [
-            `ipfs swarm connect ${nodes
-              .filter((j) => j > i)
-              .map(address)
-              .join(" ")} >/dev/null`,
-          ]),
-        ),
-    ),
-    ...parallel(
-      nodes.map((i) =>
-        exec(
-          i,
-          nodes.filter((j) => j !== i).map((j) => `ipfs swarm peering add ${address(j)} >/dev/null`),
-        ),
-      ),
-    ),
+    // Each pair once, from its lower-numbered node.
+    ...parallel(nodes.slice(0, -1).map((i) => exec(i, [`ipfs swarm connect ${laterAddresses(i)} >/dev/null`]))),
+    ...parallel(nodes.map((i) => exec(i, peeringAdds(i)))),
   ];
 }
 
