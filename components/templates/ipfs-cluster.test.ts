@@ -76,22 +76,24 @@ describe("ipfs-cluster-small's Kubo connections", () => {
       const secrets = Object.fromEntries(Object.keys(prepared.secretSizes).map((name) => [name, "ab".repeat(32)]));
       const images = { kubo: "kubo", ipfsCluster: "cluster", postgres: "postgres", pgbouncer: "pgbouncer" };
       const { model } = buildSystem(prepared, { ports, secrets, images, publishIp: "127.0.0.1", publicHost: "127.0.0.1" });
+      const task = model.tasks?.find((t) => t.name === "peer-kubo-nodes");
+      expect(task?.when).toBe("afterUp");
+      // Each line: `ipfs --api /dns4/ipfs<i>/tcp/5001 <command> /dns4/ipfs<j>/... [/dns4/ipfs<k>/...]`: edges i->j, i->k.
       const edges = (command: string) =>
-        (model.afterUp ?? []).flatMap((line) => {
-          const from = /docker exec "\$PROJECT-ipfs(\d+)" sh -c "(.*)"/.exec(line);
+        task!.script.split("\n").flatMap((line) => {
+          const from = new RegExp(`^ipfs --api /dns4/ipfs(\\d+)/tcp/5001 ${command} (.*)$`).exec(line);
           if (!from) return [];
-          const part = from[2]!.split(" && ").filter((c) => c.startsWith(command));
-          return part.flatMap((c) => [...c.matchAll(/\/dns4\/ipfs(\d+)\//g)].map((m) => `${from[1]}->${m[1]}`));
+          return [...from[2]!.matchAll(/\/dns4\/ipfs(\d+)\//g)].map((m) => `${from[1]}->${m[1]}`);
         });
       const pairs = Array.from({ length: peers }, (_, i) => i).flatMap((i) =>
         Array.from({ length: peers }, (_, j) => j)
           .filter((j) => j > i)
           .map((j) => [i, j] as const),
       );
-      const dials = edges("ipfs swarm connect");
+      const dials = edges("swarm connect");
       for (const [i, j] of pairs) expect(dials.filter((d) => d === `${i}->${j}` || d === `${j}->${i}`)).toHaveLength(1);
       expect(dials).toHaveLength(pairs.length);
-      expect(edges("ipfs swarm peering add").sort()).toEqual(pairs.flatMap(([i, j]) => [`${i}->${j}`, `${j}->${i}`]).sort());
+      expect(edges("swarm peering add").sort()).toEqual(pairs.flatMap(([i, j]) => [`${i}->${j}`, `${j}->${i}`]).sort());
       for (const [name, service] of Object.entries(model.services))
         if (name.startsWith("cluster")) expect(service.environment?.CLUSTER_IPFSHTTP_CONNECTSWARMSDELAY).toBe("0");
     });
