@@ -42,6 +42,8 @@ export const ipfsClusterSizes: TemplateSizes = {
 export const clusterPeerLimits = (node: { cpus: number; memoryMb: number }) => ({ cpus: node.cpus / 2, memoryMb: node.memoryMb / 4 });
 
 const restApiUser = "admin";
+/** Lifetime of the free-space and tag metrics the allocator needs (see clusterPeer). */
+const informerMetricTtlSeconds = 6;
 const maxPeers = 9;
 
 const defaultPeers = 3;
@@ -131,12 +133,18 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_CRDT_CLUSTERNAME: ctx.project,
       CLUSTER_CRDT_TRUSTEDPEERS: "*",
       CLUSTER_MONITORPINGINTERVAL: "2s",
-      // The informers' metrics keep upstream's 30 s TTL. A peer publishes them
-      // at start, before the others have joined its pubsub topic (lost), then
-      // every TTL/2, so a new cluster takes pins only after ~15 s; a 4 s TTL
-      // made that ~2 s but made pins through the Pinning Service API fail
-      // (Kubo's `ipfs pin remote add`: "remote service failed to pin",
-      // test/ipfs-cluster.test.ts), so it is not shortened.
+      // The informers' metrics (free space, tags) live 6 s instead of upstream's
+      // 30 s, and a peer pushes them every TTL/2. A peer pushes its first ones
+      // as soon as its Kubo node answers, often before the other peers have
+      // joined the metrics' pubsub topic (those are lost): with 30 s the next
+      // came 15 s later and a new cluster took no pin for that long.
+      // A peer publishes its own pubsub messages (metrics, CRDT heads) to every
+      // peer on the topic, not only to its gossipsub mesh: a peer joins the mesh
+      // at a heartbeat, every 10 s in ipfs-cluster (libp2p's default: 1 s), so
+      // a peer that started last got the others' metrics up to 10 s late.
+      CLUSTER_PUBSUB_FLOODPUBLISH: "true",
+      CLUSTER_DISK_METRICTTL: `${informerMetricTtlSeconds}s`,
+      CLUSTER_TAGS_METRICTTL: `${informerMetricTtlSeconds}s`,
       CLUSTER_REPLICATIONFACTORMIN: String(options.replicationMin),
       CLUSTER_REPLICATIONFACTORMAX: String(options.replicationMax),
       // Re-allocate a peer's pins when it is removed or down (upstream default: off).
@@ -146,9 +154,12 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_PINRECOVERINTERVAL: "1m",
       CLUSTER_IPFSHTTP_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
       CLUSTER_IPFSPROXY_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
-      // The peers connect their Kubo nodes to each other this long after start
-      // (default 30 s): until then a node can only serve what it pinned itself.
-      CLUSTER_IPFSHTTP_CONNECTSWARMSDELAY: "5s",
+      // 0: the peer does not connect its Kubo node to the others' (upstream:
+      // 30 s after start): peerKuboNodes does it once, from one side. Every peer
+      // dialing every node at once, while peerKuboNodes dialed too, left pairs
+      // of nodes connected twice (TCP and QUIC, one each way) whose Bitswap
+      // never sent its wants to the other (see peerKuboNodes).
+      CLUSTER_IPFSHTTP_CONNECTSWARMSDELAY: "0",
       CLUSTER_RESTAPI_HTTPLISTENMULTIADDRESS: "/ip4/0.0.0.0/tcp/9094",
       CLUSTER_RESTAPI_BASICAUTHCREDENTIALS: credentials,
       CLUSTER_PINSVCAPI_HTTPLISTENMULTIADDRESS: "/ip4/0.0.0.0/tcp/9097",
@@ -246,15 +257,28 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
 }
 
 /**
- * Keeps every Kubo node connected to every other (`swarm peering`: reconnects
- * while the daemons run), so any gateway serves what any node holds. The
- * cluster peers connect their nodes once, 5 s after start, which a node that
- * joins later can miss. Run in ipfs0's container against every node's RPC
- * API (private network), after each deploy: a restarted node forgets it.
+ * Connects every Kubo node to every other, then keeps them so (`swarm
+ * peering`: reconnects while the daemons run), so any gateway serves what any
+ * node holds and a peer's node fetches what another node holds.
+ *
+ * Each pair is dialed from one side only (node i dials the nodes after it),
+ * and the peering entries come after, between connected nodes (peering does
+ * not dial a connected peer). Two nodes dialing each other at the same moment
+ * (the cluster peers' own swarm connect, mDNS, peering from both sides) could
+ * end up connected twice, once each way, with Bitswap on neither connection:
+ * `ipfs bitswap wantlist --peer` on the holder empty, no /ipfs/bitswap stream
+ * in `swarm peers --streams`, the want pending until the connection was
+ * closed and made again (boxo's known peer-connection races). A pin on that
+ * node then stayed PINNING until its 2 min timeout.
+ *
+ * Run in ipfs0's container against every node's RPC API (private network),
+ * after each deploy: a restarted node forgets its peering.
  */
 function peerKuboNodes(peers: number): SystemTask {
   const nodes = Array.from({ length: peers }, (_, i) => i);
   const api = (i: number) => `ipfs --api /dns4/${kuboName(i)}/tcp/5001`;
+  const address = (j: number) => `/dns4/${kuboName(j)}/tcp/4001/p2p/$id${j}`;
+  const later = (i: number) => nodes.filter((j) => j > i);
   return {
     name: "peer-kubo-nodes",
     when: "afterUp",
@@ -262,9 +286,9 @@ function peerKuboNodes(peers: number): SystemTask {
     script: [
       "set -eu",
       ...nodes.map((i) => `id${i}=$(${api(i)} id -f '<id>')`),
-      ...nodes.flatMap((i) =>
-        nodes.filter((j) => j !== i).map((j) => `${api(i)} swarm peering add /dns4/${kuboName(j)}/tcp/4001/p2p/$id${j} >/dev/null`),
-      ),
+      // Each pair once, from its lower-numbered node.
+      ...nodes.filter((i) => later(i).length > 0).map((i) => `${api(i)} swarm connect ${later(i).map(address).join(" ")} >/dev/null`),
+      ...nodes.flatMap((i) => nodes.filter((j) => j !== i).map((j) => `${api(i)} swarm peering add ${address(j)} >/dev/null`)),
       `echo "${peers} Kubo nodes peered"`,
     ].join("\n"),
   };

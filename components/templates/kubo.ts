@@ -16,6 +16,10 @@ if [ "$PROVISIONER_PUBLIC_NETWORK" = "false" ]; then
   ipfs config --json Ipns.DelegatedPublishers '[]'
   ipfs config --json DNS.Resolvers '{}'
 fi
+# The templates connect their nodes themselves (ipfs-cluster.ts, peerKuboNodes):
+# mDNS dials, from both sides at once, could leave two nodes connected twice
+# with Bitswap working on neither connection.
+ipfs config --json Discovery.MDNS.Enabled false
 # Clients authenticate at the RPC guard in front of this node (kubo-rpc-guard.ts);
 # an API.Authorizations entry set by an earlier version is removed.
 ipfs config --json API.Authorizations '{}'
