@@ -5,7 +5,11 @@
 // A move that is an event for the team's webhooks (core/notifications.ts:
 // ACTIVE, FAILED, DEGRADED, recovered, DELETED) queues it in the same
 // transaction, so every owner of a status change notifies without knowing it.
+// Every move also keeps the resource's usage segments in step (core/metering.ts:
+// the first ACTIVE starts billing, a resize's ACTIVE starts a new segment,
+// DELETED ends it), in the same transaction: metering cannot miss or repeat a move.
 import { Prisma, type PrismaClient, type ResourceStatus } from "../prisma/generated/client.js";
+import { meterMove } from "./metering.js";
 import { eventOfMove, notify } from "./notifications.js";
 
 /** From each status, the statuses a resource may move to. DELETED is final. */
@@ -60,7 +64,11 @@ interface Moving {
 }
 
 export class ResourceStatuses {
-  constructor(private readonly db: Client) {}
+  constructor(
+    private readonly db: Client,
+    /** When moves happen (metering's timestamps); tests inject one. */
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   markProvisioning(id: string) {
     return this.move(id, "PROVISIONING");
@@ -86,7 +94,7 @@ export class ResourceStatuses {
   /** Gone: the endpoint and credentials go with it. */
   markDeleted(id: string) {
     return this.move(id, "DELETED", {
-      deletedAt: new Date(),
+      deletedAt: this.clock(),
       endpoint: Prisma.DbNull,
       credentialsCiphertext: null,
       credentialsKeyId: null,
@@ -116,6 +124,7 @@ export class ResourceStatuses {
           AND NOT EXISTS (SELECT 1 FROM operations WHERE resource_id = ${id}::uuid AND status IN ('QUEUED', 'RUNNING'))
         RETURNING team_id::text, name, template`;
       if (moved.length === 0) return false;
+      await meterMove(db, id, to, this.clock());
       await this.notifyMove(db, id, { ...moved[0]!, status: from }, to, lastError);
       return true;
     });
@@ -137,6 +146,7 @@ export class ResourceStatuses {
         SELECT status, team_id::text, name, template FROM resources WHERE id = ${id}::uuid FOR UPDATE`;
       if (!found || !canMove(found.status, to)) throw new IllegalTransition(id, found?.status, to);
       await db.resource.updateMany({ where: { id, status: found.status }, data: { ...data, status: to } });
+      await meterMove(db, id, to, this.clock());
       if (!silent) await this.notifyMove(db, id, found, to, typeof data.lastError === "string" ? data.lastError : null);
     });
   }
