@@ -21,6 +21,7 @@ import { ensurePostgres, stopLocalCluster, type LocalCluster } from "./postgres.
 import { ensurePrismaClient } from "./prisma-client.js";
 import { ensurePulumi } from "./pulumi.js";
 import { ensureSchemathesis } from "./schemathesis.js";
+import { ensureStripeMock } from "./stripe-mock.js";
 
 type Mode = "start" | "test" | "bench" | "stack" | "migrate-state" | "create-team" | "rotate-credentials-key";
 
@@ -96,6 +97,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     await ensureDebianPackages(["chromium"], "the web console's browser tests");
     // Schemathesis checks the service against its OpenAPI document.
     env.PROVISIONER_SCHEMATHESIS = await ensureSchemathesis();
+    // Stripe's API mock, for the billing tests (started by the tests that use it).
+    env.PROVISIONER_STRIPE_MOCK = await ensureStripeMock();
   }
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return env;

@@ -1,5 +1,5 @@
 // Wrapper module: builds stripe-mock from the Go module proxy for the billing
-// tests (api/billing-stripe.test.ts).
+// tests (api/usage-reporter.test.ts).
 module provisioner.local/tools/stripe-mock
 
 go 1.22.1
