@@ -206,7 +206,8 @@ export class Metrics implements OperationObserver {
     });
     // Usage and cost per team this month (issue 15), labelled by team id only:
     // /metrics is the operator's (scrape token), and ids name no team to a reader of a shared dashboard.
-    let monthUsage: Promise<{ teamId: string; costUsd: number; cpuHours: number; memoryGbHours: number; storageGbHours: number }[]> | undefined;
+    let monthUsage:
+      Promise<{ teamId: string; costUsd: number; cpuHours: number; memoryGbHours: number; storageGbHours: number }[]> | undefined;
     const usageThisMonth = () =>
       // One computation per scrape serves both gauges.
       (monthUsage ??= (async () => {

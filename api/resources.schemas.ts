@@ -192,7 +192,9 @@ export const acceptedView = z.object({
   operation: operationView,
   queued: z.boolean().meta({ description: "True when the operation waits behind others on the same resource." }),
   merged: z.boolean().optional().meta({ description: "A refresh behind a queued refresh: the answer is that refresh." }),
-  estimatedMonthlyCost: estimateView.optional().meta({ description: "A create's answer: the estimated monthly cost at the caller's tier." }),
+  estimatedMonthlyCost: estimateView
+    .optional()
+    .meta({ description: "A create's answer: the estimated monthly cost at the caller's tier." }),
 });
 
 export const eventView = z.object({

@@ -17,7 +17,7 @@ import type { Database } from "../core/db.js";
 import { fairUseDefaults, type FairUseLimits } from "../core/config.js";
 import { ApiError, tooManyRequests } from "./errors.js";
 import { budgetState, checkBudget } from "../core/budget.js";
-import { monthlyEstimate, priceOf, type TierName } from "../components/prices/index.js";
+import { monthlyEstimate, priceOf } from "../components/prices/index.js";
 import { addUse, checkQuota, footprint, lockTeam, notifyQuotaCrossing, settleReservation, type Footprint } from "./quotas.js";
 import type { CreateResourceBody, EventView, OperationView, ResourceView, UpdateResourceBody } from "./resources.schemas.js";
 import type { RestoreFromBody } from "./backups.schemas.js";
@@ -218,7 +218,7 @@ export class ResourceService {
       });
       if (!accepted) return (await this.replay(actor, idempotencyKey!, hash))!;
       await signalWorkers(this.db, "work");
-      const price = priceOf(actor.team.tier as TierName, prepared.template.id, prepared.size, prepared.options);
+      const price = priceOf(actor.team.tier, prepared.template.id, prepared.size, prepared.options);
       return {
         resource: resourceView(accepted.resource),
         operation: operationView(accepted.operation, 0),
@@ -255,7 +255,12 @@ export class ResourceService {
       403,
       "budget_exceeded",
       `the month's cost (${state.costCents} cents) has reached the team's monthly budget (${state.budgetCents} cents); the ${team.tier} tier allows no overage`,
-      [{ field: "monthlyBudgetCents", message: `budget of ${state.budgetCents} cents reached in ${state.month} (${state.costCents} cents used)` }],
+      [
+        {
+          field: "monthlyBudgetCents",
+          message: `budget of ${state.budgetCents} cents reached in ${state.month} (${state.costCents} cents used)`,
+        },
+      ],
     );
   }
 

@@ -13,7 +13,10 @@ import { tiers } from "./teams.schemas.js";
 type Estimate = ReturnType<typeof monthlyEstimate>;
 
 /** Each size's spec, what the quota counts for it at the default options (limits do not depend on the images), and its estimated monthly cost at `tier`. */
-function sizeSpecs(template: Template, tier: TierName): Record<SizeName, SizeSpec & { footprint: Footprint; estimatedMonthlyCost: Estimate }> {
+function sizeSpecs(
+  template: Template,
+  tier: TierName,
+): Record<SizeName, SizeSpec & { footprint: Footprint; estimatedMonthlyCost: Estimate }> {
   const images = resolveImages({});
   const resourceId = "00000000-0000-4000-8000-000000000000";
   return Object.fromEntries(

@@ -35,7 +35,8 @@ function recordingProxy(upstream: string) {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", async () => {
+    req.on("end", () => void answer());
+    const answer = async () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const call: Call = {
         method: req.method!,
@@ -53,17 +54,27 @@ function recordingProxy(upstream: string) {
         res.writeHead(503, { "content-type": "application/json" }).end('{"error":{"type":"api_error","message":"try again"}}');
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length")) as Record<string, string>;
-      const answer = await fetch(`${upstream}${req.url}`, { method: req.method, headers, body: req.method === "GET" ? undefined : body });
-      call.status = answer.status;
-      call.answer = await answer.text();
-      res.writeHead(answer.status, { "content-type": "application/json" }).end(call.answer);
-    });
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length")) as Record<
+        string,
+        string
+      >;
+      const upstreamAnswer = await fetch(`${upstream}${req.url}`, {
+        method: req.method,
+        headers,
+        body: req.method === "GET" ? undefined : body,
+      });
+      call.status = upstreamAnswer.status;
+      call.answer = await upstreamAnswer.text();
+      res.writeHead(upstreamAnswer.status, { "content-type": "application/json" }).end(call.answer);
+    };
   });
   return {
     calls,
     state,
-    listen: () => new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
+    listen: () =>
+      new Promise<string>((resolve) =>
+        server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+      ),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -126,14 +137,21 @@ describe("usage reported to Stripe (stripe-mock)", () => {
     expect(linked.status).toBe(201);
     expect(linked.body).toMatchObject({ enabled: true, stripeCustomerId: expect.stringMatching(/^cus_/) });
     const customerCall = proxy.calls.find((c) => c.path === "/v1/customers" && c.method === "POST")!;
-    expect(customerCall).toMatchObject({ status: 200, idempotencyKey: `provisioner-customer-${team.id}`, stripeVersion: "2026-10-28.endive" });
+    expect(customerCall).toMatchObject({
+      status: 200,
+      idempotencyKey: `provisioner-customer-${team.id}`,
+      stripeVersion: "2026-10-28.endive",
+    });
     expect((await api.post("/v1/team/billing/stripe-customer")).status).toBe(409);
 
     // A postgres-small (0.08 $/h) running since the start of an hour 5 hours back; the team linked then.
     const t0 = new Date(Math.floor((Date.now() - 5 * hourMs) / hourMs) * hourMs);
     await db.team.update({ where: { id: team.id }, data: { stripeLinkedAt: t0 } });
     const created = await api.post("/v1/resources", { template: "postgres-small", name: "billed" });
-    await db.operation.updateMany({ where: { resourceId: created.body.resource.id }, data: { status: "SUCCEEDED", finishedAt: new Date() } });
+    await db.operation.updateMany({
+      where: { resourceId: created.body.resource.id },
+      data: { status: "SUCCEEDED", finishedAt: new Date() },
+    });
     await new ResourceStatuses(db, () => t0).markActive(created.body.resource.id);
 
     const stripe = stripeClient(server.config.billing)!;

@@ -98,7 +98,10 @@ export class UsageReporter {
           },
           { idempotencyKey: row.identifier },
         );
-        await this.db.usageReport.update({ where: { id: row.id }, data: { state: "SENT", sentAt: this.clock(), attempts: { increment: 1 }, lastError: null } });
+        await this.db.usageReport.update({
+          where: { id: row.id },
+          data: { state: "SENT", sentAt: this.clock(), attempts: { increment: 1 }, lastError: null },
+        });
         sent++;
       } catch (error) {
         // Stripe's message, never the key: the client does not put it in errors.

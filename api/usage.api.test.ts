@@ -27,7 +27,9 @@ function startReceiver() {
   return {
     received,
     listen: () =>
-      new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
+      new Promise<string>((resolve) =>
+        server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+      ),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -42,6 +44,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
+const scrapeToken = crypto.randomBytes(16).toString("hex");
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
 
@@ -54,7 +57,12 @@ describe("usage, prices and budgets", () => {
   beforeAll(async () => {
     receiverBase = await receiver.listen();
     server = await startTestServer(
-      { WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: "true", WEBHOOK_DELIVERY_INTERVAL_SECONDS: "0.2", BUDGET_CHECK_INTERVAL_SECONDS: "0.2" },
+      {
+        WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: "true",
+        WEBHOOK_DELIVERY_INTERVAL_SECONDS: "0.2",
+        BUDGET_CHECK_INTERVAL_SECONDS: "0.2",
+        PROVISIONER_SCRAPE_TOKEN: scrapeToken,
+      },
       { runWorker: false, deliverWebhooks: true },
     );
   });
@@ -76,7 +84,10 @@ describe("usage, prices and budgets", () => {
     const created = await api.post("/v1/resources", body);
     expect(created.status).toBe(202);
     const db = server.service.db;
-    await db.operation.updateMany({ where: { resourceId: created.body.resource.id }, data: { status: "SUCCEEDED", finishedAt: new Date() } });
+    await db.operation.updateMany({
+      where: { resourceId: created.body.resource.id },
+      data: { status: "SUCCEEDED", finishedAt: new Date() },
+    });
     await new ResourceStatuses(db, () => since).markActive(created.body.resource.id);
     return created.body;
   }
@@ -88,7 +99,13 @@ describe("usage, prices and budgets", () => {
       catalogue.templates.find((t: any) => t.id === template).sizeSpecs[size].estimatedMonthlyCost;
     const basic = (await api.get("/v1/templates")).body;
     // 0.01 $/h × 730 h; 0.16 × 730; a default cluster: 3 nodes × 0.02 × 730.
-    expect(spec(basic, "small-storage", "small")).toEqual({ currency: "usd", priceVersion: "2026-11-26", usdPerHour: 0.01, usdPerMonth: 7.3, hoursPerMonth: 730 });
+    expect(spec(basic, "small-storage", "small")).toEqual({
+      currency: "usd",
+      priceVersion: "2026-11-26",
+      usdPerHour: 0.01,
+      usdPerMonth: 7.3,
+      hoursPerMonth: 730,
+    });
     expect(spec(basic, "postgres-small", "medium").usdPerMonth).toBe(116.8);
     expect(spec(basic, "ipfs-cluster-small", "small").usdPerMonth).toBe(43.8);
     expect(spec((await pro.get("/v1/templates")).body, "small-storage", "small").usdPerMonth).toBe(6.57);
@@ -120,6 +137,19 @@ describe("usage, prices and budgets", () => {
 
     const { api: stranger } = await newTeam("BASIC");
     expect((await stranger.get(`/v1/usage?month=${thisMonth()}`)).body).toMatchObject({ lines: [], totalCents: 0 });
+
+    // The gauges: by team id, never the team's name.
+    const metrics = await (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).text();
+    const teamId = (await server.service.db.resource.findUniqueOrThrow({ where: { id: resource.id } })).teamId;
+    const teamName = (await server.service.db.team.findUniqueOrThrow({ where: { id: teamId } })).name;
+    expect(metrics).toContain(`provisioner_team_cost_month_usd{team_id="${teamId}"} 0.4\n`);
+    expect(metrics).toMatch(new RegExp(`provisioner_team_usage_month\\{team_id="${teamId}",quantity="cpu_hours"\\} 10\\.0`));
+    expect(
+      metrics
+        .split("\n")
+        .filter((line) => line.startsWith("provisioner_team_"))
+        .join("\n"),
+    ).not.toContain(teamName);
     const bad = await api.get("/v1/usage?month=2026-13");
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toEqual([{ field: "query.month", message: "must be a month, YYYY-MM" }]);

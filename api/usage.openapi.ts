@@ -40,9 +40,16 @@ export function usagePaths() {
         responses: { "200": json(s.budgetView, "The budget"), ...unauthenticated },
       },
       put: {
-        summary: "Set (or remove, null) the team's monthly budget: webhooks at 80 % and 100 %; over it, creates are refused unless the tier allows overage",
+        summary:
+          "Set (or remove, null) the team's monthly budget: webhooks at 80 % and 100 %; over it, creates are refused unless the tier allows overage",
         requestBody: { required: true, content: { "application/json": { schema: jsonSchema(s.budgetBody, "input") } } },
-        responses: { "200": json(s.budgetView, "The budget"), ...invalid, ...unauthenticated, ...csrf, "413": json(errorView, "Body too large.") },
+        responses: {
+          "200": json(s.budgetView, "The budget"),
+          ...invalid,
+          ...unauthenticated,
+          ...csrf,
+          "413": json(errorView, "Body too large."),
+        },
       },
     },
     "/v1/team/billing": {

@@ -34,7 +34,23 @@ export class UsageService {
       const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
       return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
     };
-    const rows = [["month", "resource_id", "name", "template", "target", "size", "tier", "price_version", "usd_per_hour", "from", "to", "hours", "cost_cents"]];
+    const rows = [
+      [
+        "month",
+        "resource_id",
+        "name",
+        "template",
+        "target",
+        "size",
+        "tier",
+        "price_version",
+        "usd_per_hour",
+        "from",
+        "to",
+        "hours",
+        "cost_cents",
+      ],
+    ];
     for (const line of usage.lines)
       line.segments.forEach((segment, i) =>
         rows.push([
@@ -90,7 +106,10 @@ export class UsageService {
    * crash gets the same customer back from Stripe.
    */
   async linkStripe(team: Team) {
-    if (!this.stripe) throw new ApiError(409, "billing_off", "billing is off: the service has no STRIPE_API_KEY", [{ field: "billing", message: "is off" }]);
+    if (!this.stripe)
+      throw new ApiError(409, "billing_off", "billing is off: the service has no STRIPE_API_KEY", [
+        { field: "billing", message: "is off" },
+      ]);
     const fresh = await this.db.team.findUniqueOrThrow({ where: { id: team.id } });
     if (fresh.stripeCustomerId)
       throw new ApiError(409, "already_linked", "the team is linked to a Stripe customer already", [

@@ -102,7 +102,10 @@ const schema = z.object({
   // Billing (issue 15): without a Stripe key, usage is metered and priced but reported nowhere.
   STRIPE_API_KEY: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(8).optional()),
   STRIPE_API_BASE: z.preprocess((v) => (v === "" ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
-  STRIPE_METER_EVENT_NAME: z.string().regex(/^[a-z0-9_]{1,100}$/, "lower-case letters, digits and _").default("provisioner_usage_cents"),
+  STRIPE_METER_EVENT_NAME: z
+    .string()
+    .regex(/^[a-z0-9_]{1,100}$/, "lower-case letters, digits and _")
+    .default("provisioner_usage_cents"),
   USAGE_REPORT_INTERVAL_SECONDS: z.coerce.number().min(0).default(300),
   BUDGET_CHECK_INTERVAL_SECONDS: z.coerce.number().min(0).default(300),
 });

@@ -7,7 +7,7 @@
 // so a service that dies mid-hour loses nothing and counts nothing twice (a
 // move either committed with its segment change or did not happen), and the
 // database allows one open segment per resource.
-import { centsOf, meteredSize, priceOf, type TierName } from "../components/prices/index.js";
+import { centsOf, meteredSize, priceOf } from "../components/prices/index.js";
 import type { Prisma, ResourceStatus } from "../prisma/generated/client.js";
 
 type Client = Prisma.TransactionClient;
@@ -38,7 +38,7 @@ export async function meterMove(db: Client, resourceId: string, to: ResourceStat
     where: { id: resourceId },
     select: { teamId: true, template: true, size: true, target: true, options: true, team: { select: { tier: true } } },
   });
-  const price = priceOf(resource.team.tier as TierName, resource.template, resource.size, resource.options);
+  const price = priceOf(resource.team.tier, resource.template, resource.size, resource.options);
   if (!price) throw new Error(`no price for ${resource.template} at ${resource.size} (price table)`);
   const open = await db.usageSegment.findFirst({ where: { resourceId, endedAt: null } });
   if (

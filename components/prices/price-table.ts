@@ -52,5 +52,6 @@ export const priceTable = {
       "small-storage": { small: "0.0080", medium: "0.0160", large: "0.0320" },
       "medium-storage": { small: "0.0200", medium: "0.0320", large: "0.0560" },
       "large-storage": { small: "0.0480", medium: "0.0640", large: "0.0960" },
-    },  } satisfies Record<TierName, Record<string, Record<SizeName, string>>>,
+    },
+  } satisfies Record<TierName, Record<string, Record<SizeName, string>>>,
 } as const;
