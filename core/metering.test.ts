@@ -109,6 +109,32 @@ describe("a simulated month", () => {
   });
 });
 
+describe("restating a status", () => {
+  it("opens no new segment: a postgres-medium's health dips and recoveries keep one segment", async () => {
+    const teamId = (await team("BASIC")).id;
+    const id = (await storedResource(db, teamId, { name: "pgm", template: "postgres-medium", size: "medium" })).id;
+    const statuses = new ResourceStatuses(db);
+    await statuses.markActive(id);
+    for (let i = 0; i < 3; i++) {
+      await statuses.healthMove(id, { from: "ACTIVE", to: "DEGRADED", lastError: `unhealthy: ${i}` });
+      await statuses.healthMove(id, { from: "DEGRADED", to: "ACTIVE", lastError: null });
+    }
+    const segments = await db.usageSegment.findMany({ where: { resourceId: id } });
+    // Primary and replica: twice the size's 4 vCPU / 16 GB / 50 GB; priced as one resource (0.40 $/h).
+    expect(segments.map((s) => [s.units, Number(s.cpus), s.memoryMb, s.storageGb, Number(s.microUsdPerHour)])).toEqual([
+      [2, 8, 32768, 100, 400_000],
+    ]);
+  });
+
+  it("a template the price table lacks is metered unpriced, and the move still happens", async () => {
+    const teamId = (await team("BASIC")).id;
+    const id = (await storedResource(db, teamId, { name: "old", template: "retired-template" })).id;
+    await new ResourceStatuses(db).markActive(id);
+    expect((await db.resource.findUniqueOrThrow({ where: { id } })).status).toBe("ACTIVE");
+    expect((await db.usageSegment.findFirstOrThrow({ where: { resourceId: id } })).priceVersion).toBe("unpriced");
+  });
+});
+
 describe("a process moving statuses killed with SIGKILL", () => {
   it("leaves contiguous segments, one open at the size the resource has: no gap, no double count", async () => {
     const teamId = (await team("PRO")).id;

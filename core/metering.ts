@@ -38,21 +38,27 @@ export async function meterMove(db: Client, resourceId: string, to: ResourceStat
     where: { id: resourceId },
     select: { teamId: true, template: true, size: true, target: true, options: true, team: { select: { tier: true } } },
   });
-  const price = priceOf(resource.team.tier, resource.template, resource.size, resource.options);
-  if (!price) throw new Error(`no price for ${resource.template} at ${resource.size} (price table)`);
+  // A template or size the table lacks (one removed since) is metered at no price, saying so
+  // ("unpriced" in the usage lines), rather than holding up the status move: a deployment's
+  // outcome is never lost to billing. core/metering.test.ts checks every template and size has a price.
+  const price = priceOf(resource.team.tier, resource.template, resource.size, resource.options) ?? {
+    version: "unpriced",
+    microUsdPerHour: 0,
+    units: 1,
+  };
+  const metered = meteredSize(resource.template, resource.size, resource.options);
   const open = await db.usageSegment.findFirst({ where: { resourceId, endedAt: null } });
   if (
     open &&
     open.size === resource.size &&
     open.tier === resource.team.tier &&
-    open.units === price.units &&
+    open.units === metered.units &&
     open.priceVersion === price.version &&
     Number(open.microUsdPerHour) === price.microUsdPerHour
   )
     return;
   // A resize priced from when it succeeds: the old segment ends where the new one starts, no gap, no overlap.
   if (open) await db.usageSegment.update({ where: { id: open.id }, data: { endedAt: at < open.startedAt ? open.startedAt : at } });
-  const metered = meteredSize(resource.template, resource.size, resource.options);
   await db.usageSegment.create({
     data: {
       resourceId,
