@@ -50,6 +50,7 @@ describe("a simulated month", () => {
   let pg: string;
   let cluster: string;
   let storage: string;
+  let broken: string;
 
   beforeAll(async () => {
     teamId = (await team("BASIC")).id;
@@ -57,11 +58,14 @@ describe("a simulated month", () => {
     cluster = (await storedResource(db, teamId, { name: "cluster", template: "ipfs-cluster-small", options: { peers: 2 } })).id;
     pg = (await storedResource(db, teamId, { name: "db", template: "postgres-small" })).id;
     storage = (await storedResource(db, teamId, { name: "blobs" })).id;
+    broken = (await storedResource(db, teamId, { name: "broken" })).id;
 
     await statuses.markActive(cluster); // Feb 27 12:00, runs past the month's end
     clock.set("2026-03-03T09:00:00Z");
-    // A create that fails is not billed; billing starts at its first ACTIVE.
-    await statuses.markActive(pg.replace(/.$/, pg.endsWith("0") ? "1" : "0")).catch(() => undefined);
+    // A create that fails is not billed, nor is its deletion: billing starts at a first ACTIVE.
+    await statuses.markFailed(broken, "create failed: boom");
+    await statuses.markDeleting(broken);
+    await statuses.markDeleted(broken);
     clock.set("2026-03-03T10:00:00Z");
     await statuses.markActive(pg);
     clock.set("2026-03-15T23:00:00Z");
