@@ -93,13 +93,20 @@ export class ResourceStatuses {
 
   /** Gone: the endpoint and credentials go with it. */
   markDeleted(id: string) {
-    return this.move(id, "DELETED", {
-      deletedAt: this.clock(),
-      endpoint: Prisma.DbNull,
-      credentialsCiphertext: null,
-      credentialsKeyId: null,
-      lastError: null,
-    });
+    // One instant for the row's deletedAt and the end of its usage segment.
+    const at = this.clock();
+    return this.move(
+      id,
+      "DELETED",
+      {
+        deletedAt: at,
+        endpoint: Prisma.DbNull,
+        credentialsCiphertext: null,
+        credentialsKeyId: null,
+        lastError: null,
+      },
+      { at },
+    );
   }
 
   /** An operation that changed nothing (drift refused it) puts back the status it found, with its reason. */
@@ -139,14 +146,14 @@ export class ResourceStatuses {
     id: string,
     to: ResourceStatus,
     data: Prisma.ResourceUpdateManyMutationInput = {},
-    { silent = false }: { silent?: boolean } = {},
+    { silent = false, at }: { silent?: boolean; at?: Date } = {},
   ): Promise<void> {
     await this.atomically(async (db) => {
       const [found] = await db.$queryRaw<Moving[]>`
         SELECT status, team_id::text, name, template FROM resources WHERE id = ${id}::uuid FOR UPDATE`;
       if (!found || !canMove(found.status, to)) throw new IllegalTransition(id, found?.status, to);
       await db.resource.updateMany({ where: { id, status: found.status }, data: { ...data, status: to } });
-      await meterMove(db, id, to, this.clock());
+      await meterMove(db, id, to, at ?? this.clock());
       if (!silent) await this.notifyMove(db, id, found, to, typeof data.lastError === "string" ? data.lastError : null);
     });
   }
