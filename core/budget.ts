@@ -43,16 +43,18 @@ export async function budgetState(db: Client, team: { id: string; tier: string; 
  * event per threshold newly reached (a threshold already recorded this month
  * says nothing again). Returns the state and the thresholds newly reached.
  */
-export async function checkBudget(db: Client, teamId: string, now: Date): Promise<{ state: BudgetState; reached: number[] }> {
+export async function checkBudget(db: Client, teamId: string, now: Date): Promise<{ state: BudgetState | null; reached: number[] }> {
   const team = await db.team.findUniqueOrThrow({ where: { id: teamId }, select: { id: true, tier: true, monthlyBudgetCents: true } });
-  const state = await budgetState(db, team, now);
   const reached: number[] = [];
-  if (state.budgetCents === null || state.budgetCents <= 0) return { state, reached };
+  // Without a budget there is nothing to tell: the month's usage is not even read (every create asks).
+  if (team.monthlyBudgetCents === null) return { state: null, reached };
+  const budget = team.monthlyBudgetCents;
+  const state = await budgetState(db, team, now);
   for (const percent of budgetThresholds) {
-    if (state.costCents * 100 < state.budgetCents * percent) continue;
+    if (state.costCents * 100 < budget * percent) continue;
     const inserted = await db.$executeRaw`
       INSERT INTO budget_alerts (team_id, month, percent, cost_cents, budget_cents)
-      VALUES (${teamId}::uuid, ${state.month}, ${percent}, ${state.costCents}, ${state.budgetCents})
+      VALUES (${teamId}::uuid, ${state.month}, ${percent}, ${state.costCents}, ${budget})
       ON CONFLICT DO NOTHING`;
     if (inserted === 0) continue;
     reached.push(percent);
@@ -62,7 +64,7 @@ export async function checkBudget(db: Client, teamId: string, now: Date): Promis
       data: {
         month: state.month,
         threshold: percent / 100,
-        budgetCents: state.budgetCents,
+        budgetCents: budget,
         costCents: state.costCents,
         currency: "usd",
         overageAllowed: state.overageAllowed,
