@@ -33,6 +33,7 @@ import { RestoreVerifier } from "./restore-verification.js";
 import { WebhookDeliverer } from "./webhook-delivery.js";
 import { WebhookService } from "./webhooks.service.js";
 import { checkBudgets } from "../core/budget.js";
+import { openMissingSegments } from "../core/metering.js";
 import { stripeClient } from "./stripe-client.js";
 import { UsageReporter } from "./usage-reporter.js";
 import { UsageService } from "./usage.service.js";
@@ -147,6 +148,8 @@ export async function createService(
   restoreVerification.schedule(scheduler);
   // Budgets: the 80 / 100 % webhooks as the month's cost grows between creates.
   const budgets = scheduler.every("budget-check", { intervalSeconds: config.billing.budgetCheckIntervalSeconds }, async () => {
+    // Resources running since before metering existed are metered from now on, first.
+    await openMissingSegments(db, () => new Date());
     await checkBudgets(db, () => new Date());
   });
   const usageReporter = stripe

@@ -11,7 +11,7 @@ import { templates } from "../components/templates/index.js";
 import { sizeNames } from "../components/templates/sizes.js";
 import { storedResource } from "../test/rows.js";
 import { createDatabase } from "./db.js";
-import { monthBounds, usageOf } from "./metering.js";
+import { monthBounds, openMissingSegments, usageOf } from "./metering.js";
 import { ResourceStatuses } from "./resource-status.js";
 
 const db = createDatabase(process.env.DATABASE_URL!);
@@ -136,6 +136,19 @@ describe("restating a status", () => {
     await new ResourceStatuses(db).markActive(id);
     expect((await db.resource.findUniqueOrThrow({ where: { id } })).status).toBe("ACTIVE");
     expect((await db.usageSegment.findFirstOrThrow({ where: { resourceId: id } })).priceVersion).toBe("unpriced");
+  });
+});
+
+describe("resources running from before metering", () => {
+  it("get one segment from the round that finds them, and only one", async () => {
+    const teamId = (await team("BASIC")).id;
+    const running = (await storedResource(db, teamId, { name: "old-running", status: "ACTIVE" })).id;
+    const failed = (await storedResource(db, teamId, { name: "old-failed", status: "FAILED" })).id;
+    const at = new Date("2026-11-20T00:00:00Z");
+    expect(await openMissingSegments(db, () => at)).toBeGreaterThanOrEqual(1);
+    expect(await openMissingSegments(db, () => at)).toBe(0);
+    expect((await db.usageSegment.findMany({ where: { resourceId: running } })).map((s) => [s.startedAt, s.endedAt])).toEqual([[at, null]]);
+    expect(await db.usageSegment.count({ where: { resourceId: failed } })).toBe(0);
   });
 });
 

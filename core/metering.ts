@@ -78,6 +78,33 @@ export async function meterMove(db: Client, resourceId: string, to: ResourceStat
   });
 }
 
+/**
+ * Resources running (ACTIVE or DEGRADED) with no open segment: those made
+ * before metering existed. Each gets one from `at` on, under its row's lock as
+ * a status move takes it (a move meanwhile wins: it finds the segment open).
+ * Run by the scheduler's `budget-check` round; returns how many were opened.
+ */
+export async function openMissingSegments(
+  db: Client & { $transaction: <T>(fn: (tx: Client) => Promise<T>) => Promise<T> },
+  at: () => Date,
+): Promise<number> {
+  const unmetered = await db.$queryRaw<{ id: string }[]>`
+    SELECT r.id::text FROM resources r
+    WHERE r.status IN ('ACTIVE', 'DEGRADED')
+      AND NOT EXISTS (SELECT 1 FROM usage_segments s WHERE s.resource_id = r.id AND s.ended_at IS NULL)`;
+  let opened = 0;
+  for (const { id } of unmetered) {
+    opened += await db.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<{ status: ResourceStatus }[]>`SELECT status FROM resources WHERE id = ${id}::uuid FOR UPDATE`;
+      if (!row || (row.status !== "ACTIVE" && row.status !== "DEGRADED")) return 0;
+      if (await tx.usageSegment.findFirst({ where: { resourceId: id, endedAt: null } })) return 0;
+      await meterMove(tx, id, row.status, at());
+      return 1;
+    });
+  }
+  return opened;
+}
+
 export interface SegmentLine {
   size: string;
   tier: string;
