@@ -9,7 +9,7 @@ import { CredentialsCipher, generateKeyringSpec, parseKeyring } from "../core/cr
 import { createDatabase } from "../core/db.js";
 import { EventLog } from "../core/event-log.js";
 import { Scheduler } from "../core/scheduler.js";
-import { HealthMonitor } from "./health-monitor.js";
+import { HealthMonitor, healthRounds } from "./health-monitor.js";
 import type { Failure, ProbeTarget } from "./health-probes.js";
 import { Metrics } from "./metrics.js";
 import { storedResource } from "../test/rows.js";
@@ -42,12 +42,12 @@ const monitor = new HealthMonitor({
   probe: scriptedProbe,
 });
 
-async function activeResource() {
+async function activeResource(fields: { target?: string; dockerHostId?: string | null } = {}) {
   const suffix = crypto.randomBytes(4).toString("hex");
   const team = await db.team.create({ data: { name: `health-${suffix}` } });
   teamIds.push(team.id);
   const api = `http://health-${suffix}.invalid:5001`;
-  const resource = await storedResource(db, team.id, { hostName: `health-${suffix}`, status: "ACTIVE", endpoint: { api } });
+  const resource = await storedResource(db, team.id, { hostName: `health-${suffix}`, status: "ACTIVE", endpoint: { api }, ...fields });
   const sealed = cipher.seal(resource.id, { apiPassword: "x" });
   await db.resource.update({
     where: { id: resource.id },
@@ -102,5 +102,21 @@ describe("health monitor rounds (scripted probe)", () => {
     resource.script(down);
     await monitor.checkAll();
     expect(await resource.state()).toMatchObject({ status: "ACTIVE", events: [] });
+  });
+
+  it("an instance's rounds check its own Docker host's resources and those elsewhere, never another host's (whose ports and backups it cannot see)", async () => {
+    const mine = await activeResource({ dockerHostId: "h1" });
+    const otherHost = await activeResource({ dockerHostId: "h2" });
+    const kubernetes = await activeResource({ target: "kubernetes", dockerHostId: null });
+    for (const r of [mine, otherHost, kubernetes]) r.script(down);
+    const rounds = healthRounds("h1");
+    expect(rounds.map((r) => r.job)).toEqual(["health-rounds", "health-rounds@h1"]);
+    for (const round of rounds) await monitor.checkAll(round.where);
+    expect((await mine.state()).status).toBe("DEGRADED");
+    expect((await kubernetes.state()).status).toBe("DEGRADED");
+    expect(await otherHost.state()).toMatchObject({ status: "ACTIVE", events: [] });
+    // Its own host's instance does judge it.
+    for (const round of healthRounds("h2")) await monitor.checkAll(round.where);
+    expect((await otherHost.state()).status).toBe("DEGRADED");
   });
 });

@@ -10,7 +10,10 @@ import { ResourceStatuses } from "../core/resource-status.js";
 import type { ScheduledJob, Scheduler } from "../core/scheduler.js";
 import type { CredentialsCipher } from "../core/credentials-cipher.js";
 import type { Database } from "../core/db.js";
+import type { KubernetesSettings } from "../core/cloud-settings.js";
+import type { Prisma } from "../prisma/generated/client.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
+import { kubernetesAccess, lostWithTheirNodes } from "./kubernetes-placement.js";
 import type { Metrics } from "./metrics.js";
 import { backupProblem, readBackupStore, storeDir } from "../core/backup-store.js";
 import { backupMaxAgeSeconds, type BackupOptions } from "../components/templates/postgres-backup.js";
@@ -36,12 +39,31 @@ export interface HealthMonitorDeps {
   scheduler: Scheduler;
   /** Where this machine's Docker host keeps projects (and their volumes' mounts: api/volume-usage.ts). */
   projectsDir?: string;
+  /** The service's Kubernetes cluster: a resource there is also checked for pods on nodes that are not Ready. */
+  kubernetes?: KubernetesSettings;
   /** How a resource is checked; default: the template's probes over the network. */
   probe?: typeof probe;
 }
 
 /** The health rounds' row in the jobs table. */
 export const healthJob = "health-rounds";
+
+/**
+ * The rounds an instance takes part in, each a job of the scheduler (one run
+ * per interval across the instances that share it). A Docker host's resources
+ * are checked only by an instance of that host: their ports are published on
+ * its loopback by default and their backup stores are its folders, so another
+ * host's instance would judge them by what it cannot see. Resources elsewhere
+ * (clouds, Kubernetes) are checked by any instance. Without a Docker host id,
+ * one round checks everything.
+ */
+export function healthRounds(dockerHostId?: string): { job: string; where: Prisma.ResourceWhereInput }[] {
+  if (!dockerHostId) return [{ job: healthJob, where: {} }];
+  return [
+    { job: healthJob, where: { target: { not: "docker-host" } } },
+    { job: `${healthJob}@${dockerHostId}`, where: { target: "docker-host", OR: [{ dockerHostId }, { dockerHostId: null }] } },
+  ];
+}
 
 type Status = "ACTIVE" | "DEGRADED";
 
@@ -52,25 +74,31 @@ const checkable = {
 };
 
 export class HealthMonitor {
-  private job?: ScheduledJob;
+  private jobs?: ScheduledJob[];
 
   constructor(private readonly deps: HealthMonitorDeps) {}
 
-  /** Rounds through the scheduler: one round per interval across every service instance, never two at once. */
+  /** Rounds through the scheduler (healthRounds): each once per interval across the instances that share it, never two at once. */
   start(): void {
-    if (this.deps.settings.intervalSeconds <= 0) return;
-    this.job ??= this.deps.scheduler.every(healthJob, { intervalSeconds: this.deps.settings.intervalSeconds }, () => this.checkAll());
-    this.job.start();
+    const { intervalSeconds, dockerHostId } = this.deps.settings;
+    if (intervalSeconds <= 0) return;
+    this.jobs ??= healthRounds(dockerHostId).map(({ job, where }) =>
+      this.deps.scheduler.every(job, { intervalSeconds }, () => this.checkAll(where)),
+    );
+    for (const job of this.jobs) job.start();
   }
 
-  /** Waits for a round in progress. */
+  /** Waits for rounds in progress. */
   async stop(): Promise<void> {
-    await this.job?.stop();
+    await Promise.all((this.jobs ?? []).map((job) => job.stop()));
   }
 
-  /** One round: every ACTIVE or DEGRADED resource without a pending operation, in parallel. */
-  async checkAll(): Promise<void> {
-    const resources = await this.deps.db.resource.findMany({ where: checkable, include: { team: { select: { name: true } } } });
+  /** One round: every ACTIVE or DEGRADED resource (of `where`) without a pending operation, in parallel. */
+  async checkAll(where: Prisma.ResourceWhereInput = {}): Promise<void> {
+    const resources = await this.deps.db.resource.findMany({
+      where: { ...checkable, ...where },
+      include: { team: { select: { name: true } } },
+    });
     await Promise.all(resources.map((r) => this.check(r)));
     // Series of resources deleted since (here or by another instance) go.
     const live = await this.deps.db.resource.findMany({ where: { status: { not: "DELETED" } }, select: { id: true } });
@@ -144,6 +172,18 @@ export class HealthMonitor {
         const volumes = await volumeUsage(this.deps.projectsDir, resource);
         metrics.volumesMeasured(resource.id, volumes);
         result = { ...result, failures: [...result.failures, ...volumeFailures(volumes)] };
+      }
+      // On Kubernetes, which node took the failing parts with it (its namespace is the resource's host name).
+      if (resource.target === "kubernetes" && this.deps.kubernetes) {
+        const lost = await lostWithTheirNodes(
+          kubernetesAccess(this.deps.kubernetes),
+          resource.hostName,
+          this.deps.settings.timeoutSeconds * 1000,
+        ).catch((error: unknown) => {
+          logger.warn({ err: error, resourceId: resource.id }, "could not read the resource's pods from Kubernetes");
+          return [];
+        });
+        result = { ...result, failures: [...result.failures, ...lost] };
       }
     } catch (error) {
       logger.error({ err: error, resourceId: resource.id }, "health probe failed to run");

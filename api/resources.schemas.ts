@@ -8,8 +8,8 @@ import { optionFields, type Template } from "../components/templates/template.js
 import { restoreFromBody } from "./backups.schemas.js";
 import { versionSchemaPattern, type VersionedImage } from "../components/versions.js";
 
-/** docker-host is this machine; a cloud is offered when the service has its credentials. */
-export const targets = ["docker-host", "hetzner", "digitalocean", "aws"] as const;
+/** docker-host is this machine; a cloud when the service has its credentials; kubernetes when it has a cluster. */
+export const targets = ["docker-host", "hetzner", "digitalocean", "aws", "kubernetes"] as const;
 export const resourceStatuses = ["PROVISIONING", "ACTIVE", "UPDATING", "DEGRADED", "FAILED", "DELETING", "DELETED"] as const;
 
 const templateIds = Object.keys(templates) as [string, ...string[]];

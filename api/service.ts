@@ -129,6 +129,7 @@ export async function createService(
     settings: { ...config.healthChecks, backupsDir: config.backupsDir, dockerHostId: config.dockerHostId },
     scheduler,
     projectsDir: config.projectsDir,
+    kubernetes: config.cloud.kubernetes,
   });
   const retention = scheduleBackupRetention(scheduler, db, config.backupsDir, config.backupRetentionAfterDeleteDays, logger);
   const restoreVerification = new RestoreVerifier({

@@ -4,8 +4,6 @@
 // resources' statuses are moved through core/resource-status.ts, the one
 // owner of status changes, as the worker and the health monitor move them.
 import crypto from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CredentialsCipher } from "../core/credentials-cipher.js";
@@ -14,42 +12,9 @@ import { ResourceStatuses } from "../core/resource-status.js";
 import type { Tier } from "../prisma/generated/client.js";
 import { client, discardUnfinishedOperations, type Client } from "../test/service-client.js";
 import { startTestServer, type TestServer } from "../test/test-server.js";
+import { startReceiver } from "../test/webhook-receiver.js";
 import { TeamService } from "./teams.service.js";
 import { guardedLookup } from "./webhook-destinations.js";
-
-interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  answered: number;
-}
-
-/** A webhook receiver: records every request; `/flaky/...` answers 500 to its first request, `/down/...` always, the rest 200. */
-function startReceiver() {
-  const received: Received[] = [];
-  const seen = new Map<string, number>();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const path = req.url ?? "/";
-      const count = (seen.get(path) ?? 0) + 1;
-      seen.set(path, count);
-      const answered = path.startsWith("/down/") || (path.startsWith("/flaky/") && count === 1) ? 500 : 200;
-      received.push({ path, headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString("utf8"), answered });
-      res.writeHead(answered).end(answered === 200 ? "ok" : "not now");
-    });
-  });
-  return {
-    received,
-    server,
-    listen: () =>
-      new Promise<string>((resolve) =>
-        server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-      ),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Polls `check` until it returns something truthy (a generous limit: a condition, not a speed). */
 async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {

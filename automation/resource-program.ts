@@ -1,5 +1,6 @@
 // The Pulumi program of one resource: the same TemplateSystem component
 // engineers use with `pulumi up`, on this machine's Docker host or in a cloud.
+import fs from "node:fs";
 import type * as awsTypes from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
@@ -10,7 +11,7 @@ import { aws, digitalocean, hcloud } from "../components/targets/cloud/sdk.js";
 import type { CloudSettings } from "../core/cloud-settings.js";
 
 export interface ResourceSpec {
-  /** docker-host (this machine), hetzner, digitalocean or aws. */
+  /** docker-host (this machine), hetzner, digitalocean, aws or kubernetes. */
   target: string;
   team: string;
   name: string;
@@ -66,6 +67,24 @@ function targetOf(
         args: { aws: { sshCidrs: cloud.sshCidrs } },
         opts: { providers: [new aws.Provider("aws", { region: cloud.aws!.region as awsTypes.Region })] },
       };
+    case "kubernetes": {
+      const k8s = cloud.kubernetes!;
+      return {
+        args: {
+          kubernetes: {
+            // Read at each run: a rotated kubeconfig is used by the next operation. Empty: in-cluster.
+            kubeconfig: k8s.kubeconfigPath ? fs.readFileSync(k8s.kubeconfigPath, "utf8") : "",
+            publicHost: k8s.publicHost,
+            storageClass: k8s.storageClass,
+            storageEnforced: k8s.storageEnforced,
+            serviceType: k8s.serviceType,
+            userIds: k8s.userIds,
+          },
+          images: host.images,
+        },
+        opts: {},
+      };
+    }
     default:
       return {
         args: {

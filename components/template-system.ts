@@ -18,9 +18,11 @@ import {
 } from "./targets/cloud/index.js";
 import { dataVolumeGb } from "./targets/cloud/server-types.js";
 import { defaultBackupsDir, deployToDockerHost, volumesOnDockerHost, type DockerHostTarget } from "./targets/docker-host.js";
+import { deployToKubernetes, kubernetesStorage, type KubernetesTarget } from "./targets/kubernetes.js";
+import { claimsGb, secretKeys, withBackupStoreVolume } from "./targets/kubernetes-manifests.js";
 import type { VolumesStatus } from "./model/volume-quota.js";
-import { buildSystem, checkPorts, prepareRequest, type TemplateRequest } from "./templates/index.js";
-import { volumeSizesMb } from "./templates/volume-sizes.js";
+import { buildSystem, checkPorts, prepareRequest, type PreparedRequest, type TemplateRequest } from "./templates/index.js";
+import { volumeSizesGb, volumeSizesMb } from "./templates/volume-sizes.js";
 
 /**
  * Exactly one target: `target` (a Docker host: this machine or a server over
@@ -32,6 +34,8 @@ export interface TemplateSystemArgs extends TemplateRequest, CloudTargets {
   /** Host ports by the names the template declares (see prepareRequest().portNames). */
   ports: Record<string, number>;
   target?: DockerHostTarget;
+  /** A Kubernetes cluster instead of a Docker host: one namespace per resource. */
+  kubernetes?: KubernetesTarget;
   /** Image overrides; defaults are the official images (or PROVISIONER_IMAGE_* on a Docker-host target). */
   images?: Partial<ImageSet>;
   /**
@@ -105,6 +109,15 @@ export class TemplateSystem extends pulumi.ComponentResource {
       return;
     }
 
+    if (args.kubernetes) {
+      const deployed = deployOnKubernetes(name, prepared, args, args.kubernetes, secretCommands, secrets, this);
+      this.endpoint = deployed.endpoint;
+      this.credentials = deployed.credentials;
+      this.storage = pulumi.output(deployed.storage);
+      this.registerOutputs({ endpoint: this.endpoint, credentials: this.credentials });
+      return;
+    }
+
     const server = cloud && createCloudServer(name, cloud, prepared, args.ports, { parent: this });
     const target = server ? cloudServerTarget(server.access) : args.target!;
     const publicHost =
@@ -151,4 +164,55 @@ export class TemplateSystem extends pulumi.ComponentResource {
     this.credentials = pulumi.secret(pulumi.all([system, deployment.stdout]).apply(([s]) => s.outputs.credentials));
     this.registerOutputs({ endpoint: this.endpoint, credentials: this.credentials });
   }
+}
+
+/**
+ * The Kubernetes target: the system rendered with stand-in secrets decides
+ * which objects exist (known at preview) and which values are secret (those
+ * that change with the secrets); the real secrets fill them in.
+ */
+function deployOnKubernetes(
+  name: string,
+  prepared: PreparedRequest,
+  args: TemplateSystemArgs,
+  target: KubernetesTarget,
+  secretCommands: (readonly [string, pulumi.Resource])[],
+  secrets: pulumi.Output<Record<string, string>>,
+  parent: pulumi.ComponentResource,
+) {
+  const images = imagesWith({ ...resolveImages(), ...args.images }, args.versions);
+  const inputs = (secretValues: Record<string, string>) => ({
+    ports: args.ports,
+    secrets: secretValues,
+    images,
+    publishIp: "0.0.0.0",
+    publicHost: target.publicHost,
+  });
+  const standIn = (digit: string) =>
+    buildSystem(
+      prepared,
+      inputs(Object.fromEntries(Object.entries(prepared.secretSizes).map(([s, bytes]) => [s, digit.repeat(2 * bytes)]))),
+    );
+  // The backup store is a claim there (withBackupStoreVolume), sized with the others.
+  const shape = withBackupStoreVolume(standIn("0").model);
+  const keys = secretKeys(shape, standIn("f").model);
+  const system = secrets.apply((s) => buildSystem(prepared, inputs(s)));
+  // The claims are the resource's storage quota: sized as the Docker host's volumes and the clouds' data volumes are.
+  const claims = claimsGb(volumeSizesGb(prepared, shape.volumes));
+  const created = deployToKubernetes(
+    `${name}-k8s`,
+    shape,
+    system.apply((s) => s.model),
+    keys,
+    claims,
+    target,
+    { parent, dependsOn: secretCommands.map(([, cmd]) => cmd) },
+  );
+  // Known once every workload is ready.
+  const ready = pulumi.all(created.map((r) => r.urn));
+  return {
+    endpoint: pulumi.unsecret(pulumi.all([system, ready]).apply(([s]) => s.outputs.endpoint)),
+    credentials: pulumi.secret(pulumi.all([system, ready]).apply(([s]) => s.outputs.credentials)),
+    storage: kubernetesStorage(target, claims),
+  };
 }

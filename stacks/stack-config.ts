@@ -4,6 +4,7 @@ import crypto from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { TemplateSystemArgs } from "../components/template-system.js";
 import type { CloudTargets } from "../components/targets/cloud/index.js";
+import type { KubernetesTarget } from "../components/targets/kubernetes.js";
 
 /**
  * What a stack's `provisioner:*` configuration holds (see the samples next to
@@ -29,6 +30,11 @@ export interface StackConfig extends CloudTargets {
   /** Deploy over SSH; the private key comes from the secret `provisioner:sshPrivateKey`. */
   ssh?: { host: string; port?: number; user?: string };
   publicHost?: string;
+  /**
+   * A Kubernetes cluster instead of a Docker host: the kubeconfig comes from the
+   * secret `provisioner:kubeconfig` (absent: the engine's in-cluster configuration).
+   */
+  kubernetes?: Omit<KubernetesTarget, "kubeconfig">;
 }
 
 export const defaultProjectsDir = "/var/lib/provisioner/projects";
@@ -39,7 +45,12 @@ export function stackResourceId(qualifiedStack: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function argsFromConfig(config: StackConfig, qualifiedStack: string, sshPrivateKey?: pulumi.Input<string>): TemplateSystemArgs {
+export function argsFromConfig(
+  config: StackConfig,
+  qualifiedStack: string,
+  sshPrivateKey?: pulumi.Input<string>,
+  kubeconfig?: string,
+): TemplateSystemArgs {
   return {
     template: config.template,
     name: config.name,
@@ -49,13 +60,15 @@ export function argsFromConfig(config: StackConfig, qualifiedStack: string, sshP
     options: config.options,
     ports: config.ports,
     publicHost: config.publicHost,
-    ...(config.hetzner || config.digitalocean || config.aws
-      ? { hetzner: config.hetzner, digitalocean: config.digitalocean, aws: config.aws }
-      : {
-          target: {
-            projectsDir: config.projectsDir ?? defaultProjectsDir,
-            ssh: config.ssh && { ...config.ssh, privateKey: sshPrivateKey },
-          },
-        }),
+    ...(config.kubernetes
+      ? { kubernetes: { ...config.kubernetes, kubeconfig } }
+      : config.hetzner || config.digitalocean || config.aws
+        ? { hetzner: config.hetzner, digitalocean: config.digitalocean, aws: config.aws }
+        : {
+            target: {
+              projectsDir: config.projectsDir ?? defaultProjectsDir,
+              ssh: config.ssh && { ...config.ssh, privateKey: sshPrivateKey },
+            },
+          }),
   };
 }

@@ -2,8 +2,10 @@
 // short health interval. A backup broken on purpose (the backup role loses
 // access to a table) makes the resource DEGRADED with the reason, an event and
 // the metrics, while the last good dump stays; repaired, it is ACTIVE again.
-// DELETE keeps a final dump, from which the team restores a new database.
+// DELETE keeps a final dump, from which the team restores a new database. The
+// team's webhook receives the backup failure, signed.
 import crypto from "node:crypto";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
 import { hostNameOf } from "../components/templates/host-name.js";
@@ -12,14 +14,17 @@ import { leftovers } from "./deployment.js";
 import { eventually } from "./docker.js";
 import { psql } from "./postgres-client.js";
 import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
+import { startReceiver } from "./webhook-receiver.js";
 
 const scrapeToken = crypto.randomBytes(24).toString("hex");
 
 describe("backups through the service, on a real postgres-small", () => {
   let server: TestServer;
   let api: Client;
+  let receiverBase: string;
   const ids: string[] = [];
   const name = `bk${process.pid}`;
+  const receiver = startReceiver();
 
   const sqlOf = async (id: string, statement: string) => {
     const { endpoint } = (await api.get(`/v1/resources/${id}`)).body;
@@ -37,10 +42,16 @@ describe("backups through the service, on a real postgres-small", () => {
   const metrics = async () => (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).text();
 
   beforeAll(async () => {
+    receiverBase = await receiver.listen();
     server = await startTestServer(
-      // The test's webhook points at this machine; nothing delivers it (no delivery rounds): its outbox is read.
-      { HEALTH_CHECK_INTERVAL_SECONDS: "2", PROVISIONER_SCRAPE_TOKEN: scrapeToken, WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: "true" },
-      { runWorker: false },
+      // The test's webhook receiver is on this machine.
+      {
+        HEALTH_CHECK_INTERVAL_SECONDS: "2",
+        PROVISIONER_SCRAPE_TOKEN: scrapeToken,
+        WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: "true",
+        WEBHOOK_DELIVERY_INTERVAL_SECONDS: "1",
+      },
+      { runWorker: false, deliverWebhooks: true },
     );
     await discardUnfinishedOperations(server.service.db);
     server.service.worker!.start();
@@ -58,13 +69,14 @@ describe("backups through the service, on a real postgres-small", () => {
       expect(await leftovers(hostNameOf(id))).toEqual([]);
     }
     await server?.close();
+    await receiver.close();
   }, 600_000);
 
   it(
     "lists the first backup; a broken backup makes the resource DEGRADED (reason, event, metric) and keeps the good dump; repaired, ACTIVE; DELETE keeps a final dump a new database restores",
     { timeout: 900_000 },
     async () => {
-      const hook = await api.post("/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["backup.failed"] });
+      const hook = await api.post("/v1/webhooks", { url: `${receiverBase}/backups`, events: ["backup.failed"] });
       expect(hook.status, JSON.stringify(hook.body)).toBe(201);
       const id = await create({ template: "postgres-small", name, options: { backupIntervalMinutes: 60 } });
       await sqlOf(id, "CREATE TABLE orders (id int PRIMARY KEY, item text); INSERT INTO orders VALUES (1, 'tea');");
@@ -101,6 +113,19 @@ describe("backups through the service, on a real postgres-small", () => {
       expect(payload.data.reason).toMatch(/permission denied/);
       const { credentials } = (await api.get(`/v1/resources/${id}/credentials`)).body;
       for (const d of queued) expect(d.body).not.toContain(credentials.password);
+      // Delivered: the receiver verifies the signature with the webhook's secret.
+      const delivery = await eventually(
+        async () => receiver.received.find((r) => r.path === "/backups" && r.answered === 200),
+        60_000,
+        "the backup.failed webhook delivered",
+      );
+      const event = new Webhook(hook.body.secret as string).verify(delivery.body, delivery.headers) as {
+        type: string;
+        data: { reason: string };
+      };
+      expect(event.type).toBe("backup.failed");
+      expect(event.data.reason).toMatch(/permission denied/);
+      expect(delivery.body).not.toContain(credentials.password);
       const broken = (await api.get(`/v1/resources/${id}/backups`)).body;
       expect(broken.problem).toMatch(/permission denied/);
       expect(broken.backups.map((b: { id: string }) => b.id)).toContain(first.backups[0].id);

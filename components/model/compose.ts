@@ -28,6 +28,8 @@ const hostPrefix = "host:";
 export const beforeDownLabel = "provisioner.before-down";
 
 function mountSpec(model: SystemModel, mount: Mount): string {
+  if (mount.subPath !== undefined)
+    throw new Error(`mount of "${mount.source}" at ${mount.target}: Compose cannot mount a folder of a volume`);
   if (mount.source.startsWith(hostPrefix)) {
     const path = mount.source.slice(hostPrefix.length);
     if (!path.startsWith("/") || path.includes(":")) throw new Error(`host folder "${path}" must be an absolute path without ":"`);

@@ -4,7 +4,7 @@
 // so any Docker host runs them as they are.
 import { beforeDownLabel, filesDir, labelsOf, projectLabel, renderCompose } from "./compose.js";
 import { ensureVolumesScript, removeVolumesLines } from "./volume-quota.js";
-import type { SystemModel } from "./system.js";
+import type { SystemModel, SystemTask } from "./system.js";
 
 function quote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
@@ -13,6 +13,25 @@ function quote(s: string): string {
 /** Writes a file from base64, so any content survives the shell unchanged. */
 function writeFile(path: string, content: string): string {
   return `printf '%s' ${quote(Buffer.from(content).toString("base64"))} | base64 -d > ${quote(path)}`;
+}
+
+/**
+ * The system's tasks of one moment (SystemTask) on a Docker host: each
+ * script, through stdin, to a shell in the running container of its service.
+ * Before `up` a service without a container (a create) has nothing to do.
+ */
+function tasksOnDockerHost(model: SystemModel, when: SystemTask["when"]): string[] {
+  return (model.tasks ?? [])
+    .filter((t) => t.when === when)
+    .flatMap((task) => {
+      const container = `"$PROJECT-${task.service}"`;
+      const run = [
+        `echo ${quote(`task ${task.name} in ${task.service}`)}`,
+        `printf '%s' ${quote(Buffer.from(task.script).toString("base64"))} | base64 -d | docker exec -i ${container} sh -s`,
+      ];
+      if (when === "afterUp") return run;
+      return [`if [ -n "$(docker ps -q --filter "name=^$PROJECT-${task.service}$")" ]; then`, ...run.map((l) => `  ${l}`), "fi"];
+    });
 }
 
 const pickCompose = `if docker compose version >/dev/null 2>&1; then dc="docker compose"; else dc="docker-compose"; fi`;
@@ -84,6 +103,8 @@ export function upScript(model: SystemModel, options: ScriptOptions): string {
     // (those stay in the Compose file, readable by the deploying user only).
     `chmod 0644 ${filesDir}/* 2>/dev/null || true`,
     `PROJECT=${quote(model.project)}`,
+    // Peers out of a cluster before a rolling upgrade touches them, as before the tasks existed.
+    ...tasksOnDockerHost(model, "beforeRemove"),
     ...(model.beforeUp ?? []),
     `$dc -p ${quote(model.project)} up -d --remove-orphans`,
     // Wait until every container is healthy (or running, without a health
@@ -107,6 +128,7 @@ export function upScript(model: SystemModel, options: ScriptOptions): string {
     "  sleep 1",
     "done",
     ...(model.afterUp ?? []),
+    ...tasksOnDockerHost(model, "afterUp"),
     `echo "project ${model.project} is up and healthy"`,
   ];
   return `${lines.join("\n")}\n`;

@@ -19,7 +19,16 @@ export interface Mount {
   source: string;
   target: string;
   readOnly?: boolean;
+  /**
+   * A folder inside the named volume. Only the Kubernetes renderer makes such
+   * mounts (its backup store is a claim where the Docker host has a folder);
+   * Compose refuses them.
+   */
+  subPath?: string;
 }
+
+/** The named volume a target without host folders (Kubernetes) keeps a resource's backup store in. */
+export const backupStoreVolume = "backup-store";
 
 export interface HealthCheck {
   test: string[];
@@ -65,6 +74,25 @@ export interface ServiceSpec {
    */
   hostOverhead?: boolean;
   /**
+   * Services that are copies of one another (a primary and its replica, a
+   * cluster's peers): a target with several machines keeps them apart,
+   * always (`required`) or when it can.
+   */
+  spread?: { group: string; required: boolean };
+  /**
+   * Environment values naming the machine the service runs on: `{node}` in
+   * a value becomes its name (Kubernetes: the pod's node), so copies can tell
+   * which share a machine. A target of one machine leaves them out.
+   */
+  nodeEnvironment?: Record<string, string>;
+  /**
+   * A service that does its work once a day (a backup): at `dailyAtUtc`
+   * (HH:MM), `command` (in place of the service's own) does one run. A
+   * target with a scheduler runs it so (Kubernetes: a CronJob); a Docker
+   * host runs the service as it is, which waits for the time itself.
+   */
+  schedule?: { dailyAtUtc: string; command: string[] };
+  /**
    * A shell command run in the container (if it is running) before the
    * project is taken down: the final backup of a database. Its failure is
    * reported and does not stop the teardown.
@@ -95,4 +123,30 @@ export interface SystemModel {
   beforeUp?: string[];
   /** Shell commands run on the host once every container is healthy, with $PROJECT set. */
   afterUp?: string[];
+  /** What the system runs in its own services' containers during a deploy, on any target (SystemTask). */
+  tasks?: SystemTask[];
+}
+
+/**
+ * A script the system runs in one of its services' containers during a
+ * deploy, whatever the target: a Docker host `docker exec`s it into the
+ * running container; Kubernetes runs it as a Job of the service's image, user
+ * and environment in the system's namespace. So it reaches services by their
+ * names (never localhost), holds no secret (it reads them from the service's
+ * environment) and is idempotent.
+ */
+export interface SystemTask {
+  /** A DNS label: the Job's name on Kubernetes starts with it. */
+  name: string;
+  /**
+   * `beforeRemove`: before any service an update removes is stopped, while
+   * the others run (a Docker host: before `up`, when the service's container
+   * runs; Kubernetes: once the updated workloads are ready, before the
+   * removed ones are deleted). `afterUp`: once every service is healthy.
+   */
+  when: "beforeRemove" | "afterUp";
+  /** The service whose container (image, user, environment) runs it. */
+  service: string;
+  /** POSIX sh. */
+  script: string;
 }

@@ -369,6 +369,7 @@ describe("every template's system", () => {
     const commandLines = JSON.stringify([
       model.beforeUp,
       model.afterUp,
+      model.tasks,
       ...Object.values(model.services).map((s) => [s.entrypoint, s.command, s.healthCheck]),
     ]);
     for (const secret of Object.values(allSecrets)) expect(commandLines).not.toContain(secret);

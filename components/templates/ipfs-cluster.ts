@@ -2,7 +2,7 @@
 // shared secret, fixed identities bootstrapped to each other, replication
 // between min and max), REST API and Pinning Service API published with auth.
 import { deriveIdentity } from "../model/identity.js";
-import type { ServiceSpec, SystemModel } from "../model/system.js";
+import type { ServiceSpec, SystemModel, SystemTask } from "../model/system.js";
 import { kuboInitFile, kuboInitScript, kuboService } from "./kubo.js";
 import { metricsProxyFile, metricsProxyScript, metricsProxyService } from "./metrics-proxy.js";
 import { kuboMetricsPath } from "./metrics-proxy.js";
@@ -141,6 +141,9 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
       CLUSTER_REPLICATIONFACTORMAX: String(options.replicationMax),
       // Re-allocate a peer's pins when it is removed or down (upstream default: off).
       CLUSTER_DISABLEREPINNING: "false",
+      // A pin that failed (its content unreachable while a node was away) is tried again after this
+      // (upstream: 12 min): once the node is back its pins are whole again within a minute or two.
+      CLUSTER_PINRECOVERINTERVAL: "1m",
       CLUSTER_IPFSHTTP_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
       CLUSTER_IPFSPROXY_NODEMULTIADDRESS: `/dns4/${kuboName(i)}/tcp/5001`,
       // The peers connect their Kubo nodes to each other this long after start
@@ -175,6 +178,12 @@ function clusterPeer(ctx: TemplateContext<IpfsClusterOptions>, i: number): Servi
     // their entry point needs no capability (as root it would chown and su-exec).
     user: "ipfs",
     pidsLimit: 1024,
+    // Apart when the machines allow (3 peers on 2 nodes still run).
+    spread: { group: "cluster-peers", required: false },
+    // The balanced allocator places each pin's copies over tag groups first (allocate_by: tag:group, freespace):
+    // one group per machine, so a pin has a copy on every machine while there are enough, and one lost
+    // machine leaves copies on the others.
+    nodeEnvironment: { CLUSTER_TAGS_TAGS: "group:{node}" },
   };
   // Clients reach the cluster through peer 0; the others stay on the private network.
   if (i === 0) {
@@ -198,6 +207,7 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
         volume: `${kuboName(i)}-data`,
       }),
       ports: [{ host: ctx.ports[`gateway${i}`]!, container: 8080, hostIp: ctx.publishIp }],
+      spread: { group: "kubo-nodes", required: false },
     };
     services[peerName(i)] = clusterPeer(ctx, i);
     volumes.push(`${kuboName(i)}-data`, `${peerName(i)}-data`);
@@ -222,8 +232,8 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
     services,
     volumes,
     files: { [kuboInitFile]: kuboInitScript, [metricsProxyFile]: metricsProxyScript, [gatewayBalancerFile]: gatewayBalancerScript },
+    tasks: [removePeersFirst(ctx), peerKuboNodes(ctx.options.peers)],
     beforeUp: [
-      ...removePeersFirst(ctx),
       // New images (PATCH versions): one node at a time, before `up` would recreate them all at once.
       ...rollingClusterUpgrade({
         nodes: Array.from({ length: ctx.options.peers }, (_, i) => ({ kubo: kuboName(i), peer: peerName(i) })),
@@ -232,7 +242,6 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
         timeoutSeconds: 300,
       }),
     ],
-    afterUp: peerKuboNodes(ctx.options.peers),
   };
 }
 
@@ -240,65 +249,65 @@ function build(ctx: TemplateContext<IpfsClusterOptions>): SystemModel {
  * Keeps every Kubo node connected to every other (`swarm peering`: reconnects
  * while the daemons run), so any gateway serves what any node holds. The
  * cluster peers connect their nodes once, 5 s after start, which a node that
- * joins later can miss.
+ * joins later can miss. Run in ipfs0's container against every node's RPC
+ * API (private network), after each deploy: a restarted node forgets it.
  */
-function peerKuboNodes(peers: number): string[] {
+function peerKuboNodes(peers: number): SystemTask {
   const nodes = Array.from({ length: peers }, (_, i) => i);
-  // One `docker exec` per node at a time, all nodes at once (each exec costs
-  // about half a second here); every background job's status is checked.
-  const parallel = (commands: string[]) => [
-    "pids=''",
-    ...commands.map((command) => `${command} & pids="$pids $!"`),
-    'for pid in $pids; do wait "$pid"; done',
-  ];
-  return [
-    "ids=$(mktemp -d)",
-    ...parallel(nodes.map((i) => `docker exec "$PROJECT-${kuboName(i)}" ipfs id -f '<id>' > "$ids/${i}"`)),
-    ...nodes.map((i) => `id${i}=$(cat "$ids/${i}")`),
-    'rm -rf "$ids"',
-    ...parallel(
-      nodes.map((i) => {
-        const adds = nodes.filter((j) => j !== i).map((j) => `ipfs swarm peering add /dns4/${kuboName(j)}/tcp/4001/p2p/$id${j} >/dev/null`);
-        return `docker exec "$PROJECT-${kuboName(i)}" sh -c "${adds.join(" && ") || "true"}"`;
-      }),
-    ),
-  ];
+  const api = (i: number) => `ipfs --api /dns4/${kuboName(i)}/tcp/5001`;
+  return {
+    name: "peer-kubo-nodes",
+    when: "afterUp",
+    service: kuboName(0),
+    script: [
+      "set -eu",
+      ...nodes.map((i) => `id${i}=$(${api(i)} id -f '<id>')`),
+      ...nodes.flatMap((i) =>
+        nodes.filter((j) => j !== i).map((j) => `${api(i)} swarm peering add /dns4/${kuboName(j)}/tcp/4001/p2p/$id${j} >/dev/null`),
+      ),
+      `echo "${peers} Kubo nodes peered"`,
+    ].join("\n"),
+  };
 }
 
 /**
  * When an update removes peers, take them out of the cluster while they still
  * run: `peers rm` re-allocates their pins to the remaining peers, which fetch
- * the content from them; wait until nothing is left pinning, then let Compose
- * remove their containers.
+ * the content from them; wait until nothing is left pinning, then let the
+ * target remove them. Which peers: those the cluster lists (live ones) named
+ * cluster<i> with i at or past the new count. Run in peer 0's container.
  *
  * With CRDT consensus `peers rm` re-allocates first (Cluster.vacatePeer) and
  * then answers "crdt consensus component cannot remove peers": CRDT has no
  * peer set to edit, the peer leaves when it stops. That answer is expected.
  */
-function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): string[] {
-  const ctl = clusterCtl;
-  const lines: string[] = ["removed=''"];
-  for (let j = ctx.options.peers; j < maxPeers; j++) {
-    const id = deriveIdentity(ctx.secrets.identitySeed!, j).id;
-    lines.push(
-      `if [ -n "$(docker ps -q --filter "name=^$PROJECT-${peerName(j)}$")" ]; then`,
-      `  echo "taking ${peerName(j)} out of the cluster"`,
-      `  out=$(docker exec "$PROJECT-${peerName(0)}" sh -c '${ctl} peers rm ${id}' 2>&1) || case "$out" in *"cannot remove peers"*) ;; *) echo "$out" >&2; exit 1 ;; esac`,
+function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): SystemTask {
+  return {
+    name: "remove-peers",
+    when: "beforeRemove",
+    service: peerName(0),
+    script: [
+      "set -eu",
+      `ctl() { ${clusterCtl} --host /dns4/${peerName(0)}/tcp/9094 "$@"; }`,
+      "removed=''",
+      // `peers ls`: "<id> | <peer name> | Sees n other peers" per peer.
+      `for p in $(ctl peers ls | sed -n 's/^\\([A-Za-z0-9]*\\) | cluster\\([0-9]*\\) | .*/\\1:\\2/p'); do`,
+      "  id=${p%%:*}; i=${p##*:}",
+      `  [ "$i" -ge ${ctx.options.peers} ] || continue`,
+      '  echo "taking cluster$i out of the cluster"',
+      '  out=$(ctl peers rm "$id" 2>&1) || case "$out" in *"cannot remove peers"*) ;; *) echo "$out" >&2; exit 1 ;; esac',
       "  removed=yes",
+      "done",
+      'if [ -n "$removed" ]; then',
+      "  sleep 3", // the new allocations reach the peers through CRDT broadcasts
+      "  i=0",
+      `  while ctl --enc json status | grep -qE '"status": ?"(pinning|pin_queued)"'; do`,
+      '    i=$((i + 1)); [ "$i" -lt 300 ] || { echo "pins still moving after 300 s" >&2; exit 1; }',
+      "    sleep 1",
+      "  done",
       "fi",
-    );
-  }
-  lines.push(
-    'if [ -n "$removed" ]; then',
-    "  sleep 3", // the new allocations reach the peers through CRDT broadcasts
-    "  i=0",
-    `  while docker exec "$PROJECT-${peerName(0)}" sh -c '${ctl} --enc json status' | grep -qE '"status": ?"(pinning|pin_queued)"'; do`,
-    '    i=$((i + 1)); [ "$i" -lt 300 ] || { echo "pins still moving after 300 s" >&2; exit 1; }',
-    "    sleep 1",
-    "  done",
-    "fi",
-  );
-  return lines;
+    ].join("\n"),
+  };
 }
 
 export const ipfsClusterSmall: Template<IpfsClusterOptions> = {

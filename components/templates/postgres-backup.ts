@@ -342,6 +342,8 @@ export function backupSidecar(
     image: ctx.images.postgres,
     entrypoint: ["/bin/sh", `/etc/provisioner/${backupScriptFile}`],
     command: ["run"],
+    // A target with a scheduler (Kubernetes) runs one backup at the daily time instead of the loop.
+    schedule: { dailyAtUtc: ctx.options.backupTime, command: ["once", "scheduled"] },
     environment: {
       ...appEnv,
       BACKUP_TIME: ctx.options.backupTime,

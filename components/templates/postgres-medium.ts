@@ -94,6 +94,9 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
     `max_slot_wal_keep_size=${Math.max(1024, Math.round(ctx.size.storageGb * 1024 * 0.1))}MB`,
   ];
   primary.environment = { ...primary.environment, ...replication };
+  // On a target with several machines, a replica on the primary's machine protects nothing.
+  const spread = { group: "postgres", required: true };
+  primary.spread = spread;
   primary.mounts = [
     ...primary.mounts!,
     // The WAL archive is in the backup store: point-in-time recovery outlives the resource.
@@ -103,6 +106,7 @@ function build(ctx: TemplateContext<PostgresOptions>): SystemModel {
 
   services.replica = {
     image: ctx.images.postgres,
+    spread,
     entrypoint: ["/bin/sh", `/etc/provisioner/${replicaScriptFile}`],
     command: postgresArgs(postgresSettings(ctx.size)),
     user: "postgres",

@@ -4,7 +4,9 @@
 // ipfs-cluster peer's own state (`cluster<i>-data`: peer identity, CRDT log)
 // is small and gets a fixed size. What a template's backup store holds
 // (backupStoreGb) is part of dataGb but lives outside the resource's volumes
-// (postgres-backup.ts), so it is not shared out.
+// (postgres-backup.ts), so it is not shared out; where the store is a volume
+// (backupStoreVolume, on Kubernetes) that volume gets it.
+import { backupStoreVolume } from "../model/system.js";
 import type { PreparedRequest } from "./index.js";
 
 /** GB of an ipfs-cluster peer's state volume. */
@@ -14,11 +16,12 @@ const isStateVolume = (volume: string) => /^cluster\d+-data$/.test(volume);
 
 /** Volume name → size in GB, for the volumes the template's system declares. */
 export function volumeSizesGb(prepared: PreparedRequest, volumes: readonly string[]): Record<string, number> {
-  const data = volumes.filter((v) => !isStateVolume(v));
+  const data = volumes.filter((v) => !isStateVolume(v) && v !== backupStoreVolume);
   const size = prepared.template.sizes[prepared.size];
   const storeGb = prepared.template.backupStoreGb?.(size, prepared.options) ?? 0;
   const dataGb = prepared.template.dataGb(size, prepared.options) - storeGb;
-  return Object.fromEntries(volumes.map((v) => [v, isStateVolume(v) ? stateVolumeGb : dataGb / data.length]));
+  const sizeOf = (v: string) => (isStateVolume(v) ? stateVolumeGb : v === backupStoreVolume ? storeGb : dataGb / data.length);
+  return Object.fromEntries(volumes.map((v) => [v, sizeOf(v)]));
 }
 
 /** The same in MB; `mbPerGb` below 1024 is the tests' way to make volumes small (PROVISIONER_TEST_VOLUME_MB_PER_GB). */

@@ -13,6 +13,7 @@ import { ensureDevScrapeToken, ensureDevSecrets } from "./dev-secrets.js";
 import { ensureConsole } from "./console.js";
 import { ensureCompose, ensureDocker } from "./docker.js";
 import { ipfsClusterBuild, ensureImages } from "./images.js";
+import { ensureKubernetesCluster, ensureKubernetesPlugin, imageUserIds, type KubernetesCluster } from "./kubernetes.js";
 import { BootstrapError, say, sayAfter } from "./log.js";
 import { applyMigrations } from "./migrations.js";
 import { dataDir, repoRoot } from "./paths.js";
@@ -27,6 +28,8 @@ type Mode = "start" | "test" | "bench" | "stack" | "migrate-state" | "create-tea
 
 /** The local cluster this command runs on, stopped when the command ends. */
 let localCluster: LocalCluster | undefined;
+/** The Kubernetes test cluster this command started, stopped when it ends. */
+let kubernetesCluster: KubernetesCluster | undefined;
 
 /** The control-plane database, migrated, with its client generated. */
 async function prepareDatabase(database: string, mode?: Mode): Promise<string> {
@@ -99,6 +102,21 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     env.PROVISIONER_SCHEMATHESIS = await ensureSchemathesis();
     // Stripe's API mock, for the billing tests (started by the tests that use it).
     env.PROVISIONER_STRIPE_MOCK = await ensureStripeMock();
+    // The Kubernetes target's tests: a real cluster (KUBECONFIG's, else a local 2-node one) and the provider plugin.
+    // PROVISIONER_TEST_KUBECONFIG, not PROVISIONER_KUBECONFIG: only the tests that ask for the target get it.
+    // Only when the run includes them (the whole suite, or test/kubernetes-target.test.ts): starting it costs a minute.
+    const files = process.argv.slice(3).filter((a) => !a.startsWith("-"));
+    if (files.length === 0 || files.some((f) => f.includes("kubernetes-target"))) {
+      await ensureKubernetesPlugin(env);
+      kubernetesCluster = await ensureKubernetesCluster(imageEnv);
+      env.PROVISIONER_TEST_KUBECONFIG = kubernetesCluster.kubeconfig;
+      env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST = kubernetesCluster.publicHost;
+      if (kubernetesCluster.nodeControl) env.PROVISIONER_TEST_KUBERNETES_NODE_CONTROL = kubernetesCluster.nodeControl;
+      if (kubernetesCluster.binDir) env.PATH = `${kubernetesCluster.binDir}${path.delimiter}${env.PATH}`;
+      env.PROVISIONER_KUBERNETES_USER_IDS ??= JSON.stringify(await imageUserIds(imageEnv));
+    }
+  } else if (process.env.PROVISIONER_KUBECONFIG) {
+    await ensureKubernetesPlugin(env);
   }
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return env;
@@ -109,6 +127,13 @@ let stopping = false;
 
 /** Stops what this command started (the local database), then exits with `code`. */
 async function finish(code: number): Promise<never> {
+  if (kubernetesCluster?.stop) {
+    const stopping = Date.now();
+    await kubernetesCluster
+      .stop()
+      .then(() => sayAfter(`kubernetes: stopped the local cluster (${((Date.now() - stopping) / 1000).toFixed(1)}s)`))
+      .catch((error: unknown) => sayAfter(`kubernetes: could not stop the local cluster: ${String(error)}`));
+  }
   if (localCluster)
     await stopLocalCluster(localCluster, { report: sayAfter }).catch((error: unknown) =>
       sayAfter(`postgres: could not stop the local cluster: ${String(error)}`),

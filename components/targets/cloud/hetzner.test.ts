@@ -206,7 +206,7 @@ describe("Hetzner target (mocked cloud API)", () => {
           target: { projectsDir: "/x" },
           hetzner: { location: "fsn1", sshCidrs: [sshCidr] },
         }),
-    ).toThrow("target: Exactly one of `target`, `hetzner`, `digitalocean` or `aws` must be provided.");
+    ).toThrow("target: Exactly one of `target`, `kubernetes`, `hetzner`, `digitalocean` or `aws` must be provided.");
     expect(registered.filter((r) => !r.type.startsWith("pulumi:providers:"))).toEqual([]);
   });
 });

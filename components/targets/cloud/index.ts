@@ -64,10 +64,14 @@ export type CloudTarget =
 const kinds = ["hetzner", "digitalocean", "aws"] as const satisfies readonly CloudName[];
 
 /** The cloud the request names, if any; exactly one target must be named. */
-export function pickCloudTarget(args: CloudTargets & { target?: unknown }): CloudTarget | undefined {
-  const named = [...(args.target ? ["target"] : []), ...kinds.filter((k) => args[k] !== undefined)];
+export function pickCloudTarget(args: CloudTargets & { target?: unknown; kubernetes?: unknown }): CloudTarget | undefined {
+  const named = [
+    ...(args.target ? ["target"] : []),
+    ...(args.kubernetes ? ["kubernetes"] : []),
+    ...kinds.filter((k) => args[k] !== undefined),
+  ];
   if (named.length !== 1)
-    throw new TemplateInputError("target", "Exactly one of `target`, `hetzner`, `digitalocean` or `aws` must be provided.");
+    throw new TemplateInputError("target", "Exactly one of `target`, `kubernetes`, `hetzner`, `digitalocean` or `aws` must be provided.");
   const kind = kinds.find((k) => args[k] !== undefined);
   return kind && ({ kind, settings: args[kind] } as CloudTarget);
 }
