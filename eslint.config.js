@@ -73,7 +73,7 @@ export default tseslint.config(
   ...Object.entries(layers).map(([folder, patterns]) => ({
     files:
       folder === "components/templates"
-        ? ["components/templates/**/*.ts", "components/images.ts", "components/versions.ts"]
+        ? ["components/templates/**/*.ts", "components/prices/**/*.ts", "components/images.ts", "components/versions.ts"]
         : [`${folder}/**/*.ts`],
     ignores: ["**/*.test.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [vitestOnlyInTests, ...patterns] }] },

@@ -25,11 +25,15 @@ import { teamEventRoutes } from "./team-events.routes.js";
 import { teamRoutes } from "./teams.routes.js";
 import { webhookRoutes } from "./webhooks.routes.js";
 import type { WebhookService } from "./webhooks.service.js";
+import { usageRoutes } from "./usage.routes.js";
+import type { UsageService } from "./usage.service.js";
 
 export interface AppContext {
   db: Database;
   logger: Logger;
   resources: ResourceService;
+  /** Usage, budgets and billing (issue 15). */
+  usage: UsageService;
   /** The team's webhooks (issue 12). */
   webhooks: WebhookService;
   /** Event notifications (SSE). */
@@ -90,6 +94,7 @@ export function createApp(context: AppContext): Express {
   app.use(teamRoutes(context.db, teams));
   app.use(teamEventRoutes(context.db, context.notifications, streams));
   app.use(webhookRoutes(context.webhooks));
+  app.use(usageRoutes(context.usage));
   app.use(methodNotAllowed(openApi));
   app.use(errorMiddleware(context.logger));
   return app;

@@ -3,6 +3,7 @@ import type { RequestHandler } from "express";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Database } from "../core/db.js";
 import { runningByInstance } from "../core/instances.js";
+import { monthOf, usageBetween } from "../core/metering.js";
 import type { Operation } from "../prisma/generated/client.js";
 import type { OperationObserver, RunResult } from "../automation/index.js";
 import type { ProbeResult } from "./health-probes.js";
@@ -201,6 +202,64 @@ export class Metrics implements OperationObserver {
         const loads = await runningByInstance(database);
         this.reset();
         for (const { instance, kind, running } of loads) this.set({ instance, kind }, running);
+      },
+    });
+    // Usage and cost per team this month (issue 15), labelled by team id only:
+    // /metrics is the operator's (scrape token), and ids name no team to a reader of a shared dashboard.
+    let monthUsage:
+      Promise<{ teamId: string; costUsd: number; cpuHours: number; memoryGbHours: number; storageGbHours: number }[]> | undefined;
+    const usageThisMonth = () =>
+      // One computation per scrape serves both gauges.
+      (monthUsage ??= (async () => {
+        try {
+          const now = new Date();
+          const start = new Date(`${monthOf(now)}-01T00:00:00.000Z`);
+          const teams = await database.usageSegment.findMany({
+            where: { startedAt: { lt: now }, OR: [{ endedAt: null }, { endedAt: { gt: start } }] },
+            distinct: ["teamId"],
+            select: { teamId: true },
+          });
+          return await Promise.all(
+            teams.map(async ({ teamId }) => {
+              const usage = await usageBetween(database, teamId, start, now);
+              const sum = (key: "cpuHours" | "memoryGbHours" | "storageGbHours") => usage.lines.reduce((n, line) => n + line[key], 0);
+              return {
+                teamId,
+                costUsd: usage.totalCents / 100,
+                cpuHours: sum("cpuHours"),
+                memoryGbHours: sum("memoryGbHours"),
+                storageGbHours: sum("storageGbHours"),
+              };
+            }),
+          );
+        } finally {
+          setImmediate(() => (monthUsage = undefined));
+        }
+      })());
+    new Gauge({
+      name: "provisioner_team_cost_month_usd",
+      help: "The month's cost so far per team (UTC month, the price table's prices), by team id.",
+      labelNames: ["team_id"],
+      registers: [this.registry],
+      async collect() {
+        const rows = await usageThisMonth();
+        this.reset();
+        for (const row of rows) this.set({ team_id: row.teamId }, row.costUsd);
+      },
+    });
+    new Gauge({
+      name: "provisioner_team_usage_month",
+      help: "The month's metered usage so far per team: cpu_hours, memory_gb_hours, storage_gb_hours, by team id.",
+      labelNames: ["team_id", "quantity"],
+      registers: [this.registry],
+      async collect() {
+        const rows = await usageThisMonth();
+        this.reset();
+        for (const row of rows) {
+          this.set({ team_id: row.teamId, quantity: "cpu_hours" }, row.cpuHours);
+          this.set({ team_id: row.teamId, quantity: "memory_gb_hours" }, row.memoryGbHours);
+          this.set({ team_id: row.teamId, quantity: "storage_gb_hours" }, row.storageGbHours);
+        }
       },
     });
     new Gauge({

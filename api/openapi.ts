@@ -6,6 +6,7 @@ import * as s from "./resources.schemas.js";
 import { idempotencyKeySchema } from "./resources.schemas.js";
 import { backupRequestedView, backupsView } from "./backups.schemas.js";
 import { teamPaths } from "./teams.openapi.js";
+import { usagePaths } from "./usage.openapi.js";
 import { webhookPaths } from "./webhooks.openapi.js";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
@@ -70,7 +71,10 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
           responses: {
             "202": accepted,
             ...errors,
-            "403": json(s.errorView, "The team's quota does not allow it."),
+            "403": json(
+              s.errorView,
+              "The team's quota does not allow it (`quota_exceeded`), or the month's cost reached its budget and the tier allows no overage (`budget_exceeded`, naming the budget).",
+            ),
             "409": json(s.errorView, "The name is taken, or the Idempotency-Key was used with another body."),
             "413": json(s.errorView, "Body too large."),
             ...tooMany,
@@ -177,6 +181,7 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
       },
       ...teamPaths(),
       ...webhookPaths(),
+      ...usagePaths(),
       "/v1/openapi.json": {
         get: {
           security: [],

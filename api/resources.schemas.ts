@@ -1,6 +1,7 @@
 // The /v1 request and response shapes, as zod schemas: requests are validated
 // with them and the OpenAPI document is generated from them (one source).
 import { z } from "zod";
+import { estimateView } from "./usage.schemas.js";
 import { templates } from "../components/templates/index.js";
 import { sizeNames } from "../components/templates/sizes.js";
 import { optionFields, type Template } from "../components/templates/template.js";
@@ -191,6 +192,9 @@ export const acceptedView = z.object({
   operation: operationView,
   queued: z.boolean().meta({ description: "True when the operation waits behind others on the same resource." }),
   merged: z.boolean().optional().meta({ description: "A refresh behind a queued refresh: the answer is that refresh." }),
+  estimatedMonthlyCost: estimateView
+    .optional()
+    .meta({ description: "A create's answer: the estimated monthly cost at the caller's tier." }),
 });
 
 export const eventView = z.object({
@@ -228,6 +232,7 @@ export const templateCatalogue = z.object({
             footprint: z
               .object({ cpus: z.number(), memoryMb: z.number() })
               .meta({ description: "What the quota counts at the default options: the limits of all the containers, sidecars included." }),
+            estimatedMonthlyCost: estimateView,
           }),
         )
         .meta({ description: "What each size is for this template." }),

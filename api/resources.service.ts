@@ -16,6 +16,8 @@ import { MissingKeyError, type CredentialsCipher } from "../core/credentials-cip
 import type { Database } from "../core/db.js";
 import { fairUseDefaults, type FairUseLimits } from "../core/config.js";
 import { ApiError, tooManyRequests } from "./errors.js";
+import { budgetState, checkBudget } from "../core/budget.js";
+import { monthlyEstimate, priceOf } from "../components/prices/index.js";
 import { addUse, checkQuota, footprint, lockTeam, notifyQuotaCrossing, settleReservation, type Footprint } from "./quotas.js";
 import type { CreateResourceBody, EventView, OperationView, ResourceView, UpdateResourceBody } from "./resources.schemas.js";
 import type { RestoreFromBody } from "./backups.schemas.js";
@@ -130,6 +132,8 @@ export class ResourceService {
     private readonly projectsDir?: string,
     /** Restores from backups (restoreFrom); absent: refused. */
     private readonly backups?: BackupService,
+    /** The clock budgets are judged by (tests inject one). */
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async create(actor: Actor, body: CreateResourceBody, idempotencyKey?: string) {
@@ -159,6 +163,8 @@ export class ResourceService {
       inputError(error);
     }
     const size = footprint(prepared, this.images);
+    // The thresholds the month has reached are told (webhooks) before a create is judged: a refusal rolls its transaction back.
+    await this.db.$transaction((tx) => checkBudget(tx, actor.team.id, this.clock()));
     try {
       const accepted = await this.db.$transaction(async (tx) => {
         await lockTeam(tx, actor.team.id);
@@ -170,6 +176,7 @@ export class ResourceService {
           return undefined;
         }
         const used = await checkQuota(tx, actor.team, { resources: 1, ...size });
+        await this.refuseOverBudget(tx, actor.team.id);
         await this.checkTeamQueue(tx, actor.team.id);
         if (body.target === "docker-host") await this.refuseSecondTeamWithoutIsolation(tx, actor);
         const taken = await tx.resource.findFirst({
@@ -211,7 +218,14 @@ export class ResourceService {
       });
       if (!accepted) return (await this.replay(actor, idempotencyKey!, hash))!;
       await signalWorkers(this.db, "work");
-      return { resource: resourceView(accepted.resource), operation: operationView(accepted.operation, 0), queued: false, replayed: false };
+      const price = priceOf(actor.team.tier, prepared.template.id, prepared.size, prepared.options);
+      return {
+        resource: resourceView(accepted.resource),
+        operation: operationView(accepted.operation, 0),
+        queued: false,
+        replayed: false,
+        ...(price && { estimatedMonthlyCost: monthlyEstimate(price) }),
+      };
     } catch (error) {
       // Two requests with the same new key at once: the loser answers as a replay.
       if (idempotencyKey && uniqueViolation(error)) {
@@ -225,6 +239,29 @@ export class ResourceService {
         ]);
       throw error;
     }
+  }
+
+  /**
+   * Over its month's budget, a team whose tier allows no overage creates
+   * nothing: 403 naming the budget. In the create's transaction, after the
+   * team's lock (two creates cannot both pass on the last cent).
+   */
+  private async refuseOverBudget(tx: Prisma.TransactionClient, teamId: string): Promise<void> {
+    const team = await tx.team.findUniqueOrThrow({ where: { id: teamId }, select: { id: true, monthlyBudgetCents: true, tier: true } });
+    if (team.monthlyBudgetCents === null) return;
+    const state = await budgetState(tx, team, this.clock());
+    if (!state.exceeded || state.overageAllowed) return;
+    throw new ApiError(
+      403,
+      "budget_exceeded",
+      `the month's cost (${state.costCents} cents) has reached the team's monthly budget (${state.budgetCents} cents); the ${team.tier} tier allows no overage`,
+      [
+        {
+          field: "monthlyBudgetCents",
+          message: `budget of ${state.budgetCents} cents reached in ${state.month} (${state.costCents} cents used)`,
+        },
+      ],
+    );
   }
 
   async list(actor: Actor, query: { status?: Resource["status"]; template?: string; limit: number; cursor?: string }) {

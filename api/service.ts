@@ -32,6 +32,11 @@ import { scheduleBackupRetention } from "./backup-retention.js";
 import { RestoreVerifier } from "./restore-verification.js";
 import { WebhookDeliverer } from "./webhook-delivery.js";
 import { WebhookService } from "./webhooks.service.js";
+import { checkBudgets } from "../core/budget.js";
+import { openMissingSegments } from "../core/metering.js";
+import { stripeClient } from "./stripe-client.js";
+import { UsageReporter } from "./usage-reporter.js";
+import { UsageService } from "./usage.service.js";
 
 export interface Service {
   app: Express;
@@ -46,6 +51,8 @@ export interface Service {
   restoreVerification: RestoreVerifier;
   /** Sends the webhooks' outbox; in the API process, whose metrics it counts in. */
   webhooks: WebhookDeliverer;
+  /** Reports usage to Stripe (undefined: billing is off, no STRIPE_API_KEY). */
+  usageReporter?: UsageReporter;
   /** Stops the health monitor and the worker (waiting for running operations), then the connections. */
   close(): Promise<void>;
 }
@@ -93,8 +100,10 @@ export async function createService(
     config.projectsDir,
     backups,
   );
+  const stripe = stripeClient(config.billing);
   const app = createApp({
     db,
+    usage: new UsageService(db, stripe),
     logger,
     resources,
     backups,
@@ -138,6 +147,21 @@ export async function createService(
     afterVerifying: (id) => health.checkResource(id),
   });
   restoreVerification.schedule(scheduler);
+  // Budgets: the 80 / 100 % webhooks as the month's cost grows between creates.
+  const budgets = scheduler.every("budget-check", { intervalSeconds: config.billing.budgetCheckIntervalSeconds }, async () => {
+    // Resources running since before metering existed are metered from now on, first.
+    await openMissingSegments(db, () => new Date());
+    await checkBudgets(db, () => new Date());
+  });
+  const usageReporter = stripe
+    ? new UsageReporter(
+        db,
+        stripe,
+        { meterEventName: config.billing.meterEventName, intervalSeconds: config.billing.reportIntervalSeconds },
+        logger,
+      )
+    : undefined;
+  const reporting = usageReporter?.schedule(scheduler);
   const deliverer = new WebhookDeliverer({ db, cipher, metrics, logger, settings: config.webhooks, scheduler });
   let inProcess: WorkerHandle | undefined;
   let child: WorkerProcess | undefined;
@@ -154,7 +178,12 @@ export async function createService(
     retention.start();
     restoreVerification.start();
   }
-  if (deliverWebhooks) deliverer.start();
+  if (deliverWebhooks) {
+    deliverer.start();
+    // Budgets and usage reports are API-side work like the webhooks they feed.
+    budgets.start();
+    reporting?.start();
+  }
   return {
     app,
     db,
@@ -163,6 +192,7 @@ export async function createService(
     health,
     restoreVerification,
     webhooks: deliverer,
+    usageReporter,
     async close() {
       await health.stop();
       await deliverer.stop();

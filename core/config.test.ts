@@ -103,4 +103,20 @@ describe("loadConfig", () => {
       /PROVISIONER_CREDENTIALS_KEYS: key k1 must be 32 bytes/,
     );
   });
+
+  it("billing is off without STRIPE_API_KEY (empty is unset); a STRIPE_API_BASE that is not an http(s) URL is refused, naming it", () => {
+    expect(loadConfig({ ...base, STRIPE_API_KEY: "" }).billing).toEqual({
+      stripeApiKey: undefined,
+      stripeApiBase: undefined,
+      meterEventName: "provisioner_usage_cents",
+      reportIntervalSeconds: 300,
+      budgetCheckIntervalSeconds: 300,
+    });
+    expect(loadConfig({ ...base, STRIPE_API_KEY: "sk_test_123", STRIPE_API_BASE: "http://127.0.0.1:12111" }).billing).toMatchObject({
+      stripeApiKey: "sk_test_123",
+      stripeApiBase: "http://127.0.0.1:12111",
+    });
+    expect(() => loadConfig({ ...base, STRIPE_API_BASE: "ftp://x" })).toThrow(/STRIPE_API_BASE/);
+    expect(() => loadConfig({ ...base, STRIPE_METER_EVENT_NAME: "Has Spaces" })).toThrow(/STRIPE_METER_EVENT_NAME/);
+  });
 });

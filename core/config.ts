@@ -99,6 +99,15 @@ const schema = z.object({
     .enum(["true", "false", "1", "0", ""], { message: "must be true or false" })
     .default("false")
     .transform((v) => v === "true" || v === "1"),
+  // Billing (issue 15): without a Stripe key, usage is metered and priced but reported nowhere.
+  STRIPE_API_KEY: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(8).optional()),
+  STRIPE_API_BASE: z.preprocess((v) => (v === "" ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  STRIPE_METER_EVENT_NAME: z
+    .string()
+    .regex(/^[a-z0-9_]{1,100}$/, "lower-case letters, digits and _")
+    .default("provisioner_usage_cents"),
+  USAGE_REPORT_INTERVAL_SECONDS: z.coerce.number().min(0).default(300),
+  BUDGET_CHECK_INTERVAL_SECONDS: z.coerce.number().min(0).default(300),
 });
 
 export interface Config {
@@ -149,6 +158,21 @@ export interface Config {
   console: { dir?: string; sessionHours: number };
   /** Webhook deliveries (api/webhook-delivery.ts); intervalSeconds 0 turns them off. */
   webhooks: WebhookSettings;
+  /** Usage reporting to Stripe (api/usage-reporter.ts) and the budget checks (core/budget.ts). */
+  billing: BillingSettings;
+}
+
+export interface BillingSettings {
+  /** Stripe's secret key; undefined: billing (reporting to Stripe) is off. Never logged. */
+  stripeApiKey?: string;
+  /** Another Stripe API base (stripe-mock in the tests), e.g. http://127.0.0.1:12111. */
+  stripeApiBase?: string;
+  /** The Billing Meter's event name the usage is reported under (its value: cents). */
+  meterEventName: string;
+  /** Between two reporting rounds (0: off). */
+  reportIntervalSeconds: number;
+  /** Between two budget checks of every team with a budget (0: off; creates still check). */
+  budgetCheckIntervalSeconds: number;
 }
 
 export interface WebhookSettings {
@@ -247,6 +271,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: c.WEBHOOK_MAX_ATTEMPTS,
       retryBaseSeconds: c.WEBHOOK_RETRY_BASE_SECONDS,
       allowPrivateDestinations: c.WEBHOOK_ALLOW_PRIVATE_DESTINATIONS,
+    },
+    billing: {
+      stripeApiKey: c.STRIPE_API_KEY,
+      stripeApiBase: c.STRIPE_API_BASE,
+      meterEventName: c.STRIPE_METER_EVENT_NAME,
+      reportIntervalSeconds: c.USAGE_REPORT_INTERVAL_SECONDS,
+      budgetCheckIntervalSeconds: c.BUDGET_CHECK_INTERVAL_SECONDS,
     },
   };
 }

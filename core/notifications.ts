@@ -18,6 +18,8 @@ export const notificationEvents = [
   "backup.failed",
   "restore_verification.failed",
   "quota.threshold_reached",
+  // Issue 15: the month's cost reached 80 % or 100 % of the team's budget (core/budget.ts).
+  "budget.threshold_reached",
 ] as const;
 
 export type NotificationEvent = (typeof notificationEvents)[number];

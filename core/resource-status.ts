@@ -5,7 +5,11 @@
 // A move that is an event for the team's webhooks (core/notifications.ts:
 // ACTIVE, FAILED, DEGRADED, recovered, DELETED) queues it in the same
 // transaction, so every owner of a status change notifies without knowing it.
+// Every move also keeps the resource's usage segments in step (core/metering.ts:
+// the first ACTIVE starts billing, a resize's ACTIVE starts a new segment,
+// DELETED ends it), in the same transaction: metering cannot miss or repeat a move.
 import { Prisma, type PrismaClient, type ResourceStatus } from "../prisma/generated/client.js";
+import { meterMove } from "./metering.js";
 import { eventOfMove, notify } from "./notifications.js";
 
 /** From each status, the statuses a resource may move to. DELETED is final. */
@@ -60,7 +64,11 @@ interface Moving {
 }
 
 export class ResourceStatuses {
-  constructor(private readonly db: Client) {}
+  constructor(
+    private readonly db: Client,
+    /** When moves happen (metering's timestamps); tests inject one. */
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   markProvisioning(id: string) {
     return this.move(id, "PROVISIONING");
@@ -85,13 +93,20 @@ export class ResourceStatuses {
 
   /** Gone: the endpoint and credentials go with it. */
   markDeleted(id: string) {
-    return this.move(id, "DELETED", {
-      deletedAt: new Date(),
-      endpoint: Prisma.DbNull,
-      credentialsCiphertext: null,
-      credentialsKeyId: null,
-      lastError: null,
-    });
+    // One instant for the row's deletedAt and the end of its usage segment.
+    const at = this.clock();
+    return this.move(
+      id,
+      "DELETED",
+      {
+        deletedAt: at,
+        endpoint: Prisma.DbNull,
+        credentialsCiphertext: null,
+        credentialsKeyId: null,
+        lastError: null,
+      },
+      { at },
+    );
   }
 
   /** An operation that changed nothing (drift refused it) puts back the status it found, with its reason. */
@@ -116,6 +131,7 @@ export class ResourceStatuses {
           AND NOT EXISTS (SELECT 1 FROM operations WHERE resource_id = ${id}::uuid AND status IN ('QUEUED', 'RUNNING'))
         RETURNING team_id::text, name, template`;
       if (moved.length === 0) return false;
+      await meterMove(db, id, to, this.clock());
       await this.notifyMove(db, id, { ...moved[0]!, status: from }, to, lastError);
       return true;
     });
@@ -130,13 +146,14 @@ export class ResourceStatuses {
     id: string,
     to: ResourceStatus,
     data: Prisma.ResourceUpdateManyMutationInput = {},
-    { silent = false }: { silent?: boolean } = {},
+    { silent = false, at }: { silent?: boolean; at?: Date } = {},
   ): Promise<void> {
     await this.atomically(async (db) => {
       const [found] = await db.$queryRaw<Moving[]>`
         SELECT status, team_id::text, name, template FROM resources WHERE id = ${id}::uuid FOR UPDATE`;
       if (!found || !canMove(found.status, to)) throw new IllegalTransition(id, found?.status, to);
       await db.resource.updateMany({ where: { id, status: found.status }, data: { ...data, status: to } });
+      await meterMove(db, id, to, at ?? this.clock());
       if (!silent) await this.notifyMove(db, id, found, to, typeof data.lastError === "string" ? data.lastError : null);
     });
   }

@@ -242,6 +242,16 @@ describe("the service killed with SIGKILL during an up", () => {
         .filter(Boolean);
       expect(containers.sort()).toEqual([`${project}-ipfs`, `${project}-rpc`]);
 
+      // Metering (issue 15): the create interrupted and resumed is billed once, from its first ACTIVE.
+      const [segment, ...more] = await db.usageSegment.findMany({ where: { resourceId: id } });
+      expect(more).toEqual([]);
+      expect(segment).toMatchObject({ size: "small", endedAt: null });
+      // Killed again mid-hour while it runs: no gap, no second segment, the hours go on counting.
+      process.kill(-service!.pid!, "SIGKILL");
+      await new Promise((resolve) => service!.once("exit", resolve));
+      await startService();
+      expect(await db.usageSegment.findMany({ where: { resourceId: id } })).toEqual([segment]);
+
       await db.operation.create({ data: { resourceId: id, kind: "DELETE" } });
       const deleted = await eventually(
         async () => {
@@ -252,6 +262,9 @@ describe("the service killed with SIGKILL during an up", () => {
         "the delete",
       );
       expect(deleted.status, deleted.lastError ?? "").toBe("DELETED");
+      // Billed from the first ACTIVE to the deletion, in one segment.
+      const billed = await db.usageSegment.findMany({ where: { resourceId: id } });
+      expect(billed.map((b) => [b.id, b.startedAt, b.endedAt])).toEqual([[segment!.id, segment!.startedAt, deleted.deletedAt]]);
       expect(await leftovers(project)).toEqual([]);
       process.kill(-service!.pid!, "SIGTERM");
     },

@@ -22,6 +22,7 @@ import { ensurePostgres, stopLocalCluster, type LocalCluster } from "./postgres.
 import { ensurePrismaClient } from "./prisma-client.js";
 import { ensurePulumi } from "./pulumi.js";
 import { ensureSchemathesis } from "./schemathesis.js";
+import { ensureStripeMock } from "./stripe-mock.js";
 
 type Mode = "start" | "test" | "bench" | "stack" | "migrate-state" | "create-team" | "rotate-credentials-key";
 
@@ -99,6 +100,8 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     await ensureDebianPackages(["chromium"], "the web console's browser tests");
     // Schemathesis checks the service against its OpenAPI document.
     env.PROVISIONER_SCHEMATHESIS = await ensureSchemathesis();
+    // Stripe's API mock, for the billing tests (started by the tests that use it).
+    env.PROVISIONER_STRIPE_MOCK = await ensureStripeMock();
     // The Kubernetes target's tests: a real cluster (KUBECONFIG's, else a local 2-node one) and the provider plugin.
     // PROVISIONER_TEST_KUBECONFIG, not PROVISIONER_KUBECONFIG: only the tests that ask for the target get it.
     // Only when the run includes them (the whole suite, or test/kubernetes-target.test.ts): starting it costs a minute.
