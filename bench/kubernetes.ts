@@ -134,16 +134,20 @@ try {
   failed = true;
   console.error(`bench failed: ${(error as Error).message}`);
 } finally {
+  let leftovers = 0;
   for (const id of created) {
-    // A run that failed half-way: what it created is deleted too (a deleted resource answers 404).
+    // A run that failed half-way: what it created is deleted too (a deleted resource answers 409, queueing nothing).
     const deleted = await api.delete(`/v1/resources/${id}`).catch(() => undefined);
     if (deleted?.body?.operation) await waitForOperation(api, id, deleted.body.operation.id, 600_000).catch(() => undefined);
     const left = await leftBehind(id).catch((error: Error) => [`(could not check: ${error.message})`]);
     if (left.length) {
       failed = true;
+      leftovers++;
       console.error(`left behind by ${id}: ${left.join(", ")}`);
     }
   }
+  if (!leftovers)
+    console.log(`left behind: nothing (${created.length} resources checked: namespace, volumes, Docker containers, volumes, networks)`);
   await server.close();
 }
 for (const [template, perTarget] of figures) {
