@@ -103,23 +103,32 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     // Stripe's API mock, for the billing tests (started by the tests that use it).
     env.PROVISIONER_STRIPE_MOCK = await ensureStripeMock();
     // The Kubernetes target's tests: a real cluster (KUBECONFIG's, else a local 2-node one) and the provider plugin.
-    // PROVISIONER_TEST_KUBECONFIG, not PROVISIONER_KUBECONFIG: only the tests that ask for the target get it.
     // Only when the run includes them (the whole suite, or test/kubernetes-target.test.ts): starting it costs a minute.
     const files = process.argv.slice(3).filter((a) => !a.startsWith("-"));
-    if (files.length === 0 || files.some((f) => f.includes("kubernetes-target"))) {
-      await ensureKubernetesPlugin(env);
-      kubernetesCluster = await ensureKubernetesCluster(imageEnv);
-      env.PROVISIONER_TEST_KUBECONFIG = kubernetesCluster.kubeconfig;
-      env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST = kubernetesCluster.publicHost;
-      if (kubernetesCluster.nodeControl) env.PROVISIONER_TEST_KUBERNETES_NODE_CONTROL = kubernetesCluster.nodeControl;
-      if (kubernetesCluster.binDir) env.PATH = `${kubernetesCluster.binDir}${path.delimiter}${env.PATH}`;
-      env.PROVISIONER_KUBERNETES_USER_IDS ??= JSON.stringify(await imageUserIds(imageEnv));
-    }
+    if (files.length === 0 || files.some((f) => f.includes("kubernetes-target"))) await useKubernetesCluster(env, imageEnv);
+  } else if (mode === "bench" && process.argv.slice(3).includes("kubernetes")) {
+    // The Kubernetes bench (opt-in: `npm run bench -- kubernetes`) deploys onto the same cluster the tests use.
+    await useKubernetesCluster(env, imageEnv);
   } else if (process.env.PROVISIONER_KUBECONFIG) {
     await ensureKubernetesPlugin(env);
   }
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return env;
+}
+
+/**
+ * The Kubernetes test cluster (KUBECONFIG's, else the local 2-node one, started
+ * now and stopped by finish()) and the provider plugin, for the tests and the bench.
+ * PROVISIONER_TEST_KUBECONFIG, not PROVISIONER_KUBECONFIG: only the tests and benches that ask for the target get it.
+ */
+async function useKubernetesCluster(env: NodeJS.ProcessEnv, imageEnv: Record<string, string>): Promise<void> {
+  await ensureKubernetesPlugin(env);
+  kubernetesCluster = await ensureKubernetesCluster(imageEnv);
+  env.PROVISIONER_TEST_KUBECONFIG = kubernetesCluster.kubeconfig;
+  env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST = kubernetesCluster.publicHost;
+  if (kubernetesCluster.nodeControl) env.PROVISIONER_TEST_KUBERNETES_NODE_CONTROL = kubernetesCluster.nodeControl;
+  if (kubernetesCluster.binDir) env.PATH = `${kubernetesCluster.binDir}${path.delimiter}${env.PATH}`;
+  env.PROVISIONER_KUBERNETES_USER_IDS ??= JSON.stringify(await imageUserIds(imageEnv));
 }
 
 let child: ChildProcess | undefined;
@@ -212,7 +221,8 @@ async function main(): Promise<number> {
   if (mode === "stack") return run(process.execPath, tsx("tools/stack.ts", process.argv.slice(3)), env);
   if (mode === "migrate-state") return run(process.execPath, tsx("tools/migrate-state.ts", process.argv.slice(3)), env);
   if (mode === "bench") {
-    // npm run bench [-- deploy|service|pooler|state-backend]: all by default, one after the other.
+    // npm run bench [-- deploy|service|pooler|state-backend|restore|kubernetes]: the first four by default, one after the other
+    // (restore and kubernetes are opt-in: kubernetes costs the local cluster's start and stop).
     const benches = process.argv.length > 3 ? process.argv.slice(3) : ["deploy", "service", "pooler", "state-backend"];
     for (const bench of benches) {
       say(`running the ${bench} benchmark`);
