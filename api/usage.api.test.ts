@@ -4,45 +4,13 @@
 // month has usage to show), as the worker moves them. Budget webhooks are
 // delivered over real HTTP to a receiver on 127.0.0.1.
 import crypto from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResourceStatuses } from "../core/resource-status.js";
 import type { Tier } from "../prisma/generated/client.js";
 import { client, discardUnfinishedOperations, type Client } from "../test/service-client.js";
 import { startTestServer, type TestServer } from "../test/test-server.js";
+import { startReceiver, until } from "../test/webhook-receiver.js";
 import { TeamService } from "./teams.service.js";
-
-/** Records every request it gets; answers 200. */
-function startReceiver() {
-  const received: { path: string; body: string }[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "/", body: Buffer.concat(chunks).toString("utf8") });
-      res.writeHead(200).end("ok");
-    });
-  });
-  return {
-    received,
-    listen: () =>
-      new Promise<string>((resolve) =>
-        server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-      ),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const scrapeToken = crypto.randomBytes(16).toString("hex");
 const thisMonth = () => new Date().toISOString().slice(0, 7);

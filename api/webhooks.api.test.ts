@@ -12,20 +12,9 @@ import { ResourceStatuses } from "../core/resource-status.js";
 import type { Tier } from "../prisma/generated/client.js";
 import { client, discardUnfinishedOperations, type Client } from "../test/service-client.js";
 import { startTestServer, type TestServer } from "../test/test-server.js";
-import { startReceiver } from "../test/webhook-receiver.js";
+import { startReceiver, until } from "../test/webhook-receiver.js";
 import { TeamService } from "./teams.service.js";
 import { guardedLookup } from "./webhook-destinations.js";
-
-/** Polls `check` until it returns something truthy (a generous limit: a condition, not a speed). */
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const allResourceEvents = ["resource.active", "resource.failed", "resource.degraded", "resource.recovered", "resource.deleted"];
 const scrapeToken = crypto.randomBytes(16).toString("hex");

@@ -46,3 +46,42 @@ export function clusterClient(suite: { endpoint: Record<string, string>; credent
     },
   };
 }
+
+/**
+ * Runs `change` while sampling every pin each second. Returns the samples
+ * where a pin was on fewer than `minimum` peers, and how many samples were
+ * taken: a watcher that never got an answer proves nothing, so the caller
+ * checks that it did. No answer (the REST API restarts with its peer during
+ * an update; pins live in Kubo meanwhile) is not a sample.
+ */
+export async function watchReplication(
+  cluster: { pinnedPeers(cid: string): Promise<string[]> },
+  cids: string[],
+  minimum: number,
+  change: () => Promise<void>,
+): Promise<{ violations: string[]; samples: number }> {
+  const violations: string[] = [];
+  let samples = 0;
+  let changing = true;
+  const watcher = (async () => {
+    while (changing) {
+      try {
+        for (const cid of cids) {
+          const n = (await cluster.pinnedPeers(cid)).length;
+          if (n < minimum) violations.push(`${cid} pinned on ${n} peers`);
+        }
+        samples++;
+      } catch {
+        // Not a sample.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+  try {
+    await change();
+  } finally {
+    changing = false;
+    await watcher;
+  }
+  return { violations, samples };
+}

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { eventually } from "./docker.js";
 import { testPorts } from "./deployment.js";
 import { deployForSuite } from "./suite.js";
-import { clusterClient } from "./ipfs-cluster-client.js";
+import { clusterClient, watchReplication } from "./ipfs-cluster-client.js";
 
 describe("scaling ipfs-cluster-small", () => {
   const suite = deployForSuite({
@@ -22,39 +22,14 @@ describe("scaling ipfs-cluster-small", () => {
     return (await Promise.all(cids.map((cid) => cluster.pinnedPeers(cid)))).every((p) => p.length >= 2) ? true : undefined;
   };
 
-  /**
-   * Runs an update while sampling the pins. Returns the samples where a pin was
-   * under replication-min, and how many samples were taken: a watcher that never
-   * got an answer proves nothing, so the caller checks that it did.
-   */
+  /** Runs an update to `peers` peers while sampling the pins (watchReplication). */
   async function updateWhileWatching(peers: number): Promise<{ violations: string[]; samples: number }> {
-    const violations: string[] = [];
-    let samples = 0;
-    let updating = true;
-    const watcher = (async () => {
-      while (updating) {
-        try {
-          for (const cid of cids) {
-            const n = (await cluster.pinnedPeers(cid)).length;
-            if (n < 2) violations.push(`${cid} pinned on ${n} peers`);
-          }
-          samples++;
-        } catch {
-          // The REST API restarts with its peer during an update (pins live in Kubo meanwhile): not a sample.
-        }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    })();
     const { ports } = suite.deployment.args;
     const newGateway = peers > 3 ? await testPorts([`gateway${peers - 1}`]) : {};
     const allocation = Object.fromEntries(Object.entries({ ...ports, ...newGateway }).filter(([name]) => name !== `gateway${peers}`));
-    try {
+    return watchReplication(cluster, cids, 2, async () => {
       suite.endpoint = (await suite.deployment.up({ options: { peers, publicNetwork: false }, ports: allocation })).endpoint;
-    } finally {
-      updating = false;
-      await watcher;
-    }
-    return { violations, samples };
+    });
   }
 
   // One test: each step starts from where the previous one left the cluster.

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
 import { hostNameOf } from "../components/templates/host-name.js";
 import { eventually } from "./docker.js";
-import { clusterClient, type PinStatus } from "./ipfs-cluster-client.js";
+import { clusterClient, watchReplication, type PinStatus } from "./ipfs-cluster-client.js";
 import { psql } from "./postgres-client.js";
 import { client, discardUnfinishedOperations, waitForOperation, waitForStatus, type Client } from "./service-client.js";
 import { startTestServer, type TestServer } from "./test-server.js";
@@ -379,37 +379,15 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       },
     );
 
-    /** Runs a PATCH of the peer count while sampling every pin each second; the samples where one was under replication-min. */
-    async function scaleWhileWatching(peers: number): Promise<{ violations: string[]; samples: number }> {
-      const violations: string[] = [];
-      let samples = 0;
-      let updating = true;
-      const watcher = (async () => {
-        while (updating) {
-          try {
-            for (const cid of cids) {
-              const n = (await cluster.pinnedPeers(cid)).length;
-              if (n < 2) violations.push(`${cid} pinned on ${n} peers`);
-            }
-            samples++;
-          } catch {
-            // No answer is not a sample (the caller checks that there were some).
-          }
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-        }
-      })();
-      try {
+    /** Runs a PATCH of the peer count while sampling every pin each second (watchReplication). */
+    const scaleWhileWatching = (peers: number) =>
+      watchReplication(cluster, cids, 2, async () => {
         const patched = await api.patch(`/v1/resources/${id}`, { options: { peers } });
         expect(patched.status).toBe(202);
         const operation = await waitForOperation(api, id, patched.body.operation.id, 600_000);
         expect(operation.error ?? null).toBeNull();
         expect(operation.status).toBe("SUCCEEDED");
-      } finally {
-        updating = false;
-        await watcher;
-      }
-      return { violations, samples };
-    }
+      });
 
     it(
       "scales 3 → 4 → 3 peers: every pin on 2 peers throughout, the 4th peer's gateway serves them, it leaves after moving them",

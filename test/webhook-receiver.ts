@@ -1,6 +1,7 @@
 // A webhook receiver on 127.0.0.1 for the tests that deliver webhooks for
 // real: records every request; a path under `/flaky/` answers 500 to its
-// first request, under `/down/` always, any other 200.
+// first request, under `/down/` always, any other 200; and `until`, which waits
+// for what it receives.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -35,4 +36,19 @@ export function startReceiver() {
       ),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Polls `check` until it returns something truthy (a generous limit: a condition, not a speed). */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
