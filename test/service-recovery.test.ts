@@ -231,7 +231,15 @@ describe("the service killed with SIGKILL during an up", () => {
         "the resumed operation to finish",
       );
       expect(resource.status, resource.lastError ?? "").toBe("ACTIVE");
-      const operation = await db.operation.findFirstOrThrow({ where: { resourceId: id } });
+      // The resource turns ACTIVE a moment before its operation is marked done.
+      const operation = await eventually(
+        async () => {
+          const row = await db.operation.findFirstOrThrow({ where: { resourceId: id } });
+          return row.status === "RUNNING" ? undefined : row;
+        },
+        30_000,
+        "the operation marked done",
+      );
       expect(operation).toMatchObject({ status: "SUCCEEDED", attempts: 2 });
       const events = await db.event.findMany({ where: { resourceId: id }, orderBy: { id: "asc" } });
       expect(events.map((e) => e.message).join("\n")).toMatch(/recovered the stack after an interrupted run/);
