@@ -24,6 +24,17 @@ function render(template: string, ports: Record<string, number>, options?: unkno
   return { manifests, model: a, claims, prepared, secret: "a".repeat(48) };
 }
 
+/** A 3-peer ipfs-cluster-small's port allocation. */
+const clusterPorts = {
+  restApi: 22001,
+  pinningServiceApi: 22002,
+  metrics: 22003,
+  gateway0: 22004,
+  gateway1: 22005,
+  gateway2: 22006,
+  gateway: 22007,
+};
+
 const find = (ms: Manifest[], kind: string, name: string) => ms.find((m) => m.kind === kind && m.metadata.name === name)!;
 const spec = (m: Manifest) => m.spec as any;
 
@@ -186,16 +197,7 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
   });
 
   it("sizes: limits from the template's size, claims per volume (peer state 1 GiB, Kubo data its share), /dev/shm from shmMb", () => {
-    const ports = {
-      restApi: 22001,
-      pinningServiceApi: 22002,
-      metrics: 22003,
-      gateway0: 22004,
-      gateway1: 22005,
-      gateway2: 22006,
-      gateway: 22007,
-    };
-    const { manifests, claims, prepared } = render("ipfs-cluster-small", ports, { peers: 3 }, "medium");
+    const { manifests, claims, prepared } = render("ipfs-cluster-small", clusterPorts, { peers: 3 }, "medium");
     const size = prepared.template.sizes.medium;
     const kubo = spec(find(manifests, "StatefulSet", "ipfs0"));
     expect(kubo.template.spec.containers[0].resources.limits).toEqual({ cpu: `${size.cpus * 1000}m`, memory: `${size.memoryMb}Mi` });
@@ -212,16 +214,7 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
   });
 
   it("ipfs-cluster-small: a pod per Kubo node and per peer, peers spread when possible, derived secrets (peer keys) in the Secret", () => {
-    const ports = {
-      restApi: 22001,
-      pinningServiceApi: 22002,
-      metrics: 22003,
-      gateway0: 22004,
-      gateway1: 22005,
-      gateway2: 22006,
-      gateway: 22007,
-    };
-    const { manifests, model } = render("ipfs-cluster-small", ports, { peers: 3 });
+    const { manifests, model } = render("ipfs-cluster-small", clusterPorts, { peers: 3 });
     // 3 Kubo nodes, 3 peers, the gateway balancer and the metrics proxy: nothing shares a volume.
     expect(podGroups(model).length).toBe(Object.keys(model.services).length);
     expect(podGroups(model).length).toBe(8);
@@ -256,7 +249,7 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     expect(task.env.find((e: { name: string }) => e.name === "CLUSTER_RESTAPI_BASICAUTHCREDENTIALS").valueFrom.secretKeyRef.name).toBe(
       "credentials",
     );
-    const four = render("ipfs-cluster-small", { ...ports, gateway3: 22008 }, { peers: 4 }).manifests.filter((m) => m.kind === "Job");
+    const four = render("ipfs-cluster-small", { ...clusterPorts, gateway3: 22008 }, { peers: 4 }).manifests.filter((m) => m.kind === "Job");
     expect(four.map((j) => j.metadata.name)).not.toContain(removal.metadata.name);
   });
 });
