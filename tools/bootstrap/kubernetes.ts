@@ -49,6 +49,14 @@ const addonBuilds = () => [
     label: "Building local-path-provisioner",
   }),
   goBuild({ name: "pause", module: "pause", binaries: { pause: "." }, ldflags: "-s -w", label: "Building the pod sandbox (pause)" }),
+  // NetworkPolicy enforcement beside the bridge CNI (its firewall only): v2.1.0, the one version the proxy serves.
+  goBuild({
+    name: "kube-router",
+    module: "kube-router",
+    binaries: { "kube-router": "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router" },
+    ldflags: "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v2.1.0",
+    label: "Building kube-router v2.1.0 (the test cluster's NetworkPolicy firewall)",
+  }),
 ];
 
 /** Debian packages the nodes run on. */
@@ -61,6 +69,7 @@ const nodePackages = [
   "conntrack",
   "iptables",
   "busybox-static",
+  "ipset",
 ];
 
 /** The plugin version @pulumi/kubernetes asks the engine for. */
@@ -272,12 +281,12 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
       "kubernetes: the Kubernetes target's tests need a cluster: set KUBECONFIG, or run as root on Linux to start the local 2-node cluster",
     );
   await ensureDebianPackages(nodePackages, "the local Kubernetes test cluster");
-  const [kube, coredns, localPath, pause] = await Promise.all([kubernetesBuild(), ...addonBuilds()]);
+  const [kube, coredns, localPath, pause, kubeRouter] = await Promise.all([kubernetesBuild(), ...addonBuilds()]);
   const imagesDir = path.join(cacheDir, "kubernetes-images");
   fs.mkdirSync(imagesDir, { recursive: true });
   await addonImages(imagesDir, { coredns: coredns!, localPath: localPath!, pause: pause! });
   await templateImages(imagesDir, imageEnv);
-  const env = { ...process.env, K8S_DIR: clusterDir, K8S_BIN: kube, K8S_IMAGES: imagesDir };
+  const env = { ...process.env, K8S_DIR: clusterDir, K8S_BIN: kube, K8S_IMAGES: imagesDir, K8S_KUBE_ROUTER: kubeRouter! };
   const log = path.join(logDir, "kubernetes-cluster.log");
   fs.mkdirSync(clusterDir, { recursive: true });
   const kubeconfig = path.join(clusterDir, "pki", "admin.kubeconfig");

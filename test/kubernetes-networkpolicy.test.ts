@@ -1,0 +1,158 @@
+// NetworkPolicy enforced on a real cluster: the objects the Kubernetes target
+// renders for a resource's namespace (same-namespace traffic; from outside it,
+// only the published ports) keep two resources apart. The local test cluster
+// enforces them with kube-router's firewall (tools/kubernetes/up.sh); a cluster
+// of KUBECONFIG must have a network plugin that does. No cluster is a failure,
+// never a skip: `npm test` provides one.
+import { execFile } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SystemModel } from "../components/model/system.js";
+import { renderManifests, type Manifest } from "../components/targets/kubernetes-manifests.js";
+import { eventually } from "./docker.js";
+
+const execFileAsync = promisify(execFile);
+const kubeconfig = process.env.PROVISIONER_TEST_KUBECONFIG;
+const publicHost = process.env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST ?? "127.0.0.1";
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", kubeconfig!, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+/** The image every node has (imported by the bootstrap): busybox's httpd serves, its wget asks. */
+const image = "localhost/busybox:1";
+const publishedPort = 8080;
+/** A port the service listens on but does not publish: its namespace's own (a peer port, a database's admin port). */
+const privatePort = 9090;
+
+/**
+ * A resource of one service that serves on a published and a private port,
+ * rendered by the target's own renderer: its NetworkPolicies are the ones a
+ * template's resource gets.
+ */
+function resource(project: string, nodePort: number): Manifest[] {
+  const model: SystemModel = {
+    project,
+    labels: { "provisioner.test": "networkpolicy" },
+    services: {
+      web: {
+        image,
+        entrypoint: ["/bin/sh", "-c"],
+        command: [
+          `mkdir -p /www && echo ${project} > /www/index.html && httpd -p ${privatePort} -h /www && exec httpd -f -p ${publishedPort} -h /www`,
+        ],
+        ports: [{ host: nodePort, container: publishedPort, hostIp: "0.0.0.0" }],
+        limits: { cpus: 0.1, memoryMb: 32 },
+        restart: "unless-stopped",
+      },
+    },
+    volumes: [],
+    files: {},
+  };
+  return renderManifests(model, { claimsGb: {}, serviceType: "NodePort", userIds: {}, secretKeys: [] });
+}
+
+async function apply(manifests: Manifest[]): Promise<void> {
+  // kubectl reads the manifests from a file: JSON is YAML. `after` is the renderer's own field, not Kubernetes'.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-netpol-"));
+  const file = path.join(dir, "manifests.json");
+  fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: manifests.map(({ after: _after, ...m }) => m) }));
+  try {
+    await kubectl("apply", "-f", file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const podIp = async (namespace: string, pod: string) => (await kubectl("-n", namespace, "get", "pod", pod, "-o", "jsonpath={.status.podIP}")).trim();
+
+/** What `wget` in the client pod gets from the address: the page, or the reason it got none. */
+async function fetchFrom(namespace: string, pod: string, url: string): Promise<string> {
+  try {
+    return (await kubectl("-n", namespace, "exec", pod, "--", "wget", "-q", "-T", "3", "-O-", url)).trim();
+  } catch (error) {
+    return `failed: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`;
+  }
+}
+
+/** What a client on the host (outside the cluster, where users are) gets from the address. */
+async function fetchFromHost(url: string): Promise<string> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return (await response.text()).trim();
+  } catch (error) {
+    return `failed: ${(error as Error).message}`;
+  }
+}
+
+describe("NetworkPolicy on a real 2-node cluster: a resource's namespace is closed but for its published ports", () => {
+  const suffix = crypto.randomBytes(4).toString("hex");
+  const a = `rnetpola${suffix}`;
+  const b = `rnetpolb${suffix}`;
+  // Node ports above the service's own range (19000-29000): the test never takes one a resource was given.
+  const nodePortB = 29001 + crypto.randomInt(3000);
+  const nodePortA = nodePortB + 1;
+
+  beforeAll(async () => {
+    if (!kubeconfig) throw new Error("no cluster: PROVISIONER_TEST_KUBECONFIG is unset (run through `npm test`, which starts one)");
+    await apply([...resource(a, nodePortA), ...resource(b, nodePortB)]);
+    // A client in A's namespace, as any pod of that resource would be.
+    await kubectl(
+      "-n",
+      a,
+      "run",
+      "client",
+      `--image=${image}`,
+      "--image-pull-policy=IfNotPresent",
+      "--restart=Never",
+      "--labels=provisioner.test=client",
+      "--",
+      "sleep",
+      "3600",
+    );
+    for (const ns of [a, b]) await kubectl("-n", ns, "rollout", "status", "statefulset/web", "--timeout=180s");
+    await kubectl("-n", a, "wait", "--for=condition=Ready", "pod/client", "--timeout=180s");
+  }, 300_000);
+
+  afterAll(async () => {
+    if (kubeconfig) await kubectl("delete", "namespace", a, b, "--ignore-not-found", "--wait=true", "--timeout=120s").catch(() => undefined);
+  }, 180_000);
+
+  it("renders the policies the test relies on", () => {
+    const policies = resource(b, nodePortB).filter((m) => m.kind === "NetworkPolicy");
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual(["published-web", "same-namespace-only"]);
+  });
+
+  it(
+    "same namespace: every port; another namespace: only the published port; outside: the NodePort, never the private port",
+    { timeout: 180_000 },
+    async () => {
+      const [ipA, ipB] = [await podIp(a, "web-0"), await podIp(b, "web-0")];
+      // Policies apply a moment after a pod starts (the enforcer watches for it): wait for the state they give.
+      await eventually(
+        async () => ((await fetchFrom(a, "client", `http://${ipB}:${privatePort}/`)).startsWith("failed") ? true : undefined),
+        60_000,
+        `B's private port closed to A's pods`,
+      );
+      expect(await fetchFrom(a, "client", `http://${ipA}:${privatePort}/`)).toBe(a);
+      expect(await fetchFrom(a, "client", `http://${ipA}:${publishedPort}/`)).toBe(a);
+      expect(await fetchFrom(a, "client", `http://${ipB}:${publishedPort}/`)).toBe(b);
+      expect(await fetchFrom(a, "client", `http://${ipB}:${privatePort}/`)).toMatch(/^failed/);
+      expect(await fetchFromHost(`http://${publicHost}:${nodePortB}/`)).toBe(b);
+      expect(await fetchFromHost(`http://${ipB}:${privatePort}/`)).toMatch(/^failed/);
+
+      // The policies, and nothing else, keep it closed: without them the same port answers.
+      await kubectl("-n", b, "delete", "networkpolicy", "--all");
+      await eventually(
+        async () => ((await fetchFrom(a, "client", `http://${ipB}:${privatePort}/`)) === b ? true : undefined),
+        60_000,
+        `B's private port open once B's policies are gone`,
+      );
+    },
+  );
+});
