@@ -24,7 +24,7 @@ async function kubectl(...args: string[]): Promise<string> {
   return stdout;
 }
 
-/** The image every node has (imported by the bootstrap): busybox's httpd serves, its wget asks. */
+/** The image every node has (imported by the bootstrap): busybox's httpd serves, its nc asks. */
 const image = "localhost/busybox:1";
 const publishedPort = 8080;
 /** A port the service listens on but does not publish: its namespace's own (a peer port, a database's admin port). */
@@ -71,10 +71,17 @@ async function apply(manifests: Manifest[]): Promise<void> {
 
 const podIp = async (namespace: string, pod: string) => (await kubectl("-n", namespace, "get", "pod", pod, "-o", "jsonpath={.status.podIP}")).trim();
 
-/** What `wget` in the client pod gets from the address: the page, or the reason it got none. */
-async function fetchFrom(namespace: string, pod: string, url: string): Promise<string> {
+/**
+ * What an HTTP GET from a pod gets from ip:port: the page, or "failed: ..." when no answer came (a closed port
+ * times out or is refused). busybox's nc asks (its wget, linked statically against glibc, crashes).
+ */
+async function fetchFrom(namespace: string, pod: string, ip: string, port: number): Promise<string> {
   try {
-    return (await kubectl("-n", namespace, "exec", pod, "--", "wget", "-q", "-T", "3", "-O-", url)).trim();
+    const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port}`;
+    const response = await kubectl("-n", namespace, "exec", pod, "--", "sh", "-c", request);
+    const status = response.split("\n")[0]!;
+    if (!/^HTTP\/1\.[01] 200/.test(status)) return `failed: no answer (${status.trim() || "nothing"})`;
+    return response.trim().split("\n").at(-1)!.trim();
   } catch (error) {
     return `failed: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`;
   }
@@ -135,21 +142,21 @@ describe("NetworkPolicy on a real 2-node cluster: a resource's namespace is clos
       const [ipA, ipB] = [await podIp(a, "web-0"), await podIp(b, "web-0")];
       // Policies apply a moment after a pod starts (the enforcer watches for it): wait for the state they give.
       await eventually(
-        async () => ((await fetchFrom(a, "client", `http://${ipB}:${privatePort}/`)).startsWith("failed") ? true : undefined),
+        async () => ((await fetchFrom(a, "client", ipB, privatePort)).startsWith("failed") ? true : undefined),
         60_000,
         `B's private port closed to A's pods`,
       );
-      expect(await fetchFrom(a, "client", `http://${ipA}:${privatePort}/`)).toBe(a);
-      expect(await fetchFrom(a, "client", `http://${ipA}:${publishedPort}/`)).toBe(a);
-      expect(await fetchFrom(a, "client", `http://${ipB}:${publishedPort}/`)).toBe(b);
-      expect(await fetchFrom(a, "client", `http://${ipB}:${privatePort}/`)).toMatch(/^failed/);
+      expect(await fetchFrom(a, "client", ipA, privatePort)).toBe(a);
+      expect(await fetchFrom(a, "client", ipA, publishedPort)).toBe(a);
+      expect(await fetchFrom(a, "client", ipB, publishedPort)).toBe(b);
+      expect(await fetchFrom(a, "client", ipB, privatePort)).toMatch(/^failed/);
       expect(await fetchFromHost(`http://${publicHost}:${nodePortB}/`)).toBe(b);
       expect(await fetchFromHost(`http://${ipB}:${privatePort}/`)).toMatch(/^failed/);
 
       // The policies, and nothing else, keep it closed: without them the same port answers.
       await kubectl("-n", b, "delete", "networkpolicy", "--all");
       await eventually(
-        async () => ((await fetchFrom(a, "client", `http://${ipB}:${privatePort}/`)) === b ? true : undefined),
+        async () => ((await fetchFrom(a, "client", ipB, privatePort)) === b ? true : undefined),
         60_000,
         `B's private port open once B's policies are gone`,
       );

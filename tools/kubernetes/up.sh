@@ -37,16 +37,21 @@ for i in 1 2; do
   start kubelet-n$i k8s-n$i $B/kubelet --config="$K8S_DIR/n$i/kubelet.yaml" --kubeconfig=$P/kubelet-n$i.kubeconfig --root-dir="$K8S_DIR/n$i/kubelet" \
     --hostname-override=n$i --node-ip=10.200.0.$i
   start kube-proxy-n$i k8s-n$i $B/kube-proxy --config="$K8S_DIR/n$i/kube-proxy.yaml"
-  # NetworkPolicy: the bridge CNI ignores it; kube-router's firewall alone (no routing, no service proxy) enforces it
-  # beside it, with iptables and ipset in the node's namespace. It acts as a cluster administrator (the admin
-  # kubeconfig): it only reads pods, namespaces and policies, and this cluster is the tests' own.
-  start kube-router-n$i k8s-n$i "$K8S_KUBE_ROUTER/kube-router" --run-firewall=true --run-router=false --run-service-proxy=false \
-    --kubeconfig=$P/admin.kubeconfig --hostname-override=n$i --service-cluster-ip-range=10.96.0.0/12 --service-node-port-range=19000-32767 \
-    --metrics-port=0 --health-port=0
 done
 i=0; until k wait --for=condition=Ready node/n1 node/n2 --timeout=60s >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 4 ] || { echo "nodes not Ready: see $K8S_DIR/logs" >&2; exit 1; }; sleep 2; done
 ts "nodes Ready"
+# NetworkPolicy: the bridge CNI ignores it; kube-router's firewall alone (no routing, no service proxy) enforces it
+# beside it, with iptables and ipset in the node's namespace. It acts as a cluster administrator (the admin
+# kubeconfig): it only reads pods, namespaces and policies, and this cluster is the tests' own.
+for i in 1 2; do start kube-router-n$i k8s-n$i "$K8S_KUBE_ROUTER/kube-router" --run-firewall=true --run-router=false --run-service-proxy=false \
+  --kubeconfig=$P/admin.kubeconfig --hostname-override=n$i --service-cluster-ip-range=10.96.0.0/12 --service-node-port-range=19000-32767 \
+  --metrics-port=0 --health-port=0
+done
 sed "s#/tmp/k8s#$K8S_DIR#g" "$HERE/local-path.yaml" | k apply -f "$HERE/coredns.yaml" -f - >/dev/null
 k -n kube-system rollout status deploy/coredns --timeout=180s >/dev/null; k -n local-path-storage rollout status deploy/local-path-provisioner --timeout=180s >/dev/null
 k annotate storageclass local-path storageclass.kubernetes.io/is-default-class=true --overwrite >/dev/null
 ts "CoreDNS and the local-path StorageClass ready"
+# The firewall has set up its chains in both nodes' FORWARD: from now on a pod is policed from its start.
+for i in 1 2; do j=0; until nsenter --net=/run/netns/k8s-n$i -- iptables -S FORWARD 2>/dev/null | grep -q -- "-j KUBE-ROUTER-FORWARD"; do
+  running kube-router-n$i && [ $j -lt 120 ] || { echo "kube-router on n$i not ready: see $K8S_DIR/logs/kube-router-n$i.log" >&2; exit 1; }; sleep 0.5; j=$((j+1)); done; done
+ts "NetworkPolicy firewall (kube-router) ready"
