@@ -11,8 +11,11 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveImages } from "../components/images.js";
 import type { SystemModel } from "../components/model/system.js";
-import { renderManifests, type Manifest } from "../components/targets/kubernetes-manifests.js";
+import { claimsGb, renderManifests, secretKeys, withBackupStoreVolume, type Manifest } from "../components/targets/kubernetes-manifests.js";
+import { buildSystem, prepareRequest } from "../components/templates/index.js";
+import { volumeSizesGb } from "../components/templates/volume-sizes.js";
 import { eventually } from "./docker.js";
 
 const execFileAsync = promisify(execFile);
@@ -57,6 +60,32 @@ function resource(project: string, nodePort: number): Manifest[] {
   return renderManifests(model, { claimsGb: {}, serviceType: "NodePort", userIds: {}, secretKeys: [] });
 }
 
+/**
+ * A postgres-small resource as the target renders it (the real template, the images the nodes have): its server
+ * is reached through its pooler, the one published port; the server's own 5432 is the namespace's.
+ */
+function postgresSmall(resourceId: string, nodePort: number): { namespace: string; manifests: Manifest[] } {
+  const prepared = prepareRequest({ template: "postgres-small", name: "db", team: "netpol", resourceId });
+  const secrets = (digit: string) => Object.fromEntries(Object.entries(prepared.secretSizes).map(([s, n]) => [s, digit.repeat(2 * n)]));
+  const inputs = (secret: string) => ({
+    ports: { pgbouncer: nodePort },
+    secrets: secrets(secret),
+    images: resolveImages(process.env),
+    publishIp: "0.0.0.0",
+    publicHost,
+  });
+  const model = buildSystem(prepared, inputs("a")).model;
+  const other = buildSystem(prepared, inputs("b")).model;
+  const userIds = JSON.parse(process.env.PROVISIONER_KUBERNETES_USER_IDS ?? "{}") as Record<string, number>;
+  const manifests = renderManifests(model, {
+    claimsGb: claimsGb(volumeSizesGb(prepared, withBackupStoreVolume(model).volumes)),
+    serviceType: "NodePort",
+    userIds,
+    secretKeys: secretKeys(model, other),
+  });
+  return { namespace: model.project, manifests };
+}
+
 async function apply(manifests: Manifest[]): Promise<void> {
   // kubectl reads the manifests from a file: JSON is YAML. `after` is the renderer's own field, not Kubernetes'.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-netpol-"));
@@ -69,7 +98,8 @@ async function apply(manifests: Manifest[]): Promise<void> {
   }
 }
 
-const podIp = async (namespace: string, pod: string) => (await kubectl("-n", namespace, "get", "pod", pod, "-o", "jsonpath={.status.podIP}")).trim();
+const podIp = async (namespace: string, pod: string) =>
+  (await kubectl("-n", namespace, "get", "pod", pod, "-o", "jsonpath={.status.podIP}")).trim();
 
 /**
  * What an HTTP GET from a pod gets from ip:port: the page, or "failed: ..." when no answer came (a closed port
@@ -104,10 +134,12 @@ describe("NetworkPolicy on a real 2-node cluster: a resource's namespace is clos
   // Node ports above the service's own range (19000-29000): the test never takes one a resource was given.
   const nodePortB = 29001 + crypto.randomInt(3000);
   const nodePortA = nodePortB + 1;
+  const nodePortPg = nodePortB + 2;
+  const pg = postgresSmall(crypto.randomUUID(), nodePortPg);
 
   beforeAll(async () => {
     if (!kubeconfig) throw new Error("no cluster: PROVISIONER_TEST_KUBECONFIG is unset (run through `npm test`, which starts one)");
-    await apply([...resource(a, nodePortA), ...resource(b, nodePortB)]);
+    await apply([...resource(a, nodePortA), ...resource(b, nodePortB), ...pg.manifests]);
     // A client in A's namespace, as any pod of that resource would be.
     await kubectl(
       "-n",
@@ -124,10 +156,15 @@ describe("NetworkPolicy on a real 2-node cluster: a resource's namespace is clos
     );
     for (const ns of [a, b]) await kubectl("-n", ns, "rollout", "status", "statefulset/web", "--timeout=180s");
     await kubectl("-n", a, "wait", "--for=condition=Ready", "pod/client", "--timeout=180s");
-  }, 300_000);
+    for (const sts of ["postgres", "pgbouncer"])
+      await kubectl("-n", pg.namespace, "rollout", "status", `statefulset/${sts}`, "--timeout=240s");
+  }, 420_000);
 
   afterAll(async () => {
-    if (kubeconfig) await kubectl("delete", "namespace", a, b, "--ignore-not-found", "--wait=true", "--timeout=120s").catch(() => undefined);
+    if (kubeconfig)
+      await kubectl("delete", "namespace", a, b, pg.namespace, "--ignore-not-found", "--wait=true", "--timeout=120s").catch(
+        () => undefined,
+      );
   }, 180_000);
 
   it("renders the policies the test relies on", () => {
@@ -160,6 +197,26 @@ describe("NetworkPolicy on a real 2-node cluster: a resource's namespace is clos
         60_000,
         `B's private port open once B's policies are gone`,
       );
+    },
+  );
+
+  it(
+    "postgres-small: its server's 5432 is closed to another resource's pods, its pooler's (published) open",
+    { timeout: 120_000 },
+    async () => {
+      const [server, pooler] = [await podIp(pg.namespace, "postgres-0"), await podIp(pg.namespace, "pgbouncer-0")];
+      /**
+       * Whether Postgres' protocol answers at ip:5432 from A's client pod: an SSLRequest gets one byte, "S" or "N",
+       * from a server or a pooler; nothing when the port is closed.
+       */
+      const connects = async (ip: string) => {
+        const request = `printf '\\000\\000\\000\\010\\004\\322\\026\\057' | nc -w 3 ${ip} 5432`;
+        const answer = await kubectl("-n", a, "exec", "client", "--", "sh", "-c", request).catch(() => "");
+        return answer === "S" || answer === "N";
+      };
+      await eventually(async () => ((await connects(server)) ? undefined : true), 60_000, "the server's 5432 closed to A's pods");
+      expect(await connects(pooler)).toBe(true);
+      expect(await connects(server)).toBe(false);
     },
   );
 });
