@@ -1,9 +1,10 @@
 // NetworkPolicy enforced on a real cluster: the objects the Kubernetes target
 // renders for a resource's namespace (same-namespace traffic; from outside it,
 // only the published ports) keep two resources apart. The local test cluster
-// enforces them with kube-router's firewall (tools/kubernetes/up.sh); a cluster
-// of KUBECONFIG must have a network plugin that does. No cluster is a failure,
-// never a skip: `npm test` provides one.
+// enforces them with kube-router's firewall, on for this file only
+// (tools/kubernetes/firewall.sh says why); a cluster of KUBECONFIG must have a
+// network plugin that does. No cluster is a failure, never a skip: `npm test`
+// provides one.
 import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -21,6 +22,8 @@ import { eventually } from "./docker.js";
 const execFileAsync = promisify(execFile);
 const kubeconfig = process.env.PROVISIONER_TEST_KUBECONFIG;
 const publicHost = process.env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST ?? "127.0.0.1";
+/** `<script> start|stop`: the local cluster's NetworkPolicy enforcement (tools/kubernetes/firewall.sh). */
+const firewall = process.env.PROVISIONER_TEST_KUBERNETES_FIREWALL;
 
 async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", kubeconfig!, ...args], { maxBuffer: 64 * 1024 * 1024 });
@@ -139,6 +142,7 @@ describe("NetworkPolicy on a real 2-node cluster: a resource's namespace is clos
 
   beforeAll(async () => {
     if (!kubeconfig) throw new Error("no cluster: PROVISIONER_TEST_KUBECONFIG is unset (run through `npm test`, which starts one)");
+    if (firewall) await execFileAsync(firewall, ["start"]);
     await apply([...resource(a, nodePortA), ...resource(b, nodePortB), ...pg.manifests]);
     // A client in A's namespace, as any pod of that resource would be.
     await kubectl(

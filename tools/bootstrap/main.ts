@@ -128,6 +128,7 @@ async function useKubernetesCluster(env: NodeJS.ProcessEnv, imageEnv: Record<str
   env.PROVISIONER_TEST_KUBECONFIG = kubernetesCluster.kubeconfig;
   env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST = kubernetesCluster.publicHost;
   if (kubernetesCluster.nodeControl) env.PROVISIONER_TEST_KUBERNETES_NODE_CONTROL = kubernetesCluster.nodeControl;
+  if (kubernetesCluster.firewall) env.PROVISIONER_TEST_KUBERNETES_FIREWALL = kubernetesCluster.firewall;
   if (kubernetesCluster.binDir) env.PATH = `${kubernetesCluster.binDir}${path.delimiter}${env.PATH}`;
   env.PROVISIONER_KUBERNETES_USER_IDS ??= JSON.stringify(await imageUserIds(imageEnv));
 }

@@ -2,13 +2,13 @@
 # Brings up the 2-node test cluster (Kubernetes 1.34) in two network namespaces: k8s-n1 runs etcd, the control
 # plane, a kubelet and kube-proxy; k8s-n2 a kubelet and kube-proxy. Idempotent: a cluster that answers is kept.
 # Needs: K8S_DIR (state), K8S_BIN (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy,
-# kubectl), K8S_IMAGES (image tarballs imported into both nodes), K8S_KUBE_ROUTER (kube-router: its NetworkPolicy
-# firewall only), Debian's etcd, containerd, runc, CNI plugins, ipset.
+# kubectl), K8S_IMAGES (image tarballs imported into both nodes), Debian's etcd, containerd, runc, CNI plugins.
+# NetworkPolicy is not enforced but while a test turns it on (firewall.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"; P=$K8S_DIR/pki; B=$K8S_BIN
 T0=$(date +%s); ts() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
-if running kube-apiserver && running kubelet-n1 && running kubelet-n2 && running kube-router-n1 && running kube-router-n2 && k get --raw=/readyz >/dev/null 2>&1; then echo "running already"; exit 0; fi
+if running kube-apiserver && running kubelet-n1 && running kubelet-n2 && k get --raw=/readyz >/dev/null 2>&1; then echo "running already"; exit 0; fi
 "$HERE/down.sh" >/dev/null 2>&1 || true
 P=$P "$HERE/pki.sh" > /dev/null 2>&1
 for n in 1 2; do K8S_DIR=$K8S_DIR "$HERE/node-config.sh" n$n 10.200.0.$n 10.244.$n.0/24 > /dev/null; done
@@ -40,18 +40,7 @@ for i in 1 2; do
 done
 i=0; until k wait --for=condition=Ready node/n1 node/n2 --timeout=60s >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 4 ] || { echo "nodes not Ready: see $K8S_DIR/logs" >&2; exit 1; }; sleep 2; done
 ts "nodes Ready"
-# NetworkPolicy: the bridge CNI ignores it; kube-router's firewall alone (no routing, no service proxy) enforces it
-# beside it, with iptables and ipset in the node's namespace. It acts as a cluster administrator (the admin
-# kubeconfig): it only reads pods, namespaces and policies, and this cluster is the tests' own.
-for i in 1 2; do start kube-router-n$i k8s-n$i "$K8S_KUBE_ROUTER/kube-router" --run-firewall=true --run-router=false --run-service-proxy=false \
-  --kubeconfig=$P/admin.kubeconfig --hostname-override=n$i --service-cluster-ip-range=10.96.0.0/12 --service-node-port-range=19000-32767 \
-  --metrics-port=0 --health-port=0
-done
 sed "s#/tmp/k8s#$K8S_DIR#g" "$HERE/local-path.yaml" | k apply -f "$HERE/coredns.yaml" -f - >/dev/null
 k -n kube-system rollout status deploy/coredns --timeout=180s >/dev/null; k -n local-path-storage rollout status deploy/local-path-provisioner --timeout=180s >/dev/null
 k annotate storageclass local-path storageclass.kubernetes.io/is-default-class=true --overwrite >/dev/null
 ts "CoreDNS and the local-path StorageClass ready"
-# The firewall has set up its chains in both nodes' FORWARD: from now on a pod is policed from its start.
-for i in 1 2; do j=0; until nsenter --net=/run/netns/k8s-n$i -- iptables -S FORWARD 2>/dev/null | grep -q -- "-j KUBE-ROUTER-FORWARD"; do
-  running kube-router-n$i && [ $j -lt 120 ] || { echo "kube-router on n$i not ready: see $K8S_DIR/logs/kube-router-n$i.log" >&2; exit 1; }; sleep 0.5; j=$((j+1)); done; done
-ts "NetworkPolicy firewall (kube-router) ready"
