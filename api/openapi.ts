@@ -8,13 +8,8 @@ import { backupRequestedView, backupsView } from "./backups.schemas.js";
 import { teamPaths } from "./teams.openapi.js";
 import { usagePaths } from "./usage.openapi.js";
 import { webhookPaths } from "./webhooks.openapi.js";
+import { json, jsonSchema } from "./openapi-parts.js";
 
-const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
-  return rest;
-};
-
-const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema: jsonSchema(schema) } } });
 const errors = {
   "400": json(s.errorView, "Invalid request: `error.fields` names each wrong field."),
   "401": json(s.errorView, "Missing or unknown API key."),

@@ -1,17 +1,10 @@
 // The OpenAPI paths of usage, budgets and billing (issue 15), generated from
 // usage.schemas.ts; merged into the document by openapi.ts.
-import { z } from "zod";
+import { json, jsonSchema, sessionErrors } from "./openapi-parts.js";
 import { errorView } from "./resources.schemas.js";
 import * as s from "./usage.schemas.js";
 
-const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "output") => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
-  return rest;
-};
-const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema: jsonSchema(schema) } } });
-const unauthenticated = { "401": json(errorView, "Missing or unknown API key, or no live console session.") };
-const csrf = { "403": json(errorView, "A console session's request without its X-CSRF-Token (`csrf_failed`).") };
-const invalid = { "400": json(errorView, "Invalid request: `error.fields` names each wrong field.") };
+const { unauthenticated, csrf, invalid } = sessionErrors;
 const monthParameter = [{ name: "month", in: "query", required: true, schema: jsonSchema(s.usageQuery.shape.month, "input") }];
 
 export function usagePaths() {
