@@ -49,6 +49,14 @@ const addonBuilds = () => [
     label: "Building local-path-provisioner",
   }),
   goBuild({ name: "pause", module: "pause", binaries: { pause: "." }, ldflags: "-s -w", label: "Building the pod sandbox (pause)" }),
+  // NetworkPolicy enforcement beside the bridge CNI (its firewall only): v2.1.0, the one version the proxy serves.
+  goBuild({
+    name: "kube-router",
+    module: "kube-router",
+    binaries: { "kube-router": "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router" },
+    ldflags: "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v2.1.0",
+    label: "Building kube-router v2.1.0 (the test cluster's NetworkPolicy firewall)",
+  }),
 ];
 
 /** Debian packages the nodes run on. */
@@ -61,6 +69,7 @@ const nodePackages = [
   "conntrack",
   "iptables",
   "busybox-static",
+  "ipset",
 ];
 
 /** The plugin version @pulumi/kubernetes asks the engine for. */
@@ -243,8 +252,20 @@ export interface KubernetesCluster {
   binDir?: string;
   /** `<script> cut|restore n2`: takes a node off the network and back (the local cluster only). */
   nodeControl?: string;
+  /** `<script> start|stop`: NetworkPolicy enforcement (kube-router's firewall) on and off (the local cluster only). */
+  firewall?: string;
   /** Set when this command started the cluster: it stops it when it ends. */
   stop?: () => Promise<void>;
+}
+
+/** tools/kubernetes/firewall.sh with this cluster's state and kube-router build: a command of one file for the tests. */
+function firewallCommand(kubeRouter: string): string {
+  fs.mkdirSync(clusterDir, { recursive: true });
+  const file = path.join(clusterDir, "firewall");
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const script = `#!/bin/sh\nK8S_DIR=${q(clusterDir)} K8S_KUBE_ROUTER=${q(kubeRouter)} exec ${q(path.join(scriptsDir, "firewall.sh"))} "$@"\n`;
+  fs.writeFileSync(file, script, { mode: 0o755 });
+  return file;
 }
 
 function runScript(script: string, env: NodeJS.ProcessEnv, log: string): Promise<number> {
@@ -272,19 +293,20 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
       "kubernetes: the Kubernetes target's tests need a cluster: set KUBECONFIG, or run as root on Linux to start the local 2-node cluster",
     );
   await ensureDebianPackages(nodePackages, "the local Kubernetes test cluster");
-  const [kube, coredns, localPath, pause] = await Promise.all([kubernetesBuild(), ...addonBuilds()]);
+  const [kube, coredns, localPath, pause, kubeRouter] = await Promise.all([kubernetesBuild(), ...addonBuilds()]);
   const imagesDir = path.join(cacheDir, "kubernetes-images");
   fs.mkdirSync(imagesDir, { recursive: true });
   await addonImages(imagesDir, { coredns: coredns!, localPath: localPath!, pause: pause! });
   await templateImages(imagesDir, imageEnv);
   const env = { ...process.env, K8S_DIR: clusterDir, K8S_BIN: kube, K8S_IMAGES: imagesDir };
+  const firewall = firewallCommand(kubeRouter!);
   const log = path.join(logDir, "kubernetes-cluster.log");
   fs.mkdirSync(clusterDir, { recursive: true });
   const kubeconfig = path.join(clusterDir, "pki", "admin.kubeconfig");
   const already = await probe(path.join(kube, "kubectl"), ["--kubeconfig", kubeconfig, "get", "--raw=/readyz"], 10_000);
   if (already.ok) {
     say("kubernetes: the local 2-node cluster is running already (another command's): using it");
-    return { kubeconfig, publicHost: "10.200.0.1", binDir: kube, nodeControl: path.join(scriptsDir, "node.sh") };
+    return { kubeconfig, publicHost: "10.200.0.1", binDir: kube, nodeControl: path.join(scriptsDir, "node.sh"), firewall };
   }
   const code = await longStep(`kubernetes: starting the local 2-node cluster (log: ${log})`, () => runScript("up.sh", env, log));
   if (code !== 0) {
@@ -299,6 +321,7 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
     publicHost: "10.200.0.1",
     binDir: kube,
     nodeControl: path.join(scriptsDir, "node.sh"),
+    firewall,
     stop: async () => {
       await runScript("down.sh", env, log);
     },

@@ -103,9 +103,10 @@ async function prepare(mode: Mode): Promise<NodeJS.ProcessEnv> {
     // Stripe's API mock, for the billing tests (started by the tests that use it).
     env.PROVISIONER_STRIPE_MOCK = await ensureStripeMock();
     // The Kubernetes target's tests: a real cluster (KUBECONFIG's, else a local 2-node one) and the provider plugin.
-    // Only when the run includes them (the whole suite, or test/kubernetes-target.test.ts): starting it costs a minute.
+    // Only when the run includes them (the whole suite, test/kubernetes-target.test.ts or
+    // test/kubernetes-networkpolicy.test.ts): starting it costs a minute.
     const files = process.argv.slice(3).filter((a) => !a.startsWith("-"));
-    if (files.length === 0 || files.some((f) => f.includes("kubernetes-target"))) await useKubernetesCluster(env, imageEnv);
+    if (files.length === 0 || files.some((f) => /kubernetes-(target|networkpolicy)/.test(f))) await useKubernetesCluster(env, imageEnv);
   } else if (mode === "bench" && process.argv.slice(3).includes("kubernetes")) {
     // The Kubernetes bench (opt-in: `npm run bench -- kubernetes`) deploys onto the same cluster the tests use.
     await useKubernetesCluster(env, imageEnv);
@@ -127,6 +128,7 @@ async function useKubernetesCluster(env: NodeJS.ProcessEnv, imageEnv: Record<str
   env.PROVISIONER_TEST_KUBECONFIG = kubernetesCluster.kubeconfig;
   env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST = kubernetesCluster.publicHost;
   if (kubernetesCluster.nodeControl) env.PROVISIONER_TEST_KUBERNETES_NODE_CONTROL = kubernetesCluster.nodeControl;
+  if (kubernetesCluster.firewall) env.PROVISIONER_TEST_KUBERNETES_FIREWALL = kubernetesCluster.firewall;
   if (kubernetesCluster.binDir) env.PATH = `${kubernetesCluster.binDir}${path.delimiter}${env.PATH}`;
   env.PROVISIONER_KUBERNETES_USER_IDS ??= JSON.stringify(await imageUserIds(imageEnv));
 }

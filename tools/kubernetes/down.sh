@@ -2,7 +2,7 @@
 # Stops everything up.sh started (by recorded pid), removes the pods' containers, the namespaces, routes, cgroups and state.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
-for n in kube-proxy-n1 kube-proxy-n2 kubelet-n1 kubelet-n2; do stopp $n; done; sleep 1
+for n in kube-router-n1 kube-router-n2 kube-proxy-n1 kube-proxy-n2 kubelet-n1 kubelet-n2; do stopp $n; done; sleep 1
 for i in 1 2; do S=$K8S_DIR/n$i/containerd.sock; [ -S $S ] || continue
   for c in $(ctr -a $S -n k8s.io tasks ls -q 2>/dev/null); do ctr -a $S -n k8s.io tasks kill -s KILL $c >/dev/null 2>&1; done; sleep 1
   for c in $(ctr -a $S -n k8s.io tasks ls -q 2>/dev/null); do ctr -a $S -n k8s.io tasks delete -f $c >/dev/null 2>&1; done
