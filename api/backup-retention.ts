@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import type { Logger } from "pino";
 import type { Database } from "../core/db.js";
-import { pruneStore, storeDir } from "../core/backup-store.js";
+import { pruneStore, storeDir, storeTargets } from "../core/backup-store.js";
 import type { Scheduler } from "../core/scheduler.js";
 
 export const backupRetentionJob = "backup-retention";
@@ -12,7 +12,7 @@ export const backupRetentionJob = "backup-retention";
 export async function pruneDeletedStores(db: Database, backupsDir: string, days: number, logger: Logger): Promise<string[]> {
   const before = new Date(Date.now() - days * 86_400_000);
   const expired = await db.resource.findMany({
-    where: { status: "DELETED", target: "docker-host", template: { startsWith: "postgres-" }, deletedAt: { lt: before } },
+    where: { status: "DELETED", target: { in: storeTargets }, template: { startsWith: "postgres-" }, deletedAt: { lt: before } },
     select: { id: true, hostName: true },
   });
   const removed: string[] = [];

@@ -1,9 +1,12 @@
 // A database's backups in the API: listing its store, asking for a backup now,
 // and resolving a restore's source (the team's own database, a DELETED one
 // while its store is kept). The store is read through core/backup-store.ts;
-// the sidecar writes it (components/templates/postgres-backup.ts).
+// the sidecar writes it (components/templates/postgres-backup.ts), or on
+// Kubernetes the backup Jobs, whose store the health rounds copy here.
 import type { Database } from "../core/db.js";
-import { backupProblem, readBackupStore, requestBackup, storeDir } from "../core/backup-store.js";
+import { backupProblem, readBackupStore, requestBackup, storeDir, storeKeptHere } from "../core/backup-store.js";
+import type { KubernetesSettings } from "../core/cloud-settings.js";
+import { runBackupJob } from "../automation/index.js";
 import { backupMaxAgeSeconds, type BackupOptions } from "../components/templates/postgres-backup.js";
 import { ApiError } from "./errors.js";
 import type { RestoreFromBody } from "./backups.schemas.js";
@@ -12,6 +15,8 @@ export interface BackupSettings {
   /** The local Docker host's backup stores. */
   backupsDir: string;
   retentionAfterDeleteDays: number;
+  /** The cluster a Kubernetes database's backup Job runs in. */
+  kubernetes?: KubernetesSettings;
 }
 
 const notFound = () => new ApiError(404, "not_found", "no such resource");
@@ -26,7 +31,7 @@ export class BackupService {
   private async database(teamId: string, id: string) {
     const resource = await this.db.resource.findFirst({ where: { id, teamId } });
     if (!resource) throw notFound();
-    if (!resource.template.startsWith("postgres-") || resource.target !== "docker-host")
+    if (!storeKeptHere(resource, undefined))
       throw new ApiError(409, "no_backups", `a ${resource.template} resource on ${resource.target} has no backup store here`);
     return resource;
   }
@@ -71,16 +76,26 @@ export class BackupService {
     };
   }
 
-  /** A backup now: the sidecar takes it within seconds; its result shows in the listing, the health rounds and the metrics. */
+  /**
+   * A backup now: the sidecar takes it within seconds (on Kubernetes, a Job of the backup CronJob's pod); its
+   * result shows in the listing, the health rounds and the metrics.
+   */
   async request(teamId: string, id: string) {
     const resource = await this.database(teamId, id);
     if (resource.status !== "ACTIVE" && resource.status !== "DEGRADED")
       throw new ApiError(409, "not_running", `the resource is ${resource.status}: only a running database can back up`);
-    requestBackup(storeDir(this.settings.backupsDir, resource.hostName));
+    let message = "the backup sidecar takes it within seconds; GET .../backups shows it";
+    if (resource.target === "kubernetes") {
+      if (!this.settings.kubernetes) throw new ApiError(503, "kubernetes_unavailable", "this service has no Kubernetes cluster configured");
+      const job = await runBackupJob(this.settings.kubernetes, resource.hostName, ["once", "on-demand"]).catch((error: unknown) => {
+        throw new ApiError(503, "kubernetes_unavailable", `the backup Job could not be started: ${(error as Error).message}`);
+      });
+      message = `the backup Job ${job} takes it; GET .../backups shows it after the next health round`;
+    } else requestBackup(storeDir(this.settings.backupsDir, resource.hostName));
     await this.db.event.create({
       data: { resourceId: resource.id, stage: "backup", progress: resource.progress, message: "backup requested" },
     });
-    return { requested: true as const, message: "the backup sidecar takes it within seconds; GET .../backups shows it" };
+    return { requested: true as const, message };
   }
 
   /** Where a new database comes from; 4xx naming the field when the source cannot give it. */
@@ -91,7 +106,7 @@ export class BackupService {
       ]);
     const source = await this.db.resource.findFirst({ where: { id: from.resource, teamId } });
     if (!source || !source.template.startsWith("postgres-")) throw field("resource", "is not one of the team's databases", 404);
-    if (source.target !== "docker-host") throw field("resource", "has no backup store on this host");
+    if (!storeKeptHere(source, undefined)) throw field("resource", "has no backup store on this host");
     const keptUntil = this.keptUntil(source);
     if (keptUntil && keptUntil < new Date()) throw field("resource", "was deleted and its backups are gone");
     const state = readBackupStore(storeDir(this.settings.backupsDir, source.hostName));

@@ -15,7 +15,8 @@ import type { Prisma } from "../prisma/generated/client.js";
 import { describeFailures, probe, type ProbeResult, type ProbeSettings } from "./health-probes.js";
 import { kubernetesAccess, lostWithTheirNodes } from "./kubernetes-placement.js";
 import type { Metrics } from "./metrics.js";
-import { backupProblem, readBackupStore, storeDir } from "../core/backup-store.js";
+import { backupProblem, readBackupStore, storeDir, storeKeptHere } from "../core/backup-store.js";
+import { copyBackupStore } from "../automation/index.js";
 import { backupMaxAgeSeconds, type BackupOptions } from "../components/templates/postgres-backup.js";
 import { volumeFailures, volumeUsage } from "./volume-usage.js";
 import { verificationState } from "./restore-verification.js";
@@ -112,12 +113,21 @@ export class HealthMonitor {
   }
 
   /** A database's restore verifications (api/restore-verification.ts): a failed one is one of the resource's failures. */
-  private async checkVerifications(resource: { id: string; target: string; template: string; lastVerifiedRestoreAt: Date | null }) {
-    if (resource.target !== "docker-host" || !resource.template.startsWith("postgres-")) return undefined;
+  private async checkVerifications(resource: {
+    id: string;
+    target: string;
+    dockerHostId: string | null;
+    template: string;
+    lastVerifiedRestoreAt: Date | null;
+  }) {
+    if (!storeKeptHere(resource, this.deps.settings.dockerHostId)) return undefined;
     return verificationState(this.deps.db, resource);
   }
 
-  /** A database's backups, from its store on the local Docker host: their problem is one of the resource's. */
+  /**
+   * A database's backups, from its store kept on this machine (storeKeptHere): their problem is one of the
+   * resource's. A Kubernetes database's store is copied from the cluster first; a copy that fails is the problem.
+   */
   private async checkBackups(resource: {
     id: string;
     hostName: string;
@@ -128,12 +138,21 @@ export class HealthMonitor {
     lastBackupAt: Date | null;
   }) {
     const { backupsDir, dockerHostId } = this.deps.settings;
-    if (!backupsDir || resource.target !== "docker-host" || !resource.template.startsWith("postgres-")) return undefined;
-    // Another Docker host's store is not in backupsDir: missing here says nothing about it.
-    if (dockerHostId && resource.dockerHostId && resource.dockerHostId !== dockerHostId) return undefined;
-    const state = readBackupStore(storeDir(backupsDir, resource.hostName));
-    const maxAgeSeconds = backupMaxAgeSeconds(resource.options as BackupOptions);
-    const problem = backupProblem(state, maxAgeSeconds);
+    if (!backupsDir || !storeKeptHere(resource, dockerHostId)) return undefined;
+    const dir = storeDir(backupsDir, resource.hostName);
+    const options = resource.options as BackupOptions;
+    let copyProblem: string | undefined;
+    if (resource.target === "kubernetes") {
+      copyProblem = this.deps.kubernetes
+        ? await copyBackupStore(this.deps.kubernetes, resource.hostName, dir, options.backupRetention).then(
+            () => undefined,
+            (error: unknown) => `cannot copy the backup store from the cluster: ${error instanceof Error ? error.message : String(error)}`,
+          )
+        : "no Kubernetes cluster is configured to copy the backup store from";
+    }
+    const state = readBackupStore(dir);
+    const maxAgeSeconds = backupMaxAgeSeconds(options);
+    const problem = copyProblem ?? backupProblem(state, maxAgeSeconds);
     if (state.lastSuccessAt && state.lastSuccessAt.getTime() !== resource.lastBackupAt?.getTime())
       await this.deps.db.resource.update({ where: { id: resource.id }, data: { lastBackupAt: state.lastSuccessAt } });
     return { state, problem, maxAgeSeconds };

@@ -152,11 +152,12 @@ export function openApiDocument(targets: readonly string[] = s.targets) {
           },
         },
         post: {
-          summary: "A backup now (the sidecar takes it within seconds)",
+          summary: "A backup now (the sidecar takes it within seconds; on Kubernetes a Job of the backup CronJob)",
           responses: {
             "202": json(backupRequestedView, "Requested"),
             ...errors,
             "409": json(s.errorView, "Not a running database with a backup store here."),
+            "503": json(s.errorView, "A Kubernetes database whose cluster could not start the backup Job."),
           },
         },
       },

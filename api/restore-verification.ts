@@ -1,7 +1,8 @@
 // Verified restores (issue 12, part 4): on a schedule (BACKUP_VERIFY_INTERVAL_HOURS,
 // default daily; a job of core/scheduler.ts per Docker host, since the stores
 // and the scratch containers are that host's), the latest verified backup of
-// every running database on this Docker host (its newest dump, and on
+// every running database on this Docker host or on Kubernetes (whose store is
+// copied here: automation/kubernetes-backups.ts) (its newest dump, and on
 // postgres-medium its newest base backup) is restored into a scratch container
 // and read back with a query (components/templates/restore-check.ts). Each
 // result is a row of restore_verifications (this module owns them) and sets
@@ -151,9 +152,9 @@ export class RestoreVerifier {
     const databases = await db.resource.findMany({
       where: {
         status: { in: ["ACTIVE", "DEGRADED"] },
-        target: "docker-host",
         template: { startsWith: "postgres-" },
-        OR: [{ dockerHostId: settings.dockerHostId }, { dockerHostId: null }],
+        // This host's databases, and Kubernetes ones: their store's copy here (automation/kubernetes-backups.ts).
+        OR: [{ target: "docker-host", OR: [{ dockerHostId: settings.dockerHostId }, { dockerHostId: null }] }, { target: "kubernetes" }],
       },
       include: {
         team: { select: { name: true } },

@@ -89,7 +89,11 @@ export async function createService(
   const isolationProblem = dockerIsolationProblem();
   if (isolationProblem)
     logger.warn(`resources are NOT isolated from each other: ${isolationProblem}; only one team may create resources on this Docker host`);
-  const backups = new BackupService(db, { backupsDir: config.backupsDir, retentionAfterDeleteDays: config.backupRetentionAfterDeleteDays });
+  const backups = new BackupService(db, {
+    backupsDir: config.backupsDir,
+    retentionAfterDeleteDays: config.backupRetentionAfterDeleteDays,
+    kubernetes: config.cloud.kubernetes,
+  });
   const resources = new ResourceService(
     db,
     cipher,

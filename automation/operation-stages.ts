@@ -11,6 +11,8 @@ import { stages } from "../core/event-log.js";
 import type { ResourceSpec } from "./resource-program.js";
 import type { Scope } from "./run-scope.js";
 import { stackName } from "./stack-names.js";
+import { copyBackupStore, runBackupJob } from "./kubernetes-backups.js";
+import { storeDir } from "../core/backup-store.js";
 
 interface UpdateParams {
   size?: string;
@@ -136,7 +138,36 @@ export async function refresh({ deps, operation, resource, flow, output, context
   );
 }
 
-export async function remove({ deps, statuses, operation, resource, flow, output, context, find, ports: portsOf, spec: specOf }: Scope) {
+/**
+ * A Kubernetes database's backup store is a claim of its namespace, which the
+ * destroy removes: first a final dump (as a Docker host's sidecar takes
+ * before the teardown), then the store copied to this machine, where it is
+ * kept like a Docker host's (BACKUP_RETENTION_AFTER_DELETE_DAYS). Neither
+ * failing stops the DELETE (a database that no longer runs has no final
+ * dump), but each is said in its stages: the copy the last health round took
+ * is what remains then.
+ */
+async function keepKubernetesBackups({ deps, resource, flow }: Scope) {
+  const { cloud, backupsDir } = deps.host;
+  const kubernetes = cloud?.kubernetes;
+  const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  if (!kubernetes || !backupsDir) return;
+  await flow.stage("provisioning", "taking a final backup in the cluster");
+  const final = await runBackupJob(kubernetes, resource.hostName, ["final"], 15 * 60_000).then(
+    () => "a final backup taken",
+    (error: unknown) => `the final backup failed (${message(error)}): the backups before it are kept`,
+  );
+  const retention = (resource.options as { backupRetention?: number }).backupRetention ?? 7;
+  const copied = await copyBackupStore(kubernetes, resource.hostName, storeDir(backupsDir, resource.hostName), retention).then(
+    ({ copied: files }) => `the backup store copied out of the cluster (${files} new files)`,
+    (error: unknown) =>
+      `the backup store could not be copied out of the cluster (${message(error)}): the copy of the last health round is kept`,
+  );
+  await flow.stage("provisioning", `${final}; ${copied}`);
+}
+
+export async function remove(scope: Scope) {
+  const { deps, statuses, operation, resource, flow, output, context, find, ports: portsOf, spec: specOf } = scope;
   const { db } = deps;
   await statuses.markDeleting(resource.id);
   await flow.stage("initialising", "deletion started");
@@ -144,6 +175,7 @@ export async function remove({ deps, statuses, operation, resource, flow, output
   // A create that failed before its stack existed leaves none: the sweep below still removes what it started.
   const stack = await find({ ...specOf(), ports: Object.fromEntries(held.map((p) => [p.name, p.port])) });
   if (stack) {
+    if (resource.target === "kubernetes" && resource.template.startsWith("postgres-")) await keepKubernetesBackups(scope);
     await flow.stage("provisioning", "destroying");
     const state = await stack.exportStack();
     const total = (state.deployment as { resources?: unknown[] } | undefined)?.resources?.length ?? 0;

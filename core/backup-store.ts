@@ -1,6 +1,7 @@
 // Reads a resource's backup store on the local Docker host (the layout the
-// backup sidecar writes: components/templates/postgres-backup.ts), and asks for
-// an on-demand backup. The one reader of the store for the API and the health
+// backup sidecar writes: components/templates/postgres-backup.ts; a Kubernetes
+// database's store is copied here in the same layout), and asks for an
+// on-demand backup. The one reader of the store for the API and the health
 // rounds; only the sidecar writes backups, only the retention job removes stores.
 import fs from "node:fs";
 import path from "node:path";
@@ -28,6 +29,24 @@ export interface BackupState {
   /** Point-in-time recovery: from the oldest base backup's end to the last archived WAL. */
   restorableRange: { from: string; to: string } | null;
 }
+
+/**
+ * Whether this machine keeps the resource's backup store: a database on this
+ * Docker host (the folder its sidecar writes), or on Kubernetes (the copy
+ * the control plane keeps of its store in the cluster:
+ * automation/kubernetes-backups.ts). Another Docker host's store is not here.
+ */
+export function storeKeptHere(
+  resource: { template: string; target: string; dockerHostId: string | null },
+  dockerHostId: string | undefined,
+): boolean {
+  if (!resource.template.startsWith("postgres-")) return false;
+  if (resource.target === "kubernetes") return true;
+  return resource.target === "docker-host" && !(dockerHostId && resource.dockerHostId && resource.dockerHostId !== dockerHostId);
+}
+
+/** The targets whose databases have a store this machine reads (storeKeptHere), for queries. */
+export const storeTargets = ["docker-host", "kubernetes"];
 
 export function storeDir(backupsDir: string, hostName: string): string {
   return path.join(backupsDir, hostName);

@@ -1,9 +1,9 @@
 // NetworkPolicy enforced on a real cluster: the objects the Kubernetes target
 // renders for a resource's namespace (same-namespace traffic; from outside it,
 // only the published ports) keep two resources apart. The local test cluster
-// enforces them with kube-router's firewall, on for this file only
-// (tools/kubernetes/firewall.sh says why); a cluster of KUBECONFIG must have a
-// network plugin that does. No cluster is a failure, never a skip: `npm test`
+// enforces them with kube-router's firewall (tools/kubernetes/firewall.sh,
+// started with the cluster); a cluster of KUBECONFIG must have a network
+// plugin that does. No cluster is a failure, never a skip: `npm test`
 // provides one.
 import { execFile } from "node:child_process";
 import crypto from "node:crypto";
@@ -142,6 +142,7 @@ describe("NetworkPolicy on a real 2-node cluster: a resource's namespace is clos
 
   beforeAll(async () => {
     if (!kubeconfig) throw new Error("no cluster: PROVISIONER_TEST_KUBECONFIG is unset (run through `npm test`, which starts one)");
+    // On already when the bootstrap started the cluster; a cluster it found running may predate that.
     if (firewall) await execFileAsync(firewall, ["start"]);
     await apply([...resource(a, nodePortA), ...resource(b, nodePortB), ...pg.manifests]);
     // A client in A's namespace, as any pod of that resource would be.

@@ -28,6 +28,14 @@ async function kubectl(...args: string[]): Promise<string> {
   return stdout;
 }
 
+interface BackupsView {
+  backups: { id: string; kind: string; reason?: string; verified: boolean; sizeBytes: number }[];
+  problem: string | null;
+  lastBackupAt: string | null;
+  lastVerification: { ok: boolean } | null;
+  keptUntil: string | null;
+}
+
 interface Pod {
   metadata: { name: string; labels?: Record<string, string> };
   spec: { nodeName?: string };
@@ -38,26 +46,6 @@ const podsOf = async (namespace: string) =>
   (JSON.parse(await kubectl("get", "pods", "-n", namespace, "-o", "json")) as { items: Pod[] }).items.filter(
     (p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed",
   );
-
-/** Runs a Job in the namespace and returns its log once it completed (fails if it does not), then deletes it. */
-async function runJob(namespace: string, job: Record<string, unknown>, timeoutSeconds: number): Promise<string> {
-  const name = (job.metadata as { name: string }).name;
-  // kubectl reads the manifest from a file: JSON is YAML.
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "k8s-job-")), `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify(job));
-  try {
-    await kubectl("-n", namespace, "apply", "-f", file);
-  } finally {
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  }
-  try {
-    await kubectl("-n", namespace, "wait", "--for=condition=complete", `--timeout=${timeoutSeconds}s`, `job/${name}`);
-    return await kubectl("-n", namespace, "logs", `job/${name}`);
-  } finally {
-    // Its pod holds the claims it mounted: a claim in use is not deleted, and the resource's DELETE would wait on it.
-    await kubectl("-n", namespace, "delete", "job", name, "--cascade=foreground", "--wait=true");
-  }
-}
 
 /** Each Kubo node's connections and peerings, to say why a gateway could not fetch. */
 async function kuboConnections(namespace: string, nodes: number): Promise<string> {
@@ -128,7 +116,7 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
   });
 
   it(
-    "postgres-medium: primary and replica on different nodes, a row through PgBouncer on the replica, the backup CronJob's dump restores it, DELETE leaves no namespace, claim or volume",
+    "postgres-medium: primary and replica on different nodes, a row through PgBouncer on the replica, verified backups (first, CronJob, on demand) listed by the API and restored, DELETE leaves no namespace, claim or volume and its final dump restores on a Docker host",
     { timeout: 900_000 },
     async () => {
       const reply = await api.post("/v1/resources", {
@@ -186,57 +174,31 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       );
       expect(owner).toBe("ada");
 
-      // The daily backup is a CronJob: one run of it now, as its schedule would start it.
+      // Backups as users see them: the store in the cluster, copied to the control plane by the health rounds.
+      const backupsOf = async () => (await api.get(`/v1/resources/${id}/backups`)).body as BackupsView;
+      const listed = (reason: string) =>
+        eventually(
+          async () => (await backupsOf()).backups.find((b) => b.kind === "dump" && b.reason === reason),
+          300_000,
+          `a ${reason} dump in the listing`,
+        );
+      // The first backup was part of the create (the deploy waited for its Job).
+      expect(await listed("first")).toMatchObject({ verified: true });
+      // The daily CronJob: one run of it now, as its schedule would start it.
       await kubectl("-n", namespace, "create", "job", "backup-now", "--from=cronjob/backup");
       await kubectl("-n", namespace, "wait", "--for=condition=complete", "--timeout=300s", "job/backup-now");
-      expect(await kubectl("-n", namespace, "logs", "job/backup-now")).toMatch(/backup written: \/backups\/.*\.dump/);
-      // The dump, read back by pg_restore from the backup store's claim: a valid archive holding the row.
-      const image = (
-        await kubectl(
-          "-n",
-          namespace,
-          "get",
-          "cronjob",
-          "backup",
-          "-o",
-          "jsonpath={.spec.jobTemplate.spec.template.spec.containers[0].image}",
-        )
-      ).trim();
-      const restored = await runJob(
-        namespace,
-        {
-          apiVersion: "batch/v1",
-          kind: "Job",
-          metadata: { name: "verify-backup" },
-          spec: {
-            backoffLimit: 0,
-            template: {
-              spec: {
-                restartPolicy: "Never",
-                containers: [
-                  {
-                    name: "verify",
-                    image,
-                    imagePullPolicy: "IfNotPresent",
-                    command: [
-                      "sh",
-                      "-c",
-                      'f=$(ls -1t /backups/dumps/*.dump | head -1); pg_restore --list "$f" | grep -q "TABLE DATA public accounts" && pg_restore -f - --data-only -t accounts "$f"',
-                    ],
-                    volumeMounts: [{ name: "backups", mountPath: "/backups", readOnly: true }],
-                    resources: { limits: { cpu: "250m", memory: "128Mi" } },
-                    securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                  },
-                ],
-                // The backup store: the primary's claim (its WAL archive is a folder of it).
-                volumes: [{ name: "backups", persistentVolumeClaim: { claimName: "backup-store-postgres-0" } }],
-              },
-            },
-          },
-        },
-        300,
-      );
-      expect(restored).toMatch(/^1\tada$/m);
+      const scheduled = await listed("scheduled");
+      expect(scheduled).toMatchObject({ verified: true });
+      expect(scheduled.sizeBytes).toBeGreaterThan(0);
+      // On demand, through the API.
+      expect((await api.post(`/v1/resources/${id}/backups`, {})).status).toBe(202);
+      expect(await listed("on-demand")).toMatchObject({ verified: true });
+      const listing = await backupsOf();
+      expect(listing.problem).toBeNull();
+      expect(listing.lastBackupAt).not.toBeNull();
+      // The scheduled restore verification restores the newest dump (the copy here) into a scratch container.
+      expect(await server.service.restoreVerification.runDue()).toContain(id);
+      expect((await backupsOf()).lastVerification).toMatchObject({ ok: true });
 
       const deleted = await api.delete(`/v1/resources/${id}`);
       expect(deleted.status).toBe(202);
@@ -244,6 +206,26 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       expect(operation.status).toBe("SUCCEEDED");
       created.splice(created.indexOf(id), 1);
       expect(await leftInCluster(namespace)).toEqual([]);
+
+      // The store outlived the namespace: the final dump, taken before the destroy, restores the row on a Docker host.
+      const after = await backupsOf();
+      const final = after.backups.find((b) => b.reason === "final");
+      expect(final).toMatchObject({ kind: "dump", verified: true });
+      expect(after.keptUntil).not.toBeNull();
+      const copy = await api.post("/v1/resources", {
+        template: "postgres-small",
+        name: `pg${process.pid}c`,
+        restoreFrom: { resource: id, backup: final!.id },
+      });
+      expect(copy.status).toBe(202);
+      const copyId = copy.body.resource.id as string;
+      created.push(copyId);
+      const restored = await waitForStatus(api, copyId, ["ACTIVE", "FAILED"], 600_000);
+      expect(restored.lastError ?? null).toBeNull();
+      const copyCredentials = (await api.get(`/v1/resources/${copyId}/credentials`)).body.credentials as Record<string, string>;
+      expect(await psql(restored.endpoint as Record<string, string>, copyCredentials, "SELECT owner FROM accounts WHERE id = 1")).toBe(
+        "ada",
+      );
     },
   );
 

@@ -29,6 +29,8 @@ export interface Mount {
 
 /** The named volume a target without host folders (Kubernetes) keeps a resource's backup store in. */
 export const backupStoreVolume = "backup-store";
+/** Where, on such a target, the services a scheduled backup depends on (the server) see the whole store, read-only. */
+export const backupStoreReadPath = "/backup-store";
 
 export interface HealthCheck {
   test: string[];
@@ -86,12 +88,14 @@ export interface ServiceSpec {
    */
   nodeEnvironment?: Record<string, string>;
   /**
-   * A service that does its work once a day (a backup): at `dailyAtUtc`
-   * (HH:MM), `command` (in place of the service's own) does one run. A
-   * target with a scheduler runs it so (Kubernetes: a CronJob); a Docker
-   * host runs the service as it is, which waits for the time itself.
+   * A service that does its work on a schedule (a backup): once a day at
+   * `dailyAtUtc` (HH:MM), or every `everyMinutes` when set, `command` (in
+   * place of the service's own) does one run; `afterDeploy`, run once after
+   * each deploy, does the first run (and nothing once there was one). A
+   * target with a scheduler runs them so (Kubernetes: a CronJob and a Job); a
+   * Docker host runs the service as it is, which keeps the schedule itself.
    */
-  schedule?: { dailyAtUtc: string; command: string[] };
+  schedule?: { dailyAtUtc: string; everyMinutes?: number; command: string[]; afterDeploy?: string[] };
   /**
    * A shell command run in the container (if it is running) before the
    * project is taken down: the final backup of a database. Its failure is

@@ -4,7 +4,16 @@ import { describe, expect, it } from "vitest";
 import { resolveImages } from "../images.js";
 import { buildSystem, prepareRequest } from "../templates/index.js";
 import { volumeSizesGb } from "../templates/volume-sizes.js";
-import { claimsGb, podGroups, renderManifests, secretKeys, withBackupStoreVolume, type Manifest } from "./kubernetes-manifests.js";
+import { backupStoreReadPath } from "../model/system.js";
+import {
+  claimsGb,
+  podGroups,
+  renderManifests,
+  scheduleCron,
+  secretKeys,
+  withBackupStoreVolume,
+  type Manifest,
+} from "./kubernetes-manifests.js";
 
 const resourceId = "0f8e4c2a-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
 
@@ -93,7 +102,8 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
     expect(spec(cron)).toMatchObject({ schedule: "45 3 * * *", timeZone: "Etc/UTC", concurrencyPolicy: "Forbid" });
     expect(cron.after).toEqual(["postgres"]);
     const pod = spec(cron).jobTemplate.spec.template.spec;
-    expect(pod.restartPolicy).toBe("Never");
+    // A failed run is tried again in its own pod (a late NetworkPolicy enforcer admits a new pod after a moment).
+    expect(pod.restartPolicy).toBe("OnFailure");
     expect(pod.containers[0].args).toEqual(["once", "scheduled"]);
     expect(pod.containers[0].command).toEqual(["/bin/sh", "/etc/provisioner/backup.sh"]);
     expect(pod.containers[0].readinessProbe).toBeUndefined();
@@ -112,16 +122,45 @@ describe("Kubernetes objects of a template (renderManifests)", () => {
       Math.max(1, Math.ceil(prepared.template.backupStoreGb!(prepared.template.sizes[prepared.size], prepared.options))),
     );
     expect(primary.volumeClaimTemplates.map((c: any) => c.metadata.name).sort()).toEqual(["backup-store", "pgdata"]);
-    // The quota counts every claim and the job's pod; CPU and memory are the containers' limits (none on the namespace: see the renderer).
+    // The server sees the whole store read-only: the control plane copies it out through that pod.
+    expect(primary.template.spec.containers[0].volumeMounts).toContainEqual({
+      name: "backup-store",
+      mountPath: backupStoreReadPath,
+      readOnly: true,
+    });
+    // The first backup: a Job after the workloads (the deploy waits for it), the same pod as the CronJob's but `first`.
+    const first = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("backup-"))!;
+    expect(first.after?.sort()).toEqual(["pgbouncer", "postgres", "replica"]);
+    expect(spec(first).template.spec.containers[0].args).toEqual(["first"]);
+    expect(spec(first).template.spec.volumes).toEqual(pod.volumes);
+    // The quota counts every claim, the CronJob's and the first backup's pods and one Job of the control plane's;
+    // CPU and memory are the containers' limits (none on the namespace: see the renderer).
     const quota = spec(find(manifests, "ResourceQuota", "size")).hard;
     expect(quota.persistentvolumeclaims).toBe("3");
-    expect(quota.pods).toBe(String(3 * 2 + 1));
+    expect(quota.pods).toBe(String(3 * 2 + 2 + 1));
     expect(quota["limits.cpu"]).toBeUndefined();
   });
 
-  it("postgres-small: the backup store is a claim of its own; a restore from another resource's store is refused on Kubernetes", () => {
+  it("a backup interval becomes a cron step that divides the hour or the day and is never longer than asked", () => {
+    const every = (everyMinutes: number) => scheduleCron({ dailyAtUtc: "02:30", everyMinutes });
+    expect(scheduleCron({ dailyAtUtc: "02:30" })).toBe("30 2 * * *");
+    expect([every(1), every(15), every(45), every(59)]).toEqual(["*/1 * * * *", "*/15 * * * *", "*/30 * * * *", "*/30 * * * *"]);
+    expect([every(60), every(90), every(300), every(1439)]).toEqual(["0 */1 * * *", "0 */1 * * *", "0 */4 * * *", "0 */12 * * *"]);
+    expect(every(1440)).toBe("30 2 * * *");
+    const { manifests } = render("postgres-small", { pgbouncer: 21001 }, { backupIntervalMinutes: 20 });
+    expect(spec(find(manifests, "CronJob", "backup")).schedule).toBe("*/20 * * * *");
+  });
+
+  it("postgres-small: the backup store is a claim of the server's pod, which sees it read-only; a restore from another resource's store is refused on Kubernetes", () => {
     const { manifests, model } = render("postgres-small", { pgbouncer: 21001 });
-    expect(spec(find(manifests, "PersistentVolumeClaim", "backup-store")).resources.requests.storage).toMatch(/^\d+Gi$/);
+    const server = spec(find(manifests, "StatefulSet", "postgres"));
+    expect(server.volumeClaimTemplates.map((c: any) => c.metadata.name).sort()).toEqual(["backup-store", "pgdata"]);
+    expect(server.template.spec.containers[0].volumeMounts).toContainEqual({
+      name: "backup-store",
+      mountPath: backupStoreReadPath,
+      readOnly: true,
+    });
+    expect(manifests.filter((m) => m.kind === "PersistentVolumeClaim")).toEqual([]);
     const other = { ...model, services: { ...model.services } };
     other.services.postgres = {
       ...other.services.postgres!,

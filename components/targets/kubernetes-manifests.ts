@@ -10,7 +10,14 @@
 // resolve as on the Docker host; what the template publishes is a NodePort
 // (or LoadBalancer) Service on the allocated port.
 import crypto from "node:crypto";
-import { backupStoreVolume, type HealthCheck, type Mount, type ServiceSpec, type SystemModel } from "../model/system.js";
+import {
+  backupStoreReadPath,
+  backupStoreVolume,
+  type HealthCheck,
+  type Mount,
+  type ServiceSpec,
+  type SystemModel,
+} from "../model/system.js";
 
 export interface Manifest {
   apiVersion: string;
@@ -58,10 +65,15 @@ export function claimsGb(sizesGb: Record<string, number>): Record<string, number
 /**
  * A cluster has no host folders: the resource's backup store (a folder of the
  * Docker host, `host:<backups>/<project>[/<sub>]`) becomes a claim of the
- * resource's own, backupStoreVolume, with each folder a subPath of it. So on
- * Kubernetes the store goes with the namespace, and a restore from another
- * resource's store (the only other host folder a template mounts) is refused
- * here too (the API refuses it first).
+ * resource's own, backupStoreVolume, with each folder a subPath of it. A
+ * restore from another resource's store (the only other host folder a
+ * template mounts) is refused here too (the API refuses it first).
+ *
+ * The services the scheduled backup depends on (the database server) mount
+ * the whole store read-only at backupStoreReadPath: a pod that always runs
+ * holds the claim, so the control plane copies the store out through it (the
+ * store outlives the namespace there: automation/kubernetes-backups.ts) and
+ * the backup Jobs run on its node.
  */
 export function withBackupStoreVolume(model: SystemModel): SystemModel {
   let used = false;
@@ -73,8 +85,17 @@ export function withBackupStoreVolume(model: SystemModel): SystemModel {
     used = true;
     return { source: backupStoreVolume, target: m.target, ...(m.readOnly && { readOnly: true }), ...(match[1] && { subPath: match[1] }) };
   };
+  const storeReaders = new Set(
+    Object.values(model.services).flatMap((spec) =>
+      spec.schedule && spec.mounts?.some((m) => m.source.startsWith("host:")) ? (spec.dependsOn ?? []) : [],
+    ),
+  );
+  const reader: Mount = { source: backupStoreVolume, target: backupStoreReadPath, readOnly: true };
   const services = Object.fromEntries(
-    Object.entries(model.services).map(([name, spec]) => [name, spec.mounts ? { ...spec, mounts: spec.mounts.map(remap) } : spec]),
+    Object.entries(model.services).map(([name, spec]) => {
+      const mounts = [...(spec.mounts ?? []).map(remap), ...(storeReaders.has(name) ? [reader] : [])];
+      return [name, mounts.length ? { ...spec, mounts } : spec];
+    }),
   );
   if (!used) return model;
   return { ...model, services, volumes: [...new Set([...model.volumes, backupStoreVolume])] };
@@ -273,10 +294,19 @@ function podVolumes(specs: (readonly [string, ServiceSpec])[], secretFiles: Set<
   return volumes;
 }
 
-/** `HH:MM` (UTC) as a cron schedule. */
-function dailyCron(time: string): string {
-  const match = /^(\d{2}):(\d{2})$/.exec(time);
-  if (!match) throw new Error(`kubernetes target: schedule time "${time}" is not HH:MM`);
+/**
+ * A schedule as cron: daily at `HH:MM` (UTC), or every `everyMinutes`. Cron
+ * steps divide the hour (or the day): an interval that does not is run at the
+ * longest step that does and is no longer, so backups are never further apart
+ * than asked (the health check allows one and a half intervals).
+ */
+export function scheduleCron({ dailyAtUtc, everyMinutes }: { dailyAtUtc: string; everyMinutes?: number }): string {
+  // The largest divisor of `of` that is at most `most`.
+  const step = (of: number, most: number) => Math.max(...Array.from({ length: most }, (_, i) => i + 1).filter((d) => of % d === 0));
+  if (everyMinutes && everyMinutes < 60) return `*/${step(60, everyMinutes)} * * * *`;
+  if (everyMinutes && everyMinutes < 1440) return `0 */${step(24, Math.floor(everyMinutes / 60))} * * *`;
+  const match = /^(\d{2}):(\d{2})$/.exec(dailyAtUtc);
+  if (!match) throw new Error(`kubernetes target: schedule time "${dailyAtUtc}" is not HH:MM`);
   return `${Number(match[2])} ${Number(match[1])} * * *`;
 }
 
@@ -440,6 +470,7 @@ export function renderManifests(system: SystemModel, options: KubernetesRenderOp
   );
   const standaloneClaims: Manifest[] = [];
   const scheduled: Manifest[] = [];
+  const workloadsDigest = JSON.stringify(workloads);
   for (const [name, spec] of Object.entries(model.services)) {
     if (!spec.schedule) continue;
     const claimVolumes = claimsOf([[name, spec]]).map((claim) => {
@@ -464,44 +495,53 @@ export function renderManifests(system: SystemModel, options: KubernetesRenderOp
     delete (job as { livenessProbe?: unknown }).livenessProbe;
     const initContainers = [volumeOwner(name, spec, options.userIds) ?? []].flat();
     const after = [...new Set((spec.dependsOn ?? []).map((dep) => podOf.get(dep)!))];
+    const jobSpec = (args: string[]) => ({
+      backoffLimit: 2,
+      template: {
+        metadata: { labels: { ...labels, [podLabel]: name } },
+        spec: {
+          // A failed run is tried again in the same pod: a new pod's first connections can be refused for a
+          // moment by a NetworkPolicy enforcer that admits pods late (kube-router: about a second).
+          restartPolicy: "OnFailure",
+          ...(initContainers.length && { initContainers }),
+          containers: [{ ...job, args }],
+          volumes: [...claimVolumes, ...podVolumes([[name, spec]], secretFiles)],
+          enableServiceLinks: false,
+          automountServiceAccountToken: false,
+        },
+      },
+    });
     scheduled.push({
       apiVersion: "batch/v1",
       kind: "CronJob",
       metadata: meta(name),
       ...(after.length && { after }),
       spec: {
-        schedule: dailyCron(spec.schedule.dailyAtUtc),
+        schedule: scheduleCron(spec.schedule),
         timeZone: "Etc/UTC",
         // One run at a time; a run missed by up to an hour (the controller was down) still runs.
         concurrencyPolicy: "Forbid",
         startingDeadlineSeconds: 3600,
         successfulJobsHistoryLimit: 3,
         failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            backoffLimit: 2,
-            template: {
-              metadata: { labels: { ...labels, [podLabel]: name } },
-              spec: {
-                restartPolicy: "Never",
-                ...(initContainers.length && { initContainers }),
-                containers: [job],
-                volumes: [...claimVolumes, ...podVolumes([[name, spec]], secretFiles)],
-                enableServiceLinks: false,
-                automountServiceAccountToken: false,
-              },
-            },
-          },
-        },
+        jobTemplate: { metadata: { labels }, spec: jobSpec(spec.schedule.command) },
       },
     });
+    // The first run (the first backup) right after the deploy, which waits for it, as a Docker host's sidecar does.
+    const afterDeploy = spec.schedule.afterDeploy;
+    if (afterDeploy)
+      scheduled.push({
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: meta(`${name}-${digest(afterDeploy.join(" "), workloadsDigest)}`),
+        after: workloads.map((w) => w.metadata.name),
+        spec: { ...jobSpec(afterDeploy), activeDeadlineSeconds: 1800 },
+      });
   }
 
   // Tasks (SystemTask): a Job each, in the service's image, user and environment, once every workload is ready (and,
   // on an update, before Pulumi deletes what the update removes). Named from what it runs and the workloads it runs
   // against: an update that changes either runs it again, an unchanged system does not.
-  const workloadsDigest = JSON.stringify(workloads);
   const tasks: Manifest[] = (model.tasks ?? []).map((task) => {
     const spec = model.services[task.service];
     if (!spec) throw new Error(`kubernetes target: task ${task.name} runs in unknown service "${task.service}"`);
@@ -517,7 +557,8 @@ export function renderManifests(system: SystemModel, options: KubernetesRenderOp
         template: {
           metadata: { labels: { ...labels, "provisioner.task": task.name } },
           spec: {
-            restartPolicy: "Never",
+            // Tried again in the same pod, whose address a late NetworkPolicy enforcer has admitted by then.
+            restartPolicy: "OnFailure",
             containers: [
               {
                 name: "task",
@@ -563,7 +604,8 @@ export function renderManifests(system: SystemModel, options: KubernetesRenderOp
         "requests.storage": `${claimTotalGb}Gi`,
         persistentvolumeclaims: String(claimNames.length),
         // A rolling restart replaces one pod at a time: room for one extra per workload; and a pod per job at once.
-        pods: String(groups.length * 2 + scheduled.length + tasks.length),
+        // With a schedule, one more: the control plane's backup Job (on demand, or the final one before a DELETE).
+        pods: String(groups.length * 2 + scheduled.length + tasks.length + (scheduled.length ? 1 : 0)),
       },
     },
   });

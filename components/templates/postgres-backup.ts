@@ -68,7 +68,8 @@ export function backupMaxAgeSeconds(options: BackupOptions): number {
 
 /**
  * `backup.sh run` (the sidecar), `once` (a backup now; exit status says how it
- * went), `final` (before the resource goes down), `health` (the health check).
+ * went), `first` (one unless the store has one), `final` (before the resource
+ * goes down), `health` (the health check).
  * POSIX sh in the PostgreSQL image. No `set -e`: it is off inside functions
  * called from `||` and `if`, which is how the old loop failed silently; each
  * step's status is checked by hand instead.
@@ -223,6 +224,8 @@ final_dump() { take_dump final && record_success; }
 case "\${1:-run}" in
   # once [reason]: on-demand, before-upgrade
   once) locked run_once "\${2:-on-demand}" ;;
+  # The first backup, unless the store has had one (a target that schedules one run at a time: Kubernetes).
+  first) if [ -s "$state/last_success" ]; then echo "the store has a backup already"; else locked run_once first; fi ;;
   final) locked final_dump ;;
   base) locked take_base ;;
   health) health ;;
@@ -252,7 +255,7 @@ case "\${1:-run}" in
         n=$(next_after "$attempted"); [ "$n" -lt "$retry" ] && retry=$n; next=$retry
       fi
     done ;;
-  *) echo "usage: backup.sh run|once [reason]|final|base|health" >&2; exit 2 ;;
+  *) echo "usage: backup.sh run|once [reason]|first|final|base|health" >&2; exit 2 ;;
 esac
 `;
 
@@ -343,7 +346,12 @@ export function backupSidecar(
     entrypoint: ["/bin/sh", `/etc/provisioner/${backupScriptFile}`],
     command: ["run"],
     // A target with a scheduler (Kubernetes) runs one backup at the daily time instead of the loop.
-    schedule: { dailyAtUtc: ctx.options.backupTime, command: ["once", "scheduled"] },
+    schedule: {
+      dailyAtUtc: ctx.options.backupTime,
+      ...(ctx.options.backupIntervalMinutes ? { everyMinutes: ctx.options.backupIntervalMinutes } : {}),
+      command: ["once", "scheduled"],
+      afterDeploy: ["first"],
+    },
     environment: {
       ...appEnv,
       BACKUP_TIME: ctx.options.backupTime,

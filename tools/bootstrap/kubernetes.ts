@@ -252,7 +252,7 @@ export interface KubernetesCluster {
   binDir?: string;
   /** `<script> cut|restore n2`: takes a node off the network and back (the local cluster only). */
   nodeControl?: string;
-  /** `<script> start|stop`: NetworkPolicy enforcement (kube-router's firewall) on and off (the local cluster only). */
+  /** `<script> start|stop`: NetworkPolicy enforcement (kube-router's firewall; on from the start) (the local cluster only). */
   firewall?: string;
   /** Set when this command started the cluster: it stops it when it ends. */
   stop?: () => Promise<void>;
@@ -306,16 +306,22 @@ export async function ensureKubernetesCluster(imageEnv: Record<string, string>):
   const already = await probe(path.join(kube, "kubectl"), ["--kubeconfig", kubeconfig, "get", "--raw=/readyz"], 10_000);
   if (already.ok) {
     say("kubernetes: the local 2-node cluster is running already (another command's): using it");
+    if (!(await probe(firewall, ["start"], 120_000)).ok) say("kubernetes: warning: NetworkPolicy enforcement (kube-router) did not start");
     return { kubeconfig, publicHost: "10.200.0.1", binDir: kube, nodeControl: path.join(scriptsDir, "node.sh"), firewall };
   }
   const code = await longStep(`kubernetes: starting the local 2-node cluster (log: ${log})`, () => runScript("up.sh", env, log));
-  if (code !== 0) {
+  // NetworkPolicy enforced for every test, as on an operator's cluster with an enforcing network plugin.
+  const enforced = code === 0 && (await probe(firewall, ["start"], 120_000)).ok;
+  if (!enforced) {
     await runScript("down.sh", env, log);
     throw new BootstrapError(
-      `kubernetes: the local cluster did not start (exit ${code})`,
+      code === 0
+        ? "kubernetes: NetworkPolicy enforcement (kube-router) did not start"
+        : `kubernetes: the local cluster did not start (exit ${code})`,
       `See ${log} and ${path.join(clusterDir, "logs")}`,
     );
   }
+  say("kubernetes: NetworkPolicy enforced (kube-router's firewall)");
   return {
     kubeconfig,
     publicHost: "10.200.0.1",

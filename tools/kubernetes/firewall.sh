@@ -1,10 +1,10 @@
 #!/bin/bash
-# Usage: firewall.sh start|stop — NetworkPolicy enforcement on the test cluster, on while a test needs it.
-# The bridge CNI ignores NetworkPolicy; kube-router's firewall alone (no routing, no service proxy) enforces it
-# beside it, with iptables and ipset in each node's namespace, one process per node. It is not on all the time:
-# it admits a new pod's traffic about a second after the pod starts (the pod's address joins the policies' sets
-# then), so a Job that connects at once (the backup CronJob's pg_dump, ipfs-cluster's peer-kubo-nodes) is
-# refused and fails. `stop` removes its chains and sets: the cluster is the plain bridge again.
+# Usage: firewall.sh start|stop — NetworkPolicy enforcement on the test cluster (the bootstrap starts it with the
+# cluster). The bridge CNI ignores NetworkPolicy; kube-router's firewall alone (no routing, no service proxy)
+# enforces it beside it, with iptables and ipset in each node's namespace, one process per node. It admits a new
+# pod's traffic about a second after the pod starts (the pod's address joins the policies' sets then): the
+# target's Jobs try a failed run again in the same pod (restartPolicy OnFailure), whose address is admitted by
+# then. `stop` removes its chains and sets: the cluster is the plain bridge again.
 # It reads the API as the cluster's administrator (the admin kubeconfig: this cluster is the tests' own).
 # Needs K8S_DIR, K8S_KUBE_ROUTER (kube-router v2.1.0: tools/go/kube-router).
 set -euo pipefail

@@ -3,7 +3,7 @@
 # plane, a kubelet and kube-proxy; k8s-n2 a kubelet and kube-proxy. Idempotent: a cluster that answers is kept.
 # Needs: K8S_DIR (state), K8S_BIN (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy,
 # kubectl), K8S_IMAGES (image tarballs imported into both nodes), Debian's etcd, containerd, runc, CNI plugins.
-# NetworkPolicy is not enforced but while a test turns it on (firewall.sh).
+# NetworkPolicy is enforced once firewall.sh starts (the bootstrap does, right after this).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"; P=$K8S_DIR/pki; B=$K8S_BIN
