@@ -208,24 +208,36 @@ export async function runBackupJob(settings: KubernetesSettings, namespace: stri
   const template = structuredClone(crons[0]!.spec!.jobTemplate);
   const container = template.spec!.template.spec!.containers[0]!;
   container.args = args;
-  const name = `${crons[0]!.metadata!.name}-${args.join("-")}-${Date.now().toString(36)}`.slice(0, 63);
+  const cron = crons[0]!.metadata!;
+  const name = `${cron.name}-${args.join("-")}-${Date.now().toString(36)}`.slice(0, 63);
   await batch.createNamespacedJob({
     namespace,
     body: {
       apiVersion: "batch/v1",
       kind: "Job",
-      metadata: { name, labels: template.metadata?.labels },
-      spec: { ...template.spec!, ttlSecondsAfterFinished: 86_400 },
+      // Owned by the CronJob (as `kubectl create job --from=cronjob/...` makes it): it goes with it. A finished
+      // pod still holds the claims it mounted, and a claim in use is never deleted.
+      metadata: {
+        name,
+        labels: template.metadata?.labels,
+        ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: cron.name!, uid: cron.uid!, blockOwnerDeletion: true }],
+      },
+      spec: { ...template.spec!, ttlSecondsAfterFinished: 3600 },
     },
   });
+  if (waitMs <= 0) return name;
   const deadline = Date.now() + waitMs;
-  while (waitMs > 0) {
-    const job = await batch.readNamespacedJob({ name, namespace });
-    const ended = job.status?.conditions?.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
-    if (ended?.type === "Complete") break;
-    if (ended) throw new Error(`the backup Job ${name} failed${ended.message ? `: ${ended.message}` : ""}`);
-    if (Date.now() > deadline) throw new Error(`the backup Job ${name} did not end within ${Math.round(waitMs / 1000)} s`);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+  try {
+    for (;;) {
+      const job = await batch.readNamespacedJob({ name, namespace });
+      const ended = job.status?.conditions?.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
+      if (ended?.type === "Complete") return name;
+      if (ended) throw new Error(`the backup Job ${name} failed${ended.message ? `: ${ended.message}` : ""}`);
+      if (Date.now() > deadline) throw new Error(`the backup Job ${name} did not end within ${Math.round(waitMs / 1000)} s`);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  } finally {
+    // Waited for: its result is in the store; its pod would hold the store's claim.
+    await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Foreground" }).catch(() => undefined);
   }
-  return name;
 }

@@ -23,19 +23,23 @@ interface UpdateParams {
 
 const provisioningSpan = stages.verifying - stages.provisioning;
 
-export async function deploy({
-  deps,
-  statuses,
-  operation,
-  resource,
-  flow,
-  redactor,
-  output,
-  context,
-  open,
-  ports: portsOf,
-  spec: specOf,
-}: Scope) {
+/**
+ * Before a Kubernetes database moves to another image: a backup, as a Docker
+ * host takes in its beforeUp steps (components/templates/upgrade-steps.ts),
+ * run by a Job of the backup CronJob's pod. The update stops if it fails.
+ */
+async function backupBeforeImageChange({ deps, resource, flow }: Scope, versions: Versions) {
+  const kubernetes = deps.host.cloud?.kubernetes;
+  const image = (v: Versions) => imagesWith(deps.host.images, v).postgres;
+  if (!kubernetes || !resource.template.startsWith("postgres-") || image(versions) === image(resource.versions as Versions)) return;
+  await flow.stage("provisioning", `the database moves to ${image(versions)}: a backup first`);
+  await runBackupJob(kubernetes, resource.hostName, ["once", "before-upgrade"], 30 * 60_000).catch((error: unknown) => {
+    throw new Error(`the backup before the upgrade failed, nothing was changed: ${error instanceof Error ? error.message : String(error)}`);
+  });
+}
+
+export async function deploy(scope: Scope) {
+  const { deps, statuses, operation, resource, flow, redactor, output, context, open, ports: portsOf, spec: specOf } = scope;
   const { db } = deps;
   const params = operation.params as UpdateParams;
   const size = params.size ?? resource.size;
@@ -59,6 +63,7 @@ export async function deploy({
   const preview = await stack.preview({ signal: context.signal, onOutput: output.add });
   const total = changedSteps(preview.changeSummary);
 
+  if (resource.target === "kubernetes" && operation.kind === "UPDATE") await backupBeforeImageChange(scope, versions);
   await flow.stage("provisioning", `applying ${total} changes`, undefined, { done: 0, total });
   const result = await stack.up({
     signal: context.signal,

@@ -80,6 +80,8 @@ describe("the API process's imports", () => {
     expect(automation).toEqual([
       "automation/docker-isolation.ts",
       "automation/index.ts",
+      // A Kubernetes database's backup store and Jobs (@kubernetes/client-node, loaded on first use).
+      "automation/kubernetes-backups.ts",
       "automation/operation-queue.ts",
       "automation/readiness.ts",
       // The scheduled restore verification's scratch container (docker run, no engine).

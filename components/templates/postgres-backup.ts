@@ -105,12 +105,20 @@ last_line() {
   printf '%s' "$r"
 }
 
+# Up to a minute for the server to answer before a backup fails for it: a server restarting, or (Kubernetes) a
+# new pod whose first connections a NetworkPolicy enforcer refuses until it has admitted the pod's address.
+wait_for_server() {
+  i=0
+  until pg_isready -q -h postgres -t 2; do i=$((i + 1)); [ "$i" -lt 30 ] || return 0; sleep 2; done
+}
+
 # A logical dump, verified before it counts: size > 0 and a readable table of contents.
 take_dump() {
   mkdir -p "$store/dumps" "$state" || { record_failure "cannot create $store/dumps"; return 1; }
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   file="$store/dumps/$stamp.dump"
   rm -f "$store"/dumps/*.partial
+  wait_for_server
   if ! out=$(PGPASSWORD="$POSTGRES_PASSWORD" pg_dump -h postgres -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Fc -f "$file.partial" 2>&1); then
     rm -f "$file.partial"; record_failure "pg_dump: $(last_line "$out")"; return 1
   fi
