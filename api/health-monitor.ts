@@ -20,6 +20,7 @@ import { copyBackupStore } from "../automation/index.js";
 import { backupMaxAgeSeconds, type BackupOptions } from "../components/templates/postgres-backup.js";
 import { volumeFailures, volumeUsage } from "./volume-usage.js";
 import { verificationState } from "./restore-verification.js";
+import { errorMessage } from "../core/error-message.js";
 
 export interface HealthMonitorSettings extends ProbeSettings {
   /** 0 turns the monitor off. */
@@ -146,7 +147,7 @@ export class HealthMonitor {
       copyProblem = this.deps.kubernetes
         ? await copyBackupStore(this.deps.kubernetes, resource.hostName, dir, options.backupRetention).then(
             () => undefined,
-            (error: unknown) => `cannot copy the backup store from the cluster: ${error instanceof Error ? error.message : String(error)}`,
+            (error: unknown) => `cannot copy the backup store from the cluster: ${errorMessage(error)}`,
           )
         : "no Kubernetes cluster is configured to copy the backup store from";
     }

@@ -21,6 +21,7 @@ import { backupEventTypes, type EventLog } from "../core/event-log.js";
 import type { ScheduledJob, Scheduler } from "../core/scheduler.js";
 import { databaseNames } from "../components/templates/postgres.js";
 import type { Metrics } from "./metrics.js";
+import { errorMessage } from "../core/error-message.js";
 
 export interface RestoreVerificationSettings {
   /** Between two verifications of a database (0: none). */
@@ -208,7 +209,7 @@ export class RestoreVerifier {
     } catch (error) {
       result = {
         ok: false,
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
         seconds: (Date.now() - startedAt.getTime()) / 1000,
       };
     }

@@ -13,6 +13,7 @@ import type Stripe from "stripe";
 import type { Database } from "../core/db.js";
 import { monthOf, usageBetween } from "../core/metering.js";
 import type { Scheduler } from "../core/scheduler.js";
+import { errorMessage } from "../core/error-message.js";
 
 const hourMs = 3_600_000;
 /** How many hours a round records per team at most (a service down for weeks catches up over several rounds). */
@@ -105,7 +106,7 @@ export class UsageReporter {
         sent++;
       } catch (error) {
         // Stripe's message, never the key: the client does not put it in errors.
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         await this.db.usageReport.update({ where: { id: row.id }, data: { attempts: { increment: 1 }, lastError: message.slice(0, 500) } });
         this.logger.warn({ report: row.id.toString(), team: row.teamId }, `usage report not sent: ${message}`);
       }

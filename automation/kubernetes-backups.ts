@@ -101,21 +101,12 @@ function backupKey(file: string): { folder: string; key: string } | undefined {
  */
 export function pruned(local: Map<string, FileInfo>, remote: Map<string, FileInfo>, retention: number, dir: string): string[] {
   const kept = (folder: string) =>
-    [
-      ...new Set(
-        [...remote.keys()]
-          .map(backupKey)
-          .filter((k) => k?.folder === folder)
-          .map((k) => k!.key),
-      ),
-    ].sort();
+    [...new Set([...remote.keys()].flatMap((file) => (backupKey(file)?.folder === folder ? [backupKey(file)!.key] : [])))].sort();
   const dumps = kept("dumps");
   const bases = kept("base");
   // The oldest base backup the store keeps, once it keeps as many as it may (its copy here arrived first).
-  const startWal =
-    bases.length >= retention && bases.length > 0
-      ? fs.readFileSync(path.join(dir, "base", bases[0]!, "meta.json"), "utf8").match(/"startWal":"([0-9A-F]+)"/)?.[1]
-      : undefined;
+  const oldestBase = bases.length >= retention ? bases[0] : undefined;
+  const startWal = oldestBase ? /"startWal":"([0-9A-F]+)"/.exec(readOr(path.join(dir, "base", oldestBase, "meta.json")))?.[1] : undefined;
   const remoteHasState = [...remote.keys()].some((f) => f.startsWith("state/"));
   return [...local.keys()].filter((file) => {
     if (remote.has(file)) return false;
@@ -128,6 +119,13 @@ export function pruned(local: Map<string, FileInfo>, remote: Map<string, FileInf
   });
 }
 
+const readOr = (file: string) => {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+};
 const partial = (file: string) => /\.(partial|tmp)(\/|$)/.test(file);
 /** Data before what names it: a listing never shows a backup whose file has not arrived. */
 const order = (file: string) => (file.startsWith("state/") ? 2 : /(\.json)$/.test(file) ? 1 : 0);
@@ -191,7 +189,11 @@ export async function copyBackupStore(
     fs.rmSync(incoming, { recursive: true, force: true });
   }
   const removed = pruned(localFiles(dir), remote, retention, dir);
-  for (const file of removed) fs.rmSync(path.join(dir, file), { force: true });
+  for (const file of removed) {
+    fs.rmSync(path.join(dir, file), { force: true });
+    // A base backup is a folder: gone with its last file.
+    if (file.startsWith("base/")) fs.rmSync(path.join(dir, path.dirname(file)), { recursive: true, force: true });
+  }
   return { copied: wanted.length, removed: removed.length };
 }
 

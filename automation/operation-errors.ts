@@ -3,11 +3,12 @@
 // back to the status it had), and a "failed" stage.
 import { DriftDetected } from "./drift.js";
 import type { RunResult, Scope } from "./run-scope.js";
+import { errorMessage } from "../core/error-message.js";
 
 /** A short, readable reason from an engine error and the engine's last lines (redacted by the caller). */
 export function describeError(error: unknown, engineLines: string[]): string {
   if (error instanceof DriftDetected) return error.message;
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   // The CLI's stderr holds the diagnostic; the first lines of a CommandError are its command line.
   const diagnostics = text
     .split("\n")

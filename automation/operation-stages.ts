@@ -13,6 +13,7 @@ import type { Scope } from "./run-scope.js";
 import { stackName } from "./stack-names.js";
 import { copyBackupStore, runBackupJob } from "./kubernetes-backups.js";
 import { storeDir } from "../core/backup-store.js";
+import { errorMessage } from "../core/error-message.js";
 
 interface UpdateParams {
   size?: string;
@@ -34,7 +35,7 @@ async function backupBeforeImageChange({ deps, resource, flow }: Scope, versions
   if (!kubernetes || !resource.template.startsWith("postgres-") || image(versions) === image(resource.versions as Versions)) return;
   await flow.stage("provisioning", `the database moves to ${image(versions)}: a backup first`);
   await runBackupJob(kubernetes, resource.hostName, ["once", "before-upgrade"], 30 * 60_000).catch((error: unknown) => {
-    throw new Error(`the backup before the upgrade failed, nothing was changed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`the backup before the upgrade failed, nothing was changed: ${errorMessage(error)}`);
   });
 }
 
@@ -155,18 +156,17 @@ export async function refresh({ deps, operation, resource, flow, output, context
 async function keepKubernetesBackups({ deps, resource, flow }: Scope) {
   const { cloud, backupsDir } = deps.host;
   const kubernetes = cloud?.kubernetes;
-  const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
   if (!kubernetes || !backupsDir) return;
   await flow.stage("provisioning", "taking a final backup in the cluster");
   const final = await runBackupJob(kubernetes, resource.hostName, ["final"], 15 * 60_000).then(
     () => "a final backup taken",
-    (error: unknown) => `the final backup failed (${message(error)}): the backups before it are kept`,
+    (error: unknown) => `the final backup failed (${errorMessage(error)}): the backups before it are kept`,
   );
   const retention = (resource.options as { backupRetention?: number }).backupRetention ?? 7;
   const copied = await copyBackupStore(kubernetes, resource.hostName, storeDir(backupsDir, resource.hostName), retention).then(
     ({ copied: files }) => `the backup store copied out of the cluster (${files} new files)`,
     (error: unknown) =>
-      `the backup store could not be copied out of the cluster (${message(error)}): the copy of the last health round is kept`,
+      `the backup store could not be copied out of the cluster (${errorMessage(error)}): the copy of the last health round is kept`,
   );
   await flow.stage("provisioning", `${final}; ${copied}`);
 }

@@ -9,6 +9,7 @@ import crypto from "node:crypto";
 import os from "node:os";
 import type { Logger } from "pino";
 import type { Database } from "./db.js";
+import { errorMessage } from "./error-message.js";
 
 export interface JobSettings {
   /** Between the end of one run and the start of the next. */
@@ -70,7 +71,7 @@ export class ScheduledJob {
     try {
       await this.run();
     } catch (error) {
-      failure = error instanceof Error ? error.message : String(error);
+      failure = errorMessage(error);
       throw error;
     } finally {
       await this.db.$executeRaw`
