@@ -10,7 +10,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TeamService } from "../api/teams.service.js";
+import { resolveImages } from "../components/images.js";
 import { hostNameOf } from "../components/templates/host-name.js";
+import { imagesWith, versionOf } from "../components/versions.js";
 import { eventually } from "./docker.js";
 import { clusterClient, watchReplication, type PinStatus } from "./ipfs-cluster-client.js";
 import { psql } from "./postgres-client.js";
@@ -22,6 +24,8 @@ const kubeconfig = process.env.PROVISIONER_TEST_KUBECONFIG;
 const publicHost = process.env.PROVISIONER_TEST_KUBERNETES_PUBLIC_HOST ?? "127.0.0.1";
 /** `<script> cut|restore <node>`: the local cluster's way to take a node off the network (tools/kubernetes/node.sh). */
 const nodeControl = process.env.PROVISIONER_TEST_KUBERNETES_NODE_CONTROL;
+/** The local test cluster's folder (tools/kubernetes: its kubeconfig is pki/admin.kubeconfig there); unset for a cluster of KUBECONFIG. */
+const localClusterDir = nodeControl && kubeconfig ? path.dirname(path.dirname(kubeconfig)) : undefined;
 
 async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await execFileAsync("kubectl", ["--kubeconfig", kubeconfig!, ...args], { maxBuffer: 64 * 1024 * 1024 });
@@ -410,6 +414,51 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       },
     );
   });
+
+  // The nodes need the newer version's image: the local cluster's containerd can tag the one they have (a cluster of
+  // KUBECONFIG cannot be changed so from here: reported as skipped there).
+  it.runIf(localClusterDir)(
+    "postgres-small: a minor upgrade (PATCH versions) takes a verified before-upgrade backup first, then runs the new image",
+    { timeout: 600_000 },
+    async () => {
+      const image = resolveImages(process.env).postgres;
+      const version = `${versionOf(image)!.split(".")[0]}.${Number(versionOf(image)!.split(".")[1] ?? 0) + 1}`;
+      const upgraded = imagesWith({ postgres: image }, { postgres: version }).postgres;
+      for (const node of ["n1", "n2"])
+        await execFileAsync("ctr", [
+          "-a",
+          path.join(localClusterDir!, node, "containerd.sock"),
+          "-n",
+          "k8s.io",
+          "images",
+          "tag",
+          "--force",
+          image,
+          upgraded,
+        ]);
+      const reply = await api.post("/v1/resources", { template: "postgres-small", name: `up${process.pid}`, target: "kubernetes" });
+      expect(reply.status).toBe(202);
+      const id = reply.body.resource.id as string;
+      created.push(id);
+      expect((await waitForStatus(api, id, ["ACTIVE", "FAILED"], 600_000)).status).toBe("ACTIVE");
+      const reasons = async () => ((await api.get(`/v1/resources/${id}/backups`)).body as BackupsView).backups.map((b) => b.reason);
+      await eventually(async () => ((await reasons()).includes("first") ? true : undefined), 120_000, "the first backup listed");
+
+      const patched = await api.patch(`/v1/resources/${id}`, { versions: { postgres: version } });
+      expect(patched.status).toBe(202);
+      const operation = await waitForOperation(api, id, patched.body.operation.id, 600_000);
+      expect(operation.error ?? null).toBeNull();
+      expect(operation.status).toBe("SUCCEEDED");
+      const before = await eventually(
+        async () => ((await api.get(`/v1/resources/${id}/backups`)).body as BackupsView).backups.find((b) => b.reason === "before-upgrade"),
+        120_000,
+        "the before-upgrade backup listed",
+      );
+      expect(before).toMatchObject({ kind: "dump", verified: true });
+      const server = await kubectl("-n", hostNameOf(id), "get", "pod", "postgres-0", "-o", "jsonpath={.spec.containers[0].image}");
+      expect(server).toBe(upgraded);
+    },
+  );
 
   it("a kubeconfig whose cluster does not answer: FAILED with the reason, nothing left", { timeout: 600_000 }, async () => {
     // The real cluster's credentials, pointed at an address nothing answers on.
