@@ -51,7 +51,8 @@ describe("upgrading ipfs-cluster-small to patch releases", () => {
    * The pins each peer holds, by its own account (`status --local`): a peer
    * that just restarted does not yet see the others, so no single peer's view
    * of the whole cluster can be trusted while nodes roll. A peer whose
-   * container is down holds none.
+   * container is down, or whose API is not up yet (ipfs-cluster-ctl's answer
+   * is then an error, not a status), holds none: counted against the pins.
    */
   async function pinnedOn(peer: number, cids: string[]): Promise<Set<string>> {
     const out = await docker(
@@ -64,11 +65,15 @@ describe("upgrading ipfs-cluster-small to patch releases", () => {
       "sh",
       ...cids,
     ).catch(() => "");
-    const pinned = out
-      .split("\n")
-      .filter((line) => line.trim())
-      .map((line) => JSON.parse(line) as PinStatus)
-      .filter((status) => Object.values(status.peer_map).some((p) => p.status === "pinned"));
+    const statuses = out.split("\n").flatMap((line) => {
+      try {
+        const status = JSON.parse(line) as Partial<PinStatus>;
+        return status.peer_map ? [status as PinStatus] : [];
+      } catch {
+        return [];
+      }
+    });
+    const pinned = statuses.filter((status) => Object.values(status.peer_map).some((p) => p.status === "pinned"));
     return new Set(pinned.map((status) => status.cid));
   }
   /** How many peers hold each pin. */
