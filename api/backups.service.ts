@@ -7,6 +7,7 @@ import type { Database } from "../core/db.js";
 import { backupProblem, readBackupStore, requestBackup, storeDir, storeKeptHere } from "../core/backup-store.js";
 import type { KubernetesSettings } from "../core/cloud-settings.js";
 import { runBackupJob } from "../automation/index.js";
+import { errorMessage } from "../core/error-message.js";
 import { backupMaxAgeSeconds, type BackupOptions } from "../components/templates/postgres-backup.js";
 import { ApiError } from "./errors.js";
 import type { RestoreFromBody } from "./backups.schemas.js";
@@ -88,7 +89,7 @@ export class BackupService {
     if (resource.target === "kubernetes") {
       if (!this.settings.kubernetes) throw new ApiError(503, "kubernetes_unavailable", "this service has no Kubernetes cluster configured");
       const job = await runBackupJob(this.settings.kubernetes, resource.hostName, ["once", "on-demand"]).catch((error: unknown) => {
-        throw new ApiError(503, "kubernetes_unavailable", `the backup Job could not be started: ${(error as Error).message}`);
+        throw new ApiError(503, "kubernetes_unavailable", `the backup Job could not be started: ${errorMessage(error)}`);
       });
       message = `the backup Job ${job} takes it; GET .../backups shows it after the next health round`;
     } else requestBackup(storeDir(this.settings.backupsDir, resource.hostName));

@@ -101,7 +101,7 @@ function backupKey(file: string): { folder: string; key: string } | undefined {
  */
 export function pruned(local: Map<string, FileInfo>, remote: Map<string, FileInfo>, retention: number, dir: string): string[] {
   const kept = (folder: string) =>
-    [...new Set([...remote.keys()].flatMap((file) => (backupKey(file)?.folder === folder ? [backupKey(file)!.key] : [])))].sort();
+    [...new Set([...remote.keys()].map(backupKey).flatMap((k) => (k?.folder === folder ? [k.key] : [])))].sort();
   const dumps = kept("dumps");
   const bases = kept("base");
   // The oldest base backup the store keeps, once it keeps as many as it may (its copy here arrived first).
@@ -188,7 +188,8 @@ export async function copyBackupStore(
   } finally {
     fs.rmSync(incoming, { recursive: true, force: true });
   }
-  const removed = pruned(localFiles(dir), remote, retention, dir);
+  // What was here before the copy: what it added is all in the store, never pruned.
+  const removed = pruned(local, remote, retention, dir);
   for (const file of removed) {
     fs.rmSync(path.join(dir, file), { force: true });
     // A base backup is a folder: gone with its last file.
