@@ -78,10 +78,10 @@ describe("ipfs-cluster-small's Kubo connections", () => {
       const { model } = buildSystem(prepared, { ports, secrets, images, publishIp: "127.0.0.1", publicHost: "127.0.0.1" });
       const task = model.tasks?.find((t) => t.name === "peer-kubo-nodes");
       expect(task?.when).toBe("afterUp");
-      // Each line: `ipfs --api /dns4/ipfs<i>/tcp/5001 <command> /dns4/ipfs<j>/... [/dns4/ipfs<k>/...]`: edges i->j, i->k.
+      // Each line: `retry ipfs --api /dns4/ipfs<i>/tcp/5001 <command> /dns4/ipfs<j>/... [/dns4/ipfs<k>/...]`: edges i->j, i->k.
       const edges = (command: string) =>
         task!.script.split("\n").flatMap((line) => {
-          const from = new RegExp(`^ipfs --api /dns4/ipfs(\\d+)/tcp/5001 ${command} (.*)$`).exec(line);
+          const from = new RegExp(`^retry ipfs --api /dns4/ipfs(\\d+)/tcp/5001 ${command} (.*)$`).exec(line);
           if (!from) return [];
           return [...from[2]!.matchAll(/\/dns4\/ipfs(\d+)\//g)].map((m) => `${from[1]}->${m[1]}`);
         });

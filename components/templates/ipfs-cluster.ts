@@ -110,6 +110,11 @@ const options = optionsObject({
  */
 const clusterCtl = 'CLUSTER_CREDENTIALS="$CLUSTER_RESTAPI_BASICAUTHCREDENTIALS" ipfs-cluster-ctl --force-http';
 
+// `retry <command>`: the command tried for up to 2 min. On Kubernetes a task's new pod can have its connections
+// refused for several seconds (a NetworkPolicy enforcer admitting it late, slower on a loaded node), longer than the
+// Job's own retries; a connection refused must not read as "nothing there" either.
+const retryFunction = 'retry() { n=0; until "$@"; do n=$((n + 1)); [ "$n" -lt 60 ] || return 1; sleep 2; done; }';
+
 const peerName = (i: number) => `cluster${i}`;
 const kuboName = (i: number) => `ipfs${i}`;
 
@@ -285,10 +290,11 @@ function peerKuboNodes(peers: number): SystemTask {
     service: kuboName(0),
     script: [
       "set -eu",
-      ...nodes.map((i) => `id${i}=$(${api(i)} id -f '<id>')`),
+      retryFunction,
+      ...nodes.map((i) => `id${i}=$(retry ${api(i)} id -f '<id>')`),
       // Each pair once, from its lower-numbered node.
-      ...nodes.filter((i) => later(i).length > 0).map((i) => `${api(i)} swarm connect ${later(i).map(address).join(" ")} >/dev/null`),
-      ...nodes.flatMap((i) => nodes.filter((j) => j !== i).map((j) => `${api(i)} swarm peering add ${address(j)} >/dev/null`)),
+      ...nodes.filter((i) => later(i).length > 0).map((i) => `retry ${api(i)} swarm connect ${later(i).map(address).join(" ")} >/dev/null`),
+      ...nodes.flatMap((i) => nodes.filter((j) => j !== i).map((j) => `retry ${api(i)} swarm peering add ${address(j)} >/dev/null`)),
       `echo "${peers} Kubo nodes peered"`,
     ].join("\n"),
   };
@@ -312,10 +318,12 @@ function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): SystemTask 
     service: peerName(0),
     script: [
       "set -eu",
+      retryFunction,
       `ctl() { ${clusterCtl} --host /dns4/${peerName(0)}/tcp/9094 "$@"; }`,
       "removed=''",
-      // `peers ls`: "<id> | <peer name> | Sees n other peers" per peer.
-      `for p in $(ctl peers ls | sed -n 's/^\\([A-Za-z0-9]*\\) | cluster\\([0-9]*\\) | .*/\\1:\\2/p'); do`,
+      // `peers ls`: "<id> | <peer name> | Sees n other peers" per peer. Read apart, so its failure stops the task.
+      "peers=$(retry ctl peers ls)",
+      `for p in $(echo "$peers" | sed -n 's/^\\([A-Za-z0-9]*\\) | cluster\\([0-9]*\\) | .*/\\1:\\2/p'); do`,
       "  id=${p%%:*}; i=${p##*:}",
       `  [ "$i" -ge ${ctx.options.peers} ] || continue`,
       '  echo "taking cluster$i out of the cluster"',
@@ -325,7 +333,9 @@ function removePeersFirst(ctx: TemplateContext<IpfsClusterOptions>): SystemTask 
       'if [ -n "$removed" ]; then',
       "  sleep 3", // the new allocations reach the peers through CRDT broadcasts
       "  i=0",
-      `  while ctl --enc json status | grep -qE '"status": ?"(pinning|pin_queued)"'; do`,
+      "  while :; do",
+      "    status=$(retry ctl --enc json status)", // a failed read stops the task, not the wait
+      `    echo "$status" | grep -qE '"status": ?"(pinning|pin_queued)"' || break`,
       '    i=$((i + 1)); [ "$i" -lt 300 ] || { echo "pins still moving after 300 s" >&2; exit 1; }',
       "    sleep 1",
       "  done",
