@@ -127,7 +127,8 @@ export class HealthMonitor {
 
   /**
    * A database's backups, from its store kept on this machine (storeKeptHere): their problem is one of the
-   * resource's. A Kubernetes database's store is copied from the cluster first; a copy that fails is the problem.
+   * resource's. A Kubernetes database's store is copied from the cluster first (with a WAL-archiving one's archiver
+   * report); a copy that fails is the problem.
    */
   private async checkBackups(resource: {
     id: string;
@@ -145,7 +146,9 @@ export class HealthMonitor {
     let copyProblem: string | undefined;
     if (resource.target === "kubernetes") {
       copyProblem = this.deps.kubernetes
-        ? await copyBackupStore(this.deps.kubernetes, resource.hostName, dir, options.backupRetention).then(
+        ? await copyBackupStore(this.deps.kubernetes, resource.hostName, dir, options.backupRetention, {
+            walArchive: resource.template === "postgres-medium",
+          }).then(
             () => undefined,
             (error: unknown) => `cannot copy the backup store from the cluster: ${errorMessage(error)}`,
           )

@@ -24,8 +24,15 @@ describe("the copy of a Kubernetes store follows its retention, not its losses",
     return dir;
   };
 
-  it("dumps the store pruned (it keeps its retention of newer ones) go; the state follows the store's", () => {
-    const local = files(...dump("20260101T000000Z"), ...dump("20260102T000000Z"), ...dump("20260103T000000Z"), "state/last_failure");
+  it("dumps the store pruned (it keeps its retention of newer ones) go; the state follows the store's, but for the archiver report read here", () => {
+    const archiverReport = ["state/last_archived", "state/archiver_failure"];
+    const local = files(
+      ...dump("20260101T000000Z"),
+      ...dump("20260102T000000Z"),
+      ...dump("20260103T000000Z"),
+      "state/last_failure",
+      ...archiverReport,
+    );
     const remote = files(...dump("20260102T000000Z"), ...dump("20260103T000000Z"), "state/last_success");
     expect(pruned(local, remote, 2, copyDir({})).sort()).toEqual([...dump("20260101T000000Z"), "state/last_failure"]);
   });

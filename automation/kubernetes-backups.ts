@@ -7,6 +7,8 @@
 //   database's backups work as on a Docker host, and the store outlives the
 //   namespace. Only what changed is copied (by size and time), through the
 //   server's pod, which mounts the store read-only (the claim is its own).
+//   A WAL-archiving database's archiver report is read there too, and written
+//   where a Docker host's sidecar writes it.
 // - runBackupJob() runs the CronJob's pod once with other arguments: a backup
 //   on demand, the final dump before a DELETE.
 // @kubernetes/client-node is loaded on first use: the API process starts without it.
@@ -91,6 +93,15 @@ function backupKey(file: string): { folder: string; key: string } | undefined {
   return { folder: folder!, key: folder === "dumps" ? name.replace(/\.dump(\.json)?$/, "") : name };
 }
 
+// As root (a control plane that runs its Docker host), a file keeps its owner and mode, as in the store: the WAL
+// archive's segments are the server's (postgres, 0600), and a point-in-time restore on this Docker host reads them
+// as that user. Otherwise they become this user's, with its umask.
+const keptOwners =
+  process.getuid?.() === 0 ? ["--same-owner", "--numeric-owner", "--same-permissions"] : ["--no-same-owner", "--no-same-permissions"];
+
+/** Written here, not copied: the archiver report (archiverReport()). */
+const archiverStateFiles = ["state/last_archived", "state/archiver_failure"];
+
 /**
  * The local copies the cluster's store pruned: what its retention removes
  * there goes here too, but a store that lost its backups (a new claim, a
@@ -109,7 +120,7 @@ export function pruned(local: Map<string, FileInfo>, remote: Map<string, FileInf
   const startWal = oldestBase ? /"startWal":"([0-9A-F]+)"/.exec(readOr(path.join(dir, "base", oldestBase, "meta.json")))?.[1] : undefined;
   const remoteHasState = [...remote.keys()].some((f) => f.startsWith("state/"));
   return [...local.keys()].filter((file) => {
-    if (remote.has(file)) return false;
+    if (remote.has(file) || archiverStateFiles.includes(file)) return false;
     if (file.startsWith("state/")) return remoteHasState;
     const k = backupKey(file);
     if (!k) return false;
@@ -140,9 +151,12 @@ export async function copyBackupStore(
   namespace: string,
   dir: string,
   retention: number,
+  { walArchive = false } = {},
 ): Promise<{ copied: number; removed: number }> {
   const config = await kubeConfig(settings);
   const reader = await storeReader(config, namespace);
+  // Read before the copy and written after it: every segment the report counts as archived is in the copy.
+  const report = walArchive ? await archiverReport(config, namespace, reader) : undefined;
   const listing: Buffer[] = [];
   await execIn(
     config,
@@ -167,7 +181,7 @@ export async function copyBackupStore(
     // In batches: the file names travel in the exec request's address.
     for (let i = 0; i < wanted.length; i += 100) {
       const batch = wanted.slice(i, i + 100);
-      const untar = spawn("tar", ["-x", "-f", "-", "-C", incoming, "--no-same-owner", "--no-same-permissions"], {
+      const untar = spawn("tar", ["-x", "-f", "-", "-C", incoming, ...keptOwners], {
         stdio: ["pipe", "ignore", "pipe"],
       });
       const untarred = new Promise<void>((resolve, reject) => {
@@ -195,7 +209,52 @@ export async function copyBackupStore(
     // A base backup is a folder: gone with its last file.
     if (file.startsWith("base/")) fs.rmSync(path.join(dir, path.dirname(file)), { recursive: true, force: true });
   }
+  if (report) writeArchiverReport(dir, report);
   return { copied: wanted.length, removed: removed.length };
+}
+
+interface ArchiverReport {
+  /** Epoch seconds; 0: never. */
+  failedAt: number;
+  archivedAt: number;
+  failedWal: string;
+}
+
+/**
+ * A WAL-archiving database's (postgres-medium) archiver report: pg_stat_archiver, read in the server's container as
+ * its superuser. In the cluster the Docker host's sidecar loop, which reads it every few seconds, is a CronJob's run,
+ * so nothing in the store reports archiving in between.
+ */
+async function archiverReport(config: KubeConfig, namespace: string, reader: { pod: string; container: string }): Promise<ArchiverReport> {
+  const output: Buffer[] = [];
+  await execIn(
+    config,
+    namespace,
+    reader,
+    [
+      "psql",
+      "-U",
+      "postgres",
+      "-Atc",
+      "SELECT coalesce(extract(epoch FROM last_failed_time)::bigint, 0), coalesce(extract(epoch FROM last_archived_time)::bigint, 0), coalesce(last_failed_wal, '') FROM pg_stat_archiver",
+    ],
+    new Writable({ write: (chunk: Buffer, _encoding, done) => void (output.push(chunk), done()) }),
+  );
+  const [failedAt, archivedAt, failedWal = ""] = Buffer.concat(output).toString("utf8").trim().split("|");
+  if (!/^\d+$/.test(failedAt ?? "") || !/^\d+$/.test(archivedAt ?? "")) throw new Error("pg_stat_archiver: an unexpected answer");
+  return { failedAt: Number(failedAt), archivedAt: Number(archivedAt), failedWal };
+}
+
+/**
+ * As backup.sh's check_archiver writes it: the last archived segment's time (the end of the range a point-in-time
+ * restore may ask for), and a failure newer than it (the database's backup problem).
+ */
+function writeArchiverReport(dir: string, { failedAt, archivedAt, failedWal }: ArchiverReport) {
+  const state = path.join(dir, "state");
+  fs.mkdirSync(state, { recursive: true });
+  if (archivedAt > 0) fs.writeFileSync(path.join(state, "last_archived"), `${archivedAt}\n`);
+  if (failedAt > archivedAt) fs.writeFileSync(path.join(state, "archiver_failure"), `${failedAt} archiving ${failedWal} failed\n`);
+  else fs.rmSync(path.join(state, "archiver_failure"), { force: true });
 }
 
 /**

@@ -163,7 +163,9 @@ async function keepKubernetesBackups({ deps, resource, flow }: Scope) {
     (error: unknown) => `the final backup failed (${errorMessage(error)}): the backups before it are kept`,
   );
   const retention = (resource.options as { backupRetention?: number }).backupRetention ?? 7;
-  const copied = await copyBackupStore(kubernetes, resource.hostName, storeDir(backupsDir, resource.hostName), retention).then(
+  const copied = await copyBackupStore(kubernetes, resource.hostName, storeDir(backupsDir, resource.hostName), retention, {
+    walArchive: resource.template === "postgres-medium",
+  }).then(
     ({ copied: files }) => `the backup store copied out of the cluster (${files} new files)`,
     (error: unknown) =>
       `the backup store could not be copied out of the cluster (${errorMessage(error)}): the copy of the last health round is kept`,

@@ -38,6 +38,7 @@ interface BackupsView {
   lastBackupAt: string | null;
   lastVerification: { ok: boolean } | null;
   keptUntil: string | null;
+  restorableRange: { from: string; to: string } | null;
 }
 
 interface Pod {
@@ -120,7 +121,7 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
   });
 
   it(
-    "postgres-medium: primary and replica on different nodes, a row through PgBouncer on the replica, verified backups (first, CronJob, on demand) listed by the API and restored, DELETE leaves no namespace, claim or volume and its final dump restores on a Docker host",
+    "postgres-medium: primary and replica on different nodes, a row through PgBouncer on the replica, verified backups (first, CronJob, on demand) listed by the API and restored, a point in time restored on a Docker host, archiving failures reported, DELETE leaves no namespace, claim or volume and its final dump restores on a Docker host",
     { timeout: 900_000 },
     async () => {
       const reply = await api.post("/v1/resources", {
@@ -203,6 +204,66 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       // The scheduled restore verification restores the newest dump (the copy here) into a scratch container.
       expect(await server.service.restoreVerification.runDue()).toContain(id);
       expect((await backupsOf()).lastVerification).toMatchObject({ ok: true });
+
+      // WAL archiving, reported as a Docker host's sidecar reports it (the health rounds read the server's archiver).
+      // As the server's superuser, in its container: the resource's role is not one.
+      const inServer = (...command: string[]) => kubectl("-n", namespace, "exec", "postgres-0", "-c", "postgres", "--", ...command);
+      const switchWal = async () => {
+        const switchedAt = Math.floor(Date.now() / 1000) * 1000;
+        await inServer("psql", "-U", "postgres", "-Atc", "SELECT pg_switch_wal()");
+        return switchedAt;
+      };
+      const archivedSince = (at: number) =>
+        eventually(
+          async () => {
+            const range = (await backupsOf()).restorableRange;
+            return range && Date.parse(range.to) >= at ? range : undefined;
+          },
+          120_000,
+          "the restorable range to reach the switched segment",
+        );
+      // A point in time before a deletion restores on a Docker host, from the copy (base backup + archived WAL).
+      await psql(endpoint, credentials, "INSERT INTO accounts VALUES (2, 'grace')");
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const beforeDeletion = await psql(endpoint, credentials, `SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await psql(endpoint, credentials, "DELETE FROM accounts WHERE id = 2");
+      const range = await archivedSince(await switchWal());
+      expect(range.from < beforeDeletion).toBe(true);
+      const pointInTime = await api.post("/v1/resources", {
+        template: "postgres-small",
+        name: `pg${process.pid}p`,
+        restoreFrom: { resource: id, pointInTime: beforeDeletion },
+      });
+      expect(pointInTime.status).toBe(202);
+      const pointInTimeId = pointInTime.body.resource.id as string;
+      created.push(pointInTimeId);
+      const recovered = await waitForStatus(api, pointInTimeId, ["ACTIVE", "FAILED"], 600_000);
+      expect(recovered.lastError ?? null).toBeNull();
+      const recoveredCredentials = (await api.get(`/v1/resources/${pointInTimeId}/credentials`)).body.credentials as Record<string, string>;
+      expect(
+        await psql(
+          recovered.endpoint as Record<string, string>,
+          recoveredCredentials,
+          "SELECT string_agg(owner, ',' ORDER BY id) FROM accounts",
+        ),
+      ).toBe("ada,grace");
+      // Archiving that fails (the archive made read-only) is the database's backup problem, and DEGRADED, until it works again.
+      await inServer("chmod", "500", "/archive");
+      await psql(endpoint, credentials, "INSERT INTO accounts VALUES (3, 'lin')");
+      await switchWal();
+      const failing = await eventually(
+        async () => ((await backupsOf()).problem?.includes("WAL archiving") ? (await backupsOf()).problem : undefined),
+        120_000,
+        "the archiver's failure as the backup problem",
+      );
+      expect(failing).toMatch(/^WAL archiving: archiving [0-9A-F]{24} failed$/);
+      await waitForStatus(api, id, ["DEGRADED"], 60_000);
+      await inServer("chmod", "700", "/archive");
+      // The archiver tries the segment again within a minute.
+      await archivedSince(await switchWal());
+      await waitForStatus(api, id, ["ACTIVE"], 120_000);
+      expect((await backupsOf()).problem).toBeNull();
 
       const deleted = await api.delete(`/v1/resources/${id}`);
       expect(deleted.status).toBe(202);
