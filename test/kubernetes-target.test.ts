@@ -205,6 +205,22 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       expect(await server.service.restoreVerification.runDue()).toContain(id);
       expect((await backupsOf()).lastVerification).toMatchObject({ ok: true });
 
+      // A new postgres-small on the Docker host from this database's store (its copy there): `sql`'s answer in it.
+      const restoredOnDockerHost = async (suffix: string, restoreFrom: { backup: string } | { pointInTime: string }, sql: string) => {
+        const copy = await api.post("/v1/resources", {
+          template: "postgres-small",
+          name: `pg${process.pid}${suffix}`,
+          restoreFrom: { resource: id, ...restoreFrom },
+        });
+        expect(copy.status).toBe(202);
+        const copyId = copy.body.resource.id as string;
+        created.push(copyId);
+        const restored = await waitForStatus(api, copyId, ["ACTIVE", "FAILED"], 600_000);
+        expect(restored.lastError ?? null).toBeNull();
+        const copyCredentials = (await api.get(`/v1/resources/${copyId}/credentials`)).body.credentials as Record<string, string>;
+        return psql(restored.endpoint as Record<string, string>, copyCredentials, sql);
+      };
+
       // WAL archiving, reported as a Docker host's sidecar reports it (the health rounds read the server's archiver).
       // As the server's superuser, in its container: the resource's role is not one.
       const inServer = (...command: string[]) => kubectl("-n", namespace, "exec", "postgres-0", "-c", "postgres", "--", ...command);
@@ -230,30 +246,18 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       await psql(endpoint, credentials, "DELETE FROM accounts WHERE id = 2");
       const range = await archivedSince(await switchWal());
       expect(range.from < beforeDeletion).toBe(true);
-      const pointInTime = await api.post("/v1/resources", {
-        template: "postgres-small",
-        name: `pg${process.pid}p`,
-        restoreFrom: { resource: id, pointInTime: beforeDeletion },
-      });
-      expect(pointInTime.status).toBe(202);
-      const pointInTimeId = pointInTime.body.resource.id as string;
-      created.push(pointInTimeId);
-      const recovered = await waitForStatus(api, pointInTimeId, ["ACTIVE", "FAILED"], 600_000);
-      expect(recovered.lastError ?? null).toBeNull();
-      const recoveredCredentials = (await api.get(`/v1/resources/${pointInTimeId}/credentials`)).body.credentials as Record<string, string>;
       expect(
-        await psql(
-          recovered.endpoint as Record<string, string>,
-          recoveredCredentials,
-          "SELECT string_agg(owner, ',' ORDER BY id) FROM accounts",
-        ),
+        await restoredOnDockerHost("p", { pointInTime: beforeDeletion }, "SELECT string_agg(owner, ',' ORDER BY id) FROM accounts"),
       ).toBe("ada,grace");
       // Archiving that fails (the archive made read-only) is the database's backup problem, and DEGRADED, until it works again.
       await inServer("chmod", "500", "/archive");
       await psql(endpoint, credentials, "INSERT INTO accounts VALUES (3, 'lin')");
       await switchWal();
       const failing = await eventually(
-        async () => ((await backupsOf()).problem?.includes("WAL archiving") ? (await backupsOf()).problem : undefined),
+        async () => {
+          const { problem } = await backupsOf();
+          return problem?.includes("WAL archiving") ? problem : undefined;
+        },
         120_000,
         "the archiver's failure as the backup problem",
       );
@@ -277,20 +281,7 @@ describe("the Kubernetes target on a real 2-node cluster, through the service", 
       const final = after.backups.find((b) => b.reason === "final");
       expect(final).toMatchObject({ kind: "dump", verified: true });
       expect(after.keptUntil).not.toBeNull();
-      const copy = await api.post("/v1/resources", {
-        template: "postgres-small",
-        name: `pg${process.pid}c`,
-        restoreFrom: { resource: id, backup: final!.id },
-      });
-      expect(copy.status).toBe(202);
-      const copyId = copy.body.resource.id as string;
-      created.push(copyId);
-      const restored = await waitForStatus(api, copyId, ["ACTIVE", "FAILED"], 600_000);
-      expect(restored.lastError ?? null).toBeNull();
-      const copyCredentials = (await api.get(`/v1/resources/${copyId}/credentials`)).body.credentials as Record<string, string>;
-      expect(await psql(restored.endpoint as Record<string, string>, copyCredentials, "SELECT owner FROM accounts WHERE id = 1")).toBe(
-        "ada",
-      );
+      expect(await restoredOnDockerHost("c", { backup: final!.id }, "SELECT owner FROM accounts WHERE id = 1")).toBe("ada");
     },
   );
 
