@@ -19,6 +19,7 @@ import { Writable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { KubernetesSettings } from "../core/cloud-settings.js";
 import { backupStoreReadPath } from "../components/model/system.js";
+import { archiverReportQuery } from "../components/templates/postgres-backup.js";
 
 const client = () => import("@kubernetes/client-node");
 
@@ -231,13 +232,7 @@ async function archiverReport(config: KubeConfig, namespace: string, reader: { p
     config,
     namespace,
     reader,
-    [
-      "psql",
-      "-U",
-      "postgres",
-      "-Atc",
-      "SELECT coalesce(extract(epoch FROM last_failed_time)::bigint, 0), coalesce(extract(epoch FROM last_archived_time)::bigint, 0), coalesce(last_failed_wal, '') FROM pg_stat_archiver",
-    ],
+    ["psql", "-U", "postgres", "-Atc", archiverReportQuery],
     new Writable({ write: (chunk: Buffer, _encoding, done) => void (output.push(chunk), done()) }),
   );
   const [failedAt, archivedAt, failedWal = ""] = Buffer.concat(output).toString("utf8").trim().split("|");

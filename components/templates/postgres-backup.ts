@@ -74,6 +74,13 @@ export function backupMaxAgeSeconds(options: BackupOptions): number {
  * called from `||` and `if`, which is how the old loop failed silently; each
  * step's status is checked by hand instead.
  */
+/**
+ * The archiver's report, one row `<failed at>|<archived at>|<failed segment>` (epoch seconds, 0: never): read by
+ * the sidecar's check_archiver on a Docker host, by the health rounds on Kubernetes (automation/kubernetes-backups.ts).
+ */
+export const archiverReportQuery =
+  "SELECT coalesce(extract(epoch FROM last_failed_time)::bigint, 0), coalesce(extract(epoch FROM last_archived_time)::bigint, 0), coalesce(last_failed_wal, '') FROM pg_stat_archiver";
+
 export const backupScript = `#!/bin/sh
 set -u
 umask 022
@@ -181,7 +188,7 @@ prune_base() {
 # postgres-medium: the archiver's own report; a failure newer than the last archived segment is one now.
 check_archiver() {
   if ! row=$(PGPASSWORD="$POSTGRES_PASSWORD" psql -h postgres -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc \\
-    "SELECT coalesce(extract(epoch FROM last_failed_time)::bigint, 0), coalesce(extract(epoch FROM last_archived_time)::bigint, 0), coalesce(last_failed_wal, '') FROM pg_stat_archiver" 2>&1); then
+    "${archiverReportQuery}" 2>&1); then
     echo "$(now) cannot read pg_stat_archiver: $(last_line "$row")" > /tmp/archiver_failure
   else
     failed_at=\${row%%|*}; rest=\${row#*|}; archived_at=\${rest%%|*}; failed_wal=\${rest#*|}
